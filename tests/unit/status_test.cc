@@ -1,0 +1,72 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "ocireg/status.h"
+
+#include <set>
+
+#include "catch.h"
+
+using ocireg::ErrorCode;
+using ocireg::Result;
+using ocireg::Status;
+
+TEST_CASE("every spec error code maps to its identifier and HTTP status", "[status]") {
+  CHECK(ocireg::SpecCode(ErrorCode::kBlobUnknown) == "BLOB_UNKNOWN");
+  CHECK(ocireg::HttpStatus(ErrorCode::kBlobUnknown) == 404);
+  CHECK(ocireg::SpecCode(ErrorCode::kBlobUploadUnknown) == "BLOB_UPLOAD_UNKNOWN");
+  CHECK(ocireg::HttpStatus(ErrorCode::kDigestInvalid) == 400);
+  CHECK(ocireg::SpecCode(ErrorCode::kManifestBlobUnknown) == "MANIFEST_BLOB_UNKNOWN");
+  CHECK(ocireg::HttpStatus(ErrorCode::kManifestBlobUnknown) == 400);
+  CHECK(ocireg::HttpStatus(ErrorCode::kManifestUnknown) == 404);
+  CHECK(ocireg::HttpStatus(ErrorCode::kNameUnknown) == 404);
+  CHECK(ocireg::HttpStatus(ErrorCode::kUnauthorized) == 401);
+  CHECK(ocireg::HttpStatus(ErrorCode::kDenied) == 403);
+  CHECK(ocireg::HttpStatus(ErrorCode::kUnsupported) == 405);
+  CHECK(ocireg::SpecCode(ErrorCode::kTooManyRequests) == "TOOMANYREQUESTS");
+  CHECK(ocireg::HttpStatus(ErrorCode::kTooManyRequests) == 429);
+  CHECK(ocireg::HttpStatus(ErrorCode::kRangeInvalid) == 416);
+  CHECK(ocireg::HttpStatus(ErrorCode::kManifestTooLarge) == 413);
+  CHECK(ocireg::HttpStatus(ErrorCode::kInternal) == 500);
+  CHECK(ocireg::HttpStatus(ErrorCode::kUnavailable) == 503);
+}
+
+TEST_CASE("every 4xx code a client can see is one of the spec's fourteen", "[status]") {
+  const std::set<std::string_view> spec = {
+      "BLOB_UNKNOWN",     "BLOB_UPLOAD_INVALID", "BLOB_UPLOAD_UNKNOWN", "DIGEST_INVALID",
+      "MANIFEST_BLOB_UNKNOWN", "MANIFEST_INVALID", "MANIFEST_UNKNOWN", "NAME_INVALID",
+      "NAME_UNKNOWN",     "SIZE_INVALID",        "UNAUTHORIZED",        "DENIED",
+      "UNSUPPORTED",      "TOOMANYREQUESTS"};
+  for (int i = static_cast<int>(ErrorCode::kBlobUnknown);
+       i <= static_cast<int>(ErrorCode::kManifestTooLarge); ++i) {
+    auto code = static_cast<ErrorCode>(i);
+    INFO("code " << i);
+    CHECK(spec.count(ocireg::SpecCode(code)) == 1);
+    CHECK(ocireg::HttpStatus(code) >= 400);
+    CHECK(ocireg::HttpStatus(code) < 500);
+  }
+}
+
+namespace {
+Result<int> Half(int n) {
+  if (n % 2 != 0) return Status(ErrorCode::kSizeInvalid, "odd");
+  return n / 2;
+}
+Status HalfTwice(int n, int* out) {
+  auto a = Half(n);
+  OCIREG_RETURN_IF_ERROR(a);
+  auto b = Half(*a);
+  OCIREG_RETURN_IF_ERROR(b);
+  *out = *b;
+  return Status::Ok();
+}
+}  // namespace
+
+TEST_CASE("Result carries a value or an error, and errors propagate", "[status]") {
+  int out = 0;
+  CHECK(HalfTwice(8, &out).ok());
+  CHECK(out == 2);
+  Status s = HalfTwice(6, &out);
+  CHECK(s.code() == ErrorCode::kSizeInvalid);
+  CHECK(s.message() == "odd");
+  CHECK(s.ToString() == "SIZE_INVALID: odd");
+  CHECK(Status().ToString() == "OK");
+}
