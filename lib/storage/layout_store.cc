@@ -1,1 +1,687 @@
 // SPDX-License-Identifier: Apache-2.0
+// The storage engine: repositories as OCI image layouts, blobs deduplicated through one content store.
+#include "storage/layout_store.h"
+
+#include <algorithm>
+#include <vector>
+
+#include "ocireg/manifest.h"
+#include "storage/layout.h"
+
+namespace ocireg::internal {
+namespace {
+
+constexpr size_t kHashBufferBytes = 1 << 20;
+
+Status NameUnknown(std::string_view repo) {
+  return {ErrorCode::kNameUnknown, "repository " + std::string(repo) + " is not known"};
+}
+
+Status BlobUnknown(std::string_view repo, const Digest& digest) {
+  return {ErrorCode::kBlobUnknown,
+          "blob " + digest.ToString() + " is not in repository " + std::string(repo)};
+}
+
+Status ManifestUnknown(std::string_view repo, std::string_view reference) {
+  return {ErrorCode::kManifestUnknown,
+          "manifest " + std::string(reference) + " is not in repository " + std::string(repo)};
+}
+
+bool IsNotFound(const Status& s) { return s.code() == ErrorCode::kNotFound; }
+
+// Entries of `path`, or none when it does not exist.
+Result<std::vector<std::string>> ListOrEmpty(StorageDriver& driver, std::string_view path) {
+  auto names = driver.List(path);
+  if (!names.ok() && IsNotFound(names.status())) return std::vector<std::string>{};
+  return names;
+}
+
+// A lexical page of `names` (sorted) after `last`.
+template <typename Range, typename Projection>
+Page Paginate(const Range& sorted, std::string_view last, size_t limit, Projection name_of) {
+  Page page;
+  auto it = std::upper_bound(sorted.begin(), sorted.end(), last,
+                             [&](std::string_view l, const auto& e) { return l < name_of(e); });
+  if (last.empty()) it = sorted.begin();
+  for (; it != sorted.end(); ++it) {
+    if (limit != 0 && page.items.size() == limit) {
+      page.more = true;
+      break;
+    }
+    page.items.emplace_back(name_of(*it));
+  }
+  return page;
+}
+
+ManifestFacts FactsOf(const ManifestInfo& info) {
+  ManifestFacts facts;
+  for (const Descriptor& d : info.References()) facts.references.push_back(d.digest);
+  if (info.subject) facts.subject = info.subject->digest;
+  facts.artifact_type = info.ReferrerArtifactType();
+  facts.annotations = info.annotations;
+  return facts;
+}
+
+// A foreign (non-distributable) layer lives at its URLs, not in the registry.
+bool IsExternal(const Descriptor& d) { return !d.urls.empty(); }
+
+}  // namespace
+
+// --- Opening --------------------------------------------------------------------------------
+
+LayoutStore::LayoutStore(std::unique_ptr<StorageDriver> driver, StoreOptions options)
+    : driver_(std::move(driver)), options_(std::move(options)) {
+  if (!options_.now) options_.now = [] { return std::chrono::system_clock::now(); };
+}
+
+LayoutStore::~LayoutStore() = default;
+
+Result<std::unique_ptr<LayoutStore>> LayoutStore::Open(std::unique_ptr<StorageDriver> driver,
+                                                       StoreOptions options) {
+  auto store = std::make_unique<LayoutStore>(std::move(driver), std::move(options));
+  OCIREG_RETURN_IF_ERROR(store->DiscoverRepositories(""));
+  return store;
+}
+
+Status LayoutStore::DiscoverRepositories(const std::string& dir) {
+  auto names = ListOrEmpty(*driver_, dir);
+  OCIREG_RETURN_IF_ERROR(names);
+  bool is_repo = false;
+  for (const std::string& name : *names) {
+    if (!dir.empty() && name == kLayoutMarker) is_repo = true;
+    // The store's own entries start with '_' and the drivers' with '.'; layout entries are files
+    // or blob directories. None of them can be a repository.
+    if (name.empty() || name[0] == '_' || name[0] == '.' || IsLayoutEntry(name)) continue;
+    std::string child = dir.empty() ? name : dir + "/" + name;
+    auto info = driver_->Stat(child);
+    if (!info.ok() || !info->is_directory) continue;
+    OCIREG_RETURN_IF_ERROR(DiscoverRepositories(child));
+  }
+  if (is_repo && ValidateStoreRepositoryName(dir).ok()) {
+    auto state = std::make_shared<RepoState>();
+    state->exists = true;
+    std::unique_lock lock(repos_mu_);
+    repos_.emplace(dir, std::move(state));
+  }
+  return Status::Ok();
+}
+
+
+// --- Repository state -------------------------------------------------------------------------
+
+std::shared_ptr<RepoState> LayoutStore::FindState(std::string_view repo) {
+  std::shared_lock lock(repos_mu_);
+  auto it = repos_.find(repo);
+  if (it == repos_.end() || !it->second->exists) return nullptr;
+  return it->second;
+}
+
+std::shared_ptr<RepoState> LayoutStore::GetOrCreateState(std::string_view repo) {
+  {
+    std::shared_lock lock(repos_mu_);
+    auto it = repos_.find(repo);
+    if (it != repos_.end()) return it->second;
+  }
+  std::unique_lock lock(repos_mu_);
+  auto [it, inserted] = repos_.try_emplace(std::string(repo), nullptr);
+  if (inserted) it->second = std::make_shared<RepoState>();
+  return it->second;
+}
+
+std::vector<std::pair<std::string, std::shared_ptr<RepoState>>>
+LayoutStore::SnapshotRepositories() {
+  std::shared_lock lock(repos_mu_);
+  std::vector<std::pair<std::string, std::shared_ptr<RepoState>>> out;
+  for (const auto& [name, state] : repos_) {
+    if (state->exists) out.emplace_back(name, state);
+  }
+  return out;
+}
+
+Status LayoutStore::LoadLocked(std::string_view repo, RepoState& state) {
+  if (state.loaded) return Status::Ok();
+  auto json = driver_->ReadFile(RepoIndexPath(repo));
+  if (json.ok()) {
+    auto index = RepoIndex::Parse(*json);
+    if (!index.ok()) {
+      return Internal(std::string(repo) + "/index.json: " + index.status().message());
+    }
+    state.index = std::move(*index);
+  } else if (!IsNotFound(json.status())) {
+    return json.status();
+  }
+  state.loaded = true;
+  return Status::Ok();
+}
+
+Status LayoutStore::CreateLayoutLocked(std::string_view repo, RepoState& state) {
+  if (state.exists) return Status::Ok();
+  // A crash between the two writes leaves a marker without an index, which reads as empty.
+  OCIREG_RETURN_IF_ERROR(driver_->WriteFileAtomic(RepoMarkerPath(repo), kLayoutMarkerContent));
+  OCIREG_RETURN_IF_ERROR(LoadLocked(repo, state));
+  OCIREG_RETURN_IF_ERROR(driver_->WriteFileAtomic(RepoIndexPath(repo), state.index.Serialize()));
+  state.exists = true;
+  return Status::Ok();
+}
+
+Status LayoutStore::EnsureRepository(std::string_view repo) {
+  auto state = GetOrCreateState(repo);
+  if (state->exists) return Status::Ok();
+  std::lock_guard lock(state->mu);
+  return CreateLayoutLocked(repo, *state);
+}
+
+Status LayoutStore::CommitIndexLocked(std::string_view repo, RepoState& state, RepoIndex index) {
+  OCIREG_RETURN_IF_ERROR(driver_->WriteFileAtomic(RepoIndexPath(repo), index.Serialize()));
+  state.index = std::move(index);
+  return Status::Ok();
+}
+
+Result<const ManifestFacts*> LayoutStore::FactsLocked(std::string_view repo, RepoState& state,
+                                                      const IndexEntry& entry) {
+  auto it = state.facts.find(entry.digest);
+  if (it != state.facts.end()) return &it->second;
+  auto body = driver_->ReadFile(RepoBlobPath(repo, entry.digest));
+  OCIREG_RETURN_IF_ERROR(body);
+  // Stored manifests were valid when pushed; no size limit applies to reading them back.
+  auto info = ParseManifest(entry.media_type, *body, body->size());
+  if (!info.ok()) {
+    return Internal(std::string(repo) + ": stored manifest " + entry.digest.ToString() +
+                    " no longer parses: " + info.status().message());
+  }
+  return &state.facts.emplace(entry.digest, FactsOf(*info)).first->second;
+}
+
+// --- Listing ----------------------------------------------------------------------------------
+
+Page LayoutStore::ListRepositories(std::string_view last, size_t limit) {
+  auto repos = SnapshotRepositories();
+  return Paginate(repos, last, limit, [](const auto& e) -> const std::string& { return e.first; });
+}
+
+bool LayoutStore::RepositoryExists(std::string_view repo) { return FindState(repo) != nullptr; }
+
+Result<Page> LayoutStore::ListTags(std::string_view repo, std::string_view last, size_t limit) {
+  OCIREG_RETURN_IF_ERROR(ValidateStoreRepositoryName(repo));
+  auto state = FindState(repo);
+  if (state == nullptr) return NameUnknown(repo);
+  std::lock_guard lock(state->mu);
+  OCIREG_RETURN_IF_ERROR(LoadLocked(repo, *state));
+  return Paginate(state->index.tags(), last, limit,
+                  [](const auto& e) -> const std::string& { return e.first; });
+}
+
+// --- Blobs ------------------------------------------------------------------------------------
+
+Result<BlobInfo> LayoutStore::StatBlob(std::string_view repo, const Digest& digest) {
+  OCIREG_RETURN_IF_ERROR(ValidateStoreRepositoryName(repo));
+  auto info = driver_->Stat(RepoBlobPath(repo, digest));
+  if (!info.ok()) return IsNotFound(info.status()) ? BlobUnknown(repo, digest) : info.status();
+  return BlobInfo{digest, info->size};
+}
+
+Result<std::unique_ptr<FileReader>> LayoutStore::OpenBlob(std::string_view repo,
+                                                          const Digest& digest) {
+  OCIREG_RETURN_IF_ERROR(ValidateStoreRepositoryName(repo));
+  auto reader = driver_->OpenReader(RepoBlobPath(repo, digest));
+  if (!reader.ok() && IsNotFound(reader.status())) return BlobUnknown(repo, digest);
+  return reader;
+}
+
+Status LayoutStore::DeleteBlob(std::string_view repo, const Digest& digest) {
+  OCIREG_RETURN_IF_ERROR(ValidateStoreRepositoryName(repo));
+  auto state = FindState(repo);
+  if (state == nullptr) return BlobUnknown(repo, digest);
+  std::lock_guard lock(state->mu);
+  OCIREG_RETURN_IF_ERROR(LoadLocked(repo, *state));
+  if (state->index.FindManifest(digest) != nullptr) {
+    return {ErrorCode::kUnsupported,
+            digest.ToString() + " is a manifest of " + std::string(repo) +
+                ": delete it through the manifests endpoint"};
+  }
+  Status removed = driver_->Remove(RepoBlobPath(repo, digest));
+  if (IsNotFound(removed)) return BlobUnknown(repo, digest);
+  return removed;
+}
+
+Status LayoutStore::InstallBlob(std::string_view repo, const Digest& digest,
+                                std::string_view data_path) {
+  OCIREG_RETURN_IF_ERROR(EnsureRepository(repo));
+  const std::string content = ContentPath(digest);
+  const std::string target = RepoBlobPath(repo, digest);
+  // Prefer the copy the store already has, so every repository shares one file.
+  Status linked = driver_->Link(content, target);
+  if (linked.code() == ErrorCode::kNotFound) {
+    OCIREG_RETURN_IF_ERROR(driver_->Rename(data_path, content));
+    linked = driver_->Link(content, target);
+  }
+  if (linked.code() == ErrorCode::kAlreadyExists) return Status::Ok();
+  return linked;
+}
+
+Status LayoutStore::InstallBytes(std::string_view repo, const Digest& digest,
+                                 std::string_view bytes) {
+  const std::string content = ContentPath(digest);
+  const std::string target = RepoBlobPath(repo, digest);
+  Status linked = driver_->Link(content, target);
+  if (linked.code() == ErrorCode::kNotFound) {
+    OCIREG_RETURN_IF_ERROR(driver_->WriteFileAtomic(content, bytes));
+    linked = driver_->Link(content, target);
+  }
+  if (linked.code() == ErrorCode::kAlreadyExists) return Status::Ok();
+  return linked;
+}
+
+Result<BlobInfo> LayoutStore::MountBlob(std::string_view repo, const Digest& digest,
+                                        std::string_view from) {
+  OCIREG_RETURN_IF_ERROR(ValidateStoreRepositoryName(repo));
+  OCIREG_RETURN_IF_ERROR(ValidateStoreRepositoryName(from));
+  auto source = StatBlob(from, digest);
+  OCIREG_RETURN_IF_ERROR(source);
+  OCIREG_RETURN_IF_ERROR(EnsureRepository(repo));
+  Status linked = driver_->Link(RepoBlobPath(from, digest), RepoBlobPath(repo, digest));
+  if (linked.code() == ErrorCode::kNotFound) return BlobUnknown(from, digest);
+  if (!linked.ok() && linked.code() != ErrorCode::kAlreadyExists) return linked;
+  return *source;
+}
+
+std::vector<std::string> LayoutStore::FindBlob(const Digest& digest) {
+  std::vector<std::string> found;
+  for (const auto& [repo, state] : SnapshotRepositories()) {
+    if (driver_->Stat(RepoBlobPath(repo, digest)).ok()) found.push_back(repo);
+  }
+  return found;
+}
+
+// --- Uploads ----------------------------------------------------------------------------------
+
+UploadHooks LayoutStore::MakeUploadHooks() {
+  return UploadHooks{
+      [this](std::string_view repo, const Digest& digest, std::string_view data_path) {
+        return InstallBlob(repo, digest, data_path);
+      },
+      [this](const std::string& id) {
+        std::lock_guard lock(uploads_mu_);
+        uploads_.erase(id);
+      }};
+}
+
+Result<std::shared_ptr<Upload>> LayoutStore::StartUpload(std::string_view repo,
+                                                         DigestAlgorithm algorithm) {
+  OCIREG_RETURN_IF_ERROR(ValidateStoreRepositoryName(repo));
+  auto session = UploadSession::Create(*driver_, MakeUploadHooks(), std::string(repo), algorithm,
+                                       options_.max_blob_bytes);
+  OCIREG_RETURN_IF_ERROR(session);
+  std::lock_guard lock(uploads_mu_);
+  uploads_.emplace((*session)->id(), *session);
+  return std::shared_ptr<Upload>(*session);
+}
+
+Result<std::shared_ptr<Upload>> LayoutStore::GetUpload(std::string_view repo,
+                                                       std::string_view id) {
+  OCIREG_RETURN_IF_ERROR(ValidateStoreRepositoryName(repo));
+  Status unknown(ErrorCode::kBlobUploadUnknown,
+                 "upload " + std::string(id) + " of " + std::string(repo) + " is not in progress");
+  std::lock_guard lock(uploads_mu_);
+  auto it = uploads_.find(std::string(id));
+  std::shared_ptr<UploadSession> session;
+  if (it != uploads_.end()) {
+    session = it->second;
+  } else {
+    // Not seen since the process started: a session from before a restart, if anything.
+    auto loaded = UploadSession::Load(*driver_, MakeUploadHooks(), std::string(id),
+                                      options_.max_blob_bytes);
+    if (!loaded.ok()) {
+      return loaded.status().code() == ErrorCode::kBlobUploadUnknown ? unknown : loaded.status();
+    }
+    session = *loaded;
+    uploads_.emplace(session->id(), session);
+  }
+  if (session->repository() != repo) return unknown;
+  return std::shared_ptr<Upload>(session);
+}
+
+// --- Manifests --------------------------------------------------------------------------------
+
+Status LayoutStore::CheckReferencesLocked(std::string_view repo, RepoState& state,
+                                          const ManifestInfo& info) {
+  for (const Descriptor& d : info.References()) {
+    if (IsExternal(d)) continue;
+    if (state.index.FindManifest(d.digest) != nullptr) continue;
+    auto blob = driver_->Stat(RepoBlobPath(repo, d.digest));
+    if (!blob.ok()) {
+      if (!IsNotFound(blob.status())) return blob.status();
+      return {ErrorCode::kManifestBlobUnknown,
+              "manifest references " + d.digest.ToString() + ", which is not in repository " +
+                  std::string(repo)};
+    }
+    if (d.size >= 0 && static_cast<uint64_t>(d.size) != blob->size) {
+      return {ErrorCode::kManifestInvalid,
+              "descriptor of " + d.digest.ToString() + " gives size " + std::to_string(d.size) +
+                  " but the blob has " + std::to_string(blob->size) + " bytes"};
+    }
+  }
+  return Status::Ok();
+}
+
+Result<PutManifestResult> LayoutStore::PutManifest(std::string_view repo,
+                                                   const Reference& reference,
+                                                   std::span<const std::string> extra_tags,
+                                                   std::string_view content_type,
+                                                   std::string_view body) {
+  OCIREG_RETURN_IF_ERROR(ValidateStoreRepositoryName(repo));
+  std::vector<std::string> tags;
+  if (!reference.is_digest()) tags.push_back(reference.tag());
+  for (const std::string& tag : extra_tags) {
+    OCIREG_RETURN_IF_ERROR(ValidateTag(tag));
+    tags.push_back(tag);
+  }
+  auto info = ParseManifest(content_type, body, options_.max_manifest_bytes);
+  OCIREG_RETURN_IF_ERROR(info);
+  DigestAlgorithm algorithm =
+      reference.is_digest() ? reference.digest().algorithm() : DigestAlgorithm::kSha256;
+  Digest digest = Digester::Of(algorithm, body);
+  if (reference.is_digest() && digest != reference.digest()) {
+    return Status(ErrorCode::kDigestInvalid, "manifest body has digest " + digest.ToString() +
+                                                 ", not " + reference.digest().ToString());
+  }
+
+  auto state = GetOrCreateState(repo);
+  std::lock_guard lock(state->mu);
+  OCIREG_RETURN_IF_ERROR(LoadLocked(repo, *state));
+  OCIREG_RETURN_IF_ERROR(CheckReferencesLocked(repo, *state, *info));
+  OCIREG_RETURN_IF_ERROR(CreateLayoutLocked(repo, *state));
+  // The body becomes visible as a blob first and in the index last, so a crash in between leaves
+  // an unreferenced blob for garbage collection, never an index entry without its manifest.
+  OCIREG_RETURN_IF_ERROR(InstallBytes(repo, digest, body));
+  RepoIndex index = state->index;
+  index.PutManifest(IndexEntry{digest, info->media_type, body.size(), info->artifact_type});
+  for (const std::string& tag : tags) index.SetTag(tag, digest);
+  OCIREG_RETURN_IF_ERROR(CommitIndexLocked(repo, *state, std::move(index)));
+  state->facts.insert_or_assign(digest, FactsOf(*info));
+
+  PutManifestResult result{digest, std::nullopt};
+  if (info->subject) result.subject = info->subject->digest;
+  return result;
+}
+
+Result<ManifestRecord> LayoutStore::ResolveManifest(std::string_view repo,
+                                                    const Reference& reference) {
+  OCIREG_RETURN_IF_ERROR(ValidateStoreRepositoryName(repo));
+  auto state = FindState(repo);
+  if (state == nullptr) return NameUnknown(repo);
+  std::lock_guard lock(state->mu);
+  OCIREG_RETURN_IF_ERROR(LoadLocked(repo, *state));
+  const Digest* digest = reference.is_digest() ? &reference.digest()
+                                               : state->index.FindTag(reference.tag());
+  const IndexEntry* entry = digest ? state->index.FindManifest(*digest) : nullptr;
+  if (entry == nullptr) return ManifestUnknown(repo, reference.ToString());
+  return ManifestRecord{entry->digest, entry->media_type, entry->size};
+}
+
+Result<std::string> LayoutStore::ReadManifest(std::string_view repo, const Digest& digest) {
+  auto record = ResolveManifest(repo, Reference::FromDigest(digest));
+  OCIREG_RETURN_IF_ERROR(record);
+  auto body = driver_->ReadFile(RepoBlobPath(repo, digest));
+  if (!body.ok() && IsNotFound(body.status())) return ManifestUnknown(repo, digest.ToString());
+  return body;
+}
+
+Status LayoutStore::DeleteManifest(std::string_view repo, const Digest& digest) {
+  OCIREG_RETURN_IF_ERROR(ValidateStoreRepositoryName(repo));
+  auto state = FindState(repo);
+  if (state == nullptr) return NameUnknown(repo);
+  std::lock_guard lock(state->mu);
+  OCIREG_RETURN_IF_ERROR(LoadLocked(repo, *state));
+  RepoIndex index = state->index;
+  if (!index.RemoveManifest(digest)) return ManifestUnknown(repo, digest.ToString());
+  OCIREG_RETURN_IF_ERROR(CommitIndexLocked(repo, *state, std::move(index)));
+  state->facts.erase(digest);
+  // The index no longer names the manifest; its blob is now garbage, removed at once.
+  Status removed = driver_->Remove(RepoBlobPath(repo, digest));
+  if (!removed.ok() && !IsNotFound(removed)) return removed;
+  return Status::Ok();
+}
+
+Status LayoutStore::DeleteTag(std::string_view repo, std::string_view tag) {
+  OCIREG_RETURN_IF_ERROR(ValidateStoreRepositoryName(repo));
+  auto state = FindState(repo);
+  if (state == nullptr) return NameUnknown(repo);
+  std::lock_guard lock(state->mu);
+  OCIREG_RETURN_IF_ERROR(LoadLocked(repo, *state));
+  RepoIndex index = state->index;
+  if (!index.RemoveTag(tag)) return ManifestUnknown(repo, tag);
+  return CommitIndexLocked(repo, *state, std::move(index));
+}
+
+Result<std::vector<Descriptor>> LayoutStore::ListReferrers(std::string_view repo,
+                                                           const Digest& subject,
+                                                           std::string_view artifact_type) {
+  OCIREG_RETURN_IF_ERROR(ValidateStoreRepositoryName(repo));
+  std::vector<Descriptor> referrers;
+  auto state = FindState(repo);
+  if (state == nullptr) return referrers;
+  std::lock_guard lock(state->mu);
+  OCIREG_RETURN_IF_ERROR(LoadLocked(repo, *state));
+  for (const auto& [digest, entry] : state->index.manifests()) {
+    auto facts = FactsLocked(repo, *state, entry);
+    OCIREG_RETURN_IF_ERROR(facts);
+    const ManifestFacts& f = **facts;
+    if (f.subject != subject) continue;
+    if (!artifact_type.empty() && f.artifact_type != artifact_type) continue;
+    Descriptor d;
+    d.media_type = entry.media_type;
+    d.digest = digest;
+    d.size = static_cast<int64_t>(entry.size);
+    d.artifact_type = f.artifact_type;
+    d.annotations = f.annotations;
+    referrers.push_back(std::move(d));
+  }
+  return referrers;
+}
+
+// --- Garbage collection -----------------------------------------------------------------------
+
+bool LayoutStore::OlderThan(const FileInfo& info, std::chrono::seconds age) const {
+  return options_.now() - info.modified >= age;
+}
+
+Status LayoutStore::CollectRepository(const std::string& repo, RepoState& state,
+                                      std::set<Digest>& linked, GcReport& report) {
+  // Holding the repository's lock: no manifest can be put between reading the references and
+  // removing what they do not name.
+  std::lock_guard lock(state.mu);
+  OCIREG_RETURN_IF_ERROR(LoadLocked(repo, state));
+  std::set<Digest> referenced;
+  for (const auto& [digest, entry] : state.index.manifests()) {
+    referenced.insert(digest);
+    auto facts = FactsLocked(repo, state, entry);
+    OCIREG_RETURN_IF_ERROR(facts);
+    referenced.insert((*facts)->references.begin(), (*facts)->references.end());
+  }
+  for (DigestAlgorithm algorithm : {DigestAlgorithm::kSha256, DigestAlgorithm::kSha512}) {
+    std::string dir = RepoBlobAlgorithmDir(repo, algorithm);
+    auto names = ListOrEmpty(*driver_, dir);
+    OCIREG_RETURN_IF_ERROR(names);
+    for (const std::string& hex : *names) {
+      auto digest = Digest::Parse(std::string(AlgorithmName(algorithm)) + ":" + hex);
+      if (!digest.ok()) continue;  // not ours; scrub reports it
+      if (referenced.contains(*digest)) {
+        linked.insert(*digest);
+        continue;
+      }
+      auto info = driver_->Stat(dir + "/" + hex);
+      if (!info.ok() || !OlderThan(*info, options_.gc_grace_period)) {
+        linked.insert(*digest);
+        continue;
+      }
+      Status removed = driver_->Remove(dir + "/" + hex);
+      if (!removed.ok() && !IsNotFound(removed)) return removed;
+      ++report.blobs_removed;
+    }
+  }
+  ++report.repositories_scanned;
+  return Status::Ok();
+}
+
+Status LayoutStore::CollectContent(const std::set<Digest>& linked, GcReport& report) {
+  for (DigestAlgorithm algorithm : {DigestAlgorithm::kSha256, DigestAlgorithm::kSha512}) {
+    std::string dir = ContentAlgorithmDir(algorithm);
+    auto names = ListOrEmpty(*driver_, dir);
+    OCIREG_RETURN_IF_ERROR(names);
+    for (const std::string& hex : *names) {
+      auto digest = Digest::Parse(std::string(AlgorithmName(algorithm)) + ":" + hex);
+      if (digest.ok() && linked.contains(*digest)) continue;
+      // A link made after the repositories were scanned refreshes the modification time, so
+      // content that was just linked is younger than the grace period and stays.
+      auto info = driver_->Stat(dir + "/" + hex);
+      if (!info.ok() || !OlderThan(*info, options_.gc_grace_period)) continue;
+      Status removed = driver_->Remove(dir + "/" + hex);
+      if (!removed.ok() && !IsNotFound(removed)) return removed;
+      report.bytes_reclaimed += info->size;
+    }
+  }
+  return Status::Ok();
+}
+
+Status LayoutStore::CollectUploads(GcReport& report) {
+  auto ids = ListOrEmpty(*driver_, kUploadsDir);
+  OCIREG_RETURN_IF_ERROR(ids);
+  for (const std::string& id : *ids) {
+    std::string dir = UploadDir(id);
+    auto data = driver_->Stat(UploadDataPath(id));
+    auto info = data.ok() ? data : driver_->Stat(dir);
+    if (!info.ok() || !OlderThan(*info, options_.upload_ttl)) continue;
+    std::shared_ptr<UploadSession> session;
+    {
+      std::lock_guard lock(uploads_mu_);
+      auto it = uploads_.find(id);
+      if (it != uploads_.end()) session = it->second;
+    }
+    // A live session is ended under its own lock, so no append races with the removal.
+    Status removed = session ? session->Expire() : driver_->RemoveTree(dir);
+    OCIREG_RETURN_IF_ERROR(removed);
+    ++report.uploads_removed;
+  }
+  return Status::Ok();
+}
+
+Result<GcReport> LayoutStore::CollectGarbage() {
+  GcReport report;
+  std::set<Digest> linked;
+  for (const auto& [repo, state] : SnapshotRepositories()) {
+    OCIREG_RETURN_IF_ERROR(CollectRepository(repo, *state, linked, report));
+  }
+  OCIREG_RETURN_IF_ERROR(CollectContent(linked, report));
+  OCIREG_RETURN_IF_ERROR(CollectUploads(report));
+  return report;
+}
+
+// --- Scrub ------------------------------------------------------------------------------------
+
+void LayoutStore::ScrubBlob(const std::string& where, const std::string& path,
+                            const Digest& digest, ScrubReport& report) {
+  ++report.blobs_checked;
+  auto reader = driver_->OpenReader(path);
+  if (!reader.ok()) {
+    report.problems.push_back(where + ": blob " + digest.ToString() + " cannot be read: " +
+                              reader.status().message());
+    return;
+  }
+  Digester digester(digest.algorithm());
+  std::vector<char> buffer(kHashBufferBytes);
+  for (uint64_t offset = 0;;) {
+    auto n = (*reader)->ReadAt(offset, buffer);
+    if (!n.ok()) {
+      report.problems.push_back(where + ": blob " + digest.ToString() +
+                                " cannot be read: " + n.status().message());
+      return;
+    }
+    if (*n == 0) break;
+    digester.Update(std::span<const char>(buffer.data(), *n));
+    offset += *n;
+  }
+  Digest actual = digester.Finish();
+  if (actual != digest) {
+    report.problems.push_back(where + ": blob " + digest.ToString() + " has content " +
+                              actual.ToString());
+  }
+}
+
+Status LayoutStore::ScrubRepository(const std::string& repo, RepoState& state,
+                                    std::set<Digest>& linked, ScrubReport& report) {
+  for (DigestAlgorithm algorithm : {DigestAlgorithm::kSha256, DigestAlgorithm::kSha512}) {
+    std::string dir = RepoBlobAlgorithmDir(repo, algorithm);
+    auto names = ListOrEmpty(*driver_, dir);
+    OCIREG_RETURN_IF_ERROR(names);
+    for (const std::string& hex : *names) {
+      auto digest = Digest::Parse(std::string(AlgorithmName(algorithm)) + ":" + hex);
+      if (!digest.ok()) {
+        report.problems.push_back(repo + ": unexpected file " + dir + "/" + hex);
+        continue;
+      }
+      linked.insert(*digest);
+      ScrubBlob(repo, dir + "/" + hex, *digest, report);
+    }
+  }
+  std::lock_guard lock(state.mu);
+  Status loaded = LoadLocked(repo, state);
+  if (!loaded.ok()) {
+    report.problems.push_back(repo + ": " + loaded.message());
+    return Status::Ok();
+  }
+  for (const auto& [digest, entry] : state.index.manifests()) {
+    ++report.manifests_checked;
+    auto facts = FactsLocked(repo, state, entry);
+    if (!facts.ok()) {
+      report.problems.push_back(repo + ": manifest " + digest.ToString() + ": " +
+                                facts.status().message());
+      continue;
+    }
+    for (const Digest& ref : (*facts)->references) {
+      if (state.index.FindManifest(ref) != nullptr) continue;
+      if (!driver_->Stat(RepoBlobPath(repo, ref)).ok()) {
+        report.problems.push_back(repo + ": manifest " + digest.ToString() + " references " +
+                                  ref.ToString() + ", which is missing");
+      }
+    }
+  }
+  return Status::Ok();
+}
+
+Result<ScrubReport> LayoutStore::Scrub() {
+  ScrubReport report;
+  std::set<Digest> linked;
+  for (const auto& [repo, state] : SnapshotRepositories()) {
+    OCIREG_RETURN_IF_ERROR(ScrubRepository(repo, *state, linked, report));
+  }
+  // Content no repository links is checked too: it may be linked again by a later push.
+  for (DigestAlgorithm algorithm : {DigestAlgorithm::kSha256, DigestAlgorithm::kSha512}) {
+    std::string dir = ContentAlgorithmDir(algorithm);
+    auto names = ListOrEmpty(*driver_, dir);
+    OCIREG_RETURN_IF_ERROR(names);
+    for (const std::string& hex : *names) {
+      auto digest = Digest::Parse(std::string(AlgorithmName(algorithm)) + ":" + hex);
+      if (!digest.ok()) {
+        report.problems.push_back("content store: unexpected file " + dir + "/" + hex);
+        continue;
+      }
+      if (!linked.contains(*digest)) ScrubBlob("content store", dir + "/" + hex, *digest, report);
+    }
+  }
+  return report;
+}
+
+}  // namespace ocireg::internal
+
+namespace ocireg {
+
+Result<std::unique_ptr<Store>> OpenStore(std::unique_ptr<StorageDriver> driver,
+                                         StoreOptions options) {
+  if (driver == nullptr) return Status(ErrorCode::kInvalidArgument, "OpenStore needs a driver");
+  auto store = internal::LayoutStore::Open(std::move(driver), std::move(options));
+  OCIREG_RETURN_IF_ERROR(store);
+  return std::unique_ptr<Store>(std::move(*store));
+}
+
+}  // namespace ocireg

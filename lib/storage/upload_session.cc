@@ -1,1 +1,195 @@
 // SPDX-License-Identifier: Apache-2.0
+// Upload sessions: append through the digester, verify, then hand the file to the store.
+#include "storage/upload_session.h"
+
+#include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <vector>
+
+#include "storage/layout.h"
+
+namespace ocireg::internal {
+namespace {
+
+constexpr size_t kHashBufferBytes = 1 << 20;
+
+Status Unknown(const std::string& id) {
+  return {ErrorCode::kBlobUploadUnknown, "upload " + id + " is not in progress"};
+}
+
+std::string InfoJson(std::string_view repo, DigestAlgorithm algorithm) {
+  rapidjson::StringBuffer buffer;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buffer);
+  w.StartObject();
+  w.Key("repository");
+  w.String(repo.data(), static_cast<rapidjson::SizeType>(repo.size()));
+  w.Key("algorithm");
+  std::string_view name = AlgorithmName(algorithm);
+  w.String(name.data(), static_cast<rapidjson::SizeType>(name.size()));
+  w.EndObject();
+  return std::string(buffer.GetString(), buffer.GetSize());
+}
+
+}  // namespace
+
+UploadSession::UploadSession(StorageDriver& driver, UploadHooks hooks, std::string id,
+                             std::string repo, DigestAlgorithm algorithm, uint64_t max_bytes)
+    : driver_(driver),
+      hooks_(std::move(hooks)),
+      id_(std::move(id)),
+      repo_(std::move(repo)),
+      algorithm_(algorithm),
+      max_bytes_(max_bytes) {}
+
+Result<std::shared_ptr<UploadSession>> UploadSession::Create(StorageDriver& driver,
+                                                             UploadHooks hooks, std::string repo,
+                                                             DigestAlgorithm algorithm,
+                                                             uint64_t max_bytes) {
+  auto id = NewUploadId();
+  OCIREG_RETURN_IF_ERROR(id);
+  OCIREG_RETURN_IF_ERROR(driver.WriteFileAtomic(UploadInfoPath(*id), InfoJson(repo, algorithm)));
+  auto session = std::make_shared<UploadSession>(driver, std::move(hooks), *id, std::move(repo),
+                                                 algorithm, max_bytes);
+  std::lock_guard lock(session->mu_);
+  auto appender = driver.OpenAppender(UploadDataPath(*id));
+  OCIREG_RETURN_IF_ERROR(appender);
+  session->appender_ = std::move(*appender);
+  session->digester_.emplace(algorithm);
+  return session;
+}
+
+Result<std::shared_ptr<UploadSession>> UploadSession::Load(StorageDriver& driver,
+                                                           UploadHooks hooks, std::string id,
+                                                           uint64_t max_bytes) {
+  if (!IsValidUploadId(id)) return Unknown(id);
+  auto info = driver.ReadFile(UploadInfoPath(id));
+  if (!info.ok()) {
+    if (info.status().code() == ErrorCode::kNotFound) return Unknown(id);
+    return info.status();
+  }
+  rapidjson::Document doc;
+  doc.Parse(info->data(), info->size());
+  if (doc.HasParseError() || !doc.IsObject() || !doc.HasMember("repository") ||
+      !doc["repository"].IsString() || !doc.HasMember("algorithm") ||
+      !doc["algorithm"].IsString()) {
+    return Internal("corrupt upload session metadata " + UploadInfoPath(id));
+  }
+  auto algorithm = ParseAlgorithm(doc["algorithm"].GetString());
+  if (!algorithm.ok()) return Internal("corrupt upload session metadata " + UploadInfoPath(id));
+  return std::make_shared<UploadSession>(driver, std::move(hooks), std::move(id),
+                                         doc["repository"].GetString(), *algorithm, max_bytes);
+}
+
+Status UploadSession::AttachLocked() {
+  if (appender_ != nullptr) return Status::Ok();
+  // After a restart the hash state is gone: rebuild it from the bytes received so far.
+  auto digester = Digester(algorithm_);
+  auto reader = driver_.OpenReader(UploadDataPath(id_));
+  if (!reader.ok()) {
+    return reader.status().code() == ErrorCode::kNotFound ? Unknown(id_) : reader.status();
+  }
+  std::vector<char> buffer(kHashBufferBytes);
+  for (uint64_t offset = 0;;) {
+    auto n = (*reader)->ReadAt(offset, buffer);
+    OCIREG_RETURN_IF_ERROR(n);
+    if (*n == 0) break;
+    digester.Update(std::span<const char>(buffer.data(), *n));
+    offset += *n;
+  }
+  auto appender = driver_.OpenAppender(UploadDataPath(id_));
+  OCIREG_RETURN_IF_ERROR(appender);
+  appender_ = std::move(*appender);
+  digester_.emplace(std::move(digester));
+  return Status::Ok();
+}
+
+Result<uint64_t> UploadSession::Size() {
+  std::lock_guard lock(mu_);
+  if (ended_) return Unknown(id_);
+  OCIREG_RETURN_IF_ERROR(AttachLocked());
+  return appender_->size();
+}
+
+Status UploadSession::Append(std::span<const char> bytes, std::optional<uint64_t> expected_offset) {
+  std::lock_guard lock(mu_);
+  if (ended_) return Unknown(id_);
+  OCIREG_RETURN_IF_ERROR(AttachLocked());
+  uint64_t size = appender_->size();
+  if (expected_offset && *expected_offset != size) {
+    return {ErrorCode::kRangeInvalid, "chunk starts at " + std::to_string(*expected_offset) +
+                                          " but the upload has " + std::to_string(size) +
+                                          " bytes"};
+  }
+  if (max_bytes_ != 0 && size + bytes.size() > max_bytes_) {
+    return {ErrorCode::kSizeInvalid,
+            "blob exceeds the limit of " + std::to_string(max_bytes_) + " bytes"};
+  }
+  OCIREG_RETURN_IF_ERROR(appender_->Append(bytes));
+  digester_->Update(bytes);
+  return Status::Ok();
+}
+
+Result<Digest> UploadSession::HashFile(DigestAlgorithm algorithm) {
+  Digester digester(algorithm);
+  auto reader = driver_.OpenReader(UploadDataPath(id_));
+  OCIREG_RETURN_IF_ERROR(reader);
+  std::vector<char> buffer(kHashBufferBytes);
+  for (uint64_t offset = 0;;) {
+    auto n = (*reader)->ReadAt(offset, buffer);
+    OCIREG_RETURN_IF_ERROR(n);
+    if (*n == 0) break;
+    digester.Update(std::span<const char>(buffer.data(), *n));
+    offset += *n;
+  }
+  return digester.Finish();
+}
+
+Result<BlobInfo> UploadSession::Commit(const Digest& expected,
+                                       std::optional<uint64_t> expected_size) {
+  std::lock_guard lock(mu_);
+  if (ended_) return Unknown(id_);
+  OCIREG_RETURN_IF_ERROR(AttachLocked());
+  uint64_t size = appender_->size();
+  if (expected_size && *expected_size != size) {
+    (void)EndLocked();
+    return Status(ErrorCode::kSizeInvalid, "upload has " + std::to_string(size) +
+                                               " bytes, expected " +
+                                               std::to_string(*expected_size));
+  }
+  Result<Digest> actual = expected.algorithm() == algorithm_ ? Result<Digest>(digester_->Finish())
+                                                             : HashFile(expected.algorithm());
+  OCIREG_RETURN_IF_ERROR(actual);
+  if (*actual != expected) {
+    (void)EndLocked();
+    return Status(ErrorCode::kDigestInvalid, "upload content has digest " + actual->ToString() +
+                                                 ", not " + expected.ToString());
+  }
+  OCIREG_RETURN_IF_ERROR(appender_->Sync());
+  appender_.reset();
+  OCIREG_RETURN_IF_ERROR(hooks_.install(repo_, expected, UploadDataPath(id_)));
+  (void)EndLocked();
+  return BlobInfo{expected, size};
+}
+
+Status UploadSession::Cancel() {
+  std::lock_guard lock(mu_);
+  if (ended_) return Unknown(id_);
+  return EndLocked();
+}
+
+Status UploadSession::Expire() {
+  std::lock_guard lock(mu_);
+  if (ended_) return Status::Ok();
+  return EndLocked();
+}
+
+Status UploadSession::EndLocked() {
+  ended_ = true;
+  appender_.reset();
+  hooks_.forget(id_);
+  return driver_.RemoveTree(UploadDir(id_));
+}
+
+}  // namespace ocireg::internal

@@ -96,6 +96,7 @@ struct ScrubReport {
 
 // An upload session: a blob being received. Handles are shared and thread-safe; operations on one
 // session are serialised. After Commit or Cancel every call fails with kBlobUploadUnknown.
+// A handle must not outlive the Store that gave it out.
 class OCIREG_EXPORT Upload {
  public:
   Upload() = default;

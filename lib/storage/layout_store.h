@@ -1,0 +1,127 @@
+// SPDX-License-Identifier: Apache-2.0
+// LayoutStore: the Store over a StorageDriver, keeping each repository as an OCI image layout.
+#pragma once
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <shared_mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "ocireg/manifest.h"
+#include "ocireg/storage/store.h"
+#include "storage/repo_index.h"
+#include "storage/upload_session.h"
+
+namespace ocireg::internal {
+
+// What the store remembers of one manifest after reading it once: enough for garbage collection
+// and referrers without parsing the body again.
+struct ManifestFacts {
+  std::vector<Digest> references;  // config, layers, child manifests
+  std::optional<Digest> subject;
+  std::string artifact_type;       // as a referrers response reports it
+  Annotations annotations;
+};
+
+// One repository's in-memory state. `mu` serialises every change of the repository's index and
+// garbage collection of its blobs, which is what keeps a referenced blob from being collected.
+struct RepoState {
+  std::mutex mu;
+  std::atomic<bool> exists{false};  // its layout is on disk
+  bool loaded = false;              // `index` reflects index.json
+  RepoIndex index;
+  std::map<Digest, ManifestFacts> facts;  // a cache, filled as manifests are read or put
+};
+
+class LayoutStore final : public Store {
+ public:
+  static Result<std::unique_ptr<LayoutStore>> Open(std::unique_ptr<StorageDriver> driver,
+                                                   StoreOptions options);
+  LayoutStore(std::unique_ptr<StorageDriver> driver, StoreOptions options);
+  ~LayoutStore() override;
+
+  Page ListRepositories(std::string_view last, size_t limit) override;
+  bool RepositoryExists(std::string_view repo) override;
+  Result<Page> ListTags(std::string_view repo, std::string_view last, size_t limit) override;
+
+  Result<BlobInfo> StatBlob(std::string_view repo, const Digest& digest) override;
+  Result<std::unique_ptr<FileReader>> OpenBlob(std::string_view repo,
+                                               const Digest& digest) override;
+  Status DeleteBlob(std::string_view repo, const Digest& digest) override;
+  Result<BlobInfo> MountBlob(std::string_view repo, const Digest& digest,
+                             std::string_view from) override;
+  std::vector<std::string> FindBlob(const Digest& digest) override;
+
+  Result<std::shared_ptr<Upload>> StartUpload(std::string_view repo,
+                                              DigestAlgorithm algorithm) override;
+  Result<std::shared_ptr<Upload>> GetUpload(std::string_view repo, std::string_view id) override;
+
+  Result<PutManifestResult> PutManifest(std::string_view repo, const Reference& reference,
+                                        std::span<const std::string> extra_tags,
+                                        std::string_view content_type,
+                                        std::string_view body) override;
+  Result<ManifestRecord> ResolveManifest(std::string_view repo,
+                                         const Reference& reference) override;
+  Result<std::string> ReadManifest(std::string_view repo, const Digest& digest) override;
+  Status DeleteManifest(std::string_view repo, const Digest& digest) override;
+  Status DeleteTag(std::string_view repo, std::string_view tag) override;
+  Result<std::vector<Descriptor>> ListReferrers(std::string_view repo, const Digest& subject,
+                                                std::string_view artifact_type) override;
+
+  Result<GcReport> CollectGarbage() override;
+  Result<ScrubReport> Scrub() override;
+
+ private:
+  // Finds the repositories on disk (directories holding an oci-layout marker).
+  Status DiscoverRepositories(const std::string& dir);
+  std::shared_ptr<RepoState> FindState(std::string_view repo);
+  std::shared_ptr<RepoState> GetOrCreateState(std::string_view repo);
+  std::vector<std::pair<std::string, std::shared_ptr<RepoState>>> SnapshotRepositories();
+  // Reads index.json into `state` once. Requires state.mu.
+  Status LoadLocked(std::string_view repo, RepoState& state);
+  // Writes the layout marker and an empty index of a new repository. Requires state.mu.
+  Status CreateLayoutLocked(std::string_view repo, RepoState& state);
+  // Ensures `repo`'s layout exists (locks its state).
+  Status EnsureRepository(std::string_view repo);
+  // Writes `index` as index.json and adopts it. Requires state.mu.
+  Status CommitIndexLocked(std::string_view repo, RepoState& state, RepoIndex index);
+  // The facts of manifest `entry`, read from its blob once. Requires state.mu.
+  Result<const ManifestFacts*> FactsLocked(std::string_view repo, RepoState& state,
+                                           const IndexEntry& entry);
+
+  // Links content-store blob `digest` into `repo`, adopting `data_path` as the content when the
+  // store has none (or lost it to garbage collection meanwhile).
+  Status InstallBlob(std::string_view repo, const Digest& digest, std::string_view data_path);
+  // Stores small content (a manifest body) as blob `digest` of `repo`.
+  Status InstallBytes(std::string_view repo, const Digest& digest, std::string_view bytes);
+  Status CheckReferencesLocked(std::string_view repo, RepoState& state, const ManifestInfo& info);
+
+  UploadHooks MakeUploadHooks();
+  Status CollectRepository(const std::string& repo, RepoState& state,
+                           std::set<Digest>& linked, GcReport& report);
+  Status CollectContent(const std::set<Digest>& linked, GcReport& report);
+  Status CollectUploads(GcReport& report);
+  bool OlderThan(const FileInfo& info, std::chrono::seconds age) const;
+  Status ScrubRepository(const std::string& repo, RepoState& state, std::set<Digest>& linked,
+                         ScrubReport& report);
+  // Hashes the file at `path` and reports a mismatch with `digest` into `report`.
+  void ScrubBlob(const std::string& where, const std::string& path, const Digest& digest,
+                 ScrubReport& report);
+
+  std::unique_ptr<StorageDriver> driver_;
+  StoreOptions options_;
+
+  std::shared_mutex repos_mu_;
+  std::map<std::string, std::shared_ptr<RepoState>, std::less<>> repos_;
+
+  std::mutex uploads_mu_;
+  std::unordered_map<std::string, std::shared_ptr<UploadSession>> uploads_;
+};
+
+}  // namespace ocireg::internal

@@ -1,0 +1,74 @@
+// SPDX-License-Identifier: Apache-2.0
+// UploadSession: one blob upload in progress, kept in _uploads/<id>/ so that it survives restarts.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include "ocireg/digest.h"
+#include "ocireg/storage/driver.h"
+#include "ocireg/storage/store.h"
+
+namespace ocireg::internal {
+
+// What a session needs of its store, so that it does not depend on the store's class.
+struct UploadHooks {
+  // Makes the verified, synced file at `data_path` the blob `digest` of `repo`.
+  std::function<Status(std::string_view repo, const Digest& digest, std::string_view data_path)>
+      install;
+  // Called once when the session ends (commit, cancel, failed verification or expiry).
+  std::function<void(const std::string& id)> forget;
+};
+
+class UploadSession final : public Upload {
+ public:
+  // Creates the session's files. kInternal on I/O failure.
+  static Result<std::shared_ptr<UploadSession>> Create(StorageDriver& driver, UploadHooks hooks,
+                                                       std::string repo,
+                                                       DigestAlgorithm algorithm,
+                                                       uint64_t max_bytes);
+  // Reattaches to a session found on disk; its hash state is rebuilt on first use.
+  // kBlobUploadUnknown when there is no such session.
+  static Result<std::shared_ptr<UploadSession>> Load(StorageDriver& driver, UploadHooks hooks,
+                                                     std::string id, uint64_t max_bytes);
+
+  const std::string& id() const override { return id_; }
+  const std::string& repository() const override { return repo_; }
+  DigestAlgorithm algorithm() const override { return algorithm_; }
+
+  Result<uint64_t> Size() override;
+  Status Append(std::span<const char> bytes, std::optional<uint64_t> expected_offset) override;
+  Result<BlobInfo> Commit(const Digest& expected, std::optional<uint64_t> expected_size) override;
+  Status Cancel() override;
+
+  // Ends the session and removes its files, for garbage collection of idle sessions.
+  Status Expire();
+
+  UploadSession(StorageDriver& driver, UploadHooks hooks, std::string id, std::string repo,
+                DigestAlgorithm algorithm, uint64_t max_bytes);
+
+ private:
+  // Opens the data file and rebuilds the digest of what it holds. Requires mu_.
+  Status AttachLocked();
+  // Hashes the data file from the start with `algorithm` (when it differs from the session's).
+  Result<Digest> HashFile(DigestAlgorithm algorithm);
+  // Removes the session's files and ends it. Requires mu_.
+  Status EndLocked();
+
+  StorageDriver& driver_;
+  UploadHooks hooks_;
+  const std::string id_;
+  const std::string repo_;
+  const DigestAlgorithm algorithm_;
+  const uint64_t max_bytes_;
+
+  std::mutex mu_;
+  bool ended_ = false;
+  std::unique_ptr<FileAppender> appender_;  // null until attached
+  std::optional<Digester> digester_;
+};
+
+}  // namespace ocireg::internal

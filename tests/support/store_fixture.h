@@ -1,0 +1,101 @@
+// SPDX-License-Identifier: Apache-2.0
+// Test fixtures that open a Store over each driver, and reopen it over the same data ("restart").
+#pragma once
+
+#include <unistd.h>
+
+#include <atomic>
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "ocireg/digest.h"
+#include "ocireg/storage/driver.h"
+#include "ocireg/storage/store.h"
+
+namespace ocireg::testing {
+
+// Forwards every call to a driver it does not own, so a test can close a store and open another
+// over the same data, as a restarted process would.
+class BorrowedDriver final : public StorageDriver {
+ public:
+  explicit BorrowedDriver(StorageDriver& inner) : inner_(inner) {}
+  Result<FileInfo> Stat(std::string_view p) override { return inner_.Stat(p); }
+  Result<std::vector<std::string>> List(std::string_view p) override { return inner_.List(p); }
+  Result<std::string> ReadFile(std::string_view p) override { return inner_.ReadFile(p); }
+  Status WriteFileAtomic(std::string_view p, std::string_view d) override {
+    return inner_.WriteFileAtomic(p, d);
+  }
+  Result<std::unique_ptr<FileReader>> OpenReader(std::string_view p) override {
+    return inner_.OpenReader(p);
+  }
+  Result<std::unique_ptr<FileAppender>> OpenAppender(std::string_view p) override {
+    return inner_.OpenAppender(p);
+  }
+  Status Rename(std::string_view a, std::string_view b) override { return inner_.Rename(a, b); }
+  Status Link(std::string_view a, std::string_view b) override { return inner_.Link(a, b); }
+  Status Remove(std::string_view p) override { return inner_.Remove(p); }
+  Status RemoveTree(std::string_view p) override { return inner_.RemoveTree(p); }
+
+ private:
+  StorageDriver& inner_;
+};
+
+// A fresh directory below the build directory, removed with the object.
+class TempDir {
+ public:
+  TempDir() {
+    static std::atomic<int> counter{0};
+    path_ = std::filesystem::path(OCIREG_TEST_TMPDIR) /
+            ("t-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
+    std::filesystem::remove_all(path_);
+    std::filesystem::create_directories(path_);
+  }
+  ~TempDir() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path_, ignored);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+// The data a store keeps, for one driver kind; Open() may be called again to "restart".
+struct FsBackend {
+  static constexpr bool kIsFs = true;
+  TempDir dir;
+  std::unique_ptr<StorageDriver> driver = *NewFsDriver(dir.path().string());
+  std::filesystem::path root() const { return dir.path(); }
+};
+
+struct MemoryBackend {
+  static constexpr bool kIsFs = false;
+  std::unique_ptr<StorageDriver> driver = NewMemoryDriver();
+  std::filesystem::path root() const { return {}; }
+};
+
+template <typename Backend>
+struct StoreFixture {
+  Backend backend;
+  StoreOptions options;
+  std::unique_ptr<Store> store;
+
+  StoreFixture() { Reopen(); }
+  // Drops the store and opens a new one over the same data, like a process restart.
+  void Reopen() {
+    store.reset();
+    auto opened = OpenStore(std::make_unique<BorrowedDriver>(*backend.driver), options);
+    if (!opened.ok()) throw std::runtime_error(opened.status().ToString());
+    store = std::move(*opened);
+  }
+  StorageDriver& driver() { return *backend.driver; }
+};
+
+inline Digest DigestOf(std::string_view bytes) {
+  return Digester::Of(DigestAlgorithm::kSha256, bytes);
+}
+
+}  // namespace ocireg::testing
