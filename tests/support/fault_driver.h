@@ -1,0 +1,186 @@
+// SPDX-License-Identifier: Apache-2.0
+// FaultInjectingDriver: a StorageDriver wrapper that simulates a process dying after N writes.
+//
+// Wraps a driver the test owns and forwards every call to it. Mutating operations (WriteFileAtomic,
+// Rename, Link, Remove, RemoveTree, OpenAppender, and each Append and Sync of the appenders it
+// hands out) are counted against a budget. The first operation past the budget fails, and so does
+// every later call, reads included, with kUnavailable "injected crash": the "process" is dead. The
+// test then reopens a store over the inner driver and checks what survived.
+//
+//   auto inner = ocireg::NewMemoryDriver();
+//   auto faulty = std::make_unique<ocireg::testing::FaultInjectingDriver>(*inner);
+//   faulty->set_budget(3);
+//   FaultInjectingDriver* control = faulty.get();   // valid as long as the store lives
+//   auto store = OpenStoreOver(std::move(faulty));  // the store owns the wrapper
+//
+// Lifetime: the wrapper holds a reference to `inner`, which must outlive the wrapper and every
+// reader and appender it handed out. Readers and appenders share the budget with the wrapper (not
+// the wrapper itself), so they may outlive it.
+//
+// Thread-safe, like the driver it wraps.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "ocireg/status.h"
+#include "ocireg/storage/driver.h"
+
+namespace ocireg::testing {
+
+class FaultInjectingDriver final : public StorageDriver {
+ public:
+  // Without a budget nothing fails.
+  static constexpr int64_t kUnlimited = -1;
+
+  explicit FaultInjectingDriver(StorageDriver& inner) : inner_(inner) {}
+
+  // Lets `n` more mutating operations through; the one after them "crashes". Also revives a crashed
+  // wrapper. kUnlimited removes the limit.
+  void set_budget(int64_t n) { gate_->SetBudget(n); }
+  // Mutating operations that went through to the inner driver so far.
+  uint64_t operations() const { return gate_->operations(); }
+  // Calls refused since the crash.
+  uint64_t failures() const { return gate_->failures(); }
+  bool crashed() const { return gate_->crashed(); }
+
+  Result<FileInfo> Stat(std::string_view path) override {
+    OCIREG_RETURN_IF_ERROR(gate_->Read());
+    return inner_.Stat(path);
+  }
+  Result<std::vector<std::string>> List(std::string_view path) override {
+    OCIREG_RETURN_IF_ERROR(gate_->Read());
+    return inner_.List(path);
+  }
+  Result<std::string> ReadFile(std::string_view path) override {
+    OCIREG_RETURN_IF_ERROR(gate_->Read());
+    return inner_.ReadFile(path);
+  }
+  Status WriteFileAtomic(std::string_view path, std::string_view data) override {
+    OCIREG_RETURN_IF_ERROR(gate_->Mutate());
+    return inner_.WriteFileAtomic(path, data);
+  }
+  Result<std::unique_ptr<FileReader>> OpenReader(std::string_view path) override {
+    OCIREG_RETURN_IF_ERROR(gate_->Read());
+    Result<std::unique_ptr<FileReader>> reader = inner_.OpenReader(path);
+    if (!reader.ok()) return reader.status();
+    return std::unique_ptr<FileReader>(std::make_unique<Reader>(std::move(*reader), gate_));
+  }
+  Result<std::unique_ptr<FileAppender>> OpenAppender(std::string_view path) override {
+    OCIREG_RETURN_IF_ERROR(gate_->Mutate());
+    Result<std::unique_ptr<FileAppender>> appender = inner_.OpenAppender(path);
+    if (!appender.ok()) return appender.status();
+    return std::unique_ptr<FileAppender>(std::make_unique<Appender>(std::move(*appender), gate_));
+  }
+  Status Rename(std::string_view from, std::string_view to) override {
+    OCIREG_RETURN_IF_ERROR(gate_->Mutate());
+    return inner_.Rename(from, to);
+  }
+  Status Link(std::string_view from, std::string_view to) override {
+    OCIREG_RETURN_IF_ERROR(gate_->Mutate());
+    return inner_.Link(from, to);
+  }
+  Status Remove(std::string_view path) override {
+    OCIREG_RETURN_IF_ERROR(gate_->Mutate());
+    return inner_.Remove(path);
+  }
+  Status RemoveTree(std::string_view path) override {
+    OCIREG_RETURN_IF_ERROR(gate_->Mutate());
+    return inner_.RemoveTree(path);
+  }
+
+ private:
+  // The budget and counters, shared with the readers and appenders handed out.
+  class Gate {
+   public:
+    void SetBudget(int64_t n) {
+      std::lock_guard lock(mu_);
+      budget_ = n;
+      crashed_ = false;
+    }
+    uint64_t operations() const {
+      std::lock_guard lock(mu_);
+      return operations_;
+    }
+    uint64_t failures() const {
+      std::lock_guard lock(mu_);
+      return failures_;
+    }
+    bool crashed() const {
+      std::lock_guard lock(mu_);
+      return crashed_;
+    }
+
+    // Admits one mutating operation, or crashes when the budget is spent.
+    Status Mutate() {
+      std::lock_guard lock(mu_);
+      if (!crashed_ && budget_ == 0) crashed_ = true;
+      if (crashed_) return Refuse();
+      if (budget_ > 0) --budget_;
+      ++operations_;
+      return Status::Ok();
+    }
+    // Admits a read unless crashed.
+    Status Read() {
+      std::lock_guard lock(mu_);
+      return crashed_ ? Refuse() : Status::Ok();
+    }
+
+   private:
+    Status Refuse() {
+      ++failures_;
+      return {ErrorCode::kUnavailable, "injected crash"};
+    }
+
+    mutable std::mutex mu_;
+    int64_t budget_ = kUnlimited;
+    bool crashed_ = false;
+    uint64_t operations_ = 0;
+    uint64_t failures_ = 0;
+  };
+
+  class Reader final : public FileReader {
+   public:
+    Reader(std::unique_ptr<FileReader> inner, std::shared_ptr<Gate> gate)
+        : inner_(std::move(inner)), gate_(std::move(gate)) {}
+    uint64_t size() const override { return inner_->size(); }
+    Result<size_t> ReadAt(uint64_t offset, std::span<char> buffer) override {
+      OCIREG_RETURN_IF_ERROR(gate_->Read());
+      return inner_->ReadAt(offset, buffer);
+    }
+
+   private:
+    const std::unique_ptr<FileReader> inner_;
+    const std::shared_ptr<Gate> gate_;
+  };
+
+  class Appender final : public FileAppender {
+   public:
+    Appender(std::unique_ptr<FileAppender> inner, std::shared_ptr<Gate> gate)
+        : inner_(std::move(inner)), gate_(std::move(gate)) {}
+    uint64_t size() const override { return inner_->size(); }
+    Status Append(std::span<const char> bytes) override {
+      OCIREG_RETURN_IF_ERROR(gate_->Mutate());
+      return inner_->Append(bytes);
+    }
+    Status Sync() override {
+      OCIREG_RETURN_IF_ERROR(gate_->Mutate());
+      return inner_->Sync();
+    }
+
+   private:
+    const std::unique_ptr<FileAppender> inner_;
+    const std::shared_ptr<Gate> gate_;
+  };
+
+  StorageDriver& inner_;
+  const std::shared_ptr<Gate> gate_ = std::make_shared<Gate>();
+};
+
+}  // namespace ocireg::testing
