@@ -43,7 +43,7 @@ inline bool IsIndexKind(ManifestKind kind) {
 }
 
 // What the registry needs to know of a manifest.
-struct ManifestInfo {
+struct OCIREG_EXPORT ManifestInfo {
   ManifestKind kind = ManifestKind::kOciManifest;
   // The media type the manifest is stored and served with: the Content-Type it was pushed with, or
   // the body's mediaType when no Content-Type was given.

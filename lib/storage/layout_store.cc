@@ -252,8 +252,10 @@ Status LayoutStore::InstallBlob(std::string_view repo, const Digest& digest,
   // Prefer the copy the store already has, so every repository shares one file.
   Status linked = driver_->Link(content, target);
   if (linked.code() == ErrorCode::kNotFound) {
-    OCIREG_RETURN_IF_ERROR(driver_->Rename(data_path, content));
-    linked = driver_->Link(content, target);
+    // No shared copy (or garbage collection just took it): the repository links our own file,
+    // which nobody else can remove, and the content store learns of it for later pushes.
+    linked = driver_->Link(data_path, target);
+    if (linked.ok()) return SeedContent(target, content);
   }
   if (linked.code() == ErrorCode::kAlreadyExists) return Status::Ok();
   return linked;
@@ -265,11 +267,21 @@ Status LayoutStore::InstallBytes(std::string_view repo, const Digest& digest,
   const std::string target = RepoBlobPath(repo, digest);
   Status linked = driver_->Link(content, target);
   if (linked.code() == ErrorCode::kNotFound) {
-    OCIREG_RETURN_IF_ERROR(driver_->WriteFileAtomic(content, bytes));
-    linked = driver_->Link(content, target);
+    OCIREG_RETURN_IF_ERROR(driver_->WriteFileAtomic(target, bytes));
+    return SeedContent(target, content);
   }
   if (linked.code() == ErrorCode::kAlreadyExists) return Status::Ok();
   return linked;
+}
+
+Status LayoutStore::SeedContent(std::string_view blob, std::string_view content) {
+  Status seeded = driver_->Link(blob, content);
+  // Another push may have seeded it first, or the blob may be gone already: both are fine, the
+  // content store is only a source for deduplication.
+  if (seeded.code() == ErrorCode::kAlreadyExists || seeded.code() == ErrorCode::kNotFound) {
+    return Status::Ok();
+  }
+  return seeded;
 }
 
 Result<BlobInfo> LayoutStore::MountBlob(std::string_view repo, const Digest& digest,
@@ -437,7 +449,14 @@ Status LayoutStore::DeleteManifest(std::string_view repo, const Digest& digest) 
   if (!index.RemoveManifest(digest)) return ManifestUnknown(repo, digest.ToString());
   OCIREG_RETURN_IF_ERROR(CommitIndexLocked(repo, *state, std::move(index)));
   state->facts.erase(digest);
-  // The index no longer names the manifest; its blob is now garbage, removed at once.
+  // The blob is garbage now, unless an index of the repository still lists it as a child: then
+  // it stays, so that the index remains whole, until garbage collection finds it unreferenced.
+  for (const auto& [other, entry] : state->index.manifests()) {
+    auto facts = FactsLocked(repo, *state, entry);
+    OCIREG_RETURN_IF_ERROR(facts);
+    const auto& refs = (*facts)->references;
+    if (std::find(refs.begin(), refs.end(), digest) != refs.end()) return Status::Ok();
+  }
   Status removed = driver_->Remove(RepoBlobPath(repo, digest));
   if (!removed.ok() && !IsNotFound(removed)) return removed;
   return Status::Ok();
@@ -583,6 +602,7 @@ void LayoutStore::ScrubBlob(const std::string& where, const std::string& path,
                             const Digest& digest, ScrubReport& report) {
   ++report.blobs_checked;
   auto reader = driver_->OpenReader(path);
+  if (!reader.ok() && IsNotFound(reader.status())) return;  // collected since it was listed
   if (!reader.ok()) {
     report.problems.push_back(where + ": blob " + digest.ToString() + " cannot be read: " +
                               reader.status().message());

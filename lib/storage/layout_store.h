@@ -95,11 +95,13 @@ class LayoutStore final : public Store {
   Result<const ManifestFacts*> FactsLocked(std::string_view repo, RepoState& state,
                                            const IndexEntry& entry);
 
-  // Links content-store blob `digest` into `repo`, adopting `data_path` as the content when the
-  // store has none (or lost it to garbage collection meanwhile).
+  // Links content-store blob `digest` into `repo`, or the verified file at `data_path` when the
+  // content store has no copy.
   Status InstallBlob(std::string_view repo, const Digest& digest, std::string_view data_path);
   // Stores small content (a manifest body) as blob `digest` of `repo`.
   Status InstallBytes(std::string_view repo, const Digest& digest, std::string_view bytes);
+  // Links a repository's blob into the content store when the store has no copy yet.
+  Status SeedContent(std::string_view blob, std::string_view content);
   Status CheckReferencesLocked(std::string_view repo, RepoState& state, const ManifestInfo& info);
 
   UploadHooks MakeUploadHooks();
