@@ -36,19 +36,19 @@ Result<std::vector<std::string>> ListOrEmpty(StorageDriver& driver, std::string_
   return names;
 }
 
-// A lexical page of `names` (sorted) after `last`.
-template <typename Range, typename Projection>
-Page Paginate(const Range& sorted, std::string_view last, size_t limit, Projection name_of) {
+// The keys of sorted map `entries` after `last` (exclusive), at most `limit` (0: all), skipping
+// those `keep` refuses.
+template <typename Map, typename Keep>
+Page PageAfter(const Map& entries, std::string_view last, size_t limit, Keep keep) {
   Page page;
-  auto it = std::upper_bound(sorted.begin(), sorted.end(), last,
-                             [&](std::string_view l, const auto& e) { return l < name_of(e); });
-  if (last.empty()) it = sorted.begin();
-  for (; it != sorted.end(); ++it) {
+  auto it = last.empty() ? entries.begin() : entries.upper_bound(last);
+  for (; it != entries.end(); ++it) {
+    if (!keep(it->second)) continue;
     if (limit != 0 && page.items.size() == limit) {
       page.more = true;
       break;
     }
-    page.items.emplace_back(name_of(*it));
+    page.items.push_back(it->first);
   }
   return page;
 }
@@ -195,8 +195,9 @@ Result<const ManifestFacts*> LayoutStore::FactsLocked(std::string_view repo, Rep
 // --- Listing ----------------------------------------------------------------------------------
 
 Page LayoutStore::ListRepositories(std::string_view last, size_t limit) {
-  auto repos = SnapshotRepositories();
-  return Paginate(repos, last, limit, [](const auto& e) -> const std::string& { return e.first; });
+  std::shared_lock lock(repos_mu_);
+  // A state whose layout is not on disk yet is a repository being created, or a failed push.
+  return PageAfter(repos_, last, limit, [](const auto& state) { return state->exists.load(); });
 }
 
 bool LayoutStore::RepositoryExists(std::string_view repo) { return FindState(repo) != nullptr; }
@@ -207,8 +208,7 @@ Result<Page> LayoutStore::ListTags(std::string_view repo, std::string_view last,
   if (state == nullptr) return NameUnknown(repo);
   std::lock_guard lock(state->mu);
   OCIREG_RETURN_IF_ERROR(LoadLocked(repo, *state));
-  return Paginate(state->index.tags(), last, limit,
-                  [](const auto& e) -> const std::string& { return e.first; });
+  return PageAfter(state->index.tags(), last, limit, [](const Digest&) { return true; });
 }
 
 // --- Blobs ------------------------------------------------------------------------------------
