@@ -60,6 +60,8 @@ class OCIREG_EXPORT Digester {
   DigestAlgorithm algorithm() const { return algorithm_; }
   void Update(std::span<const char> bytes);
   void Update(std::string_view bytes) { Update(std::span<const char>(bytes.data(), bytes.size())); }
+  // Without this a std::string argument is ambiguous between the two overloads above.
+  void Update(const std::string& bytes) { Update(std::string_view(bytes)); }
   // The digest of everything passed to Update. The Digester is reset afterwards.
   Digest Finish();
 

@@ -1,1 +1,588 @@
 // SPDX-License-Identifier: Apache-2.0
+// NewFsDriver: a StorageDriver over a POSIX directory, crash-safe through temp files, rename and
+// fsync.
+//
+// Every path is resolved against a descriptor of the root (the *at calls), so the driver keeps
+// working when the process changes its directory. Files are written under "<root>/.tmp/", a name no
+// driver path may use, and renamed into place; the directories whose entries changed are fsynced
+// before a call that makes a file visible returns.
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "ocireg/status.h"
+#include "ocireg/storage/driver.h"
+#include "storage/path.h"
+
+namespace ocireg {
+namespace {
+
+using Clock = std::chrono::system_clock;
+using internal::ParentPath;
+
+// The driver's own directory for files being written. Driver paths never start with it.
+constexpr std::string_view kTempDir = ".tmp";
+// Temp files older than this belong to a writer that died; younger ones may belong to another
+// process sharing the root, mid-write.
+constexpr auto kStaleTempAge = std::chrono::hours(1);
+// Both are narrowed by the process umask.
+constexpr mode_t kFileMode = 0644;
+constexpr mode_t kDirMode = 0755;
+// How often RemoveTree rescans a directory that concurrent writers keep filling.
+constexpr int kRemoveAttempts = 4;
+
+// Distinguishes the temp files of one process; with the pid it makes names unique across processes.
+std::atomic<uint64_t> temp_counter{0};
+
+// strerror_r returns an int (XSI) or a char* (GNU) depending on the C library; both are accepted.
+[[maybe_unused]] const char* ErrorText(int rc, const char* buffer) {
+  return rc == 0 ? buffer : "unknown error";
+}
+[[maybe_unused]] const char* ErrorText(const char* text, const char* /*buffer*/) { return text; }
+
+std::string ErrnoText(int err) {
+  char buffer[256] = {};
+  return ErrorText(strerror_r(err, buffer, sizeof(buffer)), buffer);
+}
+
+// Runs a system call again while a signal interrupts it.
+template <typename Call>
+auto RetryOnEintr(Call call) {
+  decltype(call()) rc;
+  do {
+    rc = call();
+  } while (rc == -1 && errno == EINTR);
+  return rc;
+}
+
+// Owns one file descriptor.
+class Fd {
+ public:
+  Fd() = default;
+  explicit Fd(int fd) : fd_(fd) {}
+  ~Fd() { Reset(); }
+  Fd(Fd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+  Fd& operator=(Fd&& other) noexcept {
+    if (this != &other) {
+      Reset();
+      fd_ = std::exchange(other.fd_, -1);
+    }
+    return *this;
+  }
+
+  bool valid() const { return fd_ >= 0; }
+  int get() const { return fd_; }
+  int Release() { return std::exchange(fd_, -1); }
+  // Closes now and reports the error, for files whose last write matters. Not retried on EINTR:
+  // Linux frees the descriptor even then.
+  int Close() { return ::close(Release()); }
+
+ private:
+  void Reset() {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+  }
+
+  int fd_ = -1;
+};
+
+Clock::time_point ToTimePoint(const struct timespec& ts) {
+  auto since_epoch = std::chrono::seconds(ts.tv_sec) + std::chrono::nanoseconds(ts.tv_nsec);
+  return Clock::time_point(std::chrono::duration_cast<Clock::duration>(since_epoch));
+}
+
+// Writes all of `data`, looping over short writes.
+int WriteAll(int fd, std::string_view data) {
+  while (!data.empty()) {
+    ssize_t written = RetryOnEintr([&] { return ::write(fd, data.data(), data.size()); });
+    if (written < 0) return -1;
+    data.remove_prefix(static_cast<size_t>(written));
+  }
+  return 0;
+}
+
+// fsync on a directory descriptor; some file systems cannot and say EINVAL, which is no failure.
+int SyncDirFd(int fd) {
+  int rc = RetryOnEintr([&] { return ::fsync(fd); });
+  return rc < 0 && errno == EINVAL ? 0 : rc;
+}
+
+// Removes `name` below `dir_fd` and, when it is a directory, everything in it; missing is fine.
+// `display` names it in messages.
+Status RemoveTreeAt(int dir_fd, const std::string& name, const std::string& display) {
+  if (::unlinkat(dir_fd, name.c_str(), 0) == 0 || errno == ENOENT) return Status::Ok();
+  // Linux says EISDIR for a directory, POSIX EPERM.
+  if (errno != EISDIR && errno != EPERM)
+    return Internal("unlink " + display + ": " + ErrnoText(errno));
+  int fd = RetryOnEintr([&] {
+    return ::openat(dir_fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  });
+  if (fd < 0) {
+    if (errno == ENOENT) return Status::Ok();
+    return Internal("open " + display + ": " + ErrnoText(errno));
+  }
+  std::unique_ptr<DIR, int (*)(DIR*)> dir(::fdopendir(fd), &::closedir);
+  if (!dir) {
+    int err = errno;
+    ::close(fd);
+    return Internal("opendir " + display + ": " + ErrnoText(err));
+  }
+  for (int attempt = 0; attempt < kRemoveAttempts; ++attempt) {
+    std::vector<std::string> children;
+    errno = 0;
+    while (struct dirent* entry = ::readdir(dir.get())) {
+      std::string_view child = entry->d_name;
+      if (child != "." && child != "..") children.emplace_back(child);
+    }
+    if (errno != 0) return Internal("readdir " + display + ": " + ErrnoText(errno));
+    for (const std::string& child : children) {
+      OCIREG_RETURN_IF_ERROR(RemoveTreeAt(::dirfd(dir.get()), child, display + "/" + child));
+    }
+    if (::unlinkat(dir_fd, name.c_str(), AT_REMOVEDIR) == 0 || errno == ENOENT) return Status::Ok();
+    // Someone created an entry meanwhile: scan again.
+    if (errno != ENOTEMPTY && errno != EEXIST) break;
+    ::rewinddir(dir.get());
+  }
+  return Internal("rmdir " + display + ": " + ErrnoText(errno));
+}
+
+// Best effort: a temp file that cannot be removed now is tried again at the next start.
+void RemoveStaleTemps(int root_fd, const std::string& display) {
+  int fd = RetryOnEintr([&] {
+    return ::openat(root_fd, std::string(kTempDir).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  });
+  if (fd < 0) return;
+  std::unique_ptr<DIR, int (*)(DIR*)> dir(::fdopendir(fd), &::closedir);
+  if (!dir) {
+    ::close(fd);
+    return;
+  }
+  Clock::time_point cutoff = Clock::now() - kStaleTempAge;
+  std::vector<std::string> stale;
+  while (struct dirent* entry = ::readdir(dir.get())) {
+    std::string_view name = entry->d_name;
+    if (name == "." || name == "..") continue;
+    struct stat st;
+    if (::fstatat(::dirfd(dir.get()), entry->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
+    if (ToTimePoint(st.st_mtim) < cutoff) stale.emplace_back(name);
+  }
+  for (const std::string& name : stale) {
+    (void)RemoveTreeAt(::dirfd(dir.get()), name, display + "/" + name);
+  }
+}
+
+class FsReader final : public FileReader {
+ public:
+  FsReader(Fd fd, uint64_t size, std::string display)
+      : fd_(std::move(fd)), size_(size), display_(std::move(display)) {}
+
+  uint64_t size() const override { return size_; }
+
+  // pread keeps no file position, so concurrent calls do not disturb each other.
+  Result<size_t> ReadAt(uint64_t offset, std::span<char> buffer) override {
+    if (offset >= size_) return size_t{0};
+    size_t wanted = std::min<uint64_t>(buffer.size(), size_ - offset);
+    size_t done = 0;
+    while (done < wanted) {
+      ssize_t n = RetryOnEintr([&] {
+        return ::pread(fd_.get(), buffer.data() + done, wanted - done,
+                       static_cast<off_t>(offset + done));
+      });
+      if (n < 0) return Internal("read " + display_ + ": " + ErrnoText(errno));
+      if (n == 0) break;  // truncated behind our back
+      done += static_cast<size_t>(n);
+    }
+    return done;
+  }
+
+ private:
+  const Fd fd_;
+  const uint64_t size_;
+  const std::string display_;
+};
+
+class FsAppender final : public FileAppender {
+ public:
+  FsAppender(Fd fd, uint64_t size, std::string display)
+      : fd_(std::move(fd)), size_(size), display_(std::move(display)) {}
+
+  uint64_t size() const override { return size_; }
+
+  Status Append(std::span<const char> bytes) override {
+    std::string_view rest(bytes.data(), bytes.size());
+    while (!rest.empty()) {
+      ssize_t n = RetryOnEintr([&] { return ::write(fd_.get(), rest.data(), rest.size()); });
+      if (n < 0) return Internal("write " + display_ + ": " + ErrnoText(errno));
+      rest.remove_prefix(static_cast<size_t>(n));
+      size_ += static_cast<uint64_t>(n);
+    }
+    return Status::Ok();
+  }
+
+  Status Sync() override {
+    if (RetryOnEintr([&] { return ::fdatasync(fd_.get()); }) != 0) {
+      return Internal("fdatasync " + display_ + ": " + ErrnoText(errno));
+    }
+    return Status::Ok();
+  }
+
+ private:
+  const Fd fd_;
+  uint64_t size_;
+  const std::string display_;
+};
+
+class FsDriver final : public StorageDriver {
+ public:
+  FsDriver(std::string root, Fd root_fd) : root_(std::move(root)), root_fd_(std::move(root_fd)) {}
+
+  Result<FileInfo> Stat(std::string_view path) override {
+    OCIREG_RETURN_IF_ERROR(CheckPath(path));
+    struct stat st;
+    if (::fstatat(root_fd_.get(), std::string(path).c_str(), &st, 0) != 0) {
+      return Error("stat", path, errno);
+    }
+    bool is_directory = S_ISDIR(st.st_mode);
+    return FileInfo{is_directory ? 0 : static_cast<uint64_t>(st.st_size), is_directory,
+                    ToTimePoint(st.st_mtim)};
+  }
+
+  Result<std::vector<std::string>> List(std::string_view path) override {
+    if (!path.empty()) OCIREG_RETURN_IF_ERROR(CheckPath(path));
+    std::string target = path.empty() ? std::string(".") : std::string(path);
+    int fd = RetryOnEintr([&] {
+      return ::openat(root_fd_.get(), target.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    });
+    if (fd < 0) return Error("open", path, errno);
+    std::unique_ptr<DIR, int (*)(DIR*)> dir(::fdopendir(fd), &::closedir);
+    if (!dir) {
+      int err = errno;
+      ::close(fd);
+      return Error("opendir", path, err);
+    }
+    std::vector<std::string> names;
+    errno = 0;
+    while (struct dirent* entry = ::readdir(dir.get())) {
+      std::string_view name = entry->d_name;
+      if (name == "." || name == ".." || (path.empty() && name == kTempDir)) continue;
+      names.emplace_back(name);
+    }
+    if (errno != 0) return Error("readdir", path, errno);
+    return names;
+  }
+
+  Result<std::string> ReadFile(std::string_view path) override {
+    OCIREG_RETURN_IF_ERROR(CheckPath(path));
+    Fd fd(RetryOnEintr(
+        [&] { return ::openat(root_fd_.get(), std::string(path).c_str(), O_RDONLY | O_CLOEXEC); }));
+    if (!fd.valid()) return Error("open", path, errno);
+    struct stat st;
+    if (::fstat(fd.get(), &st) != 0) return Error("stat", path, errno);
+    // One byte more than the size, so that the usual case ends with one read returning 0.
+    std::string content(static_cast<size_t>(std::max<off_t>(st.st_size, 0)) + 1, '\0');
+    size_t length = 0;
+    while (true) {
+      if (length == content.size()) content.resize(content.size() * 2);
+      ssize_t n = RetryOnEintr(
+          [&] { return ::read(fd.get(), content.data() + length, content.size() - length); });
+      if (n < 0) return Error("read", path, errno);
+      if (n == 0) break;
+      length += static_cast<size_t>(n);
+    }
+    content.resize(length);
+    return content;
+  }
+
+  Status WriteFileAtomic(std::string_view path, std::string_view data) override {
+    OCIREG_RETURN_IF_ERROR(CheckPath(path));
+    std::string temp;
+    Result<Fd> fd = CreateTemp(temp);
+    if (!fd.ok()) return fd.status();
+    Status status = FillTemp(std::move(*fd), temp, data);
+    if (status.ok()) status = RenameIntoPlace(temp, path);
+    if (!status.ok()) {
+      ::unlinkat(root_fd_.get(), temp.c_str(), 0);
+      return status;
+    }
+    return SyncDir(ParentPath(path));
+  }
+
+  Result<std::unique_ptr<FileReader>> OpenReader(std::string_view path) override {
+    OCIREG_RETURN_IF_ERROR(CheckPath(path));
+    Fd fd(RetryOnEintr(
+        [&] { return ::openat(root_fd_.get(), std::string(path).c_str(), O_RDONLY | O_CLOEXEC); }));
+    if (!fd.valid()) return Error("open", path, errno);
+    struct stat st;
+    if (::fstat(fd.get(), &st) != 0) return Error("stat", path, errno);
+    if (S_ISDIR(st.st_mode)) return Error("open", path, EISDIR);
+    return std::unique_ptr<FileReader>(std::make_unique<FsReader>(
+        std::move(fd), static_cast<uint64_t>(st.st_size), Display(path)));
+  }
+
+  Result<std::unique_ptr<FileAppender>> OpenAppender(std::string_view path) override {
+    OCIREG_RETURN_IF_ERROR(CheckPath(path));
+    std::string target(path);
+    bool created = false;
+    Fd fd;
+    // Exclusive creation first, to learn whether the directory gained an entry that needs an fsync;
+    // the loop covers a file created or removed by someone else in between.
+    for (int attempt = 0; attempt < 8 && !fd.valid(); ++attempt) {
+      fd = Fd(RetryOnEintr([&] {
+        return ::openat(root_fd_.get(), target.c_str(),
+                        O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC, kFileMode);
+      }));
+      if (fd.valid()) {
+        created = true;
+      } else if (errno == EEXIST) {
+        fd = Fd(RetryOnEintr([&] {
+          return ::openat(root_fd_.get(), target.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
+        }));
+        if (!fd.valid() && errno != ENOENT) return Error("open", path, errno);
+      } else if (errno == ENOENT || errno == ENOTDIR) {
+        OCIREG_RETURN_IF_ERROR(MakeDirs(ParentPath(path)));
+      } else {
+        return Error("open", path, errno);
+      }
+    }
+    if (!fd.valid()) return Internal("open " + Display(path) + ": keeps appearing and vanishing");
+    struct stat st;
+    if (::fstat(fd.get(), &st) != 0) return Error("stat", path, errno);
+    if (created) OCIREG_RETURN_IF_ERROR(SyncDir(ParentPath(path)));
+    return std::unique_ptr<FileAppender>(std::make_unique<FsAppender>(
+        std::move(fd), static_cast<uint64_t>(st.st_size), Display(path)));
+  }
+
+  Status Rename(std::string_view from, std::string_view to) override {
+    OCIREG_RETURN_IF_ERROR(CheckPath(from));
+    OCIREG_RETURN_IF_ERROR(CheckPath(to));
+    // rename(2) would move a directory too; the contract moves files only.
+    struct stat st;
+    if (::fstatat(root_fd_.get(), std::string(from).c_str(), &st, 0) != 0) {
+      return Error("stat", from, errno);
+    }
+    if (S_ISDIR(st.st_mode)) return Error("rename", from, EISDIR);
+    OCIREG_RETURN_IF_ERROR(RenameIntoPlace(std::string(from), to));
+    OCIREG_RETURN_IF_ERROR(SyncDir(ParentPath(to)));
+    if (ParentPath(from) != ParentPath(to)) OCIREG_RETURN_IF_ERROR(SyncDir(ParentPath(from)));
+    return Status::Ok();
+  }
+
+  Status Link(std::string_view from, std::string_view to) override {
+    OCIREG_RETURN_IF_ERROR(CheckPath(from));
+    OCIREG_RETURN_IF_ERROR(CheckPath(to));
+    std::string source(from);
+    std::string target(to);
+    int rc = ::linkat(root_fd_.get(), source.c_str(), root_fd_.get(), target.c_str(), 0);
+    if (rc != 0 && (errno == ENOENT || errno == ENOTDIR)) {
+      // Either the source is missing or the target's directory is: only the latter is ours to fix.
+      struct stat st;
+      if (::fstatat(root_fd_.get(), source.c_str(), &st, 0) != 0) return Error("stat", from, errno);
+      OCIREG_RETURN_IF_ERROR(MakeDirs(ParentPath(to)));
+      rc = ::linkat(root_fd_.get(), source.c_str(), root_fd_.get(), target.c_str(), 0);
+    }
+    if (rc != 0) {
+      if (errno == EEXIST) {
+        return {ErrorCode::kAlreadyExists, Display(to) + ": " + ErrnoText(EEXIST)};
+      }
+      return Error("link " + Display(from) + " to", to, errno);
+    }
+    // The link shares the inode, so this also refreshes `from`: garbage collection reads it as
+    // "recently linked".
+    if (::utimensat(root_fd_.get(), target.c_str(), nullptr, 0) != 0) {
+      return Error("utimensat", to, errno);
+    }
+    return SyncDir(ParentPath(to));
+  }
+
+  // Removals are not fsynced: a removal lost in a crash leaves only garbage that is collected
+  // later, never a half-visible file.
+  Status Remove(std::string_view path) override {
+    OCIREG_RETURN_IF_ERROR(CheckPath(path));
+    if (::unlinkat(root_fd_.get(), std::string(path).c_str(), 0) != 0) {
+      return Error("unlink", path, errno);
+    }
+    return Status::Ok();
+  }
+
+  Status RemoveTree(std::string_view path) override {
+    OCIREG_RETURN_IF_ERROR(CheckPath(path));
+    std::string name(path);
+    struct stat st;
+    if (::fstatat(root_fd_.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+      return errno == ENOENT || errno == ENOTDIR ? Status::Ok() : Error("stat", path, errno);
+    }
+    return RemoveTreeAt(root_fd_.get(), name, Display(path));
+  }
+
+  // Creates and removes a temp file. Writing is the one reliable test: access(2) says yes to root
+  // even on a read-only mount.
+  Status ProbeWritable() {
+    std::string probe;
+    Result<Fd> fd = CreateTemp(probe);
+    if (!fd.ok()) return fd.status();
+    if (::unlinkat(root_fd_.get(), probe.c_str(), 0) != 0) return Error("unlink", probe, errno);
+    return Status::Ok();
+  }
+
+ private:
+  // A name in ".tmp" that no other writer uses, opened for writing. Fills `name`.
+  Result<Fd> CreateTemp(std::string& name) {
+    static const std::string pid = std::to_string(::getpid());
+    for (int attempt = 0; attempt < 100; ++attempt) {
+      // The counter alone is not enough: a dead process with our pid may have left its files.
+      name = std::string(kTempDir) + "/" + pid + "-" + std::to_string(temp_counter++);
+      Fd fd(RetryOnEintr([&] {
+        return ::openat(root_fd_.get(), name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+                        kFileMode);
+      }));
+      if (fd.valid()) return fd;
+      if (errno == ENOENT) {
+        // Someone removed the temp directory; make it again.
+        if (::mkdirat(root_fd_.get(), std::string(kTempDir).c_str(), kDirMode) != 0 &&
+            errno != EEXIST) {
+          return Error("mkdir", kTempDir, errno);
+        }
+      } else if (errno != EEXIST) {
+        return Error("create", name, errno);
+      }
+    }
+    return Internal("create " + Display(kTempDir) + "/...: no unused temp name");
+  }
+
+  // The path relative to the process, for messages.
+  std::string Display(std::string_view path) const { return root_ + "/" + std::string(path); }
+
+  // kNotFound when `err` says the path or a parent is missing, else kInternal.
+  Status Error(const std::string& op, std::string_view path, int err) const {
+    if (err == ENOENT || err == ENOTDIR) return NotFound(Display(path) + ": " + ErrnoText(err));
+    return Internal(op + " " + Display(path) + ": " + ErrnoText(err));
+  }
+
+  // A driver path that is also not in the driver's temp directory.
+  Status CheckPath(std::string_view path) const {
+    OCIREG_RETURN_IF_ERROR(internal::ValidateDriverPath(path));
+    if (path.substr(0, path.find('/')) == kTempDir) {
+      return {ErrorCode::kInvalidArgument,
+              "invalid storage path \"" + std::string(path) + "\": reserved by the driver"};
+    }
+    return Status::Ok();
+  }
+
+  Status FillTemp(Fd fd, const std::string& temp, std::string_view data) {
+    if (WriteAll(fd.get(), data) != 0) return Error("write", temp, errno);
+    if (RetryOnEintr([&] { return ::fsync(fd.get()); }) != 0) return Error("fsync", temp, errno);
+    if (fd.Close() != 0 && errno != EINTR) return Error("close", temp, errno);
+    return Status::Ok();
+  }
+
+  // Renames `from` (known to exist) over `to`, creating the parents of `to` when missing.
+  Status RenameIntoPlace(const std::string& from, std::string_view to) {
+    std::string target(to);
+    int rc = ::renameat(root_fd_.get(), from.c_str(), root_fd_.get(), target.c_str());
+    if (rc != 0 && (errno == ENOENT || errno == ENOTDIR)) {
+      OCIREG_RETURN_IF_ERROR(MakeDirs(ParentPath(to)));
+      rc = ::renameat(root_fd_.get(), from.c_str(), root_fd_.get(), target.c_str());
+    }
+    if (rc != 0) return Error("rename " + Display(from) + " to", to, errno);
+    return Status::Ok();
+  }
+
+  // mkdir -p for `dir` below the root, safe against concurrent creators. Each directory made is
+  // made durable by an fsync of its parent.
+  Status MakeDirs(std::string_view dir) {
+    if (dir.empty()) return Status::Ok();
+    std::string name(dir);
+    struct stat st;
+    if (::fstatat(root_fd_.get(), name.c_str(), &st, 0) == 0) {
+      return S_ISDIR(st.st_mode) ? Status::Ok() : Error("mkdir", dir, EEXIST);
+    }
+    if (errno != ENOENT && errno != ENOTDIR) return Error("stat", dir, errno);
+    OCIREG_RETURN_IF_ERROR(MakeDirs(ParentPath(dir)));
+    if (::mkdirat(root_fd_.get(), name.c_str(), kDirMode) != 0) {
+      if (errno != EEXIST) return Error("mkdir", dir, errno);
+      if (::fstatat(root_fd_.get(), name.c_str(), &st, 0) != 0) return Error("stat", dir, errno);
+      if (!S_ISDIR(st.st_mode)) return Error("mkdir", dir, EEXIST);
+      // Another caller made it and may not have fsynced its parent yet; ours must not return
+      // before the directory is durable.
+    }
+    return SyncDir(ParentPath(dir));
+  }
+
+  Status SyncDir(std::string_view dir) {
+    std::string name = dir.empty() ? std::string(".") : std::string(dir);
+    Fd fd(RetryOnEintr([&] {
+      return ::openat(root_fd_.get(), name.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    }));
+    if (!fd.valid()) return Error("open", dir, errno);
+    if (SyncDirFd(fd.get()) != 0) return Error("fsync", dir, errno);
+    return Status::Ok();
+  }
+
+  const std::string root_;
+  const Fd root_fd_;
+};
+
+// The directory holding `path` of the process's file system: "/" for "/a", "." for "a".
+std::string HostParent(const std::string& path) {
+  size_t slash = path.rfind('/');
+  if (slash == std::string::npos) return ".";
+  return slash == 0 ? "/" : path.substr(0, slash);
+}
+
+// mkdir -p for the root itself, which may be absolute or relative to the working directory. Each
+// directory made is made durable by an fsync of its parent.
+Status MakeRoot(const std::string& root) {
+  for (size_t slash = root.find('/', 1);; slash = root.find('/', slash + 1)) {
+    std::string prefix = root.substr(0, slash);
+    if (::mkdir(prefix.c_str(), kDirMode) == 0) {
+      std::string parent = HostParent(prefix);
+      Fd fd(
+          RetryOnEintr([&] { return ::open(parent.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); }));
+      if (!fd.valid() || SyncDirFd(fd.get()) != 0) {
+        return Internal("cannot sync " + parent +
+                        " after creating the storage root: " + ErrnoText(errno));
+      }
+    } else if (errno != EEXIST) {
+      return Internal("cannot create the storage root " + root + ": " + ErrnoText(errno));
+    }
+    if (slash == std::string::npos) return Status::Ok();
+  }
+}
+
+}  // namespace
+
+Result<std::unique_ptr<StorageDriver>> NewFsDriver(const std::string& root_path) {
+  if (root_path.empty()) return Internal("the storage root is an empty path");
+  std::string root = root_path;
+  while (root.size() > 1 && root.back() == '/') root.pop_back();
+  OCIREG_RETURN_IF_ERROR(MakeRoot(root));
+  Fd root_fd(
+      RetryOnEintr([&] { return ::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); }));
+  if (!root_fd.valid()) {
+    if (errno == ENOTDIR) return Internal("the storage root " + root + " is not a directory");
+    return Internal("cannot open the storage root " + root + ": " + ErrnoText(errno));
+  }
+  if (::mkdirat(root_fd.get(), std::string(kTempDir).c_str(), kDirMode) != 0 && errno != EEXIST) {
+    return Internal("the storage root " + root + " is not writable: " + ErrnoText(errno));
+  }
+  RemoveStaleTemps(root_fd.get(), root + "/" + std::string(kTempDir));
+  auto driver = std::make_unique<FsDriver>(root, std::move(root_fd));
+  if (Status writable = driver->ProbeWritable(); !writable.ok()) {
+    return Internal("the storage root " + root + " is not writable: " + writable.message());
+  }
+  return std::unique_ptr<StorageDriver>(std::move(driver));
+}
+
+}  // namespace ocireg

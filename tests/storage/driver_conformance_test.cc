@@ -1,2 +1,822 @@
 // SPDX-License-Identifier: Apache-2.0
+// One suite for every StorageDriver (driver.h): the fs and memory drivers must behave alike.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <span>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
 #include "catch.h"
+#include "fault_driver.h"
+#include "ocireg/status.h"
+#include "ocireg/storage/driver.h"
+#include "storage/path.h"
+
+// Both print the status's code and message when they fail.
+#define OCIREG_REQUIRE_OK(expr)                                           \
+  do {                                                                    \
+    ::ocireg::Status ocireg_status_ = ::ocireg::internal::StatusOf(expr); \
+    INFO(ocireg_status_.ToString());                                      \
+    REQUIRE(ocireg_status_.ok());                                         \
+  } while (0)
+#define OCIREG_CHECK_CODE(expr, expected)                                 \
+  do {                                                                    \
+    ::ocireg::Status ocireg_status_ = ::ocireg::internal::StatusOf(expr); \
+    INFO(ocireg_status_.ToString());                                      \
+    CHECK(ocireg_status_.code() == (expected));                           \
+  } while (0)
+
+namespace ocireg {
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::system_clock;
+
+// File systems stamp times from a coarse clock that may lag system_clock by a tick.
+constexpr auto kClockSlack = std::chrono::seconds(2);
+
+// A fresh directory under the build tree, removed with its content when the test ends.
+class TestDir {
+ public:
+  TestDir() : path_(NextPath()) { fs::remove_all(path_); }
+  ~TestDir() {
+    std::error_code ignored;
+    fs::remove_all(path_, ignored);
+  }
+  TestDir(const TestDir&) = delete;
+  TestDir& operator=(const TestDir&) = delete;
+
+  const std::string& path() const { return path_; }
+
+ private:
+  static std::string NextPath() {
+    static std::atomic<int> counter{0};
+    return std::string(OCIREG_TEST_TMPDIR) + "/driver-test-" + std::to_string(::getpid()) + "-" +
+           std::to_string(counter++);
+  }
+
+  std::string path_;
+};
+
+std::unique_ptr<StorageDriver> OpenFsDriver(const std::string& root) {
+  Result<std::unique_ptr<StorageDriver>> driver = NewFsDriver(root);
+  OCIREG_REQUIRE_OK(driver);
+  return std::move(*driver);
+}
+
+// The drivers under test, one fixture each; `driver` is what the suite talks to.
+struct FsDriverFixture {
+  TestDir dir;
+  std::unique_ptr<StorageDriver> driver = OpenFsDriver(dir.path());
+};
+struct MemoryDriverFixture {
+  std::unique_ptr<StorageDriver> driver = NewMemoryDriver();
+};
+
+std::span<const char> Bytes(std::string_view text) { return {text.data(), text.size()}; }
+
+std::string ReadAll(StorageDriver& driver, std::string_view path) {
+  Result<std::string> content = driver.ReadFile(path);
+  OCIREG_REQUIRE_OK(content);
+  return *content;
+}
+
+void Write(StorageDriver& driver, std::string_view path, std::string_view data) {
+  OCIREG_REQUIRE_OK(driver.WriteFileAtomic(path, data));
+}
+
+std::set<std::string> ListSet(StorageDriver& driver, std::string_view path) {
+  Result<std::vector<std::string>> names = driver.List(path);
+  OCIREG_REQUIRE_OK(names);
+  std::set<std::string> unique(names->begin(), names->end());
+  CHECK(unique.size() == names->size());
+  return unique;
+}
+
+std::string ReadRange(FileReader& reader, uint64_t offset, size_t length) {
+  std::string buffer(length, '\0');
+  Result<size_t> count = reader.ReadAt(offset, buffer);
+  OCIREG_REQUIRE_OK(count);
+  REQUIRE(*count <= length);
+  buffer.resize(*count);
+  return buffer;
+}
+
+std::unique_ptr<FileReader> OpenReader(StorageDriver& driver, std::string_view path) {
+  Result<std::unique_ptr<FileReader>> reader = driver.OpenReader(path);
+  OCIREG_REQUIRE_OK(reader);
+  return std::move(*reader);
+}
+
+std::unique_ptr<FileAppender> OpenAppender(StorageDriver& driver, std::string_view path) {
+  Result<std::unique_ptr<FileAppender>> appender = driver.OpenAppender(path);
+  OCIREG_REQUIRE_OK(appender);
+  return std::move(*appender);
+}
+
+bool IsDirectory(StorageDriver& driver, std::string_view path) {
+  Result<FileInfo> info = driver.Stat(path);
+  return info.ok() && info->is_directory;
+}
+
+// Sets the modification time of a file of the process's file system `age` into the past.
+void Age(const std::string& path, std::chrono::seconds age) {
+  struct timespec times[2];
+  times[0].tv_sec = times[1].tv_sec = ::time(nullptr) - age.count();
+  times[0].tv_nsec = times[1].tv_nsec = 0;
+  REQUIRE(::utimensat(AT_FDCWD, path.c_str(), times, 0) == 0);
+}
+
+// Versions written concurrently: "<writer>:<round>|" then a body of one letter whose length depends
+// on both, so a torn or mixed read never passes IsCompleteVersion.
+std::string Version(int writer, int round) {
+  std::string header = std::to_string(writer) + ":" + std::to_string(round) + "|";
+  return header + std::string(4096 + 997 * writer + 31 * round, static_cast<char>('a' + writer));
+}
+
+bool IsCompleteVersion(const std::string& content) {
+  size_t colon = content.find(':');
+  size_t bar = content.find('|');
+  if (colon == std::string::npos || bar == std::string::npos || colon > bar) return false;
+  int writer = std::stoi(content.substr(0, colon));
+  int round = std::stoi(content.substr(colon + 1, bar - colon - 1));
+  return content == Version(writer, round);
+}
+
+// Collects failures of worker threads; Catch's assertions belong to the main thread.
+class Failures {
+ public:
+  void Add(const std::string& what) {
+    std::lock_guard lock(mu_);
+    messages_.push_back(what);
+  }
+  void Check(const Status& status, const std::string& what) {
+    if (!status.ok()) Add(what + ": " + status.ToString());
+  }
+  std::vector<std::string> messages() const {
+    std::lock_guard lock(mu_);
+    return messages_;
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::vector<std::string> messages_;
+};
+
+}  // namespace
+
+TEST_CASE("driver paths are validated and split", "[driver][path]") {
+  using internal::BaseName;
+  using internal::JoinPath;
+  using internal::ParentPath;
+  using internal::ValidateDriverPath;
+
+  for (std::string_view good :
+       {"a", "a/b", "team/app/index.json", ".hidden", "a..b", "...", "_b/x"}) {
+    INFO(good);
+    CHECK(ValidateDriverPath(good).ok());
+  }
+  for (std::string_view bad :
+       {"", "/", "/a", "a/", "a//b", ".", "..", "./a", "a/.", "a/../b", "../a", "a/./b"}) {
+    INFO(bad);
+    CHECK(ValidateDriverPath(bad).code() == ErrorCode::kInvalidArgument);
+  }
+  Status with_nul = ValidateDriverPath(std::string_view("a\0b", 3));
+  CHECK(with_nul.code() == ErrorCode::kInvalidArgument);
+  CHECK(with_nul.message().find('\0') == std::string::npos);
+
+  CHECK(JoinPath("", "b") == "b");
+  CHECK(JoinPath("a", "") == "a");
+  CHECK(JoinPath("a/b", "c/d") == "a/b/c/d");
+  CHECK(ParentPath("a/b/c") == "a/b");
+  CHECK(ParentPath("a") == "");
+  CHECK(BaseName("a/b/c") == "c");
+  CHECK(BaseName("a") == "a");
+}
+
+TEMPLATE_TEST_CASE("a driver refuses invalid paths with kInvalidArgument", "[driver]",
+                   FsDriverFixture, MemoryDriverFixture) {
+  TestType fixture;
+  StorageDriver& driver = *fixture.driver;
+  Write(driver, "ok", "x");
+  const std::vector<std::string> bad_paths = {
+      "", "/abs", "a/", "a//b", ".", "..", "./a", "a/./b", "a/..", "../a", std::string("a\0b", 3)};
+  for (const std::string& bad : bad_paths) {
+    INFO("path: " << bad);
+    OCIREG_CHECK_CODE(driver.Stat(bad), ErrorCode::kInvalidArgument);
+    if (!bad.empty()) OCIREG_CHECK_CODE(driver.List(bad), ErrorCode::kInvalidArgument);
+    OCIREG_CHECK_CODE(driver.ReadFile(bad), ErrorCode::kInvalidArgument);
+    OCIREG_CHECK_CODE(driver.WriteFileAtomic(bad, "x"), ErrorCode::kInvalidArgument);
+    OCIREG_CHECK_CODE(driver.OpenReader(bad), ErrorCode::kInvalidArgument);
+    OCIREG_CHECK_CODE(driver.OpenAppender(bad), ErrorCode::kInvalidArgument);
+    OCIREG_CHECK_CODE(driver.Rename("ok", bad), ErrorCode::kInvalidArgument);
+    OCIREG_CHECK_CODE(driver.Rename(bad, "moved"), ErrorCode::kInvalidArgument);
+    OCIREG_CHECK_CODE(driver.Link("ok", bad), ErrorCode::kInvalidArgument);
+    OCIREG_CHECK_CODE(driver.Link(bad, "linked"), ErrorCode::kInvalidArgument);
+    OCIREG_CHECK_CODE(driver.Remove(bad), ErrorCode::kInvalidArgument);
+    OCIREG_CHECK_CODE(driver.RemoveTree(bad), ErrorCode::kInvalidArgument);
+  }
+  // Nothing was created, moved or removed.
+  CHECK(ListSet(driver, "") == std::set<std::string>{"ok"});
+  CHECK(ReadAll(driver, "ok") == "x");
+}
+
+TEMPLATE_TEST_CASE("WriteFileAtomic and ReadFile round-trip, replace, and create parents",
+                   "[driver]", FsDriverFixture, MemoryDriverFixture) {
+  TestType fixture;
+  StorageDriver& driver = *fixture.driver;
+
+  Write(driver, "team/app/index.json", "{}");
+  CHECK(ReadAll(driver, "team/app/index.json") == "{}");
+  CHECK(IsDirectory(driver, "team"));
+  CHECK(IsDirectory(driver, "team/app"));
+
+  SECTION("replacing with longer, shorter and empty content") {
+    Write(driver, "team/app/index.json", "{\"manifests\": []}");
+    CHECK(ReadAll(driver, "team/app/index.json") == "{\"manifests\": []}");
+    Write(driver, "team/app/index.json", "[]");
+    CHECK(ReadAll(driver, "team/app/index.json") == "[]");
+    Write(driver, "team/app/index.json", "");
+    CHECK(ReadAll(driver, "team/app/index.json").empty());
+    Result<FileInfo> info = driver.Stat("team/app/index.json");
+    OCIREG_REQUIRE_OK(info);
+    CHECK(info->size == 0);
+  }
+  SECTION("binary and large content") {
+    std::string binary("\0\x01\xff\n\r\0z", 7);
+    Write(driver, "bin", binary);
+    CHECK(ReadAll(driver, "bin") == binary);
+    std::string large(3 * 1024 * 1024 + 17, '\0');
+    for (size_t i = 0; i < large.size(); ++i) large[i] = static_cast<char>(i * 7 + i / 4096);
+    Write(driver, "deep/er/still/large", large);
+    CHECK(ReadAll(driver, "deep/er/still/large") == large);
+  }
+  SECTION("missing files are kNotFound") {
+    OCIREG_CHECK_CODE(driver.ReadFile("missing"), ErrorCode::kNotFound);
+    OCIREG_CHECK_CODE(driver.ReadFile("team/app/missing"), ErrorCode::kNotFound);
+    OCIREG_CHECK_CODE(driver.ReadFile("team/app/index.json/below"), ErrorCode::kNotFound);
+    OCIREG_CHECK_CODE(driver.ReadFile("nowhere/at/all"), ErrorCode::kNotFound);
+  }
+}
+
+TEMPLATE_TEST_CASE("files and directories in each other's place are errors", "[driver]",
+                   FsDriverFixture, MemoryDriverFixture) {
+  TestType fixture;
+  StorageDriver& driver = *fixture.driver;
+  Write(driver, "file", "f");
+  Write(driver, "dir/inner", "i");
+
+  SECTION("a file cannot be a parent") {
+    OCIREG_CHECK_CODE(driver.WriteFileAtomic("file/x", "y"), ErrorCode::kInternal);
+    OCIREG_CHECK_CODE(driver.OpenAppender("file/x"), ErrorCode::kInternal);
+    OCIREG_CHECK_CODE(driver.Rename("dir/inner", "file/x"), ErrorCode::kInternal);
+    OCIREG_CHECK_CODE(driver.Link("dir/inner", "file/x"), ErrorCode::kInternal);
+    OCIREG_CHECK_CODE(driver.List("file"), ErrorCode::kNotFound);
+    OCIREG_CHECK_CODE(driver.Stat("file/x"), ErrorCode::kNotFound);
+    OCIREG_CHECK_CODE(driver.Remove("file/x"), ErrorCode::kNotFound);
+    OCIREG_CHECK_CODE(driver.RemoveTree("file/x"), ErrorCode::kOk);
+    CHECK(ReadAll(driver, "dir/inner") == "i");
+  }
+  SECTION("a directory is not a file") {
+    OCIREG_CHECK_CODE(driver.ReadFile("dir"), ErrorCode::kInternal);
+    OCIREG_CHECK_CODE(driver.OpenReader("dir"), ErrorCode::kInternal);
+    OCIREG_CHECK_CODE(driver.WriteFileAtomic("dir", "x"), ErrorCode::kInternal);
+    OCIREG_CHECK_CODE(driver.OpenAppender("dir"), ErrorCode::kInternal);
+    OCIREG_CHECK_CODE(driver.Remove("dir"), ErrorCode::kInternal);
+    OCIREG_CHECK_CODE(driver.Rename("dir", "moved"), ErrorCode::kInternal);
+    OCIREG_CHECK_CODE(driver.Rename("file", "dir"), ErrorCode::kInternal);
+    OCIREG_CHECK_CODE(driver.Link("dir", "linked"), ErrorCode::kInternal);
+    OCIREG_CHECK_CODE(driver.Link("file", "dir"), ErrorCode::kAlreadyExists);
+    CHECK(ReadAll(driver, "dir/inner") == "i");
+    CHECK(ReadAll(driver, "file") == "f");
+    CHECK(ListSet(driver, "") == std::set<std::string>{"dir", "file"});
+  }
+}
+
+TEMPLATE_TEST_CASE("appenders create, append, count and sync", "[driver]", FsDriverFixture,
+                   MemoryDriverFixture) {
+  TestType fixture;
+  StorageDriver& driver = *fixture.driver;
+
+  std::unique_ptr<FileAppender> appender = OpenAppender(driver, "_uploads/1/data");
+  CHECK(appender->size() == 0);
+  CHECK(ReadAll(driver, "_uploads/1/data").empty());
+  CHECK(IsDirectory(driver, "_uploads/1"));
+
+  OCIREG_REQUIRE_OK(appender->Append(Bytes("hello")));
+  OCIREG_REQUIRE_OK(appender->Append(Bytes(" world")));
+  OCIREG_REQUIRE_OK(appender->Append(Bytes("")));
+  CHECK(appender->size() == 11);
+  OCIREG_REQUIRE_OK(appender->Sync());
+  CHECK(ReadAll(driver, "_uploads/1/data") == "hello world");
+  Result<FileInfo> info = driver.Stat("_uploads/1/data");
+  OCIREG_REQUIRE_OK(info);
+  CHECK(info->size == 11);
+  appender.reset();
+
+  // Reopening resumes at the end.
+  appender = OpenAppender(driver, "_uploads/1/data");
+  CHECK(appender->size() == 11);
+  OCIREG_REQUIRE_OK(appender->Append(Bytes("!")));
+  CHECK(appender->size() == 12);
+  OCIREG_REQUIRE_OK(appender->Sync());
+  CHECK(ReadAll(driver, "_uploads/1/data") == "hello world!");
+
+  // An appender opened on a file written whole appends to it.
+  Write(driver, "whole", "abc");
+  std::unique_ptr<FileAppender> second = OpenAppender(driver, "whole");
+  CHECK(second->size() == 3);
+  OCIREG_REQUIRE_OK(second->Append(Bytes("def")));
+  CHECK(ReadAll(driver, "whole") == "abcdef");
+}
+
+TEMPLATE_TEST_CASE("readers read at offsets and outlive removal and replacement", "[driver]",
+                   FsDriverFixture, MemoryDriverFixture) {
+  TestType fixture;
+  StorageDriver& driver = *fixture.driver;
+  Write(driver, "blobs/b", "0123456789");
+  std::unique_ptr<FileReader> reader = OpenReader(driver, "blobs/b");
+  REQUIRE(reader->size() == 10);
+
+  CHECK(ReadRange(*reader, 0, 4) == "0123");
+  CHECK(ReadRange(*reader, 3, 4) == "3456");
+  CHECK(ReadRange(*reader, 0, 100) == "0123456789");
+  CHECK(ReadRange(*reader, 8, 4) == "89");
+  CHECK(ReadRange(*reader, 10, 4).empty());
+  CHECK(ReadRange(*reader, 1000, 4).empty());
+  CHECK(ReadRange(*reader, 2, 0).empty());
+  OCIREG_CHECK_CODE(driver.OpenReader("blobs/missing"), ErrorCode::kNotFound);
+
+  SECTION("after replacement the old reader keeps the old content") {
+    Write(driver, "blobs/b", "replaced");
+    CHECK(ReadRange(*reader, 0, 100) == "0123456789");
+    CHECK(ReadRange(*OpenReader(driver, "blobs/b"), 0, 100) == "replaced");
+  }
+  SECTION("after removal the reader still reads") {
+    OCIREG_REQUIRE_OK(driver.Remove("blobs/b"));
+    OCIREG_CHECK_CODE(driver.OpenReader("blobs/b"), ErrorCode::kNotFound);
+    CHECK(ReadRange(*reader, 5, 100) == "56789");
+  }
+  SECTION("after a rename over it the reader still reads") {
+    Write(driver, "other", "moved in");
+    OCIREG_REQUIRE_OK(driver.Rename("other", "blobs/b"));
+    CHECK(ReadRange(*reader, 0, 100) == "0123456789");
+  }
+  SECTION("the size is the one at opening") {
+    std::unique_ptr<FileAppender> appender = OpenAppender(driver, "blobs/b");
+    OCIREG_REQUIRE_OK(appender->Append(Bytes("abc")));
+    CHECK(reader->size() == 10);
+    CHECK(ReadRange(*reader, 0, 100) == "0123456789");
+    CHECK(ReadRange(*reader, 10, 3).empty());
+    CHECK(ReadRange(*OpenReader(driver, "blobs/b"), 8, 100) == "89abc");
+  }
+  SECTION("ReadAt may be called from several threads at once") {
+    std::string content(512 * 1024, '\0');
+    for (size_t i = 0; i < content.size(); ++i) content[i] = static_cast<char>(i % 251);
+    Write(driver, "blobs/big", content);
+    std::unique_ptr<FileReader> big = OpenReader(driver, "blobs/big");
+    Failures failures;
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; ++t) {
+      threads.emplace_back([&, t] {
+        std::string buffer(4099, '\0');
+        for (uint64_t offset = t * 1000; offset < content.size(); offset += 4099 * 3) {
+          Result<size_t> count = big->ReadAt(offset, buffer);
+          if (!count.ok()) return failures.Add(count.status().ToString());
+          if (std::string_view(buffer.data(), *count) !=
+              std::string_view(content).substr(offset, buffer.size())) {
+            return failures.Add("wrong bytes at " + std::to_string(offset));
+          }
+        }
+      });
+    }
+    for (std::thread& thread : threads) thread.join();
+    CHECK(failures.messages() == std::vector<std::string>{});
+  }
+}
+
+TEMPLATE_TEST_CASE("Rename moves a file, replacing the target and creating parents", "[driver]",
+                   FsDriverFixture, MemoryDriverFixture) {
+  TestType fixture;
+  StorageDriver& driver = *fixture.driver;
+  Write(driver, "_uploads/u1/data", "abc");
+
+  OCIREG_REQUIRE_OK(driver.Rename("_uploads/u1/data", "_blobs/sha256/ab/abcdef"));
+  CHECK(ReadAll(driver, "_blobs/sha256/ab/abcdef") == "abc");
+  OCIREG_CHECK_CODE(driver.ReadFile("_uploads/u1/data"), ErrorCode::kNotFound);
+  CHECK(IsDirectory(driver, "_blobs/sha256/ab"));
+  CHECK(ListSet(driver, "_uploads/u1").empty());
+
+  Write(driver, "src", "new");
+  Write(driver, "dst", "old");
+  std::unique_ptr<FileReader> old_reader = OpenReader(driver, "dst");
+  OCIREG_REQUIRE_OK(driver.Rename("src", "dst"));
+  CHECK(ReadAll(driver, "dst") == "new");
+  OCIREG_CHECK_CODE(driver.Stat("src"), ErrorCode::kNotFound);
+  CHECK(ReadRange(*old_reader, 0, 10) == "old");
+
+  OCIREG_REQUIRE_OK(driver.Rename("dst", "dst"));
+  CHECK(ReadAll(driver, "dst") == "new");
+
+  OCIREG_CHECK_CODE(driver.Rename("missing", "target"), ErrorCode::kNotFound);
+  OCIREG_CHECK_CODE(driver.Rename("missing", "new/parent/target"), ErrorCode::kNotFound);
+  OCIREG_CHECK_CODE(driver.Stat("target"), ErrorCode::kNotFound);
+  OCIREG_CHECK_CODE(driver.Stat("new"), ErrorCode::kNotFound);
+}
+
+TEMPLATE_TEST_CASE("Link shares content, refreshes the time and refuses existing targets",
+                   "[driver]", FsDriverFixture, MemoryDriverFixture) {
+  TestType fixture;
+  StorageDriver& driver = *fixture.driver;
+  Write(driver, "_blobs/sha256/x", "content");
+  Write(driver, "other", "keep");
+
+  Clock::time_point before = Clock::now() - kClockSlack;
+  OCIREG_REQUIRE_OK(driver.Link("_blobs/sha256/x", "team/app/blobs/sha256/x"));
+  CHECK(ReadAll(driver, "team/app/blobs/sha256/x") == "content");
+  CHECK(IsDirectory(driver, "team/app/blobs/sha256"));
+  Result<FileInfo> info = driver.Stat("team/app/blobs/sha256/x");
+  OCIREG_REQUIRE_OK(info);
+  CHECK(info->size == 7);
+  CHECK(info->modified >= before);
+  CHECK(info->modified <= Clock::now() + kClockSlack);
+
+  OCIREG_CHECK_CODE(driver.Link("_blobs/sha256/x", "team/app/blobs/sha256/x"),
+                    ErrorCode::kAlreadyExists);
+  OCIREG_CHECK_CODE(driver.Link("_blobs/sha256/x", "other"), ErrorCode::kAlreadyExists);
+  CHECK(ReadAll(driver, "other") == "keep");
+
+  OCIREG_CHECK_CODE(driver.Link("missing", "y"), ErrorCode::kNotFound);
+  OCIREG_CHECK_CODE(driver.Link("missing", "new/dir/y"), ErrorCode::kNotFound);
+  OCIREG_CHECK_CODE(driver.Stat("y"), ErrorCode::kNotFound);
+  OCIREG_CHECK_CODE(driver.Stat("new"), ErrorCode::kNotFound);
+
+  // Either name may go; the content stays under the other.
+  OCIREG_REQUIRE_OK(driver.Remove("_blobs/sha256/x"));
+  CHECK(ReadAll(driver, "team/app/blobs/sha256/x") == "content");
+  OCIREG_REQUIRE_OK(driver.Link("team/app/blobs/sha256/x", "_blobs/sha256/x"));
+  OCIREG_REQUIRE_OK(driver.Remove("team/app/blobs/sha256/x"));
+  CHECK(ReadAll(driver, "_blobs/sha256/x") == "content");
+}
+
+TEMPLATE_TEST_CASE("Remove deletes one file and RemoveTree a whole directory", "[driver]",
+                   FsDriverFixture, MemoryDriverFixture) {
+  TestType fixture;
+  StorageDriver& driver = *fixture.driver;
+  Write(driver, "r/a/1", "1");
+  Write(driver, "r/a/2", "2");
+  Write(driver, "r/b/c/3", "3");
+  Write(driver, "r2/4", "4");
+  Write(driver, "keep/5", "5");
+
+  OCIREG_REQUIRE_OK(driver.Remove("r/a/1"));
+  OCIREG_CHECK_CODE(driver.Remove("r/a/1"), ErrorCode::kNotFound);
+  OCIREG_CHECK_CODE(driver.Stat("r/a/1"), ErrorCode::kNotFound);
+  OCIREG_CHECK_CODE(driver.Remove("never/there"), ErrorCode::kNotFound);
+  CHECK(ListSet(driver, "r/a") == std::set<std::string>{"2"});
+  // A directory stays when its last file goes, as on a file system.
+  OCIREG_REQUIRE_OK(driver.Remove("r/a/2"));
+  CHECK(ListSet(driver, "r/a").empty());
+  CHECK(IsDirectory(driver, "r/a"));
+
+  std::unique_ptr<FileReader> reader = OpenReader(driver, "r/b/c/3");
+  OCIREG_REQUIRE_OK(driver.RemoveTree("r"));
+  OCIREG_CHECK_CODE(driver.Stat("r"), ErrorCode::kNotFound);
+  OCIREG_CHECK_CODE(driver.List("r"), ErrorCode::kNotFound);
+  OCIREG_CHECK_CODE(driver.ReadFile("r/b/c/3"), ErrorCode::kNotFound);
+  CHECK(ReadRange(*reader, 0, 10) == "3");
+  // "r2" shares a prefix with "r" but is not below it.
+  CHECK(ListSet(driver, "") == std::set<std::string>{"keep", "r2"});
+  CHECK(ReadAll(driver, "r2/4") == "4");
+
+  OCIREG_CHECK_CODE(driver.RemoveTree("r"), ErrorCode::kOk);
+  OCIREG_CHECK_CODE(driver.RemoveTree("never/there"), ErrorCode::kOk);
+  // Given a file, RemoveTree removes it, like rm -r.
+  OCIREG_REQUIRE_OK(driver.RemoveTree("keep/5"));
+  OCIREG_CHECK_CODE(driver.Stat("keep/5"), ErrorCode::kNotFound);
+  CHECK(IsDirectory(driver, "keep"));
+}
+
+TEMPLATE_TEST_CASE("List names the entries directly below a directory", "[driver]", FsDriverFixture,
+                   MemoryDriverFixture) {
+  TestType fixture;
+  StorageDriver& driver = *fixture.driver;
+  CHECK(ListSet(driver, "").empty());
+
+  Write(driver, "a/x", "");
+  Write(driver, "a/y/z", "");
+  Write(driver, "a/y/w", "");
+  Write(driver, "a/y/v/deep", "");
+  Write(driver, "b", "");
+  Write(driver, "a.txt", "");  // sorts between "a" and "a/..." in a flat map
+  CHECK(ListSet(driver, "") == std::set<std::string>{"a", "a.txt", "b"});
+  CHECK(ListSet(driver, "a") == std::set<std::string>{"x", "y"});
+  CHECK(ListSet(driver, "a/y") == std::set<std::string>{"v", "w", "z"});
+  OCIREG_CHECK_CODE(driver.List("missing"), ErrorCode::kNotFound);
+  OCIREG_CHECK_CODE(driver.List("a/missing"), ErrorCode::kNotFound);
+  OCIREG_CHECK_CODE(driver.List("b"), ErrorCode::kNotFound);
+}
+
+TEMPLATE_TEST_CASE("Stat reports size, kind and modification time", "[driver]", FsDriverFixture,
+                   MemoryDriverFixture) {
+  TestType fixture;
+  StorageDriver& driver = *fixture.driver;
+  Clock::time_point before = Clock::now() - kClockSlack;
+  Write(driver, "s/t/f", "12345");
+
+  Result<FileInfo> file = driver.Stat("s/t/f");
+  OCIREG_REQUIRE_OK(file);
+  CHECK(file->size == 5);
+  CHECK(!file->is_directory);
+  CHECK(file->modified >= before);
+  CHECK(file->modified <= Clock::now() + kClockSlack);
+
+  for (std::string_view dir : {"s", "s/t"}) {
+    INFO(dir);
+    Result<FileInfo> info = driver.Stat(dir);
+    OCIREG_REQUIRE_OK(info);
+    CHECK(info->is_directory);
+    CHECK(info->modified >= before);
+  }
+  OCIREG_CHECK_CODE(driver.Stat("missing"), ErrorCode::kNotFound);
+  OCIREG_CHECK_CODE(driver.Stat("s/missing"), ErrorCode::kNotFound);
+}
+
+TEMPLATE_TEST_CASE("concurrent writers of distinct files in shared new directories", "[driver]",
+                   FsDriverFixture, MemoryDriverFixture) {
+  TestType fixture;
+  StorageDriver& driver = *fixture.driver;
+  constexpr int kThreads = 4;
+  constexpr int kFiles = 20;
+  Failures failures;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      std::string name = "t" + std::to_string(t);
+      Result<std::unique_ptr<FileAppender>> appender =
+          driver.OpenAppender("c/uploads/" + name + "/data");
+      if (!appender.ok()) return failures.Add(appender.status().ToString());
+      for (int i = 0; i < kFiles; ++i) {
+        std::string file = name + "-" + std::to_string(i);
+        failures.Check(driver.WriteFileAtomic("c/shared/deep/" + file, file), file);
+        failures.Check((*appender)->Append(Bytes(file + ";")), "append " + file);
+        failures.Check(
+            driver.Link("c/shared/deep/" + file, "c/links/" + std::to_string(i) + "/" + name),
+            "link " + file);
+      }
+      failures.Check((*appender)->Sync(), "sync " + name);
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  CHECK(failures.messages() == std::vector<std::string>{});
+
+  CHECK(ListSet(driver, "c/shared/deep").size() == kThreads * kFiles);
+  for (int t = 0; t < kThreads; ++t) {
+    std::string name = "t" + std::to_string(t);
+    std::string expected;
+    for (int i = 0; i < kFiles; ++i) {
+      std::string file = name + "-" + std::to_string(i);
+      CHECK(ReadAll(driver, "c/shared/deep/" + file) == file);
+      CHECK(ReadAll(driver, "c/links/" + std::to_string(i) + "/" + name) == file);
+      expected += file + ";";
+    }
+    CHECK(ReadAll(driver, "c/uploads/" + name + "/data") == expected);
+  }
+}
+
+TEMPLATE_TEST_CASE("concurrent WriteFileAtomic of one file leaves one complete version", "[driver]",
+                   FsDriverFixture, MemoryDriverFixture) {
+  TestType fixture;
+  StorageDriver& driver = *fixture.driver;
+  constexpr int kWriters = 4;
+  constexpr int kRounds = 25;
+  Write(driver, "repo/index.json", Version(0, 0));
+
+  Failures failures;
+  std::atomic<bool> writing{true};
+  std::atomic<int> reads{0};
+  std::thread reader([&] {
+    // Reads until the writers are done, and at least a few times.
+    while (writing.load() || reads.load() < 5) {
+      Result<std::string> content = driver.ReadFile("repo/index.json");
+      if (!content.ok()) return failures.Add("read: " + content.status().ToString());
+      if (!IsCompleteVersion(*content))
+        return failures.Add("torn read of " + content->substr(0, 16));
+      Result<std::unique_ptr<FileReader>> opened = driver.OpenReader("repo/index.json");
+      if (!opened.ok()) return failures.Add("open: " + opened.status().ToString());
+      std::string buffer((*opened)->size(), '\0');
+      Result<size_t> count = (*opened)->ReadAt(0, buffer);
+      if (!count.ok() || *count != buffer.size() || !IsCompleteVersion(buffer)) {
+        return failures.Add("torn reader");
+      }
+      ++reads;
+    }
+  });
+  std::vector<std::thread> writers;
+  for (int w = 0; w < kWriters; ++w) {
+    writers.emplace_back([&, w] {
+      for (int round = 0; round < kRounds; ++round) {
+        failures.Check(driver.WriteFileAtomic("repo/index.json", Version(w, round)), "write");
+      }
+    });
+  }
+  for (std::thread& writer : writers) writer.join();
+  writing = false;
+  reader.join();
+  CHECK(failures.messages() == std::vector<std::string>{});
+
+  std::string final_content = ReadAll(driver, "repo/index.json");
+  CHECK(IsCompleteVersion(final_content));
+  std::set<std::string> last_rounds;
+  for (int w = 0; w < kWriters; ++w) last_rounds.insert(Version(w, kRounds - 1));
+  CHECK(last_rounds.contains(final_content));
+  CHECK(ListSet(driver, "repo") == std::set<std::string>{"index.json"});
+}
+
+// The file system driver's own promises: hard links, temp files, the root.
+
+TEST_CASE("fs driver: Link is a hard link and refreshes the shared time", "[driver][fs]") {
+  TestDir dir;
+  std::unique_ptr<StorageDriver> driver = OpenFsDriver(dir.path());
+  Write(*driver, "_blobs/x", "content");
+  Age(dir.path() + "/_blobs/x", std::chrono::hours(2));
+  Result<FileInfo> aged = driver->Stat("_blobs/x");
+  OCIREG_REQUIRE_OK(aged);
+  REQUIRE(aged->modified < Clock::now() - std::chrono::hours(1));
+
+  Clock::time_point before = Clock::now() - kClockSlack;
+  OCIREG_REQUIRE_OK(driver->Link("_blobs/x", "repo/blobs/x"));
+  struct stat from_st;
+  struct stat to_st;
+  REQUIRE(::stat((dir.path() + "/_blobs/x").c_str(), &from_st) == 0);
+  REQUIRE(::stat((dir.path() + "/repo/blobs/x").c_str(), &to_st) == 0);
+  CHECK(from_st.st_ino == to_st.st_ino);
+  CHECK(from_st.st_nlink == 2);
+  for (std::string_view path : {"_blobs/x", "repo/blobs/x"}) {
+    INFO(path);
+    Result<FileInfo> info = driver->Stat(path);
+    OCIREG_REQUIRE_OK(info);
+    CHECK(info->modified >= before);
+  }
+}
+
+TEST_CASE("fs driver: temp files stay in .tmp and are gone after each call", "[driver][fs]") {
+  TestDir dir;
+  std::unique_ptr<StorageDriver> driver = OpenFsDriver(dir.path());
+  Write(*driver, "a/index.json", "1");
+  Write(*driver, "a/index.json", "2");
+  Write(*driver, "b/c/d", "3");
+  OCIREG_REQUIRE_OK(driver->Rename("b/c/d", "b/e"));
+  OCIREG_REQUIRE_OK(driver->Link("b/e", "f/g"));
+  std::unique_ptr<FileAppender> appender = OpenAppender(*driver, "h/data");
+  OCIREG_REQUIRE_OK(appender->Append(Bytes("x")));
+  // Failed writes must clean up too.
+  OCIREG_CHECK_CODE(driver->WriteFileAtomic("b/e/below", "x"), ErrorCode::kInternal);
+  OCIREG_CHECK_CODE(driver->WriteFileAtomic("a", "x"), ErrorCode::kInternal);
+
+  std::set<std::string> files;
+  for (const fs::directory_entry& entry : fs::recursive_directory_iterator(dir.path())) {
+    if (!entry.is_directory()) files.insert(fs::relative(entry.path(), dir.path()).string());
+  }
+  CHECK(files == std::set<std::string>{"a/index.json", "b/e", "f/g", "h/data"});
+  CHECK(fs::is_directory(dir.path() + "/.tmp"));
+  CHECK(fs::is_empty(dir.path() + "/.tmp"));
+  // The driver's directory is not one of its paths.
+  CHECK(ListSet(*driver, "") == std::set<std::string>{"a", "b", "f", "h"});
+  OCIREG_CHECK_CODE(driver->WriteFileAtomic(".tmp/x", "x"), ErrorCode::kInvalidArgument);
+  OCIREG_CHECK_CODE(driver->Stat(".tmp"), ErrorCode::kInvalidArgument);
+  OCIREG_CHECK_CODE(driver->RemoveTree(".tmp"), ErrorCode::kInvalidArgument);
+}
+
+TEST_CASE("fs driver: opening removes stale temp files and keeps fresh ones", "[driver][fs]") {
+  TestDir dir;
+  std::string temp = dir.path() + "/.tmp";
+  Write(*OpenFsDriver(dir.path()), "data", "kept");
+  for (const char* name : {"stale", "fresh", "stale-dir/x"}) {
+    fs::create_directories(fs::path(temp + "/" + name).parent_path());
+    int fd = ::open((temp + "/" + name).c_str(), O_WRONLY | O_CREAT, 0644);
+    REQUIRE(fd >= 0);
+    ::close(fd);
+  }
+  Age(temp + "/stale", std::chrono::hours(2));
+  Age(temp + "/stale-dir/x", std::chrono::hours(2));
+  Age(temp + "/stale-dir", std::chrono::hours(2));
+
+  std::unique_ptr<StorageDriver> driver = OpenFsDriver(dir.path());
+  CHECK(!fs::exists(temp + "/stale"));
+  CHECK(!fs::exists(temp + "/stale-dir"));
+  CHECK(fs::exists(temp + "/fresh"));
+  CHECK(ReadAll(*driver, "data") == "kept");
+}
+
+TEST_CASE("fs driver: the root is created, checked and reopened", "[driver][fs]") {
+  TestDir dir;
+  std::string root = dir.path() + "/nested/root/";
+  {
+    std::unique_ptr<StorageDriver> driver = OpenFsDriver(root);
+    CHECK(fs::is_directory(root));
+    Write(*driver, "repo/index.json", "{}");
+  }
+  // What one driver wrote, the next one over the same root reads.
+  std::unique_ptr<StorageDriver> reopened = OpenFsDriver(root);
+  CHECK(ReadAll(*reopened, "repo/index.json") == "{}");
+
+  Write(*reopened, "plain-file", "x");
+  Result<std::unique_ptr<StorageDriver>> on_file = NewFsDriver(root + "plain-file");
+  OCIREG_CHECK_CODE(on_file, ErrorCode::kInternal);
+  CHECK(on_file.status().message().find("not a directory") != std::string::npos);
+  OCIREG_CHECK_CODE(NewFsDriver(root + "plain-file/below"), ErrorCode::kInternal);
+  OCIREG_CHECK_CODE(NewFsDriver(""), ErrorCode::kInternal);
+
+  // Permission bits do not bind root, so only other users can see this refusal.
+  if (::geteuid() != 0) {
+    std::string read_only = dir.path() + "/read-only";
+    fs::create_directories(read_only);
+    fs::permissions(read_only, fs::perms::owner_read | fs::perms::owner_exec);
+    Result<std::unique_ptr<StorageDriver>> refused = NewFsDriver(read_only);
+    fs::permissions(read_only, fs::perms::owner_all);
+    OCIREG_CHECK_CODE(refused, ErrorCode::kInternal);
+    CHECK(refused.status().message().find("not writable") != std::string::npos);
+  }
+}
+
+TEST_CASE("fs driver: files and directories get 0644 and 0755 under the umask", "[driver][fs]") {
+  TestDir dir;
+  std::unique_ptr<StorageDriver> driver = OpenFsDriver(dir.path());
+  mode_t mask = ::umask(0);
+  ::umask(mask);
+  Write(*driver, "d/written", "x");
+  OpenAppender(*driver, "d/appended");
+  for (const char* name : {"d/written", "d/appended"}) {
+    INFO(name);
+    struct stat st;
+    REQUIRE(::stat((dir.path() + "/" + name).c_str(), &st) == 0);
+    CHECK((st.st_mode & 0777) == (0644 & ~mask));
+  }
+  struct stat st;
+  REQUIRE(::stat((dir.path() + "/d").c_str(), &st) == 0);
+  CHECK((st.st_mode & 0777) == (0755 & ~mask));
+}
+
+TEST_CASE("FaultInjectingDriver fails every call once its budget is spent", "[driver][fault]") {
+  std::unique_ptr<StorageDriver> inner = NewMemoryDriver();
+  auto owned = std::make_unique<testing::FaultInjectingDriver>(*inner);
+  testing::FaultInjectingDriver* control = owned.get();
+  std::unique_ptr<StorageDriver> driver = std::move(owned);  // as a store would hold it
+
+  // Without a budget everything passes, and mutations are counted.
+  Write(*driver, "before", "1");
+  CHECK(ReadAll(*driver, "before") == "1");
+  CHECK(control->operations() == 1);
+  CHECK(!control->crashed());
+
+  control->set_budget(3);
+  std::unique_ptr<FileAppender> appender = OpenAppender(*driver, "up/data");  // 1
+  std::unique_ptr<FileReader> reader = OpenReader(*driver, "before");         // reads are free
+  OCIREG_REQUIRE_OK(appender->Append(Bytes("ab")));                           // 2
+  OCIREG_REQUIRE_OK(appender->Sync());                                        // 3
+  CHECK(control->operations() == 4);
+
+  // The fourth mutation is the crash; everything after it fails as well.
+  Status crash = appender->Append(Bytes("cd"));
+  CHECK(crash.code() == ErrorCode::kUnavailable);
+  CHECK(crash.message() == "injected crash");
+  CHECK(control->crashed());
+  OCIREG_CHECK_CODE(driver->ReadFile("before"), ErrorCode::kUnavailable);
+  OCIREG_CHECK_CODE(driver->Stat("before"), ErrorCode::kUnavailable);
+  OCIREG_CHECK_CODE(driver->List(""), ErrorCode::kUnavailable);
+  OCIREG_CHECK_CODE(reader->ReadAt(0, std::span<char>()), ErrorCode::kUnavailable);
+  OCIREG_CHECK_CODE(driver->Remove("before"), ErrorCode::kUnavailable);
+  OCIREG_CHECK_CODE(driver->Link("before", "l"), ErrorCode::kUnavailable);
+  OCIREG_CHECK_CODE(driver->Rename("before", "r"), ErrorCode::kUnavailable);
+  OCIREG_CHECK_CODE(driver->RemoveTree("up"), ErrorCode::kUnavailable);
+  OCIREG_CHECK_CODE(driver->WriteFileAtomic("w", "x"), ErrorCode::kUnavailable);
+  OCIREG_CHECK_CODE(driver->OpenAppender("a"), ErrorCode::kUnavailable);
+  CHECK(control->operations() == 4);
+  CHECK(control->failures() == 11);
+
+  // The inner driver holds exactly what was done before the crash.
+  CHECK(ReadAll(*inner, "up/data") == "ab");
+  CHECK(ListSet(*inner, "") == std::set<std::string>{"before", "up"});
+
+  // A new budget revives it; a budget of 0 crashes at the next mutation.
+  control->set_budget(testing::FaultInjectingDriver::kUnlimited);
+  CHECK(ReadAll(*driver, "before") == "1");
+  control->set_budget(0);
+  CHECK(ReadAll(*driver, "before") == "1");
+  OCIREG_CHECK_CODE(driver->Remove("before"), ErrorCode::kUnavailable);
+  CHECK(ReadAll(*inner, "before") == "1");
+}
+
+}  // namespace ocireg
