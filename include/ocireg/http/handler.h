@@ -1,0 +1,123 @@
+// SPDX-License-Identifier: Apache-2.0
+// RegistryHandler: the OCI distribution HTTP API, installed as routes on an httplib::Server.
+//
+// The handler translates requests into Store calls and Store results into responses; it owns no
+// socket and no thread. The caller owns the httplib::Server (and sizes its thread pool, timeouts
+// and keep-alive limits), calls Install() once before listening, and keeps the handler and the
+// store alive for as long as the server may call them. RegistryServer (server.h) does all that.
+//
+//   ocireg::RegistryHandler handler(*store, config);
+//   httplib::Server server;
+//   handler.Install(server);
+//   server.listen("127.0.0.1", 5000);
+//
+// Bodies are streamed: uploads go into the Store's session as they arrive, blobs are served from
+// their reader; neither is ever held whole in memory. Every 4xx and 5xx answer carries the spec's
+// JSON error body.
+//
+// Thread-safety: Install() once, from one thread. Afterwards the handler is called concurrently by
+// the server's workers; SetDraining, AbortTransfers and in_flight may be called from any thread.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "ocireg/config.h"
+#include "ocireg/export.h"
+#include "ocireg/status.h"
+
+namespace httplib {
+class Server;
+}  // namespace httplib
+
+namespace ocireg {
+
+class Store;
+
+// What a request wants to do with a repository, for the authorization hook.
+enum class Action { kPull, kPush, kDelete };
+
+// Who is asking. Until authentication exists every caller is anonymous (user "-").
+struct Caller {
+  std::string user = "-";
+  std::string remote_addr;
+};
+
+// The one authorization decision of the HTTP layer: may `caller` do `action` on `repository`?
+// Ok, or kUnauthorized / kDenied. It also decides which repositories a mount without ?from= may
+// take a blob from (kPull on each candidate). Called concurrently; must be thread-safe.
+using AuthorizeFn =
+    std::function<Status(const Caller& caller, std::string_view repository, Action action)>;
+
+// Allows everything: the policy until authentication and authorization plug in a real one.
+OCIREG_EXPORT AuthorizeFn AllowAll();
+
+// One answered request, for the access log.
+struct AccessLogEntry {
+  std::chrono::system_clock::time_point time;  // when the response was written
+  std::string remote_addr;
+  int remote_port = 0;
+  std::string user = "-";  // "-" until authentication exists
+  std::string method;
+  std::string path;  // without the query
+  int status = 0;
+  uint64_t bytes = 0;  // response body bytes (0 for HEAD)
+  std::chrono::microseconds duration{0};
+};
+
+// One access-log line without the newline. kText:
+//   2024-05-01T12:00:00.123Z 127.0.0.1 - "GET /v2/" 200 0 0.412ms
+// kJson (one object a line):
+//   {"time":"2024-05-01T12:00:00.123Z","remote_addr":"127.0.0.1","user":"-","method":"GET",
+//    "path":"/v2/","status":200,"bytes":0,"duration_ms":0.412}
+OCIREG_EXPORT std::string FormatAccessLogLine(const AccessLogEntry& entry, LogFormat format);
+
+// One diagnostic line without the newline, stamped with `time`. kText:
+//   2024-05-01T12:00:00.123Z warn garbage collection failed: ...
+// kJson: {"time":"2024-05-01T12:00:00.123Z","level":"warn","message":"..."}
+OCIREG_EXPORT std::string FormatLogLine(std::chrono::system_clock::time_point time, LogLevel level,
+                                        std::string_view message, LogFormat format);
+
+// Where the HTTP layer reports and whom it asks. Every member may be empty. All are called from
+// the server's worker threads, concurrently.
+struct ServerHooks {
+  AuthorizeFn authorize;  // empty: AllowAll()
+  // One call per answered request.
+  std::function<void(const AccessLogEntry&)> access_log;
+  // Diagnostics: internal errors, caught exceptions, garbage collection, shutdown.
+  std::function<void(LogLevel level, std::string_view message)> log;
+};
+
+class OCIREG_EXPORT RegistryHandler {
+ public:
+  // Borrows `store`, which must outlive the handler. Copies what it needs of `config` (features and
+  // limits).
+  RegistryHandler(Store& store, const Config& config, ServerHooks hooks = {});
+  ~RegistryHandler();
+  RegistryHandler(const RegistryHandler&) = delete;
+  RegistryHandler& operator=(const RegistryHandler&) = delete;
+
+  // Installs on `server` the API's routes; the pre-routing, error, exception and Expect:
+  // 100-continue handlers; the logger (which feeds hooks.access_log); and the default header
+  // Docker-Distribution-API-Version. Call once, before the server listens.
+  void Install(httplib::Server& server);
+
+  // While draining (a graceful shutdown) new requests are answered 503 UNAVAILABLE with
+  // Connection: close; requests in progress continue.
+  void SetDraining(bool draining);
+  // After the shutdown deadline: request and response bodies in progress are abandoned at their
+  // next chunk.
+  void AbortTransfers();
+  // Requests routed and not yet fully answered.
+  int in_flight() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace ocireg

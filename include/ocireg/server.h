@@ -1,0 +1,55 @@
+// SPDX-License-Identifier: Apache-2.0
+// RegistryServer: the composition root of ocireg-serve: store, HTTP API, listener, maintenance.
+//
+//   auto server = ocireg::RegistryServer::Create(config, hooks);
+//   if (!server.ok()) { Report(server.status()); return 1; }
+//   std::thread stopper([&] { WaitForSignal(); (*server)->Stop(); });
+//   Status s = (*server)->Run();   // blocks until Stop()
+//
+// Create opens the file-system store at config.storage.root, builds the HTTP server with the
+// thread pool, keep-alive limits and timeouts of config.limits and binds config.listen (port 0
+// picks an ephemeral port; port() tells which). Run serves until Stop. Stop is graceful: the
+// listening socket closes at once, new requests on open connections get 503 with Connection:
+// close, and requests in flight get config.limits.shutdown_timeout to finish; upload sessions stay
+// in the store and can be resumed after a restart. Garbage collection runs every
+// config.storage.gc_interval on a background thread while the server runs.
+//
+// Thread-safety: Run from one thread; Stop, port and is_running from any thread.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+
+#include "ocireg/config.h"
+#include "ocireg/export.h"
+#include "ocireg/http/handler.h"
+#include "ocireg/status.h"
+
+namespace ocireg {
+
+class OCIREG_EXPORT RegistryServer {
+ public:
+  // Errors: those of NewFsDriver/OpenStore (kInternal: an unusable storage root), kUnavailable
+  // when config.listen cannot be bound (address in use, unknown address), kInvalidArgument for
+  // limits that cannot work (no worker threads, zero keep-alive requests).
+  static Result<std::unique_ptr<RegistryServer>> Create(const Config& config,
+                                                        ServerHooks hooks = {});
+
+  RegistryServer() = default;
+  virtual ~RegistryServer() = default;
+  RegistryServer(const RegistryServer&) = delete;
+  RegistryServer& operator=(const RegistryServer&) = delete;
+
+  // Serves until Stop(); call once. Ok after a Stop(); kUnavailable when the listener failed.
+  virtual Status Run() = 0;
+  // Graceful stop (see above). Returns once Run has stopped serving, or when requests still run
+  // past the deadline and have been cut off. Safe before Run (Run then returns at once), from
+  // any thread, and more than once.
+  virtual void Stop() = 0;
+  // The bound port (the ephemeral one when config.listen.port was 0).
+  virtual uint16_t port() const = 0;
+  // True while Run accepts connections.
+  virtual bool is_running() const = 0;
+};
+
+}  // namespace ocireg

@@ -1,0 +1,73 @@
+// SPDX-License-Identifier: Apache-2.0
+// Content discovery endpoints: /v2/ (end-1), /v2/_catalog and /v2/<name>/tags/list (end-8).
+#include <httplib.h>
+
+#include <charconv>
+
+#include "http/api.h"
+#include "http/response.h"
+
+namespace ocireg::internal {
+namespace {
+
+// The n query parameter: nullopt when absent; an error when not a non-negative integer.
+Result<std::optional<size_t>> PageSize(const httplib::Request& req) {
+  auto text = QueryParam(req, "n");
+  if (!text) return std::optional<size_t>();
+  size_t value = 0;
+  auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), value);
+  if (text->empty() || ec != std::errc() || end != text->data() + text->size()) {
+    return Status(ErrorCode::kUnsupported, "n must be a non-negative integer");
+  }
+  return std::optional<size_t>(value);
+}
+
+// RFC 5988 Link to the next page: the same endpoint continuing after `last`.
+void SetNextLink(httplib::Response& res, const std::string& path, size_t n,
+                 const std::string& last) {
+  res.set_header("Link",
+                 "<" + path + "?n=" + std::to_string(n) + "&last=" + last + ">; rel=\"next\"");
+}
+
+}  // namespace
+
+void Api::GetBase(Exchange& ex) {
+  ex.res.status = 200;
+  ex.res.set_content("{}", "application/json");
+}
+
+void Api::GetCatalog(Exchange& ex) {
+  auto n = PageSize(ex.req);
+  // An invalid n is the client's error but has no code of its own in the spec.
+  if (!n.ok()) return Fail(ex, n.status(), ErrorCode::kNameUnknown, 400);
+  const size_t limit = n->has_value() ? std::min(**n, kMaxCatalogPage) : kMaxCatalogPage;
+  Page page;
+  if (limit > 0) page = store_.ListRepositories(QueryParam(ex.req, "last").value_or(""), limit);
+  // The page continues after the last name the store gave, whether or not the caller sees it.
+  const std::string last_listed = page.items.empty() ? "" : page.items.back();
+  std::vector<std::string> visible;
+  for (auto& repo : page.items) {
+    if (Authorize(ex.caller, repo, Action::kPull).ok()) visible.push_back(std::move(repo));
+  }
+  ex.res.status = 200;
+  ex.res.set_content(CatalogBody(visible), "application/json");
+  if (page.more && !last_listed.empty()) SetNextLink(ex.res, "/v2/_catalog", limit, last_listed);
+}
+
+void Api::GetTags(Exchange& ex) {
+  auto n = PageSize(ex.req);
+  if (!n.ok()) return Fail(ex, n.status(), ErrorCode::kNameUnknown, 400);
+  const std::string last = QueryParam(ex.req, "last").value_or("");
+  // n=0 must answer an empty list, but an unknown repository is still 404: ask for one tag.
+  const size_t limit = n->has_value() ? std::max<size_t>(**n, 1) : 0;
+  auto page = store_.ListTags(ex.route.name, last, limit);
+  if (!page.ok()) return Fail(ex, page.status(), ErrorCode::kNameUnknown);
+  if (n->has_value() && **n == 0) *page = Page{};
+  ex.res.status = 200;
+  ex.res.set_content(TagListBody(ex.route.name, page->items), "application/json");
+  if (n->has_value() && page->more && !page->items.empty()) {
+    SetNextLink(ex.res, "/v2/" + ex.route.name + "/tags/list", **n, page->items.back());
+  }
+}
+
+}  // namespace ocireg::internal

@@ -1,0 +1,142 @@
+// SPDX-License-Identifier: Apache-2.0
+// RegistryHandler: wires the Api onto an httplib::Server (routes, error paths, logger).
+#include "ocireg/http/handler.h"
+
+#include <httplib.h>
+
+#include <exception>
+
+#include "http/api.h"
+#include "http/exchange.h"
+#include "http/response.h"
+
+namespace ocireg {
+namespace {
+
+using httplib::Request;
+using httplib::Response;
+using HandlerResponse = httplib::Server::HandlerResponse;
+
+constexpr const char* kApiVersionHeader = "Docker-Distribution-API-Version";
+constexpr const char* kApiVersion = "registry/2.0";
+
+// Every path goes to one handler per method, and the Api parses it (ParseRoute). A catch-all
+// also keeps httplib from buffering the body of an unknown path into req.body: it does that for
+// any body request that no content-reader route matches. The pre-routing handler has capped the
+// path length before this regex runs (libstdc++ regex recursion is per character).
+constexpr const char* kEverything = ".*";
+
+std::string ExceptionText(const std::exception_ptr& ep) {
+  try {
+    if (ep) std::rethrow_exception(ep);
+  } catch (const std::exception& e) {
+    return e.what();
+  } catch (...) {
+  }
+  return "unknown exception";
+}
+
+}  // namespace
+
+AuthorizeFn AllowAll() {
+  return [](const Caller&, std::string_view, Action) { return Status::Ok(); };
+}
+
+struct RegistryHandler::Impl {
+  Impl(Store& store, const Config& config, ServerHooks hooks)
+      : api(store, config, std::move(hooks)) {}
+  internal::Api api;
+};
+
+RegistryHandler::RegistryHandler(Store& store, const Config& config, ServerHooks hooks)
+    : impl_(std::make_unique<Impl>(store, config, std::move(hooks))) {}
+
+RegistryHandler::~RegistryHandler() = default;
+
+void RegistryHandler::SetDraining(bool draining) { impl_->api.draining = draining; }
+void RegistryHandler::AbortTransfers() { impl_->api.aborting = true; }
+int RegistryHandler::in_flight() const { return impl_->api.in_flight.load(); }
+
+void RegistryHandler::Install(httplib::Server& server) {
+  internal::Api& api = impl_->api;
+  server.set_default_headers({{kApiVersionHeader, kApiVersion}});
+
+  server.set_pre_routing_handler([&api](const Request& req, Response& res) {
+    internal::NoteRequestStart();
+    ++api.in_flight;
+    Status reject;
+    int http_status = 0;
+    if (req.path.size() > internal::kMaxPathLength) {
+      reject = Status(ErrorCode::kNameInvalid, "request path too long");
+      http_status = 414;
+    } else if (api.draining.load()) {
+      reject = Status(ErrorCode::kUnavailable, "server shutting down");
+    }
+    if (reject.ok()) return HandlerResponse::Unhandled;
+    internal::WriteError(res, reject, http_status);
+    // The body (if any) stays unread: the connection must not carry another request.
+    res.set_header("Connection", "close");
+    return HandlerResponse::Handled;
+  });
+
+  server.Get(kEverything, [&api](const Request& req, Response& res) {
+    internal::Exchange ex(req, res, nullptr);
+    api.Handle(ex);
+  });
+  httplib::Server::HandlerWithContentReader with_body =
+      [&api](const Request& req, Response& res, const httplib::ContentReader& reader) {
+        internal::Exchange ex(req, res, &reader);
+        api.Handle(ex);
+      };
+  server.Post(kEverything, with_body);
+  server.Put(kEverything, with_body);
+  server.Patch(kEverything, with_body);
+  server.Delete(kEverything, with_body);
+
+  // Answers httplib produces itself (bad request line, URI too long, malformed Range, unknown
+  // method) get the OCI body too. Ours already have one and pass unchanged.
+  server.set_error_handler(httplib::Server::HandlerWithResponse([](const Request& req,
+                                                                   Response& res) {
+    if (!res.body.empty() || res.content_provider_) return HandlerResponse::Unhandled;
+    // httplib applies the request's Range to an error body it handles; there is none for us.
+    const_cast<Request&>(req).ranges.clear();
+    const int http_status = res.status;
+    internal::WriteError(res, Status(internal::CodeForHttpStatus(http_status), ""), http_status);
+    return HandlerResponse::Handled;
+  }));
+
+  // Without this httplib 0.11 answers 500 with the exception's text in an EXCEPTION_WHAT header.
+  server.set_exception_handler([&api](const Request& req, Response& res, std::exception_ptr ep) {
+    api.Log(LogLevel::kError, req.method + " " + req.path + ": " + ExceptionText(ep));
+    res = Response();
+    res.version = "HTTP/1.1";
+    res.set_header(kApiVersionHeader, kApiVersion);
+    internal::WriteError(res, Internal("internal server error"));
+    // The handler may have stopped halfway through the body.
+    res.set_header("Connection", "close");
+  });
+
+  // Checks that need no body run before the client sends it (curl waits for 100 Continue).
+  server.set_expect_100_continue_handler(
+      [&api](const Request& req, Response& res) { return api.ExpectContinue(req, res); });
+
+  server.set_logger([&api](const Request& req, const Response& res) {
+    auto duration = internal::TakeRequestDuration();
+    // Requests httplib answered before routing were never counted in flight.
+    if (duration) --api.in_flight;
+    if (!api.hooks().access_log) return;
+    AccessLogEntry entry;
+    entry.time = std::chrono::system_clock::now();
+    entry.remote_addr = req.remote_addr;
+    entry.remote_port = req.remote_port;
+    entry.method = req.method;
+    entry.path = req.path;
+    entry.status = res.status;
+    if (req.method != "HEAD")
+      entry.bytes = res.body.empty() ? res.content_length_ : res.body.size();
+    entry.duration = duration.value_or(std::chrono::microseconds(0));
+    api.hooks().access_log(entry);
+  });
+}
+
+}  // namespace ocireg

@@ -1,0 +1,185 @@
+// SPDX-License-Identifier: Apache-2.0
+// Blob upload endpoints: POST (end-4a/4b/4c, mount end-11), PATCH (end-5), PUT (end-6),
+// GET status (end-13) and DELETE (end-14) of /v2/<name>/blobs/uploads/...
+#include <httplib.h>
+
+#include "http/api.h"
+#include "http/response.h"
+
+namespace ocireg::internal {
+namespace {
+
+// The Content-Range of a chunk, checked against the session's size before any byte is read.
+// Ok with nothing to check when absent. kRangeInvalid when malformed, out of order (the first
+// byte is not the session's next one), or inconsistent with Content-Length.
+Status CheckChunkRange(const httplib::Request& req, uint64_t size) {
+  if (!req.has_header("Content-Range")) return Status::Ok();
+  auto range = ParseContentRange(req.get_header_value("Content-Range"));
+  if (!range) return {ErrorCode::kRangeInvalid, "malformed Content-Range"};
+  if (range->first != size) {
+    return {ErrorCode::kRangeInvalid, "chunk out of order: session has " + std::to_string(size) +
+                                          " bytes, chunk starts at " +
+                                          std::to_string(range->first)};
+  }
+  const BodyFraming framing = InspectBody(req);
+  if (framing.length && *framing.length != range->second - range->first + 1) {
+    return {ErrorCode::kRangeInvalid, "Content-Range does not match Content-Length"};
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status Api::AppendBody(Exchange& ex, Upload& upload, uint64_t offset) {
+  uint64_t next = offset;
+  // Each append names its offset, so two requests racing on one session cannot interleave.
+  return ReadBody(ex, 0, Status(), kIoChunkBytes, aborting,
+                  [&](std::span<const char> bytes) -> Status {
+                    OCIREG_RETURN_IF_ERROR(upload.Append(bytes, next));
+                    next += bytes.size();
+                    return Status::Ok();
+                  });
+}
+
+void Api::AnswerUploadProgress(Exchange& ex, Upload& upload, uint64_t size, int status) {
+  ex.res.status = status;
+  ex.res.set_header("Location", UploadLocation(ex.route.name, upload.id()));
+  ex.res.set_header("Range", UploadRange(size));
+  ex.res.set_header("Docker-Upload-UUID", upload.id());
+  ex.res.set_header("Content-Length", "0");
+}
+
+bool Api::TryMount(Exchange& ex, const Digest& digest) {
+  const std::string& name = ex.route.name;
+  auto answer_created = [&](const Digest& d) {
+    ex.res.status = 201;
+    ex.res.set_header("Location", BlobLocation(name, d));
+    ex.res.set_header("Docker-Content-Digest", d.ToString());
+    ex.res.set_header("Content-Length", "0");
+    return true;
+  };
+  if (store_.StatBlob(name, digest).ok()) return answer_created(digest);
+
+  std::vector<std::string> sources;
+  if (auto from = QueryParam(ex.req, "from"); from && !from->empty()) {
+    sources.push_back(*from);
+  } else if (features_.auto_mount) {
+    sources = store_.FindBlob(digest);
+  }
+  for (const auto& source : sources) {
+    // The caller must be allowed to read the source; otherwise the mount would leak its content.
+    if (source == name || !Authorize(ex.caller, source, Action::kPull).ok()) continue;
+    auto mounted = store_.MountBlob(name, digest, source);
+    if (mounted.ok()) return answer_created(mounted->digest);
+    // A source that lacks the blob (or vanished) only means a normal upload; anything else is
+    // worth knowing about but still leaves the client a session to upload into.
+    if (mounted.status().code() != ErrorCode::kBlobUnknown &&
+        mounted.status().code() != ErrorCode::kNameUnknown &&
+        mounted.status().code() != ErrorCode::kNameInvalid) {
+      Log(LogLevel::kWarn, "mount of " + digest.ToString() + " from " + source + " into " + name +
+                               " failed: " + mounted.status().ToString());
+    }
+  }
+  return false;
+}
+
+void Api::PostUpload(Exchange& ex) {
+  const std::string& name = ex.route.name;
+  if (auto mount = QueryParam(ex.req, "mount")) {
+    auto digest = Digest::Parse(*mount);
+    if (!digest.ok()) return Fail(ex, digest.status());
+    if (TryMount(ex, *digest)) return;
+    // Not mountable: the spec's fallback is a normal session (202) below.
+  }
+
+  std::optional<Digest> expected;
+  DigestAlgorithm algorithm = DigestAlgorithm::kSha256;
+  if (auto text = QueryParam(ex.req, "digest"); text && !ex.req.has_param("mount")) {
+    auto digest = Digest::Parse(*text);
+    if (!digest.ok()) return Fail(ex, digest.status());
+    expected = *digest;
+    algorithm = digest->algorithm();
+  } else if (auto alg = QueryParam(ex.req, "digest-algorithm")) {
+    auto parsed = ParseAlgorithm(*alg);
+    if (!parsed.ok()) return Fail(ex, parsed.status());
+    algorithm = *parsed;
+  }
+
+  auto upload = store_.StartUpload(name, algorithm);
+  if (!upload.ok()) return Fail(ex, upload.status());
+  if (!expected) return AnswerUploadProgress(ex, **upload, 0, 202);
+
+  // Single-POST monolithic upload (end-4b): the body is the whole blob.
+  if (Status s = AppendBody(ex, **upload, 0); !s.ok()) {
+    (void)(*upload)->Cancel();
+    return Fail(ex, s, ErrorCode::kBlobUploadUnknown);
+  }
+  const BodyFraming framing = InspectBody(ex.req);
+  auto blob = (*upload)->Commit(*expected, framing.chunked ? std::nullopt : framing.length);
+  if (!blob.ok()) return Fail(ex, blob.status(), ErrorCode::kBlobUploadUnknown);
+  ex.res.status = 201;
+  ex.res.set_header("Location", BlobLocation(name, blob->digest));
+  ex.res.set_header("Docker-Content-Digest", blob->digest.ToString());
+  ex.res.set_header("Content-Length", "0");
+}
+
+void Api::PatchUpload(Exchange& ex) {
+  auto upload = store_.GetUpload(ex.route.name, ex.route.reference);
+  if (!upload.ok()) return Fail(ex, upload.status(), ErrorCode::kBlobUploadUnknown);
+  auto size = (*upload)->Size();
+  if (!size.ok()) return Fail(ex, size.status(), ErrorCode::kBlobUploadUnknown);
+  if (Status s = CheckChunkRange(ex.req, *size); !s.ok()) {
+    // The client learns where to resume, as from a status GET.
+    ex.res.set_header("Range", UploadRange(*size));
+    ex.res.set_header("Location", UploadLocation(ex.route.name, (*upload)->id()));
+    return Fail(ex, s);
+  }
+  if (Status s = AppendBody(ex, **upload, *size); !s.ok()) {
+    return Fail(ex, s, ErrorCode::kBlobUploadUnknown);
+  }
+  auto new_size = (*upload)->Size();
+  if (!new_size.ok()) return Fail(ex, new_size.status(), ErrorCode::kBlobUploadUnknown);
+  AnswerUploadProgress(ex, **upload, *new_size, 202);
+}
+
+void Api::PutUpload(Exchange& ex) {
+  auto text = QueryParam(ex.req, "digest");
+  if (!text) return Fail(ex, {ErrorCode::kDigestInvalid, "the closing PUT needs ?digest="});
+  auto digest = Digest::Parse(*text);
+  if (!digest.ok()) return Fail(ex, digest.status());
+  auto upload = store_.GetUpload(ex.route.name, ex.route.reference);
+  if (!upload.ok()) return Fail(ex, upload.status(), ErrorCode::kBlobUploadUnknown);
+  auto size = (*upload)->Size();
+  if (!size.ok()) return Fail(ex, size.status(), ErrorCode::kBlobUploadUnknown);
+  if (Status s = CheckChunkRange(ex.req, *size); !s.ok()) {
+    ex.res.set_header("Range", UploadRange(*size));
+    ex.res.set_header("Location", UploadLocation(ex.route.name, (*upload)->id()));
+    return Fail(ex, s);
+  }
+  if (Status s = AppendBody(ex, **upload, *size); !s.ok()) {
+    return Fail(ex, s, ErrorCode::kBlobUploadUnknown);
+  }
+  auto blob = (*upload)->Commit(*digest);
+  if (!blob.ok()) return Fail(ex, blob.status(), ErrorCode::kBlobUploadUnknown);
+  ex.res.status = 201;
+  ex.res.set_header("Location", BlobLocation(ex.route.name, blob->digest));
+  ex.res.set_header("Docker-Content-Digest", blob->digest.ToString());
+  ex.res.set_header("Content-Length", "0");
+}
+
+void Api::GetUploadStatus(Exchange& ex) {
+  auto upload = store_.GetUpload(ex.route.name, ex.route.reference);
+  if (!upload.ok()) return Fail(ex, upload.status(), ErrorCode::kBlobUploadUnknown);
+  auto size = (*upload)->Size();
+  if (!size.ok()) return Fail(ex, size.status(), ErrorCode::kBlobUploadUnknown);
+  AnswerUploadProgress(ex, **upload, *size, 204);
+}
+
+void Api::CancelUpload(Exchange& ex) {
+  auto upload = store_.GetUpload(ex.route.name, ex.route.reference);
+  if (!upload.ok()) return Fail(ex, upload.status(), ErrorCode::kBlobUploadUnknown);
+  if (Status s = (*upload)->Cancel(); !s.ok()) return Fail(ex, s, ErrorCode::kBlobUploadUnknown);
+  ex.res.status = 204;
+}
+
+}  // namespace ocireg::internal

@@ -1,0 +1,263 @@
+// SPDX-License-Identifier: Apache-2.0
+// RegistryServer: builds store, handler and httplib server from a Config; runs, drains, stops.
+#include "ocireg/server.h"
+
+#include <httplib.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <condition_variable>
+#include <cstring>
+#include <mutex>
+#include <thread>
+
+#include "ocireg/http/handler.h"
+#include "ocireg/storage/driver.h"
+#include "ocireg/storage/store.h"
+
+namespace ocireg {
+namespace {
+
+using std::chrono::steady_clock;
+
+// httplib::Server with the two steps of a graceful stop that httplib 0.11 does in one: stop()
+// also makes every response body in progress end early (its providers see "shutting down").
+class DrainableHttpServer final : public httplib::Server {
+ public:
+  // Makes accept() fail so the accept loop ends (httplib then closes the socket itself); open
+  // connections keep being served.
+  void CloseListener() {
+    auto sock = svr_sock_.load();
+    if (sock != INVALID_SOCKET) ::shutdown(sock, SHUT_RDWR);
+  }
+  // httplib 0.11 listens with a backlog of 5 (compiled into the library): a burst of clients
+  // would see dropped SYNs and a one-second retransmit. listen() again only changes the backlog.
+  void RaiseBacklog() {
+    auto sock = svr_sock_.load();
+    if (sock != INVALID_SOCKET) ::listen(sock, SOMAXCONN);
+  }
+  // Closes a socket that was bound but never served (Stop before Run, or no Run at all).
+  void CloseUnservedSocket() {
+    auto sock = svr_sock_.exchange(INVALID_SOCKET);
+    if (sock != INVALID_SOCKET) ::close(sock);
+  }
+  // Ends keep-alive loops after their current request and response bodies at their next chunk.
+  // Only after the accept loop has ended (it closes the socket only while this is still valid).
+  void CutConnections() { svr_sock_ = INVALID_SOCKET; }
+};
+
+// httplib's pool, which also reports when the accept loop has ended: httplib shuts its task
+// queue down right after leaving that loop.
+class ReportingThreadPool final : public httplib::ThreadPool {
+ public:
+  ReportingThreadPool(size_t threads, std::function<void()> on_shutdown)
+      : httplib::ThreadPool(threads), on_shutdown_(std::move(on_shutdown)) {}
+  void shutdown() override {
+    on_shutdown_();
+    httplib::ThreadPool::shutdown();
+  }
+
+ private:
+  std::function<void()> on_shutdown_;
+};
+
+StoreOptions StoreOptionsFrom(const Config& config) {
+  StoreOptions options;
+  options.gc_grace_period = config.storage.gc_grace_period;
+  options.upload_ttl = config.storage.upload_ttl;
+  options.max_manifest_bytes = static_cast<size_t>(config.limits.max_manifest_bytes);
+  options.max_blob_bytes = config.limits.max_blob_bytes;
+  return options;
+}
+
+class ServerImpl final : public RegistryServer {
+ public:
+  ServerImpl(const Config& config, ServerHooks hooks, std::unique_ptr<Store> store)
+      : config_(config),
+        log_(hooks.log),
+        store_(std::move(store)),
+        handler_(std::make_unique<RegistryHandler>(*store_, config, std::move(hooks))),
+        http_(std::make_unique<DrainableHttpServer>()) {}
+
+  ~ServerImpl() override {
+    Stop();
+    if (gc_thread_.joinable()) gc_thread_.join();
+    if (!run_called_) http_->CloseUnservedSocket();
+  }
+
+  Status Bind();
+
+  Status Run() override;
+  void Stop() override;
+  uint16_t port() const override { return port_; }
+  bool is_running() const override {
+    std::lock_guard lock(mutex_);
+    return http_->is_running() && !stop_requested_ && !accept_loop_done_;
+  }
+
+ private:
+  void Log(LogLevel level, const std::string& message) const {
+    if (log_) log_(level, message);
+  }
+  void CollectGarbagePeriodically();
+
+  const Config config_;
+  std::function<void(LogLevel, std::string_view)> log_;
+  std::unique_ptr<Store> store_;
+  std::unique_ptr<RegistryHandler> handler_;
+  std::unique_ptr<DrainableHttpServer> http_;
+  uint16_t port_ = 0;
+  std::thread gc_thread_;
+
+  mutable std::mutex mutex_;
+  std::condition_variable changed_;  // any of the flags below
+  bool run_called_ = false;
+  bool stop_requested_ = false;
+  bool accept_loop_done_ = false;
+  bool finished_ = false;
+};
+
+Status ServerImpl::Bind() {
+  const LimitsConfig& limits = config_.limits;
+  const size_t threads = limits.max_connections;
+  // One worker serves one connection for its whole keep-alive life, so the pool is sized for the
+  // connections we mean to hold open at once.
+  http_->new_task_queue = [this, threads] {
+    return new ReportingThreadPool(threads, [this] {
+      std::lock_guard lock(mutex_);
+      accept_loop_done_ = true;
+      changed_.notify_all();
+    });
+  };
+  http_->set_keep_alive_max_count(limits.keep_alive_max_requests);
+  http_->set_keep_alive_timeout(static_cast<time_t>(limits.keep_alive_timeout.count()));
+  http_->set_read_timeout(static_cast<time_t>(limits.read_timeout.count()), 0);
+  http_->set_write_timeout(static_cast<time_t>(limits.write_timeout.count()), 0);
+  http_->set_tcp_nodelay(true);
+  // httplib's default sets SO_REUSEPORT: a second server on the same port would then start
+  // without error and share the traffic. SO_REUSEADDR alone still allows a quick restart.
+  http_->set_socket_options([](socket_t sock) {
+    int yes = 1;
+    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+  });
+  handler_->Install(*http_);
+
+  const std::string& address = config_.listen.address;
+  errno = 0;
+  int port = config_.listen.port;
+  bool bound = false;
+  if (port == 0) {
+    port = http_->bind_to_any_port(address);
+    bound = port > 0;
+  } else {
+    bound = http_->bind_to_port(address, port);
+  }
+  if (!bound) {
+    const int error = errno;
+    return {ErrorCode::kUnavailable,
+            "cannot listen on " + address + ":" + std::to_string(config_.listen.port) + ": " +
+                (error != 0 ? std::strerror(error) : "address not usable")};
+  }
+  port_ = static_cast<uint16_t>(port);
+  http_->RaiseBacklog();
+  return Status::Ok();
+}
+
+Status ServerImpl::Run() {
+  {
+    std::lock_guard lock(mutex_);
+    if (run_called_) return {ErrorCode::kInvalidArgument, "Run called twice"};
+    run_called_ = true;
+    if (stop_requested_) {
+      http_->CloseUnservedSocket();
+      finished_ = true;
+      changed_.notify_all();
+      return Status::Ok();
+    }
+    if (config_.storage.gc_interval.count() > 0) {
+      gc_thread_ = std::thread([this] { CollectGarbagePeriodically(); });
+    }
+  }
+  const bool listened = http_->listen_after_bind();
+  bool stopped = false;
+  {
+    std::lock_guard lock(mutex_);
+    // The listener may have failed without a Stop: wake the collector all the same.
+    stopped = stop_requested_;
+    stop_requested_ = true;
+    finished_ = true;
+    changed_.notify_all();
+  }
+  if (gc_thread_.joinable()) gc_thread_.join();
+  if (!listened && !stopped) return {ErrorCode::kUnavailable, "the listening socket failed"};
+  return Status::Ok();
+}
+
+void ServerImpl::Stop() {
+  std::unique_lock lock(mutex_);
+  if (!stop_requested_) {
+    stop_requested_ = true;
+    handler_->SetDraining(true);
+    http_->CloseListener();
+    changed_.notify_all();
+  }
+  if (!run_called_ || finished_) return;
+  changed_.wait(lock, [this] { return accept_loop_done_ || finished_; });
+  // Requests in flight get the deadline to finish; in_flight changes on worker threads, so poll.
+  const auto deadline = steady_clock::now() + config_.limits.shutdown_timeout;
+  while (!finished_ && handler_->in_flight() > 0 && steady_clock::now() < deadline) {
+    changed_.wait_for(lock, std::chrono::milliseconds(10));
+  }
+  if (!finished_ && handler_->in_flight() > 0) {
+    Log(LogLevel::kWarn, std::to_string(handler_->in_flight()) +
+                             " requests still running at the shutdown deadline; cutting them off");
+    handler_->AbortTransfers();
+  }
+  // Keep-alive connections end after their current request. An idle one still holds its worker
+  // until its keep-alive timeout (httplib waits for it), which bounds the rest of the wait.
+  http_->CutConnections();
+  changed_.wait(lock, [this] { return finished_; });
+}
+
+void ServerImpl::CollectGarbagePeriodically() {
+  std::unique_lock lock(mutex_);
+  while (true) {
+    if (changed_.wait_for(lock, config_.storage.gc_interval, [this] { return stop_requested_; })) {
+      return;
+    }
+    lock.unlock();
+    auto report = store_->CollectGarbage();
+    if (report.ok()) {
+      Log(LogLevel::kInfo, "garbage collection: " + std::to_string(report->repositories_scanned) +
+                               " repositories scanned, " + std::to_string(report->blobs_removed) +
+                               " blob links and " + std::to_string(report->uploads_removed) +
+                               " stale uploads removed, " +
+                               std::to_string(report->bytes_reclaimed) + " bytes reclaimed");
+    } else {
+      Log(LogLevel::kError, "garbage collection failed: " + report.status().ToString());
+    }
+    lock.lock();
+  }
+}
+
+}  // namespace
+
+Result<std::unique_ptr<RegistryServer>> RegistryServer::Create(const Config& config,
+                                                               ServerHooks hooks) {
+  if (config.limits.max_connections == 0) {
+    return Status(ErrorCode::kInvalidArgument, "limits.max_connections must be at least 1");
+  }
+  if (config.limits.keep_alive_max_requests == 0) {
+    return Status(ErrorCode::kInvalidArgument, "limits.keep_alive_max_requests must be at least 1");
+  }
+  auto driver = NewFsDriver(config.storage.root);
+  if (!driver.ok()) return driver.status();
+  auto store = OpenStore(std::move(*driver), StoreOptionsFrom(config));
+  if (!store.ok()) return store.status();
+  auto server = std::make_unique<ServerImpl>(config, std::move(hooks), std::move(*store));
+  OCIREG_RETURN_IF_ERROR(server->Bind());
+  return std::unique_ptr<RegistryServer>(std::move(server));
+}
+
+}  // namespace ocireg

@@ -1,0 +1,113 @@
+// SPDX-License-Identifier: Apache-2.0
+// RegistryServer lifecycle: Create errors, Stop before and after Run, the access log, periodic GC.
+#include <fstream>
+
+#include "catch.h"
+#include "oci_checks.h"
+#include "raw_http.h"
+#include "test_server.h"
+
+using ocireg::ErrorCode;
+using ocireg::RegistryServer;
+using ocireg::testing::TempDir;
+using ocireg::testing::TestConfig;
+using ocireg::testing::TestServer;
+
+TEST_CASE("Create refuses a port in use, an unusable root and impossible limits",
+          "[integration][server]") {
+  TempDir dir;
+  SECTION("a port in use is kUnavailable naming the address") {
+    TestServer running;
+    ocireg::Config config = TestConfig(dir.path() / "data");
+    config.listen.port = running.port();
+    auto second = RegistryServer::Create(config);
+    REQUIRE_FALSE(second.ok());
+    CHECK(second.status().code() == ErrorCode::kUnavailable);
+    CHECK(second.status().message().find("127.0.0.1:" + std::to_string(running.port())) !=
+          std::string::npos);
+  }
+  SECTION("a storage root that is a file") {
+    std::ofstream(dir.path() / "file") << "x";
+    auto server = RegistryServer::Create(TestConfig(dir.path() / "file"));
+    REQUIRE_FALSE(server.ok());
+    CHECK(server.status().code() == ErrorCode::kInternal);
+  }
+  SECTION("an address that is not one") {
+    ocireg::Config config = TestConfig(dir.path() / "data");
+    config.listen.address = "999.1.1.1";
+    auto server = RegistryServer::Create(config);
+    REQUIRE_FALSE(server.ok());
+    CHECK(server.status().code() == ErrorCode::kUnavailable);
+  }
+  SECTION("no worker threads") {
+    ocireg::Config config = TestConfig(dir.path() / "data");
+    config.limits.max_connections = 0;
+    CHECK(RegistryServer::Create(config).status().code() == ErrorCode::kInvalidArgument);
+  }
+}
+
+TEST_CASE("Stop before Run makes Run return at once; Stop twice is harmless",
+          "[integration][server]") {
+  TempDir dir;
+  auto server = RegistryServer::Create(TestConfig(dir.path() / "data"));
+  REQUIRE(server.ok());
+  CHECK((*server)->port() != 0);
+  (*server)->Stop();
+  CHECK((*server)->Run().ok());
+  CHECK_FALSE((*server)->is_running());
+  (*server)->Stop();
+}
+
+TEST_CASE("is_running follows Run and Stop", "[integration][server]") {
+  TestServer server;
+  CHECK(server.server().is_running());
+  server.Stop();
+  CHECK_FALSE(server.server().is_running());
+  CHECK(server.run_status().ok());
+  CHECK_FALSE(ocireg::testing::RawConnection::PortAccepting(server.port()));
+}
+
+TEST_CASE("Every request is reported to the access log", "[integration][server]") {
+  TestServer server;
+  auto client = server.Client();
+  REQUIRE(client->Get("/v2/")->status == 200);
+  REQUIRE(client->Get("/v2/missing/tags/list")->status == 404);
+  REQUIRE(client->Head("/v2/")->status == 200);
+  auto log = server.access_log();
+  REQUIRE(log.size() == 3);
+  CHECK(log[0].method == "GET");
+  CHECK(log[0].path == "/v2/");
+  CHECK(log[0].status == 200);
+  CHECK(log[0].bytes == 2);
+  CHECK(log[0].user == "-");
+  CHECK(log[0].remote_addr == "127.0.0.1");
+  CHECK(log[0].remote_port > 0);
+  CHECK(log[1].status == 404);
+  CHECK(log[1].bytes > 0);
+  CHECK(log[2].method == "HEAD");
+  CHECK(log[2].bytes == 0);
+  const std::string line = ocireg::FormatAccessLogLine(log[1], ocireg::LogFormat::kText);
+  CHECK(line.find(" 127.0.0.1 - \"GET /v2/missing/tags/list\" 404 ") != std::string::npos);
+}
+
+TEST_CASE("Garbage collection runs periodically in the background", "[integration][server]") {
+  TestServer server([](ocireg::Config& config, ocireg::ServerHooks&) {
+    config.storage.gc_interval = std::chrono::seconds(1);
+    config.storage.upload_ttl = std::chrono::seconds(1);
+  });
+  auto client = server.Client();
+  auto post = client->Post("/v2/gc/blobs/uploads/", "", "application/octet-stream");
+  REQUIRE(post);
+  const std::string location = post->get_header_value("Location");
+  // Wait (bounded) for a collection that removed the idle session.
+  bool removed = false;
+  for (int i = 0; i < 300 && !removed; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    for (const auto& m : server.messages()) {
+      removed |= m.find("garbage collection:") != std::string::npos &&
+                 m.find(" 0 stale uploads") == std::string::npos;
+    }
+  }
+  CHECK(removed);
+  CHECK_OCI_ERROR(client->Get(location), 404, "BLOB_UPLOAD_UNKNOWN");
+}
