@@ -90,8 +90,11 @@ Status ReadBody(Exchange& ex, uint64_t limit, const Status& over_limit, size_t c
     }
     received += n;
     if (limit != 0 && received > limit) {
+      // Keep reading, and discard, a bounded overrun: a client still sending its body then gets
+      // to read the error instead of a reset connection.
       failure = over_limit;
-      return false;
+      buffer.clear();
+      return received - limit <= kMaxDrainBytes;
     }
     while (n > 0) {
       size_t take = std::min(n, chunk_bytes - buffer.size());
@@ -102,8 +105,9 @@ Status ReadBody(Exchange& ex, uint64_t limit, const Status& over_limit, size_t c
     }
     return true;
   });
-  if (completed && !flush()) completed = false;
-  if (completed) return Status::Ok();
+  if (completed && failure.ok() && !flush()) completed = false;
+  if (completed && failure.ok()) return Status::Ok();
+  if (completed) return failure;  // over the limit, but the whole body was read
   // Part of the body is still on the socket, or the socket is gone: either way this connection
   // cannot carry another request.
   ex.res.set_header("Connection", "close");
