@@ -2,6 +2,7 @@
 // Connection-level behaviour: unread bodies, unframed bodies, Expect: 100-continue, 256 keep-alive
 // clients, and graceful stop with requests in flight.
 #include <atomic>
+#include <thread>
 #include <future>
 #include <latch>
 #include <map>
@@ -148,8 +149,14 @@ TEST_CASE("256 simultaneous keep-alive connections are all served", "[integratio
   for (auto& t : threads) t.join();
   CHECK(ok == kClients);
   // Keep-alive for real: three requests per connection (one remote port each).
+  // A request is logged after its response went out: wait, bounded, for the last lines.
+  auto log = server.access_log();
+  for (int i = 0; i < 300 && log.size() < 3u * kClients; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    log = server.access_log();
+  }
   std::map<int, int> per_port;
-  for (const auto& entry : server.access_log()) ++per_port[entry.remote_port];
+  for (const auto& entry : log) ++per_port[entry.remote_port];
   CHECK(per_port.size() == static_cast<size_t>(kClients));
   int three = 0;
   for (const auto& [port, count] : per_port) three += count == 3;
