@@ -11,28 +11,14 @@
 #include <fmt/format.h>
 #include <openssl/evp.h>
 
+#include "quote.h"
+
 namespace ocireg {
 namespace {
 
 constexpr std::string_view kHexDigits = "0123456789abcdef";
 
-// Inputs come from clients: messages show at most this many bytes of them, escaped.
-constexpr size_t kMaxEchoedBytes = 64;
-
-// `text` quoted for an error message, with control and non-ASCII bytes escaped as \xNN.
-std::string Quote(std::string_view text) {
-  std::string out = "\"";
-  for (size_t i = 0; i < text.size() && i < kMaxEchoedBytes; ++i) {
-    const auto byte = static_cast<unsigned char>(text[i]);
-    if (byte < 0x20 || byte >= 0x7f || byte == '"' || byte == '\\') {
-      out += fmt::format("\\x{:02x}", byte);
-    } else {
-      out += static_cast<char>(byte);
-    }
-  }
-  out += text.size() > kMaxEchoedBytes ? "\"..." : "\"";
-  return out;
-}
+std::string Quote(std::string_view text) { return internal::QuoteForMessage(text); }
 
 Status Invalid(std::string message) { return {ErrorCode::kDigestInvalid, std::move(message)}; }
 

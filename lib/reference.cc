@@ -8,28 +8,14 @@
 
 #include <fmt/format.h>
 
+#include "quote.h"
+
 namespace ocireg {
 namespace {
 
 constexpr size_t kMaxTagLength = 128;
 
-// Inputs come from clients: messages show at most this many bytes of them, escaped.
-constexpr size_t kMaxEchoedBytes = 64;
-
-// `text` quoted for an error message, with control and non-ASCII bytes escaped as \xNN.
-std::string Quote(std::string_view text) {
-  std::string out = "\"";
-  for (size_t i = 0; i < text.size() && i < kMaxEchoedBytes; ++i) {
-    const auto byte = static_cast<unsigned char>(text[i]);
-    if (byte < 0x20 || byte >= 0x7f || byte == '"' || byte == '\\') {
-      out += fmt::format("\\x{:02x}", byte);
-    } else {
-      out += static_cast<char>(byte);
-    }
-  }
-  out += text.size() > kMaxEchoedBytes ? "\"..." : "\"";
-  return out;
-}
+std::string Quote(std::string_view text) { return internal::QuoteForMessage(text); }
 
 bool IsLowerAlnum(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }
 bool IsNameSeparator(char c) { return c == '.' || c == '_' || c == '-'; }

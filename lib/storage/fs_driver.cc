@@ -400,7 +400,9 @@ class FsDriver final : public StorageDriver {
     }
     // The link shares the inode, so this also refreshes `from`: garbage collection reads it as
     // "recently linked".
-    if (::utimensat(root_fd_.get(), target.c_str(), nullptr, 0) != 0) {
+    // ENOENT: someone removed the new link already (garbage collection with no grace period);
+    // the link itself was made, which is all this call promises.
+    if (::utimensat(root_fd_.get(), target.c_str(), nullptr, 0) != 0 && errno != ENOENT) {
       return Error("utimensat", to, errno);
     }
     return SyncDir(ParentPath(to));

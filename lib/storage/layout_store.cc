@@ -6,12 +6,11 @@
 #include <vector>
 
 #include "ocireg/manifest.h"
+#include "storage/file_digest.h"
 #include "storage/layout.h"
 
 namespace ocireg::internal {
 namespace {
-
-constexpr size_t kHashBufferBytes = 1 << 20;
 
 Status NameUnknown(std::string_view repo) {
   return {ErrorCode::kNameUnknown, "repository " + std::string(repo) + " is not known"};
@@ -601,25 +600,13 @@ Result<GcReport> LayoutStore::CollectGarbage() {
 void LayoutStore::ScrubBlob(const std::string& where, const std::string& path,
                             const Digest& digest, ScrubReport& report) {
   ++report.blobs_checked;
-  auto reader = driver_->OpenReader(path);
-  if (!reader.ok() && IsNotFound(reader.status())) return;  // collected since it was listed
-  if (!reader.ok()) {
-    report.problems.push_back(where + ": blob " + digest.ToString() + " cannot be read: " +
-                              reader.status().message());
-    return;
-  }
   Digester digester(digest.algorithm());
-  std::vector<char> buffer(kHashBufferBytes);
-  for (uint64_t offset = 0;;) {
-    auto n = (*reader)->ReadAt(offset, buffer);
-    if (!n.ok()) {
-      report.problems.push_back(where + ": blob " + digest.ToString() +
-                                " cannot be read: " + n.status().message());
-      return;
-    }
-    if (*n == 0) break;
-    digester.Update(std::span<const char>(buffer.data(), *n));
-    offset += *n;
+  auto hashed = HashFile(*driver_, path, digester);
+  if (!hashed.ok() && IsNotFound(hashed.status())) return;  // collected since it was listed
+  if (!hashed.ok()) {
+    report.problems.push_back(where + ": blob " + digest.ToString() + " cannot be read: " +
+                              hashed.status().message());
+    return;
   }
   Digest actual = digester.Finish();
   if (actual != digest) {

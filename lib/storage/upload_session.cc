@@ -6,14 +6,11 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
-#include <vector>
-
+#include "storage/file_digest.h"
 #include "storage/layout.h"
 
 namespace ocireg::internal {
 namespace {
-
-constexpr size_t kHashBufferBytes = 1 << 20;
 
 Status Unknown(const std::string& id) {
   return {ErrorCode::kBlobUploadUnknown, "upload " + id + " is not in progress"};
@@ -86,17 +83,9 @@ Status UploadSession::AttachLocked() {
   if (appender_ != nullptr) return Status::Ok();
   // After a restart the hash state is gone: rebuild it from the bytes received so far.
   auto digester = Digester(algorithm_);
-  auto reader = driver_.OpenReader(UploadDataPath(id_));
-  if (!reader.ok()) {
-    return reader.status().code() == ErrorCode::kNotFound ? Unknown(id_) : reader.status();
-  }
-  std::vector<char> buffer(kHashBufferBytes);
-  for (uint64_t offset = 0;;) {
-    auto n = (*reader)->ReadAt(offset, buffer);
-    OCIREG_RETURN_IF_ERROR(n);
-    if (*n == 0) break;
-    digester.Update(std::span<const char>(buffer.data(), *n));
-    offset += *n;
+  auto hashed = HashFile(driver_, UploadDataPath(id_), digester);
+  if (!hashed.ok()) {
+    return hashed.status().code() == ErrorCode::kNotFound ? Unknown(id_) : hashed.status();
   }
   auto appender = driver_.OpenAppender(UploadDataPath(id_));
   OCIREG_RETURN_IF_ERROR(appender);
@@ -131,18 +120,9 @@ Status UploadSession::Append(std::span<const char> bytes, std::optional<uint64_t
   return Status::Ok();
 }
 
-Result<Digest> UploadSession::HashFile(DigestAlgorithm algorithm) {
+Result<Digest> UploadSession::HashWith(DigestAlgorithm algorithm) {
   Digester digester(algorithm);
-  auto reader = driver_.OpenReader(UploadDataPath(id_));
-  OCIREG_RETURN_IF_ERROR(reader);
-  std::vector<char> buffer(kHashBufferBytes);
-  for (uint64_t offset = 0;;) {
-    auto n = (*reader)->ReadAt(offset, buffer);
-    OCIREG_RETURN_IF_ERROR(n);
-    if (*n == 0) break;
-    digester.Update(std::span<const char>(buffer.data(), *n));
-    offset += *n;
-  }
+  OCIREG_RETURN_IF_ERROR(HashFile(driver_, UploadDataPath(id_), digester));
   return digester.Finish();
 }
 
@@ -159,7 +139,7 @@ Result<BlobInfo> UploadSession::Commit(const Digest& expected,
                                                std::to_string(*expected_size));
   }
   Result<Digest> actual = expected.algorithm() == algorithm_ ? Result<Digest>(digester_->Finish())
-                                                             : HashFile(expected.algorithm());
+                                                             : HashWith(expected.algorithm());
   OCIREG_RETURN_IF_ERROR(actual);
   if (*actual != expected) {
     (void)EndLocked();

@@ -54,7 +54,7 @@ class UploadSession final : public Upload {
   // Opens the data file and rebuilds the digest of what it holds. Requires mu_.
   Status AttachLocked();
   // Hashes the data file from the start with `algorithm` (when it differs from the session's).
-  Result<Digest> HashFile(DigestAlgorithm algorithm);
+  Result<Digest> HashWith(DigestAlgorithm algorithm);
   // Removes the session's files and ends it. Requires mu_.
   Status EndLocked();
 

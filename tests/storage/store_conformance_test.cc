@@ -32,6 +32,7 @@ BlobRef Push(Store& store, std::string_view repo, std::string_view content,
   REQUIRE((*upload)->Append(std::span<const char>(content.data(), content.size())).ok());
   BlobRef ref = RefTo(std::string(media_type), content);
   auto committed = (*upload)->Commit(ref.digest);
+  INFO(committed.status().ToString());
   REQUIRE(committed.ok());
   return ref;
 }
