@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -73,6 +74,9 @@ class Api {
   void GetUploadStatus(Exchange& ex);
   void CancelUpload(Exchange& ex);
   Status AppendBody(Exchange& ex, Upload& upload, uint64_t offset);
+  // Finds the request's upload session, checks its Content-Range and appends the body. On any
+  // failure the response is written and null returned.
+  std::shared_ptr<Upload> ReceiveChunk(Exchange& ex);
   void AnswerUploadProgress(Exchange& ex, Upload& upload, uint64_t size, int status);
   // manifest_handlers.cc
   void GetManifest(Exchange& ex);

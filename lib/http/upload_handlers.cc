@@ -123,23 +123,37 @@ void Api::PostUpload(Exchange& ex) {
   ex.res.set_header("Content-Length", "0");
 }
 
-void Api::PatchUpload(Exchange& ex) {
+std::shared_ptr<Upload> Api::ReceiveChunk(Exchange& ex) {
   auto upload = store_.GetUpload(ex.route.name, ex.route.reference);
-  if (!upload.ok()) return Fail(ex, upload.status(), ErrorCode::kBlobUploadUnknown);
+  if (!upload.ok()) {
+    Fail(ex, upload.status(), ErrorCode::kBlobUploadUnknown);
+    return nullptr;
+  }
   auto size = (*upload)->Size();
-  if (!size.ok()) return Fail(ex, size.status(), ErrorCode::kBlobUploadUnknown);
+  if (!size.ok()) {
+    Fail(ex, size.status(), ErrorCode::kBlobUploadUnknown);
+    return nullptr;
+  }
   if (Status s = CheckChunkRange(ex.req, *size); !s.ok()) {
     // The client learns where to resume, as from a status GET.
     ex.res.set_header("Range", UploadRange(*size));
     ex.res.set_header("Location", UploadLocation(ex.route.name, (*upload)->id()));
-    return Fail(ex, s);
+    Fail(ex, s);
+    return nullptr;
   }
   if (Status s = AppendBody(ex, **upload, *size); !s.ok()) {
-    return Fail(ex, s, ErrorCode::kBlobUploadUnknown);
+    Fail(ex, s, ErrorCode::kBlobUploadUnknown);
+    return nullptr;
   }
-  auto new_size = (*upload)->Size();
+  return *upload;
+}
+
+void Api::PatchUpload(Exchange& ex) {
+  auto upload = ReceiveChunk(ex);
+  if (upload == nullptr) return;
+  auto new_size = upload->Size();
   if (!new_size.ok()) return Fail(ex, new_size.status(), ErrorCode::kBlobUploadUnknown);
-  AnswerUploadProgress(ex, **upload, *new_size, 202);
+  AnswerUploadProgress(ex, *upload, *new_size, 202);
 }
 
 void Api::PutUpload(Exchange& ex) {
@@ -147,19 +161,9 @@ void Api::PutUpload(Exchange& ex) {
   if (!text) return Fail(ex, {ErrorCode::kDigestInvalid, "the closing PUT needs ?digest="});
   auto digest = Digest::Parse(*text);
   if (!digest.ok()) return Fail(ex, digest.status());
-  auto upload = store_.GetUpload(ex.route.name, ex.route.reference);
-  if (!upload.ok()) return Fail(ex, upload.status(), ErrorCode::kBlobUploadUnknown);
-  auto size = (*upload)->Size();
-  if (!size.ok()) return Fail(ex, size.status(), ErrorCode::kBlobUploadUnknown);
-  if (Status s = CheckChunkRange(ex.req, *size); !s.ok()) {
-    ex.res.set_header("Range", UploadRange(*size));
-    ex.res.set_header("Location", UploadLocation(ex.route.name, (*upload)->id()));
-    return Fail(ex, s);
-  }
-  if (Status s = AppendBody(ex, **upload, *size); !s.ok()) {
-    return Fail(ex, s, ErrorCode::kBlobUploadUnknown);
-  }
-  auto blob = (*upload)->Commit(*digest);
+  auto upload = ReceiveChunk(ex);
+  if (upload == nullptr) return;
+  auto blob = upload->Commit(*digest);
   if (!blob.ok()) return Fail(ex, blob.status(), ErrorCode::kBlobUploadUnknown);
   ex.res.status = 201;
   ex.res.set_header("Location", BlobLocation(ex.route.name, blob->digest));

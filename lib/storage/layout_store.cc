@@ -3,6 +3,8 @@
 #include "storage/layout_store.h"
 
 #include <algorithm>
+#include <functional>
+#include <optional>
 #include <vector>
 
 #include "ocireg/manifest.h"
@@ -63,6 +65,32 @@ ManifestFacts FactsOf(const ManifestInfo& info) {
 
 // A foreign (non-distributable) layer lives at its URLs, not in the registry.
 bool IsExternal(const Descriptor& d) { return !d.urls.empty(); }
+
+// A file of a blob directory, with its digest when its name is a well-formed one.
+struct StoredBlob {
+  std::string path;
+  std::optional<Digest> digest;
+};
+
+// The files of the blob directories `dir_of(algorithm)` for every supported algorithm.
+Result<std::vector<StoredBlob>> ListStoredBlobs(
+    StorageDriver& driver, const std::function<std::string(DigestAlgorithm)>& dir_of) {
+  std::vector<StoredBlob> blobs;
+  for (DigestAlgorithm algorithm : {DigestAlgorithm::kSha256, DigestAlgorithm::kSha512}) {
+    const std::string dir = dir_of(algorithm);
+    auto names = ListOrEmpty(driver, dir);
+    OCIREG_RETURN_IF_ERROR(names);
+    for (const std::string& hex : *names) {
+      auto digest = Digest::Parse(std::string(AlgorithmName(algorithm)) + ":" + hex);
+      blobs.push_back({dir + "/" + hex, digest.ok() ? std::optional(*digest) : std::nullopt});
+    }
+  }
+  return blobs;
+}
+
+std::function<std::string(DigestAlgorithm)> RepoBlobDirs(const std::string& repo) {
+  return [repo](DigestAlgorithm algorithm) { return RepoBlobAlgorithmDir(repo, algorithm); };
+}
 
 }  // namespace
 
@@ -517,47 +545,39 @@ Status LayoutStore::CollectRepository(const std::string& repo, RepoState& state,
     OCIREG_RETURN_IF_ERROR(facts);
     referenced.insert((*facts)->references.begin(), (*facts)->references.end());
   }
-  for (DigestAlgorithm algorithm : {DigestAlgorithm::kSha256, DigestAlgorithm::kSha512}) {
-    std::string dir = RepoBlobAlgorithmDir(repo, algorithm);
-    auto names = ListOrEmpty(*driver_, dir);
-    OCIREG_RETURN_IF_ERROR(names);
-    for (const std::string& hex : *names) {
-      auto digest = Digest::Parse(std::string(AlgorithmName(algorithm)) + ":" + hex);
-      if (!digest.ok()) continue;  // not ours; scrub reports it
-      if (referenced.contains(*digest)) {
-        linked.insert(*digest);
-        continue;
-      }
-      auto info = driver_->Stat(dir + "/" + hex);
-      if (!info.ok() || !OlderThan(*info, options_.gc_grace_period)) {
-        linked.insert(*digest);
-        continue;
-      }
-      Status removed = driver_->Remove(dir + "/" + hex);
-      if (!removed.ok() && !IsNotFound(removed)) return removed;
-      ++report.blobs_removed;
+  auto blobs = ListStoredBlobs(*driver_, RepoBlobDirs(repo));
+  OCIREG_RETURN_IF_ERROR(blobs);
+  for (const StoredBlob& blob : *blobs) {
+    if (!blob.digest) continue;  // not ours; scrub reports it
+    if (referenced.contains(*blob.digest)) {
+      linked.insert(*blob.digest);
+      continue;
     }
+    auto info = driver_->Stat(blob.path);
+    if (!info.ok() || !OlderThan(*info, options_.gc_grace_period)) {
+      linked.insert(*blob.digest);
+      continue;
+    }
+    Status removed = driver_->Remove(blob.path);
+    if (!removed.ok() && !IsNotFound(removed)) return removed;
+    ++report.blobs_removed;
   }
   ++report.repositories_scanned;
   return Status::Ok();
 }
 
 Status LayoutStore::CollectContent(const std::set<Digest>& linked, GcReport& report) {
-  for (DigestAlgorithm algorithm : {DigestAlgorithm::kSha256, DigestAlgorithm::kSha512}) {
-    std::string dir = ContentAlgorithmDir(algorithm);
-    auto names = ListOrEmpty(*driver_, dir);
-    OCIREG_RETURN_IF_ERROR(names);
-    for (const std::string& hex : *names) {
-      auto digest = Digest::Parse(std::string(AlgorithmName(algorithm)) + ":" + hex);
-      if (digest.ok() && linked.contains(*digest)) continue;
-      // A link made after the repositories were scanned refreshes the modification time, so
-      // content that was just linked is younger than the grace period and stays.
-      auto info = driver_->Stat(dir + "/" + hex);
-      if (!info.ok() || !OlderThan(*info, options_.gc_grace_period)) continue;
-      Status removed = driver_->Remove(dir + "/" + hex);
-      if (!removed.ok() && !IsNotFound(removed)) return removed;
-      report.bytes_reclaimed += info->size;
-    }
+  auto blobs = ListStoredBlobs(*driver_, ContentAlgorithmDir);
+  OCIREG_RETURN_IF_ERROR(blobs);
+  for (const StoredBlob& blob : *blobs) {
+    if (blob.digest && linked.contains(*blob.digest)) continue;
+    // A link made after the repositories were scanned refreshes the modification time, so
+    // content that was just linked is younger than the grace period and stays.
+    auto info = driver_->Stat(blob.path);
+    if (!info.ok() || !OlderThan(*info, options_.gc_grace_period)) continue;
+    Status removed = driver_->Remove(blob.path);
+    if (!removed.ok() && !IsNotFound(removed)) return removed;
+    report.bytes_reclaimed += info->size;
   }
   return Status::Ok();
 }
@@ -617,19 +637,15 @@ void LayoutStore::ScrubBlob(const std::string& where, const std::string& path,
 
 Status LayoutStore::ScrubRepository(const std::string& repo, RepoState& state,
                                     std::set<Digest>& linked, ScrubReport& report) {
-  for (DigestAlgorithm algorithm : {DigestAlgorithm::kSha256, DigestAlgorithm::kSha512}) {
-    std::string dir = RepoBlobAlgorithmDir(repo, algorithm);
-    auto names = ListOrEmpty(*driver_, dir);
-    OCIREG_RETURN_IF_ERROR(names);
-    for (const std::string& hex : *names) {
-      auto digest = Digest::Parse(std::string(AlgorithmName(algorithm)) + ":" + hex);
-      if (!digest.ok()) {
-        report.problems.push_back(repo + ": unexpected file " + dir + "/" + hex);
-        continue;
-      }
-      linked.insert(*digest);
-      ScrubBlob(repo, dir + "/" + hex, *digest, report);
+  auto blobs = ListStoredBlobs(*driver_, RepoBlobDirs(repo));
+  OCIREG_RETURN_IF_ERROR(blobs);
+  for (const StoredBlob& blob : *blobs) {
+    if (!blob.digest) {
+      report.problems.push_back(repo + ": unexpected file " + blob.path);
+      continue;
     }
+    linked.insert(*blob.digest);
+    ScrubBlob(repo, blob.path, *blob.digest, report);
   }
   std::lock_guard lock(state.mu);
   Status loaded = LoadLocked(repo, state);
@@ -663,18 +679,14 @@ Result<ScrubReport> LayoutStore::Scrub() {
     OCIREG_RETURN_IF_ERROR(ScrubRepository(repo, *state, linked, report));
   }
   // Content no repository links is checked too: it may be linked again by a later push.
-  for (DigestAlgorithm algorithm : {DigestAlgorithm::kSha256, DigestAlgorithm::kSha512}) {
-    std::string dir = ContentAlgorithmDir(algorithm);
-    auto names = ListOrEmpty(*driver_, dir);
-    OCIREG_RETURN_IF_ERROR(names);
-    for (const std::string& hex : *names) {
-      auto digest = Digest::Parse(std::string(AlgorithmName(algorithm)) + ":" + hex);
-      if (!digest.ok()) {
-        report.problems.push_back("content store: unexpected file " + dir + "/" + hex);
-        continue;
-      }
-      if (!linked.contains(*digest)) ScrubBlob("content store", dir + "/" + hex, *digest, report);
+  auto blobs = ListStoredBlobs(*driver_, ContentAlgorithmDir);
+  OCIREG_RETURN_IF_ERROR(blobs);
+  for (const StoredBlob& blob : *blobs) {
+    if (!blob.digest) {
+      report.problems.push_back("content store: unexpected file " + blob.path);
+      continue;
     }
+    if (!linked.contains(*blob.digest)) ScrubBlob("content store", blob.path, *blob.digest, report);
   }
   return report;
 }

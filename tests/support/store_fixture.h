@@ -2,16 +2,15 @@
 // Test fixtures that open a Store over each driver, and reopen it over the same data ("restart").
 #pragma once
 
-#include <unistd.h>
-
-#include <atomic>
 #include <filesystem>
 #include <memory>
+#include <stdexcept>
 #include <string>
 
 #include "ocireg/digest.h"
 #include "ocireg/storage/driver.h"
 #include "ocireg/storage/store.h"
+#include "temp_dir.h"
 
 namespace ocireg::testing {
 
@@ -39,28 +38,6 @@ class BorrowedDriver final : public StorageDriver {
 
  private:
   StorageDriver& inner_;
-};
-
-// A fresh directory below the build directory, removed with the object.
-class TempDir {
- public:
-  TempDir() {
-    static std::atomic<int> counter{0};
-    path_ = std::filesystem::path(OCIREG_TEST_TMPDIR) /
-            ("t-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
-    std::filesystem::remove_all(path_);
-    std::filesystem::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
 };
 
 // The data a store keeps, for one driver kind; Open() may be called again to "restart".

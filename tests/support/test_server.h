@@ -18,33 +18,9 @@
 #include "ocireg/config.h"
 #include "ocireg/digest.h"
 #include "ocireg/server.h"
+#include "temp_dir.h"
 
 namespace ocireg::testing {
-
-// A directory that is removed with everything in it when the object goes.
-class TempDir {
- public:
-  TempDir() {
-#ifdef OCIREG_TEST_TMPDIR
-    std::filesystem::path base = OCIREG_TEST_TMPDIR;
-#else
-    std::filesystem::path base = std::filesystem::temp_directory_path();
-#endif
-    std::string pattern = (base / "ocireg-test-XXXXXX").string();
-    if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
 
 // The configuration tests start from: ephemeral port, a small pool, no periodic collection.
 inline Config TestConfig(const std::filesystem::path& root) {
