@@ -25,27 +25,47 @@ constexpr std::string_view kLayerType = "application/vnd.oci.image.layer.v1.tar+
 Reference Tag(std::string_view tag) { return *Reference::Parse(tag); }
 
 // Uploads `content` to `repo` in one append and commits it; returns a descriptor of it.
-BlobRef Push(Store& store, std::string_view repo, std::string_view content,
-             std::string_view media_type = kLayerType) {
+// Catch2 assertions are not thread-safe, so this reports failure instead of asserting;
+// threads call it, and the main thread calls Push below.
+Result<BlobRef> TryPush(Store& store, std::string_view repo, std::string_view content,
+                        std::string_view media_type = kLayerType) {
   auto upload = store.StartUpload(repo, DigestAlgorithm::kSha256);
-  REQUIRE(upload.ok());
-  REQUIRE((*upload)->Append(std::span<const char>(content.data(), content.size())).ok());
+  if (!upload.ok()) return upload.status();
+  OCIREG_RETURN_IF_ERROR((*upload)->Append(std::span<const char>(content.data(), content.size())));
   BlobRef ref = RefTo(std::string(media_type), content);
   auto committed = (*upload)->Commit(ref.digest);
-  INFO(committed.status().ToString());
-  REQUIRE(committed.ok());
+  if (!committed.ok()) return committed.status();
   return ref;
 }
 
 // Pushes a config and `layer_count` layers and returns a manifest over them.
-std::string PushImage(Store& store, std::string_view repo, const std::string& seed,
-                      int layer_count = 2) {
-  BlobRef config = Push(store, repo, R"({"seed":")" + seed + R"("})", kConfigType);
+Result<std::string> TryPushImage(Store& store, std::string_view repo, const std::string& seed,
+                                 int layer_count = 2) {
+  Result<BlobRef> config = TryPush(store, repo, R"({"seed":")" + seed + R"("})", kConfigType);
+  if (!config.ok()) return config.status();
   std::vector<BlobRef> layers;
   for (int i = 0; i < layer_count; ++i) {
-    layers.push_back(Push(store, repo, "layer " + std::to_string(i) + " of " + seed));
+    Result<BlobRef> layer = TryPush(store, repo, "layer " + std::to_string(i) + " of " + seed);
+    if (!layer.ok()) return layer.status();
+    layers.push_back(*layer);
   }
-  return ImageManifest(config, layers);
+  return ImageManifest(*config, layers);
+}
+
+BlobRef Push(Store& store, std::string_view repo, std::string_view content,
+             std::string_view media_type = kLayerType) {
+  Result<BlobRef> ref = TryPush(store, repo, content, media_type);
+  INFO(ref.status().ToString());
+  REQUIRE(ref.ok());
+  return *ref;
+}
+
+std::string PushImage(Store& store, std::string_view repo, const std::string& seed,
+                      int layer_count = 2) {
+  Result<std::string> manifest = TryPushImage(store, repo, seed, layer_count);
+  INFO(manifest.status().ToString());
+  REQUIRE(manifest.ok());
+  return *manifest;
 }
 
 std::string ReadAll(FileReader& reader) {
@@ -610,7 +630,13 @@ STORE_TEST("concurrent pushes, tag moves and deletes keep every repository consi
     threads.emplace_back([&, t] {
       std::string repo = t < 3 ? "busy" : "quiet" + std::to_string(t);
       for (int r = 0; r < kRounds; ++r) {
-        std::string m = PushImage(*f.store, repo, std::to_string(t) + "-" + std::to_string(r));
+        Result<std::string> pushed =
+            TryPushImage(*f.store, repo, std::to_string(t) + "-" + std::to_string(r));
+        if (!pushed.ok()) {
+          ++failures;
+          continue;
+        }
+        const std::string& m = *pushed;
         if (!f.store->PutManifest(repo, Tag("latest"), {}, media_types::kOciManifest, m).ok()) {
           ++failures;
         }
