@@ -59,6 +59,69 @@ auto_mount = true    # a mount without ?from= searches the readable repositories
 format = "text"    # "text" or "json"
 level = "info"     # "debug", "info", "warn" or "error"
 access_log = true  # one line per request
+
+[tls]                    # TLS is on when certificate is set
+certificate = ""         # PEM file: the server certificate followed by its chain
+private_key = ""         # PEM file of its private key
+client_ca = ""           # PEM file of the CAs of client certificates; set: mutual TLS
+client_auth = "required" # "required": no client certificate, no connection; or "optional"
+client_identity = "cn"   # user name of a client certificate: "cn", "san-dns", "san-email", "san-uri"
+
+[auth]
+realm = "ocireg"           # realm of the WWW-Authenticate: Basic challenge
+failure_limit = 5          # failed logins from one address before slowing it down; 0: never
+failure_window = "5m"      # failures older than this are forgotten
+failure_delay = "1s"       # the first slowdown, doubled per further failure
+failure_delay_max = "30s"  # the longest slowdown
+
+[auth.htpasswd]
+file = ""  # htpasswd file of bcrypt entries (htpasswd -B); set: htpasswd login on
+
+[auth.ldap]
+url = ""                        # ldap://host:389 or ldaps://host:636; set: LDAP login on
+start_tls = false               # StartTLS on an ldap:// URL
+ca_file = ""                    # PEM CAs for ldaps:// and StartTLS; "" uses the system's
+bind_dn = ""                    # service account that searches users; "" searches anonymously
+bind_password = ""              # its password
+user_base_dn = ""               # where users are searched; required with url
+user_filter = "(uid={user})"    # {user} is the escaped user name
+group_attribute = ""            # groups from this attribute of the user (e.g. "memberOf")
+group_base_dn = ""              # set: groups from a search under this DN
+group_filter = "(member={dn})"  # {dn}: the user's DN, {user}: the user name, both escaped
+group_name_attribute = "cn"     # names a group found by the search
+timeout = "5s"                  # connecting and each LDAP operation
+cache_ttl = "60s"               # successful logins are remembered this long; 0: never
+
+[docs]   # API documentation, served without credentials
+enabled = true  # the OpenAPI document at /openapi.json and a Swagger UI page at /docs/
+swagger_ui_dir = "./docs/swagger-ui/node_modules/swagger-ui-dist"  # swagger-ui-dist's files
+
+[metrics]
+enabled = true  # GET /metrics in the Prometheus text format, served without credentials
+
+# Without an [access] table: when no login method is configured (no htpasswd, LDAP or client_ca),
+# anonymous callers may do everything; otherwise anonymous callers may do nothing and every
+# authenticated user everything. With one, exactly what it grants. Actions: "read", "create"
+# (push new content), "update" (move an existing tag), "delete". Patterns: "*" within one path
+# component, "**" across components.
+#
+# [access]
+# admins = ["root"]             # may do everything everywhere
+# admin_groups = ["registry-admins"]
+#
+# [[access.anonymous]]
+# repositories = ["public/**"]
+# actions = ["read"]
+#
+# [[access.authenticated]]
+# repositories = ["**"]
+# actions = ["read"]
+#
+# [[access.policy]]
+# repositories = ["team-a/**"]
+# users = ["alice"]
+# groups = ["team-a"]
+# actions = ["read", "create", "update", "delete"]
 )toml";
 
 // A whole number followed by one of these suffixes is multiplied by the factor.
@@ -226,12 +289,59 @@ Result<E> ReadChoice(const toml::node& node, const std::pair<std::string_view, E
   return Wrong(fmt::format("must be one of {}, got \"{}\"", names, string->get()));
 }
 
+// A string that may be empty (an empty path or URL turns its feature off).
+Result<std::string> ReadString(const toml::node& node) {
+  const auto* string = node.as_string();
+  if (string == nullptr) return WrongType("a string", node);
+  return string->get();
+}
+
+// An array of non-empty strings.
+Result<std::vector<std::string>> ReadStringList(const toml::node& node) {
+  const auto* array = node.as_array();
+  if (array == nullptr) return WrongType("an array of strings", node);
+  std::vector<std::string> list;
+  for (size_t i = 0; i < array->size(); ++i) {
+    const auto* string = (*array)[i].as_string();
+    if (string == nullptr) {
+      return Wrong(fmt::format("element {}: {}", i + 1,
+                               WrongType("a string", (*array)[i]).message()));
+    }
+    if (string->get().empty()) return Wrong(fmt::format("element {}: must not be empty", i + 1));
+    list.push_back(string->get());
+  }
+  return list;
+}
+
+// An array of action names: "read", "create", "update", "delete".
+Result<ActionSet> ReadActions(const toml::node& node) {
+  Result<std::vector<std::string>> names = ReadStringList(node);
+  if (!names.ok()) return names.status();
+  ActionSet actions;
+  for (const std::string& name : *names) {
+    std::optional<Action> action = ParseAction(name);
+    if (!action) {
+      return Wrong(fmt::format(
+          "unknown action \"{}\": use \"read\", \"create\", \"update\" or \"delete\"", name));
+    }
+    actions |= ActionSet{*action};
+  }
+  return actions;
+}
+
 constexpr std::pair<std::string_view, LogFormat> kLogFormats[] = {{"text", LogFormat::kText},
                                                                   {"json", LogFormat::kJson}};
 constexpr std::pair<std::string_view, LogLevel> kLogLevels[] = {{"debug", LogLevel::kDebug},
                                                                 {"info", LogLevel::kInfo},
                                                                 {"warn", LogLevel::kWarn},
                                                                 {"error", LogLevel::kError}};
+constexpr std::pair<std::string_view, ClientAuth> kClientAuth[] = {
+    {"required", ClientAuth::kRequired}, {"optional", ClientAuth::kOptional}};
+constexpr std::pair<std::string_view, ClientIdentity> kClientIdentity[] = {
+    {"cn", ClientIdentity::kCommonName},
+    {"san-dns", ClientIdentity::kSanDns},
+    {"san-email", ClientIdentity::kSanEmail},
+    {"san-uri", ClientIdentity::kSanUri}};
 
 template <typename T>
 Status Assign(Result<T> value, T& out) {
@@ -246,17 +356,69 @@ struct FieldSpec {
   Status (*read)(const toml::node& value, Config& config);
 };
 
+// One table of the file, by its dotted name ("auth.ldap"). An array of tables ([[access.policy]])
+// has add_element, which appends the element its fields then fill through `.back()`.
 struct SectionSpec {
   std::string_view name;
   std::vector<FieldSpec> fields;
+  void (*add_element)(Config& config) = nullptr;
+  // Runs when the table is present, before its fields are read.
+  void (*on_present)(Config& config) = nullptr;
+  // Checks across the fields of the table (or element) once they are read; its problem is
+  // reported at the table.
+  Status (*check)(const Config& config) = nullptr;
 };
 
-// One schema entry per field of Config. The macro spells the key from the member name, so the two
+// One schema entry per field of Config. The macros spell the key from the member name, so the two
 // cannot drift apart; `n` is the TOML value and `c` the Config inside `reader`.
-#define OCIREG_FIELD(section, member, reader) \
-  FieldSpec {                                  \
-    #member, [](const toml::node& n, Config& c) { return Assign(reader, c.section.member); } \
+#define OCIREG_FIELD_OF(object, member, reader) \
+  FieldSpec {                                    \
+    #member, [](const toml::node& n, Config& c) { return Assign(reader, object.member); } \
   }
+#define OCIREG_FIELD(section, member, reader) OCIREG_FIELD_OF(c.section, member, reader)
+
+Status CheckTls(const Config& c) {
+  const TlsConfig& tls = c.tls;
+  if (!tls.certificate.empty() && tls.private_key.empty()) {
+    return Wrong("private_key is required when certificate is set");
+  }
+  if (tls.certificate.empty() && !tls.private_key.empty()) {
+    return Wrong("certificate is required when private_key is set");
+  }
+  if (tls.certificate.empty() && !tls.client_ca.empty()) {
+    return Wrong("client_ca needs TLS: set certificate and private_key");
+  }
+  return Status::Ok();
+}
+
+Status CheckLdap(const Config& c) {
+  const LdapConfig& ldap = c.auth.ldap;
+  if (ldap.url.empty()) return Status::Ok();
+  if (!ldap.url.starts_with("ldap://") && !ldap.url.starts_with("ldaps://")) {
+    return Wrong(fmt::format("url must start with ldap:// or ldaps://, got \"{}\"", ldap.url));
+  }
+  if (ldap.start_tls && ldap.url.starts_with("ldaps://")) {
+    return Wrong("start_tls applies to ldap:// URLs; ldaps:// is TLS already");
+  }
+  if (ldap.user_base_dn.empty()) return Wrong("user_base_dn is required when url is set");
+  if (ldap.user_filter.find("{user}") == std::string::npos) {
+    return Wrong("user_filter must contain {user}");
+  }
+  return Status::Ok();
+}
+
+Status CheckRule(const AccessRule& rule, bool names_callers) {
+  if (rule.repositories.empty()) return Wrong("repositories is required (a list of patterns)");
+  if (rule.actions.empty()) return Wrong("actions is required (a list of actions)");
+  if (names_callers && rule.users.empty() && rule.groups.empty()) {
+    return Wrong("a policy needs users or groups");
+  }
+  return Status::Ok();
+}
+
+void EnsureAccess(Config& c) {
+  if (!c.access) c.access.emplace();
+}
 
 // The whole schema: every field of Config has exactly one entry here.
 const std::vector<SectionSpec>& Schema() {
@@ -285,11 +447,66 @@ const std::vector<SectionSpec>& Schema() {
        {OCIREG_FIELD(log, format, ReadChoice(n, kLogFormats)),
         OCIREG_FIELD(log, level, ReadChoice(n, kLogLevels)),
         OCIREG_FIELD(log, access_log, ReadBool(n))}},
+      {"tls",
+       {OCIREG_FIELD(tls, certificate, ReadString(n)),
+        OCIREG_FIELD(tls, private_key, ReadString(n)),
+        OCIREG_FIELD(tls, client_ca, ReadString(n)),
+        OCIREG_FIELD(tls, client_auth, ReadChoice(n, kClientAuth)),
+        OCIREG_FIELD(tls, client_identity, ReadChoice(n, kClientIdentity))},
+       nullptr, nullptr, CheckTls},
+      {"auth",
+       {OCIREG_FIELD(auth, realm, ReadNonEmptyString(n)),
+        OCIREG_FIELD(auth, failure_limit, ReadInteger<uint32_t>(n)),
+        OCIREG_FIELD(auth, failure_window, ReadDuration(n, seconds(1))),
+        OCIREG_FIELD(auth, failure_delay, ReadDuration(n)),
+        OCIREG_FIELD(auth, failure_delay_max, ReadDuration(n))}},
+      {"auth.htpasswd", {OCIREG_FIELD(auth.htpasswd, file, ReadString(n))}},
+      {"auth.ldap",
+       {OCIREG_FIELD(auth.ldap, url, ReadString(n)),
+        OCIREG_FIELD(auth.ldap, start_tls, ReadBool(n)),
+        OCIREG_FIELD(auth.ldap, ca_file, ReadString(n)),
+        OCIREG_FIELD(auth.ldap, bind_dn, ReadString(n)),
+        OCIREG_FIELD(auth.ldap, bind_password, ReadString(n)),
+        OCIREG_FIELD(auth.ldap, user_base_dn, ReadString(n)),
+        OCIREG_FIELD(auth.ldap, user_filter, ReadNonEmptyString(n)),
+        OCIREG_FIELD(auth.ldap, group_attribute, ReadString(n)),
+        OCIREG_FIELD(auth.ldap, group_base_dn, ReadString(n)),
+        OCIREG_FIELD(auth.ldap, group_filter, ReadNonEmptyString(n)),
+        OCIREG_FIELD(auth.ldap, group_name_attribute, ReadNonEmptyString(n)),
+        OCIREG_FIELD(auth.ldap, timeout, ReadDuration(n, seconds(1))),
+        OCIREG_FIELD(auth.ldap, cache_ttl, ReadDuration(n))},
+       nullptr, nullptr, CheckLdap},
+      {"docs",
+       {OCIREG_FIELD(docs, enabled, ReadBool(n)),
+        OCIREG_FIELD(docs, swagger_ui_dir, ReadNonEmptyString(n))}},
+      {"metrics", {OCIREG_FIELD(metrics, enabled, ReadBool(n))}},
+      {"access",
+       {OCIREG_FIELD_OF((*c.access), admins, ReadStringList(n)),
+        OCIREG_FIELD_OF((*c.access), admin_groups, ReadStringList(n))},
+       nullptr, EnsureAccess},
+      {"access.anonymous",
+       {OCIREG_FIELD_OF(c.access->anonymous.back(), repositories, ReadStringList(n)),
+        OCIREG_FIELD_OF(c.access->anonymous.back(), actions, ReadActions(n))},
+       [](Config& c) { c.access->anonymous.emplace_back(); }, nullptr,
+       [](const Config& c) { return CheckRule(c.access->anonymous.back(), false); }},
+      {"access.authenticated",
+       {OCIREG_FIELD_OF(c.access->authenticated.back(), repositories, ReadStringList(n)),
+        OCIREG_FIELD_OF(c.access->authenticated.back(), actions, ReadActions(n))},
+       [](Config& c) { c.access->authenticated.emplace_back(); }, nullptr,
+       [](const Config& c) { return CheckRule(c.access->authenticated.back(), false); }},
+      {"access.policy",
+       {OCIREG_FIELD_OF(c.access->policy.back(), repositories, ReadStringList(n)),
+        OCIREG_FIELD_OF(c.access->policy.back(), users, ReadStringList(n)),
+        OCIREG_FIELD_OF(c.access->policy.back(), groups, ReadStringList(n)),
+        OCIREG_FIELD_OF(c.access->policy.back(), actions, ReadActions(n))},
+       [](Config& c) { c.access->policy.emplace_back(); }, nullptr,
+       [](const Config& c) { return CheckRule(c.access->policy.back(), true); }},
   };
   return schema;
 }
 
 #undef OCIREG_FIELD
+#undef OCIREG_FIELD_OF
 
 // Walks a parsed document against the schema. toml++ tables are sorted by key, so the reader
 // visits every key and keeps the problem that comes first in the file: the one a user expects.
@@ -299,16 +516,7 @@ class ConfigReader {
 
   Result<Config> Read(const toml::table& root) {
     Config config;
-    for (const auto& [key, node] : root) {
-      const SectionSpec* section = FindSection(key.str());
-      if (section == nullptr) {
-        Report(key.source(), key.str(), node.is_table() ? "unknown table" : "unknown key");
-      } else if (const toml::table* table = node.as_table()) {
-        ReadSection(*section, *table, config);
-      } else {
-        Report(node.source(), key.str(), WrongType("a table", node).message());
-      }
-    }
+    ReadTable("", root, config);
     if (first_problem_) return Wrong(std::move(first_problem_->message));
     return config;
   }
@@ -326,29 +534,91 @@ class ConfigReader {
     return nullptr;
   }
 
-  static const FieldSpec* FindField(const SectionSpec& section, std::string_view key) {
-    for (const FieldSpec& field : section.fields) {
+  static const FieldSpec* FindField(const SectionSpec* section, std::string_view key) {
+    if (section == nullptr) return nullptr;
+    for (const FieldSpec& field : section->fields) {
       if (field.key == key) return &field;
     }
     return nullptr;
   }
 
-  void ReadSection(const SectionSpec& section, const toml::table& table, Config& config) {
+  // Reads the keys of `table`, the table named `name` ("" for the root): fields of its section
+  // and sub-tables that are sections of their own.
+  void ReadTable(const std::string& name, const toml::table& table, Config& config) {
+    const SectionSpec* section = FindSection(name);
     for (const auto& [key, value] : table) {
-      const std::string dotted = fmt::format("{}.{}", section.name, key.str());
-      const FieldSpec* field = FindField(section, key.str());
+      const std::string dotted = name.empty() ? std::string(key.str())
+                                              : fmt::format("{}.{}", name, key.str());
+      if (const FieldSpec* field = FindField(section, key.str())) {
+        if (Status status = field->read(value, config); !status.ok()) {
+          Report(value.source(), dotted, status.message());
+        }
+      } else if (const SectionSpec* sub = FindSection(dotted)) {
+        ReadSection(*sub, dotted, value, config);
+      } else {
+        const bool table_like = value.is_table() || value.is_array_of_tables();
+        Report(key.source(), dotted, table_like ? "unknown table" : "unknown key");
+      }
+    }
+  }
+
+  void ReadSection(const SectionSpec& section, const std::string& dotted, const toml::node& value,
+                   Config& config) {
+    if (section.add_element == nullptr) {
+      const toml::table* table = value.as_table();
+      if (table == nullptr) {
+        return Report(value.source(), dotted, WrongType("a table", value).message());
+      }
+      if (section.on_present != nullptr) section.on_present(config);
+      const size_t problems_before = problems_;
+      ReadTable(dotted, *table, config);
+      Check(section, *table, dotted, config, problems_before);
+      return;
+    }
+    const toml::array* array = value.as_array();
+    if (array == nullptr || !array->is_array_of_tables()) {
+      return Report(value.source(), dotted,
+                    fmt::format("expected an array of tables ([[{}]]), got {}", dotted,
+                                TypeName(value.type())));
+    }
+    for (size_t i = 0; i < array->size(); ++i) {
+      const toml::table& element = *(*array)[i].as_table();
+      section.add_element(config);
+      const std::string element_name = fmt::format("{}[{}]", dotted, i + 1);
+      const size_t problems_before = problems_;
+      ReadFields(section, element_name, element, config);
+      Check(section, element, element_name, config, problems_before);
+    }
+  }
+
+  // The keys of one element of an array of tables: fields only.
+  void ReadFields(const SectionSpec& section, const std::string& name, const toml::table& table,
+                  Config& config) {
+    for (const auto& [key, value] : table) {
+      const std::string dotted = fmt::format("{}.{}", name, key.str());
+      const FieldSpec* field = FindField(&section, key.str());
       if (field == nullptr) {
         Report(key.source(), dotted, "unknown key");
-        continue;
-      }
-      if (Status status = field->read(value, config); !status.ok()) {
+      } else if (Status status = field->read(value, config); !status.ok()) {
         Report(value.source(), dotted, status.message());
       }
     }
   }
 
+  // A table whose own keys had problems is not checked: its fields may not hold what the file
+  // says, and the check would report a consequence instead of the cause. A problem elsewhere
+  // does not matter: Report keeps whichever comes first in the file.
+  void Check(const SectionSpec& section, const toml::table& table, const std::string& name,
+             const Config& config, size_t problems_before) {
+    if (section.check == nullptr || problems_ != problems_before) return;
+    if (Status status = section.check(config); !status.ok()) {
+      Report(table.source(), name, status.message());
+    }
+  }
+
   void Report(const toml::source_region& region, std::string_view key, std::string_view what) {
     const toml::source_position& where = region.begin;
+    ++problems_;
     if (first_problem_ && std::tie(first_problem_->where.line, first_problem_->where.column) <=
                               std::tie(where.line, where.column)) {
       return;
@@ -358,6 +628,7 @@ class ConfigReader {
 
   std::string_view source_;
   std::optional<Problem> first_problem_;
+  size_t problems_ = 0;  // all reported, including those first_problem_ outranks
 };
 
 }  // namespace
@@ -389,6 +660,65 @@ Result<Config> LoadConfig(const std::string& path) {
   while ((got = std::fread(buffer, 1, sizeof(buffer), file.get())) > 0) text.append(buffer, got);
   if (std::ferror(file.get())) return failure();
   return ParseConfig(text, path);
+}
+
+namespace {
+
+template <typename T, size_t N>
+std::string_view NameOf(const std::pair<std::string_view, T> (&names)[N], T value) {
+  for (const auto& [name, candidate] : names) {
+    if (candidate == value) return name;
+  }
+  return "?";
+}
+
+std::string Joined(const std::vector<std::string>& items) {
+  if (items.empty()) return "none";
+  std::string text;
+  for (const std::string& item : items) text += (text.empty() ? "" : ", ") + item;
+  return text;
+}
+
+}  // namespace
+
+std::string DescribeConfig(const Config& config) {
+  const auto duration = [](seconds value) { return fmt::format("{}s", value.count()); };
+  const auto bytes = [](uint64_t value) {
+    return value == 0 ? std::string("unlimited") : fmt::format("{} bytes", value);
+  };
+  const TlsConfig& tls = config.tls;
+  std::string tls_mode = "off";
+  if (!tls.certificate.empty()) {
+    tls_mode = "on";
+    if (!tls.client_ca.empty()) {
+      tls_mode += fmt::format(" (client certificates {}, identity {})",
+                              NameOf(kClientAuth, tls.client_auth),
+                              NameOf(kClientIdentity, tls.client_identity));
+    }
+  }
+  std::vector<std::string> logins;
+  if (!tls.certificate.empty() && !tls.client_ca.empty()) logins.push_back("client-certificate");
+  if (!config.auth.htpasswd.file.empty()) logins.push_back("htpasswd " + config.auth.htpasswd.file);
+  if (!config.auth.ldap.url.empty()) logins.push_back("ldap " + config.auth.ldap.url);
+  std::string access = "implicit (no [access] table)";
+  if (config.access) {
+    const AccessConfig& a = *config.access;
+    access = fmt::format("{} rules, {} admins, {} admin groups",
+                         a.anonymous.size() + a.authenticated.size() + a.policy.size(),
+                         a.admins.size(), a.admin_groups.size());
+  }
+  const LimitsConfig& limits = config.limits;
+  return fmt::format(
+      "listen {}:{}; tls {}; logins {}; access {}; storage {} (gc every {}, grace {}, uploads "
+      "{}); limits: {} connections, {} requests per connection, keep-alive {}, read {}, write "
+      "{}, shutdown {}, manifests {}, blobs {}; deletion {}",
+      config.listen.address, config.listen.port, tls_mode, Joined(logins), access,
+      config.storage.root, duration(config.storage.gc_interval),
+      duration(config.storage.gc_grace_period), duration(config.storage.upload_ttl),
+      limits.max_connections, limits.keep_alive_max_requests, duration(limits.keep_alive_timeout),
+      duration(limits.read_timeout), duration(limits.write_timeout),
+      duration(limits.shutdown_timeout), bytes(limits.max_manifest_bytes),
+      bytes(limits.max_blob_bytes), config.features.allow_delete ? "on" : "off");
 }
 
 }  // namespace ocireg

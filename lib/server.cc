@@ -12,7 +12,10 @@
 #include <mutex>
 #include <thread>
 
+#include "ocireg/auth/authenticator.h"
+#include "ocireg/auth/policy.h"
 #include "ocireg/http/handler.h"
+#include "tls_context.h"
 #include "ocireg/storage/driver.h"
 #include "ocireg/storage/store.h"
 
@@ -21,30 +24,42 @@ namespace {
 
 using std::chrono::steady_clock;
 
-// httplib::Server with the two steps of a graceful stop that httplib 0.11 does in one: stop()
-// also makes every response body in progress end early (its providers see "shutting down").
-class DrainableHttpServer final : public httplib::Server {
+// The two steps of a graceful stop that httplib 0.11 does in one: its stop() also makes every
+// response body in progress end early (its providers see "shutting down").
+class Drainable {
  public:
+  virtual ~Drainable() = default;
   // Makes accept() fail so the accept loop ends (httplib then closes the socket itself); open
   // connections keep being served.
-  void CloseListener() {
-    auto sock = svr_sock_.load();
-    if (sock != INVALID_SOCKET) ::shutdown(sock, SHUT_RDWR);
-  }
+  virtual void CloseListener() = 0;
   // httplib 0.11 listens with a backlog of 5 (compiled into the library): a burst of clients
   // would see dropped SYNs and a one-second retransmit. listen() again only changes the backlog.
-  void RaiseBacklog() {
-    auto sock = svr_sock_.load();
-    if (sock != INVALID_SOCKET) ::listen(sock, SOMAXCONN);
-  }
+  virtual void RaiseBacklog() = 0;
   // Closes a socket that was bound but never served (Stop before Run, or no Run at all).
-  void CloseUnservedSocket() {
-    auto sock = svr_sock_.exchange(INVALID_SOCKET);
-    if (sock != INVALID_SOCKET) ::close(sock);
-  }
+  virtual void CloseUnservedSocket() = 0;
   // Ends keep-alive loops after their current request and response bodies at their next chunk.
   // Only after the accept loop has ended (it closes the socket only while this is still valid).
-  void CutConnections() { svr_sock_ = INVALID_SOCKET; }
+  virtual void CutConnections() = 0;
+};
+
+// httplib::Server or httplib::SSLServer, drainable.
+template <typename Base>
+class DrainableServer final : public Base, public Drainable {
+ public:
+  using Base::Base;
+  void CloseListener() override {
+    auto sock = this->svr_sock_.load();
+    if (sock != INVALID_SOCKET) ::shutdown(sock, SHUT_RDWR);
+  }
+  void RaiseBacklog() override {
+    auto sock = this->svr_sock_.load();
+    if (sock != INVALID_SOCKET) ::listen(sock, SOMAXCONN);
+  }
+  void CloseUnservedSocket() override {
+    auto sock = this->svr_sock_.exchange(INVALID_SOCKET);
+    if (sock != INVALID_SOCKET) ::close(sock);
+  }
+  void CutConnections() override { this->svr_sock_ = INVALID_SOCKET; }
 };
 
 // httplib's pool, which also reports when the accept loop has ended: httplib shuts its task
@@ -71,19 +86,36 @@ StoreOptions StoreOptionsFrom(const Config& config) {
   return options;
 }
 
+// A plain HTTP server, or a TLS one configured from config.tls.
+Result<std::unique_ptr<httplib::Server>> NewHttpServer(const TlsConfig& tls) {
+  if (tls.certificate.empty()) return std::unique_ptr<httplib::Server>(
+      std::make_unique<DrainableServer<httplib::Server>>());
+  Status problem;
+  auto server = std::make_unique<DrainableServer<httplib::SSLServer>>(
+      [&](SSL_CTX& context) {
+        problem = internal::ConfigureTls(context, tls);
+        return problem.ok();
+      });
+  if (!problem.ok()) return problem;
+  if (!server->is_valid()) return Status(ErrorCode::kInternal, "cannot create a TLS context");
+  return std::unique_ptr<httplib::Server>(std::move(server));
+}
+
 class ServerImpl final : public RegistryServer {
  public:
-  ServerImpl(const Config& config, ServerHooks hooks, std::unique_ptr<Store> store)
+  ServerImpl(const Config& config, ServerHooks hooks, std::unique_ptr<Store> store,
+             std::unique_ptr<httplib::Server> http)
       : config_(config),
         log_(hooks.log),
         store_(std::move(store)),
         handler_(std::make_unique<RegistryHandler>(*store_, config, std::move(hooks))),
-        http_(std::make_unique<DrainableHttpServer>()) {}
+        http_(std::move(http)),
+        drainable_(dynamic_cast<Drainable&>(*http_)) {}
 
   ~ServerImpl() override {
     Stop();
     if (gc_thread_.joinable()) gc_thread_.join();
-    if (!run_called_) http_->CloseUnservedSocket();
+    if (!run_called_) drainable_.CloseUnservedSocket();
   }
 
   Status Bind();
@@ -91,6 +123,7 @@ class ServerImpl final : public RegistryServer {
   Status Run() override;
   void Stop() override;
   uint16_t port() const override { return port_; }
+  Status ReloadAccess(const Config& config) override;
   bool is_running() const override {
     std::lock_guard lock(mutex_);
     return http_->is_running() && !stop_requested_ && !accept_loop_done_;
@@ -106,7 +139,8 @@ class ServerImpl final : public RegistryServer {
   std::function<void(LogLevel, std::string_view)> log_;
   std::unique_ptr<Store> store_;
   std::unique_ptr<RegistryHandler> handler_;
-  std::unique_ptr<DrainableHttpServer> http_;
+  std::unique_ptr<httplib::Server> http_;
+  Drainable& drainable_;
   uint16_t port_ = 0;
   std::thread gc_thread_;
 
@@ -160,7 +194,7 @@ Status ServerImpl::Bind() {
                 (error != 0 ? std::strerror(error) : "address not usable")};
   }
   port_ = static_cast<uint16_t>(port);
-  http_->RaiseBacklog();
+  drainable_.RaiseBacklog();
   return Status::Ok();
 }
 
@@ -170,7 +204,7 @@ Status ServerImpl::Run() {
     if (run_called_) return {ErrorCode::kInvalidArgument, "Run called twice"};
     run_called_ = true;
     if (stop_requested_) {
-      http_->CloseUnservedSocket();
+      drainable_.CloseUnservedSocket();
       finished_ = true;
       changed_.notify_all();
       return Status::Ok();
@@ -199,7 +233,7 @@ void ServerImpl::Stop() {
   if (!stop_requested_) {
     stop_requested_ = true;
     handler_->SetDraining(true);
-    http_->CloseListener();
+    drainable_.CloseListener();
     changed_.notify_all();
   }
   if (!run_called_ || finished_) return;
@@ -216,8 +250,18 @@ void ServerImpl::Stop() {
   }
   // Keep-alive connections end after their current request. An idle one still holds its worker
   // until its keep-alive timeout (httplib waits for it), which bounds the rest of the wait.
-  http_->CutConnections();
+  drainable_.CutConnections();
   changed_.wait(lock, [this] { return finished_; });
+}
+
+Status ServerImpl::ReloadAccess(const Config& config) {
+  Config effective = config;
+  effective.tls = config_.tls;  // certificate logins must match the TLS context in use
+  auto authenticator = NewAuthenticator(effective);
+  if (!authenticator.ok()) return authenticator.status();
+  handler_->SetAccess(std::move(*authenticator),
+                      AccessPolicy::FromConfig(effective).AsAuthorizeFn());
+  return Status::Ok();
 }
 
 void ServerImpl::CollectGarbagePeriodically() {
@@ -228,6 +272,7 @@ void ServerImpl::CollectGarbagePeriodically() {
     }
     lock.unlock();
     auto report = store_->CollectGarbage();
+    handler_->RecordGarbageCollection(report.ok() ? &*report : nullptr);
     if (report.ok()) {
       Log(LogLevel::kInfo, "garbage collection: " + std::to_string(report->repositories_scanned) +
                                " repositories scanned, " + std::to_string(report->blobs_removed) +
@@ -255,7 +300,16 @@ Result<std::unique_ptr<RegistryServer>> RegistryServer::Create(const Config& con
   if (!driver.ok()) return driver.status();
   auto store = OpenStore(std::move(*driver), StoreOptionsFrom(config));
   if (!store.ok()) return store.status();
-  auto server = std::make_unique<ServerImpl>(config, std::move(hooks), std::move(*store));
+  auto http = NewHttpServer(config.tls);
+  if (!http.ok()) return http.status();
+  if (!hooks.authenticator) {
+    auto authenticator = NewAuthenticator(config);
+    if (!authenticator.ok()) return authenticator.status();
+    hooks.authenticator = std::move(*authenticator);
+  }
+  if (!hooks.authorize) hooks.authorize = AccessPolicy::FromConfig(config).AsAuthorizeFn();
+  auto server = std::make_unique<ServerImpl>(config, std::move(hooks), std::move(*store),
+                                             std::move(*http));
   OCIREG_RETURN_IF_ERROR(server->Bind());
   return std::unique_ptr<RegistryServer>(std::move(server));
 }

@@ -7,9 +7,12 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
+#include "ocireg/auth/access.h"
 #include "ocireg/export.h"
 #include "ocireg/status.h"
 
@@ -56,14 +59,109 @@ struct LogConfig {
   bool access_log = true;               // One line per request. Default: true
 };
 
+enum class ClientAuth { kRequired, kOptional };
+// Which part of a verified client certificate names the user.
+enum class ClientIdentity { kCommonName, kSanDns, kSanEmail, kSanUri };
+
+// TLS is on when `certificate` is set. Mutual TLS is on when `client_ca` is set.
+struct TlsConfig {
+  std::string certificate;  // PEM file: the server certificate, then its chain. Default: "" (off)
+  std::string private_key;  // PEM file of the key matching `certificate`
+  std::string client_ca;    // PEM file of the CAs that sign client certificates. Default: ""
+  // required: no verified client certificate, no connection. optional: a verified certificate
+  // authenticates; without one the other methods apply. Default: required
+  ClientAuth client_auth = ClientAuth::kRequired;
+  ClientIdentity client_identity = ClientIdentity::kCommonName;  // Default: "cn"
+};
+
+struct HtpasswdConfig {
+  std::string file;  // htpasswd file of bcrypt entries (htpasswd -B). Default: "" (off)
+};
+
+struct LdapConfig {
+  std::string url;            // ldap://host:389 or ldaps://host:636. Default: "" (off)
+  bool start_tls = false;     // StartTLS on an ldap:// URL. Default: false
+  std::string ca_file;        // PEM CAs for ldaps:// and StartTLS; "" uses the system's
+  std::string bind_dn;        // the service account that searches; "" binds anonymously
+  std::string bind_password;  // its password. Default: ""
+  std::string user_base_dn;   // where users are searched (subtree)
+  std::string user_filter = "(uid={user})";  // {user} is the escaped user name
+  // Groups from an attribute of the user entry (e.g. "memberOf"); a DN value names the group
+  // by its first RDN value ("cn=dev,ou=groups,..." is "dev"). Default: "" (not read)
+  std::string group_attribute;
+  // Groups from a search (when group_base_dn is set): {dn} is the user's escaped DN, {user} the
+  // escaped user name; each match's group_name_attribute names a group.
+  std::string group_base_dn;
+  std::string group_filter = "(member={dn})";
+  std::string group_name_attribute = "cn";
+  std::chrono::seconds timeout = std::chrono::seconds(5);     // connect and each operation
+  std::chrono::seconds cache_ttl = std::chrono::seconds(60);  // successful logins; 0: no cache
+};
+
+struct AuthConfig {
+  std::string realm = "ocireg";  // the realm of WWW-Authenticate: Basic
+  // After failure_limit failed logins from one address within failure_window, each further
+  // attempt from it waits failure_delay, doubled per failure up to failure_delay_max.
+  uint32_t failure_limit = 5;
+  std::chrono::seconds failure_window = std::chrono::minutes(5);
+  std::chrono::seconds failure_delay = std::chrono::seconds(1);
+  std::chrono::seconds failure_delay_max = std::chrono::seconds(30);
+  HtpasswdConfig htpasswd;
+  LdapConfig ldap;
+};
+
+// Grants `actions` on the repositories matching any of `repositories`. Patterns are globs over
+// repository names: "*" matches within one path component, "**" across components, "?" one
+// character other than "/". In access.policy, the rule applies to `users` and members of `groups`.
+struct AccessRule {
+  std::vector<std::string> repositories;
+  std::vector<std::string> users;
+  std::vector<std::string> groups;
+  ActionSet actions;
+};
+
+struct AccessConfig {
+  std::vector<std::string> admins;        // users who may do everything everywhere
+  std::vector<std::string> admin_groups;  // groups whose members may do everything everywhere
+  std::vector<AccessRule> anonymous;      // what callers without credentials may do
+  std::vector<AccessRule> authenticated;  // what every authenticated user may do
+  std::vector<AccessRule> policy;         // what named users and groups may do
+};
+
+// The API documentation ocireg-serve serves: the OpenAPI document at /openapi.json and a Swagger
+// UI page at /docs/. Both need no credentials and say nothing about the registry's content.
+struct DocsConfig {
+  bool enabled = true;  // Default: true
+  // The files of the npm package swagger-ui-dist. Relative paths start from the working
+  // directory, like storage.root; the default is where scripts/setup installs the package in a
+  // clone of the repository. Default: ./docs/swagger-ui/node_modules/swagger-ui-dist
+  std::string swagger_ui_dir = "./docs/swagger-ui/node_modules/swagger-ui-dist";
+};
+
+// GET /metrics: counters, gauges and histograms in the Prometheus text format, served without
+// credentials (counts only, no repository names). The health checks /healthz and /readyz are
+// always served.
+struct MetricsConfig {
+  bool enabled = true;  // Default: true
+};
+
 // The whole configuration; sections mirror the TOML tables [listen], [storage], [limits],
-// [features] and [log]. TLS, authentication and access policies join this tree as they land.
+// [features], [log], [tls], [auth] (with [auth.htpasswd] and [auth.ldap]), [docs], [metrics]
+// and [access].
 struct Config {
   ListenConfig listen;
   StorageConfig storage;
   LimitsConfig limits;
   FeaturesConfig features;
   LogConfig log;
+  TlsConfig tls;
+  AuthConfig auth;
+  DocsConfig docs;
+  MetricsConfig metrics;
+  // Without an [access] table: anonymous callers may do everything when no authentication
+  // method is configured, and nothing otherwise (then every authenticated user may do
+  // everything). With one, exactly what it grants.
+  std::optional<AccessConfig> access;
 };
 
 // The TOML text of the embedded default configuration (equivalent to Config{}).
@@ -76,5 +174,13 @@ OCIREG_EXPORT Result<Config> ParseConfig(std::string_view text, std::string_view
 
 // Reads and parses the file at `path`. kInvalidArgument also when it cannot be read.
 OCIREG_EXPORT Result<Config> LoadConfig(const std::string& path);
+
+// A one-line summary of `config` for the server log, without secrets (no passwords, no key
+// material, no file contents): listen address, TLS and client-certificate mode, login methods,
+// access rules, storage root and limits. For example:
+//   listen 0.0.0.0:5000; tls on (client certificates optional, identity cn); logins htpasswd, ldap
+//   ldap://ldap.example.com:389; access 5 rules, 1 admins, 1 admin groups; storage
+//   /var/lib/ocireg (gc every 1h, grace 24h, uploads 24h); limits ...
+OCIREG_EXPORT std::string DescribeConfig(const Config& config);
 
 }  // namespace ocireg

@@ -14,7 +14,7 @@
 // in the store and can be resumed after a restart. Garbage collection runs every
 // config.storage.gc_interval on a background thread while the server runs.
 //
-// Thread-safety: Run from one thread; Stop, port and is_running from any thread.
+// Thread-safety: Run from one thread; Stop, ReloadAccess, port and is_running from any thread.
 #pragma once
 
 #include <cstdint>
@@ -50,6 +50,14 @@ class OCIREG_EXPORT RegistryServer {
   virtual uint16_t port() const = 0;
   // True while Run accepts connections.
   virtual bool is_running() const = 0;
+  // Rebuilds the login methods (NewAuthenticator: re-reads the htpasswd file, takes the new LDAP
+  // settings) and the access rules (AccessPolicy::FromConfig) from `config` and swaps them in
+  // without dropping connections (RegistryHandler::SetAccess); they replace any authenticator or
+  // authorize hook given to Create. Client-certificate logins follow the TLS settings the server
+  // was created with. Everything else in `config` (listen, storage, tls, limits, features, log,
+  // auth.realm and the login slowdown) is ignored: it needs a restart. On an error (the htpasswd
+  // file or LDAP settings are invalid) nothing changes. Thread-safe.
+  virtual Status ReloadAccess(const Config& config) = 0;
 };
 
 }  // namespace ocireg

@@ -24,17 +24,18 @@ bool IsBodyRoute(const Route& route) {
   }
 }
 
-// The action a request performs on its repository, for the authorization hook.
+// The action a request performs on its repository, for the authorization hook. A manifest PUT
+// that moves an existing tag also needs kUpdate, which is checked once its digest is known.
 Action ActionOf(const Route& route) {
   switch (route.method) {
     case Method::kGet:
     case Method::kHead:
-      return Action::kPull;
+      return Action::kRead;
     case Method::kDelete:
       // Cancelling one's own upload is part of pushing, not a deletion of content.
-      return route.kind == RouteKind::kUpload ? Action::kPush : Action::kDelete;
+      return route.kind == RouteKind::kUpload ? Action::kCreate : Action::kDelete;
     default:
-      return Action::kPush;
+      return Action::kCreate;
   }
 }
 
@@ -56,8 +57,20 @@ std::string UploadLocation(std::string_view name, std::string_view id) {
 }
 
 Api::Api(Store& store, const Config& config, ServerHooks hooks)
-    : store_(store), features_(config.features), limits_(config.limits), hooks_(std::move(hooks)) {
+    : store_(store),
+      features_(config.features),
+      limits_(config.limits),
+      hooks_(std::move(hooks)),
+      identification_(config, hooks_.authenticator) {
   if (!hooks_.authorize) hooks_.authorize = AllowAll();
+  authorize_ = std::make_shared<const AuthorizeFn>(hooks_.authorize);
+}
+
+void Api::SetAccess(std::shared_ptr<Authenticator> authenticator, AuthorizeFn authorize) {
+  auto rules = std::make_shared<const AuthorizeFn>(authorize ? std::move(authorize) : AllowAll());
+  identification_.SetAuthenticator(std::move(authenticator));
+  std::lock_guard lock(authorize_mutex_);
+  authorize_ = std::move(rules);
 }
 
 void Api::Log(LogLevel level, std::string_view message) const {
@@ -65,7 +78,12 @@ void Api::Log(LogLevel level, std::string_view message) const {
 }
 
 Status Api::Authorize(const Caller& caller, std::string_view repository, Action action) const {
-  return hooks_.authorize(caller, repository, action);
+  std::shared_ptr<const AuthorizeFn> authorize;
+  {
+    std::lock_guard lock(authorize_mutex_);
+    authorize = authorize_;
+  }
+  return (*authorize)(caller, repository, action);
 }
 
 void Api::Fail(Exchange& ex, const Status& status, ErrorCode not_found, int http_status) const {
@@ -73,6 +91,8 @@ void Api::Fail(Exchange& ex, const Status& status, ErrorCode not_found, int http
     Log(LogLevel::kError, ex.req.method + " " + ex.req.path + ": " + status.ToString());
   }
   WriteError(ex.res, ClientStatus(status, not_found), http_status);
+  if (status.code() == ErrorCode::kUnauthorized) identification_.Challenge(ex.res);
+  if (auto failure = AuthFailureOf(status, false)) metrics.RecordAuthFailure(*failure);
 }
 
 Status Api::Precheck(const httplib::Request& req, const Route& route, const Caller& caller) const {
@@ -105,24 +125,36 @@ Status Api::Precheck(const httplib::Request& req, const Route& route, const Call
   if (deletes_content && !features_.allow_delete) {
     return {ErrorCode::kUnsupported, "deletion is disabled on this registry"};
   }
+  if (route.kind == RouteKind::kBase) return Authorize(caller, "", Action::kRead);
   if (!route.name.empty()) OCIREG_RETURN_IF_ERROR(Authorize(caller, route.name, ActionOf(route)));
   return Status::Ok();
 }
 
 int Api::ExpectContinue(const httplib::Request& req, httplib::Response& res) {
   Status status;
+  bool from_authentication = false;
   if (draining.load()) {
     status = Status(ErrorCode::kUnavailable, "server shutting down");
   } else if (req.path.size() > kMaxPathLength) {
     status = Status(ErrorCode::kNameInvalid, "request path too long");
   } else {
     auto route = ParseRoute(req.method, req.path);
-    Caller caller;
-    caller.remote_addr = req.remote_addr;
-    status = route.ok() ? Precheck(req, *route, caller) : route.status();
+    auto caller = identification_.Identify(req);
+    if (!route.ok()) {
+      status = route.status();
+    } else if (!caller.ok()) {
+      status = caller.status();
+      from_authentication = true;
+    } else {
+      status = Precheck(req, *route, *caller);
+    }
   }
   if (status.ok()) return 100;
+  if (auto failure = AuthFailureOf(status, from_authentication)) {
+    metrics.RecordAuthFailure(*failure);
+  }
   WriteError(res, status, req.path.size() > kMaxPathLength ? 414 : 0);
+  if (status.code() == ErrorCode::kUnauthorized) identification_.Challenge(res);
   // httplib writes this answer without its usual body bookkeeping: no Content-Length otherwise.
   res.set_header("Content-Length", std::to_string(res.body.size()));
   // The client will not send the body now; should it send it anyway, it must not be parsed as a
@@ -132,6 +164,18 @@ int Api::ExpectContinue(const httplib::Request& req, httplib::Response& res) {
 }
 
 void Api::Handle(Exchange& ex) {
+  auto caller = identification_.Identify(ex.req);
+  if (!caller.ok()) {
+    // Fail counts 401 and 403; a login backend that is down is an auth failure only here.
+    if (caller.status().code() == ErrorCode::kUnavailable) {
+      metrics.RecordAuthFailure(AuthFailure::kUnavailable);
+    }
+    Fail(ex, caller.status());
+    FinishBody(ex);
+    return;
+  }
+  ex.caller = std::move(*caller);
+  NoteRequestUser(ex.caller.user());
   auto endpoint = ParseEndpoint(ex.req.path);
   if (!endpoint.ok()) {
     Fail(ex, endpoint.status());

@@ -9,10 +9,13 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 
+#include "auth/failure_throttle.h"
 #include "http/exchange.h"
+#include "http/metrics.h"
 #include "ocireg/config.h"
 #include "ocireg/http/handler.h"
 #include "ocireg/status.h"
@@ -35,6 +38,30 @@ inline constexpr size_t kMaxCatalogPage = 1000;
 // Bytes handed to the store per Append, and read from a blob per provider call.
 inline constexpr size_t kIoChunkBytes = 128 * 1024;
 
+// Authenticates requests (see caller.cc).
+class CallerIdentification {
+ public:
+  CallerIdentification(const Config& config, std::shared_ptr<Authenticator> authenticator);
+  // The caller of `req`: anonymous without credentials (or without an authenticator), the
+  // identity its credentials prove, or the authenticator's error (kUnauthorized for wrong
+  // credentials, after the address's slowdown; kUnavailable when a backend is down).
+  Result<Caller> Identify(const httplib::Request& req);
+  // Adds the WWW-Authenticate challenge to a 401 response.
+  void Challenge(httplib::Response& res) const;
+  // Replaces the authenticator for requests identified from now on; a request being identified
+  // keeps the one it started with.
+  void SetAuthenticator(std::shared_ptr<Authenticator> authenticator);
+
+ private:
+  static bool IsEmptyBasic(std::string_view authorization);
+
+  mutable std::mutex authenticator_mutex_;  // guards the pointer, not the authenticator
+  std::shared_ptr<Authenticator> authenticator_;
+  ClientIdentity client_identity_;
+  std::string challenge_;
+  FailureThrottle throttle_;
+};
+
 class Api {
  public:
   Api(Store& store, const Config& config, ServerHooks hooks);
@@ -50,6 +77,13 @@ class Api {
   std::atomic<int> in_flight{0};
   const ServerHooks& hooks() const { return hooks_; }
   void Log(LogLevel level, std::string_view message) const;
+  // Counters and gauges for GET /metrics (recorded from const checks too); the store for its
+  // gauges and the readiness probe.
+  mutable Metrics metrics;
+  Store& store() const { return store_; }
+  // Replaces the login methods and the access rules (RegistryHandler::SetAccess). Each check
+  // uses the rules current when it runs; objects a request already holds stay alive until it ends.
+  void SetAccess(std::shared_ptr<Authenticator> authenticator, AuthorizeFn authorize);
 
  private:
   // Everything that can be decided from the request line and headers alone.
@@ -84,10 +118,18 @@ class Api {
   void DeleteManifest(Exchange& ex);
   void GetReferrers(Exchange& ex);
 
+  // The action a manifest PUT needs on its tags beyond kCreate: kUpdate for each tag that now
+  // names another manifest. Ok or the authorization error.
+  Status AuthorizeTagMoves(const Exchange& ex, const std::vector<std::string>& tags,
+                           const Digest& digest) const;
+
   Store& store_;
   FeaturesConfig features_;
   LimitsConfig limits_;
-  ServerHooks hooks_;
+  ServerHooks hooks_;  // its authenticator and authorize are those given at construction
+  mutable std::mutex authorize_mutex_;  // guards the pointer below, not the function
+  std::shared_ptr<const AuthorizeFn> authorize_;
+  CallerIdentification identification_;
 };
 
 // Location of a blob and of an upload session.

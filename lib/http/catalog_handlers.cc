@@ -47,7 +47,7 @@ void Api::GetCatalog(Exchange& ex) {
   const std::string last_listed = page.items.empty() ? "" : page.items.back();
   std::vector<std::string> visible;
   for (auto& repo : page.items) {
-    if (Authorize(ex.caller, repo, Action::kPull).ok()) visible.push_back(std::move(repo));
+    if (Authorize(ex.caller, repo, Action::kRead).ok()) visible.push_back(std::move(repo));
   }
   ex.res.status = 200;
   ex.res.set_content(CatalogBody(visible), "application/json");

@@ -15,6 +15,8 @@ namespace {
 constexpr uint64_t kMaxDrainBytes = 1024 * 1024;
 
 thread_local std::optional<std::chrono::steady_clock::time_point> request_start;
+thread_local std::string request_user;
+thread_local uint64_t request_body_bytes = 0;
 
 std::optional<uint64_t> ParseUint(std::string_view text) {
   uint64_t value = 0;
@@ -89,6 +91,7 @@ Status ReadBody(Exchange& ex, uint64_t limit, const Status& over_limit, size_t c
       return false;
     }
     received += n;
+    request_body_bytes += n;
     if (limit != 0 && received > limit) {
       // Keep reading, and discard, a bounded overrun: a client still sending its body then gets
       // to read the error instead of a reset connection.
@@ -127,6 +130,7 @@ void FinishBody(Exchange& ex) {
   uint64_t received = 0;
   bool drained = (*ex.reader)([&](const char*, size_t n) {
     received += n;
+    request_body_bytes += n;
     return received <= kMaxDrainBytes;
   });
   if (!drained) ex.res.set_header("Connection", "close");
@@ -165,13 +169,26 @@ std::optional<std::pair<uint64_t, uint64_t>> ResolveRange(const ByteRange& range
 
 std::string UploadRange(uint64_t size) { return "0-" + std::to_string(size == 0 ? 0 : size - 1); }
 
-void NoteRequestStart() { request_start = std::chrono::steady_clock::now(); }
+void NoteRequestStart() {
+  request_start = std::chrono::steady_clock::now();
+  request_body_bytes = 0;
+}
+
+uint64_t TakeRequestBodyBytes() { return std::exchange(request_body_bytes, 0); }
 
 std::optional<std::chrono::microseconds> TakeRequestDuration() {
   if (!request_start) return std::nullopt;
   auto elapsed = std::chrono::steady_clock::now() - *request_start;
   request_start.reset();
   return std::chrono::duration_cast<std::chrono::microseconds>(elapsed);
+}
+
+void NoteRequestUser(std::string_view user) { request_user = user; }
+
+std::string TakeRequestUser() {
+  std::string user = request_user.empty() ? "-" : std::move(request_user);
+  request_user.clear();
+  return user;
 }
 
 }  // namespace ocireg::internal

@@ -89,5 +89,11 @@ std::string UploadRange(uint64_t size);
 void NoteRequestStart();
 // The time since NoteRequestStart on this thread, and forgets it; nullopt when not noted.
 std::optional<std::chrono::microseconds> TakeRequestDuration();
+// Request body bytes read on this thread since NoteRequestStart, for the metrics; forgets them.
+uint64_t TakeRequestBodyBytes();
+// The authenticated user of this thread's request, for the access log; Take returns "-" when
+// none was noted, and forgets it.
+void NoteRequestUser(std::string_view user);
+std::string TakeRequestUser();
 
 }  // namespace ocireg::internal

@@ -7,6 +7,7 @@
 #include <exception>
 
 #include "http/api.h"
+#include "http/docs.h"
 #include "http/exchange.h"
 #include "http/response.h"
 
@@ -38,14 +39,14 @@ std::string ExceptionText(const std::exception_ptr& ep) {
 
 }  // namespace
 
-AuthorizeFn AllowAll() {
-  return [](const Caller&, std::string_view, Action) { return Status::Ok(); };
-}
-
 struct RegistryHandler::Impl {
   Impl(Store& store, const Config& config, ServerHooks hooks)
-      : api(store, config, std::move(hooks)) {}
+      : api(store, config, std::move(hooks)),
+        docs(config.docs),
+        metrics_enabled(config.metrics.enabled) {}
   internal::Api api;
+  DocsConfig docs;
+  bool metrics_enabled;
 };
 
 RegistryHandler::RegistryHandler(Store& store, const Config& config, ServerHooks hooks)
@@ -56,6 +57,13 @@ RegistryHandler::~RegistryHandler() = default;
 void RegistryHandler::SetDraining(bool draining) { impl_->api.draining = draining; }
 void RegistryHandler::AbortTransfers() { impl_->api.aborting = true; }
 int RegistryHandler::in_flight() const { return impl_->api.in_flight.load(); }
+void RegistryHandler::RecordGarbageCollection(const GcReport* report) {
+  impl_->api.metrics.RecordGarbageCollection(report);
+}
+void RegistryHandler::SetAccess(std::shared_ptr<Authenticator> authenticator,
+                                AuthorizeFn authorize) {
+  impl_->api.SetAccess(std::move(authenticator), std::move(authorize));
+}
 
 void RegistryHandler::Install(httplib::Server& server) {
   internal::Api& api = impl_->api;
@@ -79,6 +87,8 @@ void RegistryHandler::Install(httplib::Server& server) {
     return HandlerResponse::Handled;
   });
 
+  internal::InstallDocs(server, impl_->docs);  // before the catch-all: routes match in order
+  internal::InstallMonitoringRoutes(server, api, impl_->metrics_enabled);
   server.Get(kEverything, [&api](const Request& req, Response& res) {
     internal::Exchange ex(req, res, nullptr);
     api.Handle(ex);
@@ -124,11 +134,25 @@ void RegistryHandler::Install(httplib::Server& server) {
     auto duration = internal::TakeRequestDuration();
     // Requests httplib answered before routing were never counted in flight.
     if (duration) --api.in_flight;
+    internal::RequestSample sample;
+    sample.method = internal::ParseMethod(req.method);
+    // Paths over the cap were refused unparsed; parsing them here would cost what the cap saves.
+    sample.route = req.path.size() > internal::kMaxPathLength ? internal::MetricsRoute::kOther
+                                                              : internal::MetricsRouteOf(req.path);
+    sample.status = res.status;
+    sample.duration = duration.value_or(std::chrono::microseconds(0));
+    sample.bytes_in = internal::TakeRequestBodyBytes();
+    if (req.method != "HEAD") {
+      sample.bytes_out = res.body.empty() ? res.content_length_ : res.body.size();
+    }
+    api.metrics.RecordRequest(sample);
+    std::string user = internal::TakeRequestUser();
     if (!api.hooks().access_log) return;
     AccessLogEntry entry;
     entry.time = std::chrono::system_clock::now();
     entry.remote_addr = req.remote_addr;
     entry.remote_port = req.remote_port;
+    entry.user = std::move(user);
     entry.method = req.method;
     entry.path = req.path;
     entry.status = res.status;

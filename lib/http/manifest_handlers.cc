@@ -74,6 +74,14 @@ void Api::PutManifest(Exchange& ex) {
                         ? Status(ErrorCode::kManifestInvalid, read.message())
                         : read);
 
+  std::vector<std::string> moved_tags = tags;
+  if (!reference->is_digest()) moved_tags.push_back(reference->tag());
+  const DigestAlgorithm algorithm =
+      reference->is_digest() ? reference->digest().algorithm() : DigestAlgorithm::kSha256;
+  if (Status allowed = AuthorizeTagMoves(ex, moved_tags, Digester::Of(algorithm, body));
+      !allowed.ok()) {
+    return Fail(ex, allowed);
+  }
   auto result = store_.PutManifest(ex.route.name, *reference, tags,
                                    MediaTypeOf(ex.req.get_header_value("Content-Type")), body);
   if (!result.ok()) return Fail(ex, result.status(), ErrorCode::kManifestBlobUnknown);
@@ -83,6 +91,19 @@ void Api::PutManifest(Exchange& ex) {
   if (result->subject) ex.res.set_header("OCI-Subject", result->subject->ToString());
   for (const auto& tag : tags) ex.res.set_header("OCI-Tag", tag);
   ex.res.set_header("Content-Length", "0");
+}
+
+Status Api::AuthorizeTagMoves(const Exchange& ex, const std::vector<std::string>& tags,
+                              const Digest& digest) const {
+  for (const std::string& tag : tags) {
+    auto reference = Reference::Parse(tag);
+    if (!reference.ok() || reference->is_digest()) continue;  // PutManifest reports bad tags
+    auto current = store_.ResolveManifest(ex.route.name, *reference);
+    if (current.ok() && current->digest != digest) {
+      OCIREG_RETURN_IF_ERROR(Authorize(ex.caller, ex.route.name, Action::kUpdate));
+    }
+  }
+  return Status::Ok();
 }
 
 void Api::DeleteManifest(Exchange& ex) {

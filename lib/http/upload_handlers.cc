@@ -68,7 +68,7 @@ bool Api::TryMount(Exchange& ex, const Digest& digest) {
   }
   for (const auto& source : sources) {
     // The caller must be allowed to read the source; otherwise the mount would leak its content.
-    if (source == name || !Authorize(ex.caller, source, Action::kPull).ok()) continue;
+    if (source == name || !Authorize(ex.caller, source, Action::kRead).ok()) continue;
     auto mounted = store_.MountBlob(name, digest, source);
     if (mounted.ok()) return answer_created(mounted->digest);
     // A source that lacks the blob (or vanished) only means a normal upload; anything else is

@@ -609,8 +609,11 @@ Result<GcReport> LayoutStore::CollectGarbage() {
   std::set<Digest> linked;
   for (const auto& [repo, state] : SnapshotRepositories()) {
     OCIREG_RETURN_IF_ERROR(CollectRepository(repo, *state, linked, report));
+    Progress("repositories", report.repositories_scanned);
   }
+  Progress("content", 0);
   OCIREG_RETURN_IF_ERROR(CollectContent(linked, report));
+  Progress("uploads", 0);
   OCIREG_RETURN_IF_ERROR(CollectUploads(report));
   return report;
 }
@@ -675,9 +678,12 @@ Status LayoutStore::ScrubRepository(const std::string& repo, RepoState& state,
 Result<ScrubReport> LayoutStore::Scrub() {
   ScrubReport report;
   std::set<Digest> linked;
+  uint64_t repositories = 0;
   for (const auto& [repo, state] : SnapshotRepositories()) {
     OCIREG_RETURN_IF_ERROR(ScrubRepository(repo, *state, linked, report));
+    Progress("repositories", ++repositories);
   }
+  Progress("content", 0);
   // Content no repository links is checked too: it may be linked again by a later push.
   auto blobs = ListStoredBlobs(*driver_, ContentAlgorithmDir);
   OCIREG_RETURN_IF_ERROR(blobs);
@@ -689,6 +695,38 @@ Result<ScrubReport> LayoutStore::Scrub() {
     if (!linked.contains(*blob.digest)) ScrubBlob("content store", blob.path, *blob.digest, report);
   }
   return report;
+}
+
+// --- Monitoring -------------------------------------------------------------------------------
+
+Result<StoreUsage> LayoutStore::Usage() {
+  auto blobs = ListStoredBlobs(*driver_, ContentAlgorithmDir);
+  OCIREG_RETURN_IF_ERROR(blobs);
+  StoreUsage usage;
+  for (const StoredBlob& blob : *blobs) {
+    auto info = driver_->Stat(blob.path);
+    if (!info.ok() && IsNotFound(info.status())) continue;  // collected since it was listed
+    OCIREG_RETURN_IF_ERROR(info);
+    ++usage.blobs;
+    usage.bytes += info->size;
+  }
+  return usage;
+}
+
+Result<uint64_t> LayoutStore::CountUploads() {
+  auto ids = ListOrEmpty(*driver_, kUploadsDir);
+  OCIREG_RETURN_IF_ERROR(ids);
+  return static_cast<uint64_t>(ids->size());
+}
+
+Status LayoutStore::CheckWritable() {
+  // A name no repository can have ('_'), and no other part of the store uses.
+  constexpr std::string_view kProbe = "_probe";
+  OCIREG_RETURN_IF_ERROR(driver_->WriteFileAtomic(kProbe, "probe"));
+  Status removed = driver_->Remove(kProbe);
+  // A concurrent probe may have removed it first.
+  if (IsNotFound(removed)) return Status::Ok();
+  return removed;
 }
 
 }  // namespace ocireg::internal

@@ -77,6 +77,10 @@ class LayoutStore final : public Store {
   Result<GcReport> CollectGarbage() override;
   Result<ScrubReport> Scrub() override;
 
+  Result<StoreUsage> Usage() override;
+  Result<uint64_t> CountUploads() override;
+  Status CheckWritable() override;
+
  private:
   // Finds the repositories on disk (directories holding an oci-layout marker).
   Status DiscoverRepositories(const std::string& dir);
@@ -110,6 +114,10 @@ class LayoutStore final : public Store {
   Status CollectContent(const std::set<Digest>& linked, GcReport& report);
   Status CollectUploads(GcReport& report);
   bool OlderThan(const FileInfo& info, std::chrono::seconds age) const;
+  // Reports maintenance progress to options_.progress, when set.
+  void Progress(std::string_view stage, uint64_t done) const {
+    if (options_.progress) options_.progress(stage, done);
+  }
   Status ScrubRepository(const std::string& repo, RepoState& state, std::set<Digest>& linked,
                          ScrubReport& report);
   // Hashes the file at `path` and reports a mismatch with `digest` into `report`.

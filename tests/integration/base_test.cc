@@ -124,7 +124,7 @@ TEST_CASE("The authorization hook decides, with 401/403 bodies", "[integration][
   TestServer server([](ocireg::Config&, ocireg::ServerHooks& hooks) {
     hooks.authorize = [](const ocireg::Caller&, std::string_view repo, ocireg::Action action) {
       if (repo == "private") return ocireg::Status(ocireg::ErrorCode::kUnauthorized, "log in");
-      if (repo == "readonly" && action != ocireg::Action::kPull) {
+      if (repo == "readonly" && action != ocireg::Action::kRead) {
         return ocireg::Status(ocireg::ErrorCode::kDenied, "read only");
       }
       return ocireg::Status::Ok();

@@ -182,7 +182,7 @@ TEST_CASE("Mount without from finds a readable repository", "[integration][blob]
     TestServer server([](ocireg::Config&, ocireg::ServerHooks& hooks) {
       // The hook decides which repositories count as readable.
       hooks.authorize = [](const ocireg::Caller&, std::string_view repo, ocireg::Action a) {
-        if (repo == "secret" && a == ocireg::Action::kPull) {
+        if (repo == "secret" && a == ocireg::Action::kRead) {
           return ocireg::Status(ocireg::ErrorCode::kDenied, "no");
         }
         return ocireg::Status::Ok();

@@ -193,7 +193,7 @@ TEST_CASE("Graceful stop: no new connections, in-flight requests finish, session
   std::string upload_location;
   const std::string first_half(1000, 'a'), second_half(1000, 'b');
   {
-    RoutedProbe probe("g", ocireg::Action::kPush, 1);  // the POST passes, the PATCH reports
+    RoutedProbe probe("g", ocireg::Action::kCreate, 1);  // the POST passes, the PATCH reports
     TestServer server([&](ocireg::Config& config, ocireg::ServerHooks& hooks) {
       config.storage.root = (root.path() / "data").string();
       hooks.authorize = probe.Hook();
@@ -252,7 +252,7 @@ TEST_CASE("Graceful stop: no new connections, in-flight requests finish, session
 
 TEST_CASE("Graceful stop lets a download in progress finish",
           "[integration][connection][shutdown]") {
-  RoutedProbe probe("dl", ocireg::Action::kPull);
+  RoutedProbe probe("dl", ocireg::Action::kRead);
   TestServer server(
       [&](ocireg::Config&, ocireg::ServerHooks& hooks) { hooks.authorize = probe.Hook(); });
   std::string blob(24 * 1024 * 1024, '\0');

@@ -8,19 +8,59 @@
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "catch.h"
 
+using ocireg::AccessConfig;
+using ocireg::AccessRule;
+using ocireg::Action;
+using ocireg::ActionSet;
+using ocireg::ClientAuth;
+using ocireg::ClientIdentity;
 using ocireg::Config;
 using ocireg::ErrorCode;
 using ocireg::LogFormat;
 using ocireg::LogLevel;
 using ocireg::Result;
 using std::chrono::seconds;
+using Strings = std::vector<std::string>;
 
 namespace {
+
+void CheckSameRules(const std::vector<AccessRule>& got, const std::vector<AccessRule>& want) {
+  REQUIRE(got.size() == want.size());
+  for (size_t i = 0; i < got.size(); ++i) {
+    INFO("rule " << i + 1);
+    CHECK(got[i].repositories == want[i].repositories);
+    CHECK(got[i].users == want[i].users);
+    CHECK(got[i].groups == want[i].groups);
+    CHECK(got[i].actions == want[i].actions);
+  }
+}
+
+void CheckSameAccess(const std::optional<AccessConfig>& got,
+                     const std::optional<AccessConfig>& want) {
+  REQUIRE(got.has_value() == want.has_value());
+  if (!got) return;
+  CHECK(got->admins == want->admins);
+  CHECK(got->admin_groups == want->admin_groups);
+  {
+    INFO("access.anonymous");
+    CheckSameRules(got->anonymous, want->anonymous);
+  }
+  {
+    INFO("access.authenticated");
+    CheckSameRules(got->authenticated, want->authenticated);
+  }
+  {
+    INFO("access.policy");
+    CheckSameRules(got->policy, want->policy);
+  }
+}
 
 // Compares every field, so a default that drifts from DefaultConfigText() names itself.
 void CheckSameConfig(const Config& got, const Config& want) {
@@ -43,6 +83,34 @@ void CheckSameConfig(const Config& got, const Config& want) {
   CHECK(got.log.format == want.log.format);
   CHECK(got.log.level == want.log.level);
   CHECK(got.log.access_log == want.log.access_log);
+  CHECK(got.tls.certificate == want.tls.certificate);
+  CHECK(got.tls.private_key == want.tls.private_key);
+  CHECK(got.tls.client_ca == want.tls.client_ca);
+  CHECK(got.tls.client_auth == want.tls.client_auth);
+  CHECK(got.tls.client_identity == want.tls.client_identity);
+  CHECK(got.auth.realm == want.auth.realm);
+  CHECK(got.auth.failure_limit == want.auth.failure_limit);
+  CHECK(got.auth.failure_window == want.auth.failure_window);
+  CHECK(got.auth.failure_delay == want.auth.failure_delay);
+  CHECK(got.auth.failure_delay_max == want.auth.failure_delay_max);
+  CHECK(got.auth.htpasswd.file == want.auth.htpasswd.file);
+  CHECK(got.auth.ldap.url == want.auth.ldap.url);
+  CHECK(got.auth.ldap.start_tls == want.auth.ldap.start_tls);
+  CHECK(got.auth.ldap.ca_file == want.auth.ldap.ca_file);
+  CHECK(got.auth.ldap.bind_dn == want.auth.ldap.bind_dn);
+  CHECK(got.auth.ldap.bind_password == want.auth.ldap.bind_password);
+  CHECK(got.auth.ldap.user_base_dn == want.auth.ldap.user_base_dn);
+  CHECK(got.auth.ldap.user_filter == want.auth.ldap.user_filter);
+  CHECK(got.auth.ldap.group_attribute == want.auth.ldap.group_attribute);
+  CHECK(got.auth.ldap.group_base_dn == want.auth.ldap.group_base_dn);
+  CHECK(got.auth.ldap.group_filter == want.auth.ldap.group_filter);
+  CHECK(got.auth.ldap.group_name_attribute == want.auth.ldap.group_name_attribute);
+  CHECK(got.auth.ldap.timeout == want.auth.ldap.timeout);
+  CHECK(got.auth.ldap.cache_ttl == want.auth.ldap.cache_ttl);
+  CHECK(got.docs.enabled == want.docs.enabled);
+  CHECK(got.docs.swagger_ui_dir == want.docs.swagger_ui_dir);
+  CHECK(got.metrics.enabled == want.metrics.enabled);
+  CheckSameAccess(got.access, want.access);
 }
 
 Result<Config> Parse(std::string_view text) { return ocireg::ParseConfig(text, "test.toml"); }
@@ -68,10 +136,14 @@ Config ParseOne(std::string_view table, std::string_view key_value) {
 
 // The examples/ folder sits at the top of the source tree; lexically_normal() resolves the ".."
 // without needing tests/data to exist on disk.
-std::string ExampleConfigPath() {
+std::string ExampleConfigPath(std::string_view name) {
   const std::filesystem::path path =
-      std::filesystem::path(OCIREG_TEST_DATA_DIR) / ".." / ".." / "examples" / "ocireg.toml";
+      std::filesystem::path(OCIREG_TEST_DATA_DIR) / ".." / ".." / "examples" / name;
   return path.lexically_normal().string();
+}
+
+AccessRule Rule(Strings repositories, ActionSet actions, Strings users = {}, Strings groups = {}) {
+  return AccessRule{std::move(repositories), std::move(users), std::move(groups), actions};
 }
 
 }  // namespace
@@ -86,6 +158,18 @@ TEST_CASE("Config{} holds the documented defaults", "[config]") {
   CHECK(config.limits.max_blob_bytes == 0);
   CHECK(config.log.format == LogFormat::kText);
   CHECK(config.log.level == LogLevel::kInfo);
+  CHECK(config.tls.certificate.empty());
+  CHECK(config.tls.client_auth == ClientAuth::kRequired);
+  CHECK(config.tls.client_identity == ClientIdentity::kCommonName);
+  CHECK(config.auth.realm == "ocireg");
+  CHECK(config.auth.failure_limit == 5);
+  CHECK(config.auth.failure_window == std::chrono::minutes(5));
+  CHECK(config.auth.htpasswd.file.empty());
+  CHECK(config.auth.ldap.url.empty());
+  CHECK(config.auth.ldap.user_filter == "(uid={user})");
+  CHECK(config.auth.ldap.group_filter == "(member={dn})");
+  CHECK(config.auth.ldap.timeout == seconds(5));
+  CHECK(!config.access.has_value());
 }
 
 TEST_CASE("the embedded default text parses to Config{}", "[config]") {
@@ -98,7 +182,7 @@ TEST_CASE("the embedded default text parses to Config{}", "[config]") {
 }
 
 TEST_CASE("the example file parses to Config{}", "[config]") {
-  const std::string path = ExampleConfigPath();
+  const std::string path = ExampleConfigPath("ocireg.toml");
   INFO(path);
   Result<Config> config = ocireg::LoadConfig(path);
   INFO(config.status().message());
@@ -226,8 +310,9 @@ TEST_CASE("bad durations name the file, the line and the key", "[config]") {
       {"\"9223372036854775807d\"", "too large (at most 36500d)"},
       {"3153600001", "must be at most 3153600000 seconds (36500d), got 3153600001"},
       {"9223372036854775807", "must be at most 3153600000 seconds"},
-      {"1.5", "expected a duration (an integer of seconds or a string like \"30s\"), got a "
-              "floating-point number"},
+      {"1.5",
+       "expected a duration (an integer of seconds or a string like \"30s\"), got a "
+       "floating-point number"},
       {"true", "got a boolean"},
   }));
   const std::string message = ErrorOf("# timeouts\n[storage]\ngc_interval = " + value + "\n");
@@ -268,8 +353,9 @@ TEST_CASE("bad sizes name the file, the line and the key", "[config]") {
       {"\"-1MiB\"", "invalid size \"-1MiB\": must not be negative"},
       {"-1", "must not be negative, got -1"},
       {"\"20000000TiB\"", "invalid size \"20000000TiB\": too large"},
-      {"4.5", "expected a size (an integer of bytes or a string like \"4MiB\"), got a "
-              "floating-point number"},
+      {"4.5",
+       "expected a size (an integer of bytes or a string like \"4MiB\"), got a "
+       "floating-point number"},
   }));
   const std::string message = ErrorOf("[limits]\nmax_blob_bytes = " + value + "\n");
   INFO(message);
@@ -324,11 +410,20 @@ TEST_CASE("unknown keys and tables are errors naming the key and its line", "[co
     CHECK(ErrorOf(kText) == "test.toml:7: storage.rooot: unknown key");
   }
   SECTION("an unknown table") {
-    CHECK(ErrorOf("[listen]\nport = 1\n\n[auth]\nhtpasswd = \"x\"\n") ==
-          "test.toml:4: auth: unknown table");
+    CHECK(ErrorOf("[listen]\nport = 1\n\n[telemetry]\nenabled = true\n") ==
+          "test.toml:4: telemetry: unknown table");
   }
   SECTION("a table nested in a known one") {
-    CHECK(ErrorOf("[listen.tls]\ncert = \"x\"\n") == "test.toml:1: listen.tls: unknown key");
+    CHECK(ErrorOf("[listen.tls]\ncert = \"x\"\n") == "test.toml:1: listen.tls: unknown table");
+    CHECK(ErrorOf("[auth]\n[auth.oauth]\nissuer = \"x\"\n") ==
+          "test.toml:2: auth.oauth: unknown table");
+    CHECK(ErrorOf("[auth.htpasswd.extra]\n") == "test.toml:1: auth.htpasswd.extra: unknown table");
+  }
+  SECTION("a misspelt key in a sub-table") {
+    CHECK(ErrorOf("[auth.ldap]\nuri = \"ldap://x\"\n") ==
+          "test.toml:2: auth.ldap.uri: unknown key");
+    CHECK(ErrorOf("[auth]\nhtpasswd = \"x\"\n") ==
+          "test.toml:2: auth.htpasswd: expected a table, got a string");
   }
   SECTION("a key outside every table") {
     CHECK(ErrorOf("port = 5000\n") == "test.toml:1: port: unknown key");
@@ -423,4 +518,320 @@ TEST_CASE("LoadConfig reads a file and names it in errors", "[config]") {
     CHECK(config->listen.port == 7000);
     CHECK(config->storage.root == "./ocireg-data");
   }
+}
+
+TEST_CASE("a config setting every security key is read field by field", "[config]") {
+  constexpr std::string_view kText = R"toml(
+[tls]
+certificate = "/etc/ocireg/tls/server.crt"
+private_key = "/etc/ocireg/tls/server.key"
+client_ca = "/etc/ocireg/tls/clients.crt"
+client_auth = "optional"
+client_identity = "san-email"
+
+[auth]
+realm = "registry.example.com"
+failure_limit = 0
+failure_window = "10m"
+failure_delay = "2s"
+failure_delay_max = "1m"
+
+[auth.htpasswd]
+file = "/etc/ocireg/htpasswd"
+
+[auth.ldap]
+url = "ldap://ldap.example.com:389"
+start_tls = true
+ca_file = "/etc/ocireg/ldap-ca.crt"
+bind_dn = "cn=ocireg,ou=services,dc=example,dc=com"
+bind_password = "s3cret"
+user_base_dn = "ou=people,dc=example,dc=com"
+user_filter = "(&(objectClass=person)(uid={user}))"
+group_attribute = "memberOf"
+group_base_dn = "ou=groups,dc=example,dc=com"
+group_filter = "(memberUid={user})"
+group_name_attribute = "ou"
+timeout = "10s"
+cache_ttl = 0
+
+[access]
+admins = ["root", "ops"]
+admin_groups = ["registry-admins"]
+
+[[access.anonymous]]
+repositories = ["public/**", "mirror/*"]
+actions = ["read"]
+
+[[access.authenticated]]
+repositories = ["**"]
+actions = ["read", "create"]
+
+[[access.policy]]
+repositories = ["team-a/**"]
+users = ["alice"]
+groups = ["team-a", "leads"]
+actions = ["delete", "update", "create", "read"]
+
+[[access.policy]]
+repositories = ["shared/?"]
+groups = ["dev"]
+actions = ["update", "update"]
+)toml";
+  Result<Config> parsed = Parse(kText);
+  INFO(parsed.status().message());
+  REQUIRE(parsed.ok());
+  Config want;
+  want.tls = {"/etc/ocireg/tls/server.crt", "/etc/ocireg/tls/server.key",
+              "/etc/ocireg/tls/clients.crt", ClientAuth::kOptional, ClientIdentity::kSanEmail};
+  want.auth.realm = "registry.example.com";
+  want.auth.failure_limit = 0;
+  want.auth.failure_window = seconds(600);
+  want.auth.failure_delay = seconds(2);
+  want.auth.failure_delay_max = seconds(60);
+  want.auth.htpasswd.file = "/etc/ocireg/htpasswd";
+  want.auth.ldap.url = "ldap://ldap.example.com:389";
+  want.auth.ldap.start_tls = true;
+  want.auth.ldap.ca_file = "/etc/ocireg/ldap-ca.crt";
+  want.auth.ldap.bind_dn = "cn=ocireg,ou=services,dc=example,dc=com";
+  want.auth.ldap.bind_password = "s3cret";
+  want.auth.ldap.user_base_dn = "ou=people,dc=example,dc=com";
+  want.auth.ldap.user_filter = "(&(objectClass=person)(uid={user}))";
+  want.auth.ldap.group_attribute = "memberOf";
+  want.auth.ldap.group_base_dn = "ou=groups,dc=example,dc=com";
+  want.auth.ldap.group_filter = "(memberUid={user})";
+  want.auth.ldap.group_name_attribute = "ou";
+  want.auth.ldap.timeout = seconds(10);
+  want.auth.ldap.cache_ttl = seconds(0);
+  AccessConfig access;
+  access.admins = {"root", "ops"};
+  access.admin_groups = {"registry-admins"};
+  access.anonymous = {Rule({"public/**", "mirror/*"}, {Action::kRead})};
+  access.authenticated = {Rule({"**"}, {Action::kRead, Action::kCreate})};
+  access.policy = {Rule({"team-a/**"}, ActionSet::All(), {"alice"}, {"team-a", "leads"}),
+                   Rule({"shared/?"}, {Action::kUpdate}, {}, {"dev"})};
+  want.access = access;
+  CheckSameConfig(*parsed, want);
+}
+
+TEST_CASE("tls settings are checked together at the [tls] line", "[config]") {
+  CHECK(ErrorOf("[tls]\nclient_auth = \"sometimes\"\n") ==
+        "test.toml:2: tls.client_auth: must be one of \"required\", \"optional\", "
+        "got \"sometimes\"");
+  CHECK(ErrorOf("[tls]\nclient_identity = \"CN\"\n") ==
+        "test.toml:2: tls.client_identity: must be one of \"cn\", \"san-dns\", \"san-email\", "
+        "\"san-uri\", got \"CN\"");
+  CHECK(ErrorOf("# TLS\n[tls]\ncertificate = \"/etc/ocireg/server.crt\"\n") ==
+        "test.toml:2: tls: private_key is required when certificate is set");
+  CHECK(ErrorOf("[tls]\nprivate_key = \"/etc/ocireg/server.key\"\n") ==
+        "test.toml:1: tls: certificate is required when private_key is set");
+  CHECK(ErrorOf("\n[tls]\nclient_ca = \"/etc/ocireg/ca.crt\"\n") ==
+        "test.toml:2: tls: client_ca needs TLS: set certificate and private_key");
+  SECTION("a bad value is reported, not the check it would fail") {
+    CHECK(ErrorOf("[tls]\ncertificate = \"/c.crt\"\nprivate_key = 5\n") ==
+          "test.toml:3: tls.private_key: expected a string, got an integer");
+  }
+  SECTION("empty paths turn TLS off") {
+    Result<Config> config = Parse("[tls]\ncertificate = \"\"\nprivate_key = \"\"\n");
+    REQUIRE(config.ok());
+    CHECK(config->tls.certificate.empty());
+  }
+}
+
+TEST_CASE("a check's problem competes with later tables by its line", "[config]") {
+  // [auth] is visited before [tls] (toml++ sorts keys); the [tls] problem comes first in the file.
+  constexpr std::string_view kText =
+      "[tls]\n"
+      "certificate = \"/etc/ocireg/server.crt\"\n"
+      "\n"
+      "[auth]\n"
+      "realm = \"\"\n";
+  CHECK(ErrorOf(kText) == "test.toml:1: tls: private_key is required when certificate is set");
+}
+
+TEST_CASE("ldap settings are checked together at the [auth.ldap] line", "[config]") {
+  const std::string base = "user_base_dn = \"ou=people,dc=example,dc=com\"\n";
+  CHECK(ErrorOf("[auth.ldap]\nurl = \"http://ldap.example.com\"\n" + base) ==
+        "test.toml:1: auth.ldap: url must start with ldap:// or ldaps://, got "
+        "\"http://ldap.example.com\"");
+  CHECK(ErrorOf("[auth]\n[auth.ldap]\nurl = \"ldaps://ldap\"\nstart_tls = true\n" + base) ==
+        "test.toml:2: auth.ldap: start_tls applies to ldap:// URLs; ldaps:// is TLS already");
+  CHECK(ErrorOf("[auth.ldap]\nurl = \"ldap://ldap\"\n") ==
+        "test.toml:1: auth.ldap: user_base_dn is required when url is set");
+  CHECK(ErrorOf("[auth.ldap]\nurl = \"ldap://ldap\"\nuser_filter = \"(uid=%s)\"\n" + base) ==
+        "test.toml:1: auth.ldap: user_filter must contain {user}");
+  CHECK(ErrorOf("[auth.ldap]\nuser_filter = \"\"\n") ==
+        "test.toml:2: auth.ldap.user_filter: must not be empty");
+  CHECK(ErrorOf("[auth.ldap]\ntimeout = 0\n") ==
+        "test.toml:2: auth.ldap.timeout: must be at least 1s, got 0s");
+  SECTION("without a url the other keys are not checked") {
+    Result<Config> config = Parse("[auth.ldap]\nstart_tls = true\nuser_filter = \"(cn=x)\"\n");
+    INFO(config.status().message());
+    REQUIRE(config.ok());
+    CHECK(config->auth.ldap.start_tls);
+  }
+  SECTION("ldaps:// without start_tls") {
+    Result<Config> config = Parse("[auth.ldap]\nurl = \"ldaps://ldap:636\"\n" + base);
+    INFO(config.status().message());
+    REQUIRE(config.ok());
+    CHECK(config->auth.ldap.url == "ldaps://ldap:636");
+  }
+}
+
+TEST_CASE("auth settings are range-checked", "[config]") {
+  CHECK(ErrorOf("[auth]\nrealm = \"\"\n") == "test.toml:2: auth.realm: must not be empty");
+  CHECK(ErrorOf("[auth]\nfailure_window = \"0s\"\n") ==
+        "test.toml:2: auth.failure_window: must be at least 1s, got 0s");
+  CHECK(ErrorOf("[auth]\nfailure_limit = -1\n") ==
+        "test.toml:2: auth.failure_limit: must be at least 0, got -1");
+  CHECK(ErrorOf("[auth.htpasswd]\nfile = false\n") ==
+        "test.toml:2: auth.htpasswd.file: expected a string, got a boolean");
+}
+
+TEST_CASE("access rules name the element and its line", "[config]") {
+  SECTION("an unknown action in the second policy") {
+    constexpr std::string_view kText =
+        "[[access.policy]]\n"
+        "repositories = [\"a/**\"]\n"
+        "users = [\"alice\"]\n"
+        "actions = [\"read\"]\n"
+        "\n"
+        "[[access.policy]]\n"
+        "repositories = [\"b/**\"]\n"
+        "groups = [\"dev\"]\n"
+        "actions = [\"read\", \"push\"]\n";
+    CHECK(ErrorOf(kText) ==
+          "test.toml:9: access.policy[2].actions: unknown action \"push\": use \"read\", "
+          "\"create\", \"update\" or \"delete\"");
+  }
+  SECTION("a policy without users or groups") {
+    CHECK(ErrorOf("[access]\n\n[[access.policy]]\nrepositories = [\"a\"]\nactions = [\"read\"]\n"
+                  "users = []\n") ==
+          "test.toml:3: access.policy[1]: a policy needs users or groups");
+  }
+  SECTION("a rule without repositories or actions") {
+    CHECK(ErrorOf("[[access.anonymous]]\nactions = [\"read\"]\n") ==
+          "test.toml:1: access.anonymous[1]: repositories is required (a list of patterns)");
+    CHECK(ErrorOf("[[access.authenticated]]\nrepositories = [\"**\"]\nactions = []\n") ==
+          "test.toml:1: access.authenticated[1]: actions is required (a list of actions)");
+  }
+  SECTION("an unknown key in an anonymous rule") {
+    CHECK(ErrorOf("[[access.anonymous]]\nrepositories = [\"public/**\"]\nusers = [\"bob\"]\n"
+                  "actions = [\"read\"]\n") ==
+          "test.toml:3: access.anonymous[1].users: unknown key");
+  }
+  SECTION("a plain table where an array of tables belongs") {
+    CHECK(ErrorOf(
+              "[access.policy]\nrepositories = [\"a\"]\nusers = [\"a\"]\nactions = [\"read\"]\n") ==
+          "test.toml:1: access.policy: expected an array of tables ([[access.policy]]), got a "
+          "table");
+  }
+  SECTION("an unknown key or table under [access]") {
+    CHECK(ErrorOf("[access]\nadmin = [\"root\"]\n") == "test.toml:2: access.admin: unknown key");
+    CHECK(ErrorOf("[[access.deny]]\nrepositories = [\"a\"]\n") ==
+          "test.toml:1: access.deny: unknown table");
+  }
+  SECTION("list elements must be non-empty strings") {
+    CHECK(ErrorOf("[access]\nadmins = [\"root\", 7]\n") ==
+          "test.toml:2: access.admins: element 2: expected a string, got an integer");
+    CHECK(ErrorOf("[access]\nadmin_groups = [\"\"]\n") ==
+          "test.toml:2: access.admin_groups: element 1: must not be empty");
+    CHECK(ErrorOf("[access]\nadmins = \"root\"\n") ==
+          "test.toml:2: access.admins: expected an array of strings, got a string");
+    CHECK(ErrorOf("[[access.anonymous]]\nrepositories = [[\"a\"]]\nactions = [\"read\"]\n") ==
+          "test.toml:2: access.anonymous[1].repositories: element 1: expected a string, got an "
+          "array");
+  }
+}
+
+TEST_CASE("an [access] table, even empty, replaces the implicit policy", "[config]") {
+  SECTION("no [access]: no access config") {
+    Result<Config> config = Parse("[auth]\nrealm = \"r\"\n");
+    REQUIRE(config.ok());
+    CHECK(!config->access.has_value());
+  }
+  SECTION("an empty [access]") {
+    Result<Config> config = Parse("[access]\n");
+    REQUIRE(config.ok());
+    CheckSameAccess(config->access, AccessConfig{});
+  }
+  SECTION("[[access.policy]] without an [access] header") {
+    Result<Config> config = Parse(
+        "[[access.policy]]\nrepositories = [\"ci/**\"]\nusers = [\"robot\"]\n"
+        "actions = [\"create\"]\n");
+    INFO(config.status().message());
+    REQUIRE(config.ok());
+    AccessConfig want;
+    want.policy = {Rule({"ci/**"}, {Action::kCreate}, {"robot"})};
+    CheckSameAccess(config->access, want);
+  }
+  SECTION("inline arrays of tables") {
+    Result<Config> config = Parse(
+        "access = { admins = [\"root\"], anonymous = [{ repositories = [\"p/*\"], "
+        "actions = [\"read\"] }] }\n");
+    INFO(config.status().message());
+    REQUIRE(config.ok());
+    AccessConfig want;
+    want.admins = {"root"};
+    want.anonymous = {Rule({"p/*"}, {Action::kRead})};
+    CheckSameAccess(config->access, want);
+  }
+}
+
+TEST_CASE("the secure example file parses to its documented settings", "[config]") {
+  const std::string path = ExampleConfigPath("secure.toml");
+  INFO(path);
+  Result<Config> config = ocireg::LoadConfig(path);
+  INFO(config.status().message());
+  REQUIRE(config.ok());
+  Config want;
+  want.listen.address = "0.0.0.0";
+  want.listen.port = 5000;
+  want.storage.root = "/var/lib/ocireg";
+  want.log.format = LogFormat::kJson;
+  want.tls = {"/etc/ocireg/tls/server.crt", "/etc/ocireg/tls/server.key",
+              "/etc/ocireg/tls/client-ca.crt", ClientAuth::kOptional, ClientIdentity::kCommonName};
+  want.auth.realm = "registry.example.com";
+  want.auth.htpasswd.file = "/etc/ocireg/htpasswd";
+  want.auth.ldap.url = "ldap://ldap.example.com:389";
+  want.auth.ldap.start_tls = true;
+  want.auth.ldap.ca_file = "/etc/ocireg/tls/ldap-ca.crt";
+  want.auth.ldap.bind_dn = "cn=ocireg,ou=services,dc=example,dc=com";
+  want.auth.ldap.bind_password = "change-me";
+  want.auth.ldap.user_base_dn = "ou=people,dc=example,dc=com";
+  want.auth.ldap.user_filter = "(&(objectClass=inetOrgPerson)(uid={user}))";
+  want.auth.ldap.group_base_dn = "ou=groups,dc=example,dc=com";
+  want.auth.ldap.group_filter = "(&(objectClass=groupOfNames)(member={dn}))";
+  AccessConfig access;
+  access.admins = {"admin"};
+  access.admin_groups = {"registry-admins"};
+  access.anonymous = {Rule({"public/**"}, {Action::kRead})};
+  access.authenticated = {Rule({"**"}, {Action::kRead})};
+  access.policy = {
+      Rule({"team-a/**"}, ActionSet::All(), {}, {"team-a"}),
+      Rule({"team-b/**"}, ActionSet::All(), {}, {"team-b"}),
+      Rule({"public/**"}, {Action::kCreate, Action::kUpdate}, {}, {"release-managers"}),
+      Rule({"team-a/ci/**", "team-b/ci/**"}, {Action::kCreate}, {"ci-runner"}),
+  };
+  want.access = access;
+  CheckSameConfig(*config, want);
+}
+
+TEST_CASE("the docs table switches the API documentation and names Swagger UI's files",
+          "[config]") {
+  const Config defaults;
+  CHECK(defaults.docs.enabled);
+  CHECK(defaults.docs.swagger_ui_dir == "./docs/swagger-ui/node_modules/swagger-ui-dist");
+  CHECK(!ParseOne("docs", "enabled = false").docs.enabled);
+  CHECK(ParseOne("docs", "swagger_ui_dir = \"/srv/swagger\"").docs.swagger_ui_dir ==
+        "/srv/swagger");
+  CHECK(ErrorOf("[docs]\nswagger_ui_dir = \"\"\n") ==
+        "test.toml:2: docs.swagger_ui_dir: must not be empty");
+  CHECK(ErrorOf("[docs]\nenabled = \"yes\"\n").starts_with("test.toml:2: docs.enabled: "));
+}
+
+TEST_CASE("the [metrics] table switches GET /metrics", "[config]") {
+  CHECK(Config().metrics.enabled);
+  CHECK(!ParseOne("metrics", "enabled = false").metrics.enabled);
+  CHECK(ErrorOf("[metrics]\nenabled = 1\n").starts_with("test.toml:2: metrics.enabled: "));
+  CHECK(ErrorOf("[metrics]\npath = \"/m\"\n").starts_with("test.toml:2: metrics.path: "));
 }

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// ocireg-serve: runs the registry on a TOML configuration until SIGTERM or SIGINT.
+// ocireg-serve: runs the registry on a TOML configuration until SIGTERM or SIGINT, reloads its
+// logins and access rules on SIGHUP, and runs garbage collection or a scrub on request.
 #include <pthread.h>
 #include <signal.h>
 
@@ -8,7 +9,11 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <tuple>
+#include <vector>
 
+#include "maintenance.h"
+#include "ocireg/auth/authenticator.h"
 #include "ocireg/config.h"
 #include "ocireg/server.h"
 
@@ -17,10 +22,25 @@ namespace {
 constexpr const char* kUsage =
     "usage: ocireg-serve [CONFIG.toml]\n"
     "       ocireg-serve --check-config CONFIG.toml\n"
+    "       ocireg-serve gc CONFIG.toml\n"
+    "       ocireg-serve scrub CONFIG.toml\n"
     "       ocireg-serve --help | --version\n"
     "\n"
     "Serves the OCI distribution API. Without CONFIG.toml the built-in defaults apply:\n"
-    "127.0.0.1:5000, storage in ./ocireg-data. SIGTERM or SIGINT stop it gracefully.\n";
+    "127.0.0.1:5000, storage in ./ocireg-data. SIGTERM or SIGINT stop it gracefully. SIGHUP\n"
+    "re-reads CONFIG.toml and the htpasswd file and applies the new logins and access rules\n"
+    "without dropping connections; listen, storage, tls, limits, features, log and the realm\n"
+    "need a restart. A broken file on SIGHUP keeps the old state and logs the error.\n"
+    "\n"
+    "--check-config reads CONFIG.toml and the htpasswd file and checks the LDAP settings.\n"
+    "gc runs one garbage collection of storage.root and prints what it removed. It may run\n"
+    "while a server uses the same root: unreferenced blobs younger than\n"
+    "storage.gc_grace_period are kept, so a push in progress is safe as long as it finishes\n"
+    "within the grace period; keep the server's grace period in the CONFIG given to gc.\n"
+    "scrub re-hashes every blob, checks every manifest's references and lists each problem on\n"
+    "a line of its own. On a terminal both show a progress line on stderr.\n"
+    "Exit status of gc and scrub: 0 clean, 1 problems found or the store failed, 2 usage or\n"
+    "configuration error.\n";
 
 std::mutex output_mutex;
 
@@ -46,23 +66,103 @@ ocireg::ServerHooks MakeHooks(const ocireg::Config& config) {
   return hooks;
 }
 
-// Waits for SIGTERM or SIGINT (blocked in every thread, so only sigwait sees them) and stops
-// the server; SIGUSR1 only ends the wait, when the server stopped by itself.
-void StopOnSignal(const sigset_t& signals, ocireg::RegistryServer& server,
-                  const ocireg::ServerHooks& hooks) {
-  int signal_number = 0;
-  sigwait(&signals, &signal_number);
-  if (signal_number == SIGUSR1) return;
-  hooks.log(ocireg::LogLevel::kInfo,
-            std::string("received ") + strsignal(signal_number) + ", stopping");
-  server.Stop();
+// The sections of `next` that differ from `running` and that only a restart applies.
+std::vector<std::string> RestartOnlyChanges(const ocireg::Config& running,
+                                            const ocireg::Config& next) {
+  std::vector<std::string> changed;
+  const auto& [l0, l1] = std::tie(running.listen, next.listen);
+  if (std::tie(l0.address, l0.port) != std::tie(l1.address, l1.port)) changed.push_back("listen");
+  const auto& [s0, s1] = std::tie(running.storage, next.storage);
+  if (std::tie(s0.root, s0.gc_grace_period, s0.gc_interval, s0.upload_ttl) !=
+      std::tie(s1.root, s1.gc_grace_period, s1.gc_interval, s1.upload_ttl)) {
+    changed.push_back("storage");
+  }
+  const auto& [m0, m1] = std::tie(running.limits, next.limits);
+  if (std::tie(m0.max_manifest_bytes, m0.max_blob_bytes, m0.max_connections,
+               m0.keep_alive_max_requests, m0.keep_alive_timeout, m0.read_timeout, m0.write_timeout,
+               m0.shutdown_timeout) != std::tie(m1.max_manifest_bytes, m1.max_blob_bytes,
+                                                m1.max_connections, m1.keep_alive_max_requests,
+                                                m1.keep_alive_timeout, m1.read_timeout,
+                                                m1.write_timeout, m1.shutdown_timeout)) {
+    changed.push_back("limits");
+  }
+  const auto& [f0, f1] = std::tie(running.features, next.features);
+  if (std::tie(f0.allow_delete, f0.auto_mount) != std::tie(f1.allow_delete, f1.auto_mount)) {
+    changed.push_back("features");
+  }
+  const auto& [g0, g1] = std::tie(running.log, next.log);
+  if (std::tie(g0.format, g0.level, g0.access_log) !=
+      std::tie(g1.format, g1.level, g1.access_log)) {
+    changed.push_back("log");
+  }
+  const auto& [t0, t1] = std::tie(running.tls, next.tls);
+  if (std::tie(t0.certificate, t0.private_key, t0.client_ca, t0.client_auth, t0.client_identity) !=
+      std::tie(t1.certificate, t1.private_key, t1.client_ca, t1.client_auth, t1.client_identity)) {
+    changed.push_back("tls");
+  }
+  const auto& [a0, a1] = std::tie(running.auth, next.auth);
+  if (std::tie(a0.realm, a0.failure_limit, a0.failure_window, a0.failure_delay,
+               a0.failure_delay_max) != std::tie(a1.realm, a1.failure_limit, a1.failure_window,
+                                                 a1.failure_delay, a1.failure_delay_max)) {
+    changed.push_back("auth (realm and login slowdown)");
+  }
+  return changed;
 }
 
-int Serve(const ocireg::Config& config) {
+// SIGHUP: re-reads the configuration file and swaps in its logins and access rules. Anything
+// wrong keeps the state the server runs with.
+void Reload(const std::string& path, ocireg::RegistryServer& server, ocireg::Config& running,
+            const ocireg::ServerHooks& hooks) {
+  if (path.empty()) {
+    hooks.log(ocireg::LogLevel::kWarn,
+              "received SIGHUP, but the server runs on the built-in defaults: nothing to reload");
+    return;
+  }
+  auto next = ocireg::LoadConfig(path);
+  ocireg::Status status = next.ok() ? server.ReloadAccess(*next) : next.status();
+  if (!status.ok()) {
+    hooks.log(ocireg::LogLevel::kError,
+              "reload failed, keeping the current logins and access rules: " + status.message());
+    return;
+  }
+  for (const std::string& section : RestartOnlyChanges(running, *next)) {
+    hooks.log(ocireg::LogLevel::kWarn,
+              "reload: " + section + " settings changed; they take effect after a restart");
+  }
+  running.auth.htpasswd = next->auth.htpasswd;
+  running.auth.ldap = next->auth.ldap;
+  running.access = next->access;
+  hooks.log(ocireg::LogLevel::kInfo, "reloaded logins and access rules from " + path + ": " +
+                                         ocireg::DescribeConfig(running));
+}
+
+// Waits for signals (blocked in every thread, so only sigwait sees them): SIGHUP reloads,
+// SIGTERM or SIGINT stop the server, SIGUSR1 only ends the wait, when the server stopped by
+// itself.
+void HandleSignals(const sigset_t& signals, ocireg::RegistryServer& server,
+                   const ocireg::ServerHooks& hooks, const std::string& path,
+                   ocireg::Config running) {
+  while (true) {
+    int signal_number = 0;
+    sigwait(&signals, &signal_number);
+    if (signal_number == SIGUSR1) return;
+    if (signal_number == SIGHUP) {
+      Reload(path, server, running, hooks);
+      continue;
+    }
+    hooks.log(ocireg::LogLevel::kInfo,
+              std::string("received ") + strsignal(signal_number) + ", stopping");
+    server.Stop();
+    return;
+  }
+}
+
+int Serve(const ocireg::Config& config, const std::string& path) {
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGHUP);
   sigaddset(&signals, SIGUSR1);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);  // before any thread starts: they inherit it
 
@@ -75,10 +175,11 @@ int Serve(const ocireg::Config& config) {
   hooks.log(ocireg::LogLevel::kInfo, "listening on " + config.listen.address + ":" +
                                          std::to_string((*server)->port()) + ", storage in " +
                                          config.storage.root);
-  std::thread stopper([&] { StopOnSignal(signals, **server, hooks); });
+  hooks.log(ocireg::LogLevel::kInfo, "configuration: " + ocireg::DescribeConfig(config));
+  std::thread handler([&] { HandleSignals(signals, **server, hooks, path, config); });
   ocireg::Status status = (*server)->Run();
-  pthread_kill(stopper.native_handle(), SIGUSR1);
-  stopper.join();
+  pthread_kill(handler.native_handle(), SIGUSR1);
+  handler.join();
   if (!status.ok()) {
     Print(stderr, "ocireg-serve: " + status.message());
     return 1;
@@ -109,8 +210,27 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "%s\n", config.status().message().c_str());
       return 1;
     }
+    // The login methods read their own files (htpasswd) and settings (LDAP).
+    auto authenticator = ocireg::NewAuthenticator(*config);
+    if (!authenticator.ok()) {
+      std::fprintf(stderr, "%s\n", authenticator.status().message().c_str());
+      return 1;
+    }
     std::printf("%s: ok\n", argv[2]);
     return 0;
+  }
+  if (first == "gc" || first == "scrub") {
+    if (argc != 3) {
+      std::fputs(kUsage, stderr);
+      return ocireg_serve::kExitUsage;
+    }
+    auto config = ocireg::LoadConfig(argv[2]);
+    if (!config.ok()) {
+      std::fprintf(stderr, "ocireg-serve: %s\n", config.status().message().c_str());
+      return ocireg_serve::kExitUsage;
+    }
+    return first == "gc" ? ocireg_serve::RunGarbageCollection(*config)
+                         : ocireg_serve::RunScrub(*config);
   }
   if (argc > 2 || (!first.empty() && first[0] == '-')) {
     std::fputs(kUsage, stderr);
@@ -122,5 +242,5 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "ocireg-serve: %s\n", config.status().message().c_str());
     return 1;
   }
-  return Serve(*config);
+  return Serve(*config, first);
 }

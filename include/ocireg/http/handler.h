@@ -16,7 +16,8 @@
 // JSON error body.
 //
 // Thread-safety: Install() once, from one thread. Afterwards the handler is called concurrently by
-// the server's workers; SetDraining, AbortTransfers and in_flight may be called from any thread.
+// the server's workers; SetDraining, AbortTransfers, SetAccess and in_flight may be called from any
+// thread.
 #pragma once
 
 #include <chrono>
@@ -26,6 +27,8 @@
 #include <string>
 #include <string_view>
 
+#include "ocireg/auth/access.h"
+#include "ocireg/auth/authenticator.h"
 #include "ocireg/config.h"
 #include "ocireg/export.h"
 #include "ocireg/status.h"
@@ -37,31 +40,14 @@ class Server;
 namespace ocireg {
 
 class Store;
-
-// What a request wants to do with a repository, for the authorization hook.
-enum class Action { kPull, kPush, kDelete };
-
-// Who is asking. Until authentication exists every caller is anonymous (user "-").
-struct Caller {
-  std::string user = "-";
-  std::string remote_addr;
-};
-
-// The one authorization decision of the HTTP layer: may `caller` do `action` on `repository`?
-// Ok, or kUnauthorized / kDenied. It also decides which repositories a mount without ?from= may
-// take a blob from (kPull on each candidate). Called concurrently; must be thread-safe.
-using AuthorizeFn =
-    std::function<Status(const Caller& caller, std::string_view repository, Action action)>;
-
-// Allows everything: the policy until authentication and authorization plug in a real one.
-OCIREG_EXPORT AuthorizeFn AllowAll();
+struct GcReport;
 
 // One answered request, for the access log.
 struct AccessLogEntry {
   std::chrono::system_clock::time_point time;  // when the response was written
   std::string remote_addr;
   int remote_port = 0;
-  std::string user = "-";  // "-" until authentication exists
+  std::string user = "-";  // "-" for anonymous callers
   std::string method;
   std::string path;  // without the query
   int status = 0;
@@ -85,7 +71,12 @@ OCIREG_EXPORT std::string FormatLogLine(std::chrono::system_clock::time_point ti
 // Where the HTTP layer reports and whom it asks. Every member may be empty. All are called from
 // the server's worker threads, concurrently.
 struct ServerHooks {
-  AuthorizeFn authorize;  // empty: AllowAll()
+  // Who is calling: asked once per request. Null: every caller is anonymous.
+  std::shared_ptr<Authenticator> authenticator;
+  // What a caller may do. Empty: AllowAll(). Every 401 carries the challenge
+  // WWW-Authenticate: Basic realm="<config.auth.realm>"; repeated failed logins from one address
+  // are slowed down as config.auth says.
+  AuthorizeFn authorize;
   // One call per answered request.
   std::function<void(const AccessLogEntry&)> access_log;
   // Diagnostics: internal errors, caught exceptions, garbage collection, shutdown.
@@ -103,7 +94,13 @@ class OCIREG_EXPORT RegistryHandler {
 
   // Installs on `server` the API's routes; the pre-routing, error, exception and Expect:
   // 100-continue handlers; the logger (which feeds hooks.access_log); and the default header
-  // Docker-Distribution-API-Version. Call once, before the server listens.
+  // Docker-Distribution-API-Version; GET /healthz and /readyz, and GET /metrics unless
+  // config.metrics.enabled is false. Call once, before the server listens.
+  //
+  // The API claims every path for every method (httplib matches routes in registration order,
+  // and ours end in a catch-all), so an embedding program registers its own routes BEFORE
+  // Install. The server-wide handlers above are replaced by Install, and replace ours if set
+  // after it; they also apply to the program's own routes.
   void Install(httplib::Server& server);
 
   // While draining (a graceful shutdown) new requests are answered 503 UNAVAILABLE with
@@ -114,6 +111,15 @@ class OCIREG_EXPORT RegistryHandler {
   void AbortTransfers();
   // Requests routed and not yet fully answered.
   int in_flight() const;
+  // Feeds one garbage collection of the store into the metrics (GET /metrics): its report, or
+  // null when it failed. Thread-safe.
+  void RecordGarbageCollection(const GcReport* report);
+  // Replaces hooks.authenticator and hooks.authorize (null and empty as in ServerHooks) while
+  // the server runs, without touching connections: requests identified from now on use the new
+  // authenticator, and each authorization check uses the rules in force when it runs. Requests
+  // in progress keep the objects they hold alive. The realm and the login slowdown stay as
+  // configured at construction. Thread-safe; may be called any number of times.
+  void SetAccess(std::shared_ptr<Authenticator> authenticator, AuthorizeFn authorize);
 
  private:
   struct Impl;

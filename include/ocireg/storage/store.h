@@ -6,6 +6,7 @@
 //   _blobs/<alg>/<hex>           one copy of every blob; repositories link to it (deduplication)
 //   _uploads/<id>/data           bytes of an upload session so far
 //   _uploads/<id>/info           the session's repository and digest algorithm (JSON)
+//   _probe                       written and removed at once by CheckWritable
 //   <repo>/oci-layout            {"imageLayoutVersion": "1.0.0"}
 //   <repo>/index.json            every manifest of the repository; tags are
 //                                org.opencontainers.image.ref.name annotations
@@ -54,6 +55,10 @@ struct StoreOptions {
   uint64_t max_blob_bytes = 0;
   // The clock garbage collection compares modification times with. Default: system_clock::now
   std::function<std::chrono::system_clock::time_point()> now;
+  // Progress of CollectGarbage and Scrub, called on the thread running them: ("repositories", n)
+  // after each repository, then ("content", 0) and, for garbage collection, ("uploads", 0) as
+  // those stages start. For a progress display; must not call into the store. Default: none
+  std::function<void(std::string_view stage, uint64_t done)> progress;
 };
 
 // A blob's identity and size.
@@ -85,6 +90,12 @@ struct GcReport {
   uint64_t blobs_removed = 0;     // repository links removed
   uint64_t bytes_reclaimed = 0;   // content-store bytes freed
   uint64_t uploads_removed = 0;
+};
+
+// What the store holds, for monitoring.
+struct StoreUsage {
+  uint64_t blobs = 0;  // distinct blobs and manifests in the content store
+  uint64_t bytes = 0;  // their total size
 };
 
 struct ScrubReport {
@@ -192,6 +203,15 @@ class OCIREG_EXPORT Store {
   virtual Result<GcReport> CollectGarbage() = 0;
   // Checks every blob against its digest and every manifest's references.
   virtual Result<ScrubReport> Scrub() = 0;
+
+  // --- Monitoring ----------------------------------------------------------------------------
+  // Counts the content store: one listing per digest algorithm and one Stat per blob, no content
+  // read. Cost grows with the number of blobs: callers that ask often should cache the answer.
+  virtual Result<StoreUsage> Usage() = 0;
+  // Upload sessions not yet committed, cancelled or expired (one listing).
+  virtual Result<uint64_t> CountUploads() = 0;
+  // Writes and removes a small file: ok when the storage accepts writes now, else kInternal.
+  virtual Status CheckWritable() = 0;
 };
 
 // Opens (or initialises) the store kept by `driver`. Takes ownership of the driver.

@@ -1,0 +1,44 @@
+// SPDX-License-Identifier: Apache-2.0
+// DN parsing through the OpenLDAP client library, which knows every escaping rule of RFC 4514.
+#include "auth/ldap_dn.h"
+
+#include <ldap.h>
+
+#include <memory>
+
+namespace ocireg::internal {
+namespace {
+
+struct DnFree {
+  void operator()(LDAPDN dn) const { ldap_dnfree(dn); }
+};
+using DnPtr = std::unique_ptr<LDAPRDN, DnFree>;
+
+// nullptr when `text` is not a DN. The empty DN parses to nullptr as well, so `ok` tells them
+// apart.
+DnPtr ParseDn(std::string_view text, bool& ok) {
+  // ldap_bv2dn takes a length, so a NUL inside `text` is a syntax error, not an early end.
+  berval value{static_cast<ber_len_t>(text.size()), const_cast<char*>(text.data())};
+  LDAPDN dn = nullptr;
+  ok = ldap_bv2dn(&value, &dn, LDAP_DN_FORMAT_LDAPV3) == LDAP_SUCCESS;
+  return DnPtr(ok ? dn : nullptr);
+}
+
+}  // namespace
+
+bool IsLdapDn(std::string_view dn) {
+  bool ok = false;
+  ParseDn(dn, ok);
+  return ok;
+}
+
+std::optional<std::string> FirstRdnValue(std::string_view dn) {
+  bool ok = false;
+  DnPtr parsed = ParseDn(dn, ok);
+  if (!parsed || parsed.get()[0] == nullptr || parsed.get()[0][0] == nullptr) return std::nullopt;
+  const LDAPAVA& ava = *parsed.get()[0][0];
+  if ((ava.la_flags & LDAP_AVA_BINARY) != 0) return std::nullopt;
+  return std::string(ava.la_value.bv_val, ava.la_value.bv_len);
+}
+
+}  // namespace ocireg::internal

@@ -1,0 +1,79 @@
+// SPDX-License-Identifier: Apache-2.0
+// Who is calling: authentication of each request, its slowdown after failed logins, and the
+// Basic challenge of every 401.
+#include <httplib.h>
+
+#include <thread>
+
+#include "http/api.h"
+#include "http/client_certificate.h"
+
+namespace ocireg::internal {
+namespace {
+
+// realm is a quoted-string (RFC 9110 5.6.4): backslash and double quote are escaped.
+std::string BasicChallenge(std::string_view realm) {
+  std::string challenge = "Basic realm=\"";
+  for (char c : realm) {
+    if (c == '"' || c == '\\') challenge += '\\';
+    challenge += c;
+  }
+  return challenge + "\"";
+}
+
+}  // namespace
+
+CallerIdentification::CallerIdentification(const Config& config,
+                                           std::shared_ptr<Authenticator> authenticator)
+    : authenticator_(std::move(authenticator)),
+      client_identity_(config.tls.client_identity),
+      challenge_(BasicChallenge(config.auth.realm)),
+      throttle_(config.auth.failure_limit, config.auth.failure_window, config.auth.failure_delay,
+                config.auth.failure_delay_max) {}
+
+Result<Caller> CallerIdentification::Identify(const httplib::Request& req) {
+  Caller caller;
+  caller.remote_addr = req.remote_addr;
+  std::shared_ptr<Authenticator> authenticator;
+  {
+    std::lock_guard lock(authenticator_mutex_);
+    authenticator = authenticator_;
+  }
+  if (!authenticator) return caller;
+  const std::string authorization = req.get_header_value("Authorization");
+  const std::string certificate = ClientCertificateIdentity(req.ssl, client_identity_);
+  // Clients that were challenged but have no credentials may send an empty Basic pair.
+  if (certificate.empty() && IsEmptyBasic(authorization)) return caller;
+  const bool presents_password = !authorization.empty() && certificate.empty();
+  if (presents_password) {
+    const auto wait = throttle_.DelayFor(req.remote_addr, FailureThrottle::Clock::now());
+    if (wait.count() > 0) std::this_thread::sleep_for(wait);
+  }
+  Credentials credentials{authorization, req.remote_addr, certificate};
+  auto identity = authenticator->Authenticate(credentials);
+  if (!identity.ok()) {
+    if (identity.status().code() == ErrorCode::kUnauthorized) {
+      throttle_.RecordFailure(req.remote_addr, FailureThrottle::Clock::now());
+    }
+    return identity.status();
+  }
+  if (presents_password && identity->has_value()) throttle_.RecordSuccess(req.remote_addr);
+  caller.identity = std::move(*identity);
+  return caller;
+}
+
+bool CallerIdentification::IsEmptyBasic(std::string_view authorization) {
+  auto basic = ParseBasicAuthorization(authorization);
+  return basic && basic->user.empty() && basic->password.empty();
+}
+
+void CallerIdentification::SetAuthenticator(std::shared_ptr<Authenticator> authenticator) {
+  std::lock_guard lock(authenticator_mutex_);
+  authenticator_ = std::move(authenticator);
+}
+
+void CallerIdentification::Challenge(httplib::Response& res) const {
+  res.set_header("WWW-Authenticate", challenge_);
+}
+
+}  // namespace ocireg::internal

@@ -1,0 +1,41 @@
+// SPDX-License-Identifier: Apache-2.0
+// Monitoring endpoints: GET /metrics (Prometheus text), GET /healthz (liveness) and GET /readyz
+// (readiness). They sit outside /v2/ and are answered without authentication: they reveal counts
+// and whether storage is writable, never names or content.
+#include <httplib.h>
+
+#include "http/api.h"
+#include "http/metrics.h"
+
+namespace ocireg::internal {
+namespace {
+
+constexpr const char* kPlainText = "text/plain; charset=utf-8";
+constexpr const char* kExpositionType = "text/plain; version=0.0.4; charset=utf-8";
+
+}  // namespace
+
+void InstallMonitoringRoutes(httplib::Server& server, Api& api, bool metrics_enabled) {
+  // Liveness: answering at all is the signal.
+  server.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content("ok\n", kPlainText);
+  });
+  // Readiness: the store is open (it is, once the handler exists) and takes a write now, so a
+  // full or read-only disk takes the instance out of a load balancer's rotation.
+  server.Get("/readyz", [&api](const httplib::Request&, httplib::Response& res) {
+    Status writable = api.store().CheckWritable();
+    if (writable.ok()) {
+      res.set_content("ready\n", kPlainText);
+      return;
+    }
+    api.Log(LogLevel::kWarn, "not ready: storage is not writable: " + writable.ToString());
+    res.status = 503;
+    res.set_content("storage not writable\n", kPlainText);
+  });
+  if (!metrics_enabled) return;
+  server.Get("/metrics", [&api](const httplib::Request&, httplib::Response& res) {
+    res.set_content(api.metrics.Render(api.store()), kExpositionType);
+  });
+}
+
+}  // namespace ocireg::internal
