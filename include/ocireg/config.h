@@ -3,6 +3,10 @@
 //
 // ParseConfig checks every key: an unknown key, a wrong type or a bad value is an error whose message
 // names the file, the line and the dotted key, e.g. "ocireg.toml:7: storage.gc_interval: ...".
+//
+// Contract: Config is a plain value (copy it, share it read-only between threads); ParseConfig and
+// LoadConfig are thread-safe and never print. Files named inside a config (certificates, htpasswd)
+// are read by the parts that use them, not here.
 #pragma once
 
 #include <chrono>

@@ -1,5 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 // Digest (a validated content identifier) and Digester (a streaming hash over OpenSSL EVP).
+//
+// Contract: Digest is an immutable value, safe to share between threads. A Digester belongs to one
+// thread at a time; separate Digesters may run concurrently. Parse fails with kDigestInvalid.
+// Hashing itself cannot fail except by running out of memory inside OpenSSL, which throws
+// std::bad_alloc from the constructor.
 #pragma once
 
 #include <compare>

@@ -4,6 +4,10 @@
 // The body is never rewritten: the registry stores and serves the exact bytes it was given, and this
 // parser only reads them. Accepted kinds: OCI image manifest, OCI image index, Docker image manifest
 // v2 schema 2 and Docker manifest list. Docker schema 1 is refused with kManifestInvalid.
+//
+// Contract: ParseManifest is a pure function (thread-safe, no I/O); the parsed result owns copies of
+// what it extracted and does not refer to the body. Errors: kManifestInvalid (malformed JSON, a
+// contradicting media type, bad descriptors), kManifestTooLarge, kDigestInvalid.
 #pragma once
 
 #include <cstddef>

@@ -7,6 +7,10 @@
 //
 // The grammar alone keeps a name inside its directory: "..", ".", empty components and a leading or
 // trailing "/" never match. Hand-written matchers, no std::regex (it recurses per character).
+//
+// Contract: pure functions and immutable values; safe to call and share from any thread. Errors: a
+// bad name is kNameInvalid, a bad tag kManifestInvalid (the spec's code for an invalid tag), a bad
+// digest kDigestInvalid.
 #pragma once
 
 #include <optional>

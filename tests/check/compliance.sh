@@ -20,22 +20,13 @@ fi
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/ocireg-compliance.XXXXXX")
 # shellcheck source=registries.sh
-source "$HERE/registries.sh"
+source "$HERE/registries.sh"  # also brings tests/support/testlib.sh: check, pass, fail
 cleanup() {
   stop_registries
   rm -rf "$WORK"
 }
 trap cleanup EXIT
 
-PASSED=0
-FAILED=0
-pass() { PASSED=$((PASSED + 1)); echo "ok - $1"; }
-fail() { FAILED=$((FAILED + 1)); echo "FAILED - $1"; }
-check() {  # check DESCRIPTION COMMAND...
-  local what=$1
-  shift
-  if "$@"; then pass "$what"; else fail "$what"; fi
-}
 # same_lines A B: the two texts hold the same lines, in any order; shows the difference if not.
 same_lines() {
   diff <(sort <<<"$1") <(sort <<<"$2") || return 1

@@ -8,6 +8,9 @@
 #                                         docker-registry (CNCF distribution) on PATH
 #   stop_registries                       stops both, by PID
 
+# shellcheck source=../support/testlib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../support/testlib.sh"
+
 OCIREG_PID=
 DISTRIBUTION_PID=
 
@@ -48,16 +51,11 @@ access_log = false
 TOML
   "$serve" "$dir/ocireg.toml" >"$dir/out.log" 2>"$dir/err.log" &
   OCIREG_PID=$!
-  OCIREG_PORT=
-  for _ in $(seq 1 200); do
-    OCIREG_PORT=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$dir/err.log" | head -n1)
-    [[ -n $OCIREG_PORT ]] && return 0
-    kill -0 "$OCIREG_PID" 2>/dev/null || break
-    sleep 0.05
-  done
-  echo "ocireg-serve did not start:" >&2
-  cat "$dir/err.log" >&2
-  return 1
+  if ! OCIREG_PORT=$(wait_for_listening "$OCIREG_PID" "$dir/err.log"); then
+    echo "ocireg-serve did not start:" >&2
+    cat "$dir/err.log" >&2
+    return 1
+  fi
 }
 
 start_distribution() {

@@ -6,12 +6,9 @@
 set -u
 
 SERVE=${1:?usage: interop_test.sh PATH/TO/ocireg-serve}
-for tool in skopeo curl jq sha256sum tar gzip; do
-  if ! command -v "$tool" >/dev/null; then
-    echo "SKIP: $tool is not installed"
-    exit 77
-  fi
-done
+# shellcheck source=../support/testlib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../support/testlib.sh"
+require_tools skopeo curl jq sha256sum tar gzip
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/ocireg-interop.XXXXXX")
 SERVER_PID=
@@ -20,16 +17,6 @@ cleanup() {
   rm -rf "$WORK"
 }
 trap cleanup EXIT
-
-PASSED=0
-FAILED=0
-pass() { PASSED=$((PASSED + 1)); echo "ok - $1"; }
-fail() { FAILED=$((FAILED + 1)); echo "FAILED - $1"; }
-check() {  # check DESCRIPTION COMMAND...
-  local what=$1
-  shift
-  if "$@"; then pass "$what"; else fail "$what"; fi
-}
 
 # skopeo must not read the machine's credentials or policies.
 export REGISTRY_AUTH_FILE=$WORK/auth.json
@@ -42,21 +29,8 @@ sha256() { sha256sum "$1" | cut -d' ' -f1; }
 same() { [[ -n $1 && $1 == "$2" ]]; }  # equal and not empty
 
 # --- Server ---------------------------------------------------------------------------------------
-# Starts ocireg-serve on CONFIG; sets SERVER_PID and PORT (read from its "listening on" line).
-start_server() {
-  local config=$1 log=$2
-  "$SERVE" "$config" >"$log.out" 2>"$log.err" &
-  SERVER_PID=$!
-  PORT=
-  for _ in $(seq 1 200); do
-    PORT=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$log.err" | head -n1)
-    [[ -n $PORT ]] && return 0
-    kill -0 "$SERVER_PID" 2>/dev/null || break
-    sleep 0.05
-  done
-  echo "server did not start:"; cat "$log.err"
-  return 1
-}
+# Starts ocireg-serve on CONFIG; sets SERVER_PID and PORT.
+start_server() { start_ocireg_serve "$SERVE" "$1" "$2"; }
 
 write_config() {  # write_config FILE ROOT [FORMAT] [PORT]
   cat >"$1" <<TOML

@@ -8,12 +8,9 @@
 set -u
 
 SERVE=${1:?usage: operations_test.sh PATH/TO/ocireg-serve}
-for tool in curl htpasswd sha256sum; do
-  if ! command -v "$tool" >/dev/null; then
-    echo "SKIP: $tool is not installed"
-    exit 77
-  fi
-done
+# shellcheck source=../support/testlib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../support/testlib.sh"
+require_tools curl htpasswd sha256sum
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/ocireg-operations.XXXXXX")
 SERVER_PID=
@@ -24,16 +21,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-PASSED=0
-FAILED=0
-pass() { PASSED=$((PASSED + 1)); echo "ok - $1"; }
-fail() { FAILED=$((FAILED + 1)); echo "FAILED - $1"; }
 quietly() { "$@" >/dev/null 2>&1; }
-check() {  # check DESCRIPTION COMMAND...
-  local what=$1
-  shift
-  if "$@"; then pass "$what"; else fail "$what"; fi
-}
 
 ROOT=$WORK/data
 HTPASSWD=$WORK/htpasswd
@@ -71,19 +59,9 @@ wait_for_log() {  # wait_for_log PATTERN COUNT
   return 1
 }
 
-# Starts ocireg-serve on CONFIG; sets SERVER_PID and PORT (from its "listening on" line).
+# Starts ocireg-serve on CONFIG (its stderr in LOG); sets SERVER_PID and PORT.
 start_server() {  # start_server CONFIG
-  "$SERVE" "$1" >"$WORK/server.out" 2>"$LOG" &
-  SERVER_PID=$!
-  PORT=
-  for _ in $(seq 1 200); do
-    PORT=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$LOG" | head -n1)
-    [[ -n $PORT ]] && return 0
-    kill -0 "$SERVER_PID" 2>/dev/null || break
-    sleep 0.05
-  done
-  echo "server did not start:"; cat "$LOG"
-  exit 1
+  start_ocireg_serve "$SERVE" "$1" "${LOG%.err}" || exit 1
 }
 stop_server() {
   kill -TERM "$SERVER_PID"
