@@ -15,6 +15,7 @@
 #include "ocireg/auth/authenticator.h"
 #include "ocireg/auth/policy.h"
 #include "ocireg/http/handler.h"
+#include "connection_workers.h"
 #include "tls_context.h"
 #include "ocireg/storage/driver.h"
 #include "ocireg/storage/store.h"
@@ -60,21 +61,6 @@ class DrainableServer final : public Base, public Drainable {
     if (sock != INVALID_SOCKET) ::close(sock);
   }
   void CutConnections() override { this->svr_sock_ = INVALID_SOCKET; }
-};
-
-// httplib's pool, which also reports when the accept loop has ended: httplib shuts its task
-// queue down right after leaving that loop.
-class ReportingThreadPool final : public httplib::ThreadPool {
- public:
-  ReportingThreadPool(size_t threads, std::function<void()> on_shutdown)
-      : httplib::ThreadPool(threads), on_shutdown_(std::move(on_shutdown)) {}
-  void shutdown() override {
-    on_shutdown_();
-    httplib::ThreadPool::shutdown();
-  }
-
- private:
-  std::function<void()> on_shutdown_;
 };
 
 StoreOptions StoreOptionsFrom(const Config& config) {
@@ -158,7 +144,8 @@ Status ServerImpl::Bind() {
   // One worker serves one connection for its whole keep-alive life, so the pool is sized for the
   // connections we mean to hold open at once.
   http_->new_task_queue = [this, threads] {
-    return new ReportingThreadPool(threads, [this] {
+    // httplib shuts its task queue down right after leaving the accept loop: that is the signal.
+    return new internal::ConnectionWorkers(threads, [this] {
       std::lock_guard lock(mutex_);
       accept_loop_done_ = true;
       changed_.notify_all();

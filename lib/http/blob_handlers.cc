@@ -13,12 +13,14 @@ namespace {
 
 constexpr const char* kBlobType = "application/octet-stream";
 
+constexpr size_t kBlobReadBytes = 1 << 20;
+
 // Streams bytes [first, first + length) of `reader` in kIoChunkBytes pieces. httplib calls the
 // provider with offsets relative to the response body; the reader is released with the response.
 void StreamBlob(httplib::Response& res, std::unique_ptr<FileReader> reader, uint64_t first,
                 uint64_t length, const std::atomic<bool>& abort) {
   auto shared_reader = std::shared_ptr<FileReader>(std::move(reader));
-  auto buffer = std::make_shared<std::vector<char>>(kIoChunkBytes);
+  auto buffer = std::make_shared<std::vector<char>>(std::min<uint64_t>(length, kBlobReadBytes));
   res.set_content_provider(
       static_cast<size_t>(length), kBlobType,
       [shared_reader, buffer, first, &abort](size_t offset, size_t want, httplib::DataSink& sink) {

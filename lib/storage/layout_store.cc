@@ -10,9 +10,13 @@
 #include "ocireg/manifest.h"
 #include "storage/file_digest.h"
 #include "storage/layout.h"
+#include "storage/repository_discovery.h"
 
 namespace ocireg::internal {
 namespace {
+
+// Directories listed at once while the store opens (see DiscoverRepositoryNames).
+constexpr size_t kDiscoveryParallelism = 8;
 
 Status NameUnknown(std::string_view repo) {
   return {ErrorCode::kNameUnknown, "repository " + std::string(repo) + " is not known"};
@@ -106,29 +110,18 @@ LayoutStore::~LayoutStore() = default;
 Result<std::unique_ptr<LayoutStore>> LayoutStore::Open(std::unique_ptr<StorageDriver> driver,
                                                        StoreOptions options) {
   auto store = std::make_unique<LayoutStore>(std::move(driver), std::move(options));
-  OCIREG_RETURN_IF_ERROR(store->DiscoverRepositories(""));
+  OCIREG_RETURN_IF_ERROR(store->DiscoverRepositories());
   return store;
 }
 
-Status LayoutStore::DiscoverRepositories(const std::string& dir) {
-  auto names = ListOrEmpty(*driver_, dir);
+Status LayoutStore::DiscoverRepositories() {
+  auto names = DiscoverRepositoryNames(*driver_, kDiscoveryParallelism);
   OCIREG_RETURN_IF_ERROR(names);
-  bool is_repo = false;
-  for (const std::string& name : *names) {
-    if (!dir.empty() && name == kLayoutMarker) is_repo = true;
-    // The store's own entries start with '_' and the drivers' with '.'; layout entries are files
-    // or blob directories. None of them can be a repository.
-    if (name.empty() || name[0] == '_' || name[0] == '.' || IsLayoutEntry(name)) continue;
-    std::string child = dir.empty() ? name : dir + "/" + name;
-    auto info = driver_->Stat(child);
-    if (!info.ok() || !info->is_directory) continue;
-    OCIREG_RETURN_IF_ERROR(DiscoverRepositories(child));
-  }
-  if (is_repo && ValidateStoreRepositoryName(dir).ok()) {
+  std::unique_lock lock(repos_mu_);
+  for (std::string& name : *names) {
     auto state = std::make_shared<RepoState>();
     state->exists = true;
-    std::unique_lock lock(repos_mu_);
-    repos_.emplace(dir, std::move(state));
+    repos_.emplace(std::move(name), std::move(state));
   }
   return Status::Ok();
 }
@@ -302,7 +295,8 @@ Status LayoutStore::InstallBytes(std::string_view repo, const Digest& digest,
 }
 
 Status LayoutStore::SeedContent(std::string_view blob, std::string_view content) {
-  Status seeded = driver_->Link(blob, content);
+  // Not flushed: a seed lost in a crash only costs a later push its deduplication.
+  Status seeded = driver_->Link(blob, content, Durability::kCache);
   // Another push may have seeded it first, or the blob may be gone already: both are fine, the
   // content store is only a source for deduplication.
   if (seeded.code() == ErrorCode::kAlreadyExists || seeded.code() == ErrorCode::kNotFound) {

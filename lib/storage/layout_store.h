@@ -83,7 +83,7 @@ class LayoutStore final : public Store {
 
  private:
   // Finds the repositories on disk (directories holding an oci-layout marker).
-  Status DiscoverRepositories(const std::string& dir);
+  Status DiscoverRepositories();
   std::shared_ptr<RepoState> FindState(std::string_view repo);
   std::shared_ptr<RepoState> GetOrCreateState(std::string_view repo);
   std::vector<std::pair<std::string, std::shared_ptr<RepoState>>> SnapshotRepositories();

@@ -152,7 +152,7 @@ class MemoryDriver final : public StorageDriver {
     return std::string(*data);
   }
 
-  Status WriteFileAtomic(std::string_view path, std::string_view data) override {
+  Status WriteFileAtomic(std::string_view path, std::string_view data, Durability) override {
     OCIREG_RETURN_IF_ERROR(ValidateDriverPath(path));
     // Copied before locking: other callers need not wait for a large copy.
     auto inode = std::make_shared<Inode>(Inode{std::make_shared<std::string>(data), {}});
@@ -174,7 +174,7 @@ class MemoryDriver final : public StorageDriver {
     return std::unique_ptr<FileReader>(std::make_unique<MemoryReader>(file->second->data));
   }
 
-  Result<std::unique_ptr<FileAppender>> OpenAppender(std::string_view path) override {
+  Result<std::unique_ptr<FileAppender>> OpenAppender(std::string_view path, Durability) override {
     OCIREG_RETURN_IF_ERROR(ValidateDriverPath(path));
     std::lock_guard lock(state_->mu);
     if (state_->dirs.contains(path)) return IsDirectoryError(path);
@@ -207,7 +207,7 @@ class MemoryDriver final : public StorageDriver {
     return Status::Ok();
   }
 
-  Status Link(std::string_view from, std::string_view to) override {
+  Status Link(std::string_view from, std::string_view to, Durability) override {
     OCIREG_RETURN_IF_ERROR(ValidateDriverPath(from));
     OCIREG_RETURN_IF_ERROR(ValidateDriverPath(to));
     std::lock_guard lock(state_->mu);

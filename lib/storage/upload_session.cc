@@ -46,11 +46,14 @@ Result<std::shared_ptr<UploadSession>> UploadSession::Create(StorageDriver& driv
                                                              uint64_t max_bytes) {
   auto id = NewUploadId();
   OCIREG_RETURN_IF_ERROR(id);
-  OCIREG_RETURN_IF_ERROR(driver.WriteFileAtomic(UploadInfoPath(*id), InfoJson(repo, algorithm)));
+  // A session need not survive a crash (its client starts over), so none of its files is
+  // flushed until the blob itself is committed.
+  OCIREG_RETURN_IF_ERROR(driver.WriteFileAtomic(UploadInfoPath(*id), InfoJson(repo, algorithm),
+                                                Durability::kCache));
   auto session = std::make_shared<UploadSession>(driver, std::move(hooks), *id, std::move(repo),
                                                  algorithm, max_bytes);
   std::lock_guard lock(session->mu_);
-  auto appender = driver.OpenAppender(UploadDataPath(*id));
+  auto appender = driver.OpenAppender(UploadDataPath(*id), Durability::kCache);
   OCIREG_RETURN_IF_ERROR(appender);
   session->appender_ = std::move(*appender);
   session->digester_.emplace(algorithm);
@@ -68,13 +71,15 @@ Result<std::shared_ptr<UploadSession>> UploadSession::Load(StorageDriver& driver
   }
   rapidjson::Document doc;
   doc.Parse(info->data(), info->size());
+  // The metadata is not flushed (see Create): after a crash it may be empty or cut short, which
+  // only means the session is gone. Garbage collection removes what is left of it.
   if (doc.HasParseError() || !doc.IsObject() || !doc.HasMember("repository") ||
       !doc["repository"].IsString() || !doc.HasMember("algorithm") ||
       !doc["algorithm"].IsString()) {
-    return Internal("corrupt upload session metadata " + UploadInfoPath(id));
+    return Unknown(id);
   }
   auto algorithm = ParseAlgorithm(doc["algorithm"].GetString());
-  if (!algorithm.ok()) return Internal("corrupt upload session metadata " + UploadInfoPath(id));
+  if (!algorithm.ok()) return Unknown(id);
   return std::make_shared<UploadSession>(driver, std::move(hooks), std::move(id),
                                          doc["repository"].GetString(), *algorithm, max_bytes);
 }
@@ -87,7 +92,7 @@ Status UploadSession::AttachLocked() {
   if (!hashed.ok()) {
     return hashed.status().code() == ErrorCode::kNotFound ? Unknown(id_) : hashed.status();
   }
-  auto appender = driver_.OpenAppender(UploadDataPath(id_));
+  auto appender = driver_.OpenAppender(UploadDataPath(id_), Durability::kCache);
   OCIREG_RETURN_IF_ERROR(appender);
   appender_ = std::move(*appender);
   digester_.emplace(std::move(digester));

@@ -2,6 +2,7 @@
 // One suite of Store behaviour, run over every storage driver.
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <atomic>
 #include <set>
 #include <thread>
@@ -11,6 +12,7 @@
 #include "ocireg/manifest.h"
 #include "ocireg/reference.h"
 #include "ocireg/storage/store.h"
+#include "storage/layout.h"
 #include "store_fixture.h"
 
 using namespace ocireg;
@@ -157,6 +159,28 @@ STORE_TEST("a chunk out of order is a range error and changes nothing", "[upload
   CHECK(*(*upload)->Size() == 3);
   REQUIRE((*upload)->Append(std::span<const char>("def", 3), 3).ok());
   CHECK((*upload)->Commit(DigestOf("abcdef")).ok());
+}
+
+STORE_TEST("an upload whose metadata a crash cut short is unknown, not an error", "[upload]") {
+  // A session's files are not flushed (a client starts over after a crash), so a restart may
+  // find its metadata empty or partial: that is a lost session, BLOB_UPLOAD_UNKNOWN.
+  StoreFixture<TestType> f;
+  std::vector<std::string> ids;
+  for (std::string_view damage : {"", "{\"repository\":\"re", "{\"repository\":\"repo\"}"}) {
+    auto upload = f.store->StartUpload("repo", DigestAlgorithm::kSha256);
+    REQUIRE(upload.ok());
+    REQUIRE((*upload)->Append(std::span<const char>("abc", 3)).ok());
+    ids.push_back((*upload)->id());
+    REQUIRE(f.driver().WriteFileAtomic(internal::UploadInfoPath(ids.back()), damage).ok());
+  }
+  f.Reopen();
+  for (const std::string& id : ids) {
+    INFO(id);
+    CHECK(f.store->GetUpload("repo", id).status().code() == ErrorCode::kBlobUploadUnknown);
+  }
+  // Other sessions and pushes are unaffected.
+  std::string m = PushImage(*f.store, "repo", "after");
+  CHECK(f.store->PutManifest("repo", Tag("v1"), {}, media_types::kOciManifest, m).ok());
 }
 
 STORE_TEST("a cancelled upload is gone", "[upload]") {
@@ -396,6 +420,24 @@ STORE_TEST("repositories nest without disturbing each other", "[names]") {
   auto repos = f.store->ListRepositories("", 0);
   CHECK(repos.items == std::vector<std::string>{"team/app", "team/app/cache"});
   CHECK(f.store->ResolveManifest("team/app/cache", Tag("v1"))->digest == DigestOf(child));
+}
+
+STORE_TEST("a reopened store finds every repository of a wide, deep tree", "[names]") {
+  // Opening lists directories in parallel: every repository must be found exactly once, at
+  // any depth, next to its siblings and below other repositories.
+  StoreFixture<TestType> f;
+  std::vector<std::string> expected;
+  for (int team = 0; team < 12; ++team) {
+    std::string base = "team" + std::to_string(team);
+    for (int app = 0; app < 12; ++app) expected.push_back(base + "/app" + std::to_string(app));
+    expected.push_back(base + "/app0/cache");
+    expected.push_back(base + "/deep/er/still/app");
+  }
+  expected.push_back("solo");
+  for (const std::string& repo : expected) Push(*f.store, repo, "content of " + repo);
+  std::sort(expected.begin(), expected.end());
+  f.Reopen();
+  CHECK(f.store->ListRepositories("", 0).items == expected);
 }
 
 STORE_TEST("names that would collide with a layout's entries are NAME_INVALID", "[names]") {

@@ -62,9 +62,10 @@ class FaultInjectingDriver final : public StorageDriver {
     OCIREG_RETURN_IF_ERROR(gate_->Read());
     return inner_.ReadFile(path);
   }
-  Status WriteFileAtomic(std::string_view path, std::string_view data) override {
+  Status WriteFileAtomic(std::string_view path, std::string_view data,
+                         Durability durability) override {
     OCIREG_RETURN_IF_ERROR(gate_->Mutate());
-    return inner_.WriteFileAtomic(path, data);
+    return inner_.WriteFileAtomic(path, data, durability);
   }
   Result<std::unique_ptr<FileReader>> OpenReader(std::string_view path) override {
     OCIREG_RETURN_IF_ERROR(gate_->Read());
@@ -72,9 +73,10 @@ class FaultInjectingDriver final : public StorageDriver {
     if (!reader.ok()) return reader.status();
     return std::unique_ptr<FileReader>(std::make_unique<Reader>(std::move(*reader), gate_));
   }
-  Result<std::unique_ptr<FileAppender>> OpenAppender(std::string_view path) override {
+  Result<std::unique_ptr<FileAppender>> OpenAppender(std::string_view path,
+                                                      Durability durability) override {
     OCIREG_RETURN_IF_ERROR(gate_->Mutate());
-    Result<std::unique_ptr<FileAppender>> appender = inner_.OpenAppender(path);
+    Result<std::unique_ptr<FileAppender>> appender = inner_.OpenAppender(path, durability);
     if (!appender.ok()) return appender.status();
     return std::unique_ptr<FileAppender>(std::make_unique<Appender>(std::move(*appender), gate_));
   }
@@ -82,9 +84,9 @@ class FaultInjectingDriver final : public StorageDriver {
     OCIREG_RETURN_IF_ERROR(gate_->Mutate());
     return inner_.Rename(from, to);
   }
-  Status Link(std::string_view from, std::string_view to) override {
+  Status Link(std::string_view from, std::string_view to, Durability durability) override {
     OCIREG_RETURN_IF_ERROR(gate_->Mutate());
-    return inner_.Link(from, to);
+    return inner_.Link(from, to, durability);
   }
   Status Remove(std::string_view path) override {
     OCIREG_RETURN_IF_ERROR(gate_->Mutate());

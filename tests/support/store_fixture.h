@@ -22,17 +22,19 @@ class BorrowedDriver final : public StorageDriver {
   Result<FileInfo> Stat(std::string_view p) override { return inner_.Stat(p); }
   Result<std::vector<std::string>> List(std::string_view p) override { return inner_.List(p); }
   Result<std::string> ReadFile(std::string_view p) override { return inner_.ReadFile(p); }
-  Status WriteFileAtomic(std::string_view p, std::string_view d) override {
-    return inner_.WriteFileAtomic(p, d);
+  Status WriteFileAtomic(std::string_view p, std::string_view d, Durability u) override {
+    return inner_.WriteFileAtomic(p, d, u);
   }
   Result<std::unique_ptr<FileReader>> OpenReader(std::string_view p) override {
     return inner_.OpenReader(p);
   }
-  Result<std::unique_ptr<FileAppender>> OpenAppender(std::string_view p) override {
-    return inner_.OpenAppender(p);
+  Result<std::unique_ptr<FileAppender>> OpenAppender(std::string_view p, Durability u) override {
+    return inner_.OpenAppender(p, u);
   }
   Status Rename(std::string_view a, std::string_view b) override { return inner_.Rename(a, b); }
-  Status Link(std::string_view a, std::string_view b) override { return inner_.Link(a, b); }
+  Status Link(std::string_view a, std::string_view b, Durability u) override {
+    return inner_.Link(a, b, u);
+  }
   Status Remove(std::string_view p) override { return inner_.Remove(p); }
   Status RemoveTree(std::string_view p) override { return inner_.RemoveTree(p); }
 

@@ -14,6 +14,7 @@
 // - Parent "directories" are created as needed by every call that creates a file.
 // - Every call that makes a file visible (WriteFileAtomic, Rename, Link) is atomic and durable when it
 //   returns: readers see the old state or the new one, and a crash afterwards keeps the new one.
+//   Calls given Durability::kCache stay atomic but may be lost in a crash (see Durability).
 #pragma once
 
 #include <chrono>
@@ -28,6 +29,14 @@
 #include "ocireg/status.h"
 
 namespace ocireg {
+
+// What a write must survive. kDurable: a crash (power loss included) after the call returns
+// keeps it. kCache: for what the store can lose in a crash without becoming inconsistent, such as
+// an upload session in progress or the deduplication index; a backend may then skip the flushes
+// (on a file system, each is an fsync) that otherwise dominate the cost of a small push. A
+// directory that kCache calls create may be lost with them, so kCache is for paths under which
+// nothing durable is ever written.
+enum class Durability { kDurable, kCache };
 
 struct FileInfo {
   uint64_t size = 0;
@@ -80,18 +89,22 @@ class OCIREG_EXPORT StorageDriver {
   // The whole content of a small file (index.json, session metadata).
   virtual Result<std::string> ReadFile(std::string_view path) = 0;
   // Replaces the content of `path` with `data` atomically and durably.
-  virtual Status WriteFileAtomic(std::string_view path, std::string_view data) = 0;
+  virtual Status WriteFileAtomic(std::string_view path, std::string_view data,
+                                 Durability durability = Durability::kDurable) = 0;
 
   virtual Result<std::unique_ptr<FileReader>> OpenReader(std::string_view path) = 0;
-  // Opens `path` for appending, creating it empty when missing.
-  virtual Result<std::unique_ptr<FileAppender>> OpenAppender(std::string_view path) = 0;
+  // Opens `path` for appending, creating it empty when missing; `durability` is that of the
+  // creation (the content is durable only after FileAppender::Sync).
+  virtual Result<std::unique_ptr<FileAppender>> OpenAppender(
+      std::string_view path, Durability durability = Durability::kDurable) = 0;
 
   // Moves file `from` to `to`, replacing `to` atomically.
   virtual Status Rename(std::string_view from, std::string_view to) = 0;
   // Makes `to` a file with the content of `from` without copying where the backend can (a hard link
   // on a file system), and sets its modification time to now. kAlreadyExists when `to` exists,
   // kNotFound when `from` does not.
-  virtual Status Link(std::string_view from, std::string_view to) = 0;
+  virtual Status Link(std::string_view from, std::string_view to,
+                      Durability durability = Durability::kDurable) = 0;
   // Removes one file. kNotFound when it does not exist.
   virtual Status Remove(std::string_view path) = 0;
   // Removes a directory and everything below it; ok when it does not exist.
