@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "auth/ldap_dn.h"
+#include "auth/ldap_library.h"
 #include "auth/ldap_login_cache.h"
 #include "auth/ldap_session.h"
 #include "quote.h"
@@ -23,6 +24,7 @@
 namespace ocireg {
 namespace {
 
+using internal::LdapLibrary;
 using internal::LdapSession;
 using internal::QuoteForMessage;
 
@@ -52,13 +54,13 @@ std::string FillFilter(std::string_view filter, std::string_view user, std::stri
   return out;
 }
 
-Status CheckUrl(const LdapConfig& config) {
+Status CheckUrl(const LdapLibrary& ldap, const LdapConfig& config) {
   LDAPURLDesc* description = nullptr;
-  if (ldap_url_parse(config.url.c_str(), &description) != LDAP_URL_SUCCESS) {
+  if (ldap.ldap_url_parse(config.url.c_str(), &description) != LDAP_URL_SUCCESS) {
     return Invalid("url: " + QuoteForMessage(config.url) + " is not an ldap:// or ldaps:// URL");
   }
   const std::string scheme = description->lud_scheme;
-  ldap_free_urldesc(description);
+  ldap.ldap_free_urldesc(description);
   if (scheme != "ldap" && scheme != "ldaps") {
     return Invalid("url: " + QuoteForMessage(config.url) + " is not an ldap:// or ldaps:// URL");
   }
@@ -68,8 +70,8 @@ Status CheckUrl(const LdapConfig& config) {
   return Status::Ok();
 }
 
-Status CheckDn(std::string_view field, const std::string& dn) {
-  if (internal::IsLdapDn(dn)) return Status::Ok();
+Status CheckDn(const LdapLibrary& ldap, std::string_view field, const std::string& dn) {
+  if (internal::IsLdapDn(ldap, dn)) return Status::Ok();
   return Invalid(std::string(field) + ": " + QuoteForMessage(dn) + " is not a DN");
 }
 
@@ -83,16 +85,16 @@ Status CheckCaFile(const std::string& path) {
   return Status::Ok();
 }
 
-Status CheckConfig(const LdapConfig& config) {
-  OCIREG_RETURN_IF_ERROR(CheckUrl(config));
+Status CheckConfig(const LdapLibrary& ldap, const LdapConfig& config) {
+  OCIREG_RETURN_IF_ERROR(CheckUrl(ldap, config));
   if (config.user_base_dn.empty()) return Invalid("user_base_dn: must not be empty");
-  OCIREG_RETURN_IF_ERROR(CheckDn("user_base_dn", config.user_base_dn));
-  OCIREG_RETURN_IF_ERROR(CheckDn("bind_dn", config.bind_dn));
+  OCIREG_RETURN_IF_ERROR(CheckDn(ldap, "user_base_dn", config.user_base_dn));
+  OCIREG_RETURN_IF_ERROR(CheckDn(ldap, "bind_dn", config.bind_dn));
   if (config.user_filter.find(kUserPlaceholder) == std::string::npos) {
     return Invalid("user_filter: " + QuoteForMessage(config.user_filter) + " lacks {user}");
   }
   if (!config.group_base_dn.empty()) {
-    OCIREG_RETURN_IF_ERROR(CheckDn("group_base_dn", config.group_base_dn));
+    OCIREG_RETURN_IF_ERROR(CheckDn(ldap, "group_base_dn", config.group_base_dn));
     // Without a placeholder every user would get the same groups.
     if (config.group_filter.find(kDnPlaceholder) == std::string::npos &&
         config.group_filter.find(kUserPlaceholder) == std::string::npos) {
@@ -129,6 +131,7 @@ std::string EscapeLdapFilterValue(std::string_view value) {
 }
 
 struct LdapAuthenticator::State {
+  const LdapLibrary* ldap = nullptr;  // loaded for good: outlives every authenticator
   LdapConfig config;
   std::unique_ptr<internal::LdapLoginCache> cache;  // null when cache_ttl is 0
 
@@ -142,7 +145,7 @@ struct LdapAuthenticator::State {
 
 Result<std::optional<Identity>> LdapAuthenticator::State::Login(const std::string& user,
                                                                 const std::string& password) {
-  Result<std::unique_ptr<LdapSession>> session = LdapSession::Open(config);
+  Result<std::unique_ptr<LdapSession>> session = LdapSession::Open(*ldap, config);
   if (!session.ok()) return session.status();
   if (!config.bind_dn.empty()) {
     // Whatever the reason, a failed service bind is the server's or the operator's problem,
@@ -184,7 +187,7 @@ Result<std::vector<std::string>> LdapAuthenticator::State::Groups(
     LdapSession& session, const std::string& user, const internal::LdapEntry& entry) {
   std::vector<std::string> groups;
   for (const std::string& value : entry.values) {
-    AddGroup(groups, internal::FirstRdnValue(value).value_or(value));
+    AddGroup(groups, internal::FirstRdnValue(*ldap, value).value_or(value));
   }
   if (config.group_base_dn.empty()) return groups;
   const std::string filter =
@@ -203,8 +206,12 @@ LdapAuthenticator::LdapAuthenticator(std::unique_ptr<State> state) : state_(std:
 LdapAuthenticator::~LdapAuthenticator() = default;
 
 Result<std::unique_ptr<LdapAuthenticator>> LdapAuthenticator::Create(const LdapConfig& config) {
-  OCIREG_RETURN_IF_ERROR(CheckConfig(config));
+  // The first LDAP configuration loads the client library; a process without one never maps it.
+  Result<const LdapLibrary*> ldap = internal::LoadLdapLibrary();
+  if (!ldap.ok()) return ldap.status();
+  OCIREG_RETURN_IF_ERROR(CheckConfig(**ldap, config));
   auto state = std::make_unique<State>();
+  state->ldap = *ldap;
   state->config = config;
   if (config.cache_ttl.count() > 0) {
     state->cache = std::make_unique<internal::LdapLoginCache>(config.cache_ttl);

@@ -6,35 +6,38 @@
 
 #include <memory>
 
+#include "auth/ldap_library.h"
+
 namespace ocireg::internal {
 namespace {
 
 struct DnFree {
-  void operator()(LDAPDN dn) const { ldap_dnfree(dn); }
+  const LdapLibrary* ldap;
+  void operator()(LDAPDN dn) const { ldap->ldap_dnfree(dn); }
 };
 using DnPtr = std::unique_ptr<LDAPRDN, DnFree>;
 
 // nullptr when `text` is not a DN. The empty DN parses to nullptr as well, so `ok` tells them
 // apart.
-DnPtr ParseDn(std::string_view text, bool& ok) {
+DnPtr ParseDn(const LdapLibrary& ldap, std::string_view text, bool& ok) {
   // ldap_bv2dn takes a length, so a NUL inside `text` is a syntax error, not an early end.
   berval value{static_cast<ber_len_t>(text.size()), const_cast<char*>(text.data())};
   LDAPDN dn = nullptr;
-  ok = ldap_bv2dn(&value, &dn, LDAP_DN_FORMAT_LDAPV3) == LDAP_SUCCESS;
-  return DnPtr(ok ? dn : nullptr);
+  ok = ldap.ldap_bv2dn(&value, &dn, LDAP_DN_FORMAT_LDAPV3) == LDAP_SUCCESS;
+  return DnPtr(ok ? dn : nullptr, DnFree{&ldap});
 }
 
 }  // namespace
 
-bool IsLdapDn(std::string_view dn) {
+bool IsLdapDn(const LdapLibrary& ldap, std::string_view dn) {
   bool ok = false;
-  ParseDn(dn, ok);
+  ParseDn(ldap, dn, ok);
   return ok;
 }
 
-std::optional<std::string> FirstRdnValue(std::string_view dn) {
+std::optional<std::string> FirstRdnValue(const LdapLibrary& ldap, std::string_view dn) {
   bool ok = false;
-  DnPtr parsed = ParseDn(dn, ok);
+  DnPtr parsed = ParseDn(ldap, dn, ok);
   if (!parsed || parsed.get()[0] == nullptr || parsed.get()[0][0] == nullptr) return std::nullopt;
   const LDAPAVA& ava = *parsed.get()[0][0];
   if ((ava.la_flags & LDAP_AVA_BINARY) != 0) return std::nullopt;

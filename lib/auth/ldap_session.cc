@@ -12,35 +12,33 @@
 namespace ocireg::internal {
 namespace {
 
+// Deleters for what libldap allocates, which only libldap may free.
 struct MessageFree {
-  void operator()(LDAPMessage* message) const { ldap_msgfree(message); }
+  const LdapLibrary* ldap;
+  void operator()(LDAPMessage* message) const { ldap->ldap_msgfree(message); }
 };
 struct MemFree {
-  void operator()(char* text) const { ldap_memfree(text); }
+  const LdapLibrary* ldap;
+  void operator()(char* text) const { ldap->ldap_memfree(text); }
 };
 struct ValuesFree {
-  void operator()(berval** values) const { ldap_value_free_len(values); }
+  const LdapLibrary* ldap;
+  void operator()(berval** values) const { ldap->ldap_value_free_len(values); }
 };
 
-// Gives each new connection's socket to the watchdog.
-int OnConnect(LDAP*, Sockbuf* sb, LDAPURLDesc*, sockaddr*, ldap_conncb* callbacks) {
-  ber_socket_t fd = -1;
-  if (ber_sockbuf_ctrl(sb, LBER_SB_OPT_GET_FD, &fd) == 1 && fd >= 0) {
-    static_cast<LdapWatchdog*>(callbacks->lc_arg)->Watch(fd);
-  }
-  return 0;
-}
 void OnClose(LDAP*, Sockbuf*, ldap_conncb*) {}  // the watchdog keeps its duplicate until the end
 
 timeval ToTimeval(std::chrono::seconds seconds) {
   return timeval{static_cast<time_t>(seconds.count()), 0};
 }
 
-bool IsLdapsUrl(std::string_view url) {
+bool IsLdapsUrl(const LdapLibrary& ldap, std::string_view url) {
   LDAPURLDesc* description = nullptr;
-  if (ldap_url_parse(std::string(url).c_str(), &description) != LDAP_URL_SUCCESS) return false;
+  if (ldap.ldap_url_parse(std::string(url).c_str(), &description) != LDAP_URL_SUCCESS) {
+    return false;
+  }
   const bool ldaps = std::string_view(description->lud_scheme) == "ldaps";
-  ldap_free_urldesc(description);
+  ldap.ldap_free_urldesc(description);
   return ldaps;
 }
 
@@ -51,74 +49,94 @@ bool RefusesCredentials(int rc) {
 }
 
 // Sets one option; the error names it for the message.
-Status SetOption(LDAP* ld, int option, const void* value, std::string_view name) {
-  const int rc = ldap_set_option(ld, option, value);
+Status SetOption(const LdapLibrary& ldap, LDAP* ld, int option, const void* value,
+                 std::string_view name) {
+  const int rc = ldap.ldap_set_option(ld, option, value);
   if (rc == LDAP_OPT_SUCCESS) return Status::Ok();
   return {ErrorCode::kUnavailable,
-          "LDAP: cannot set " + std::string(name) + ": " + ldap_err2string(rc)};
+          "LDAP: cannot set " + std::string(name) + ": " + ldap.ldap_err2string(rc)};
 }
 
 // Certificates are always checked, against config.ca_file when it is set; a context made for
 // this handle keeps the setting from leaking into other handles or the process-wide default.
-Status SetUpTls(LDAP* ld, const LdapConfig& config) {
+Status SetUpTls(const LdapLibrary& ldap, LDAP* ld, const LdapConfig& config) {
   const int demand = LDAP_OPT_X_TLS_DEMAND;
-  OCIREG_RETURN_IF_ERROR(SetOption(ld, LDAP_OPT_X_TLS_REQUIRE_CERT, &demand, "REQUIRE_CERT"));
+  OCIREG_RETURN_IF_ERROR(SetOption(ldap, ld, LDAP_OPT_X_TLS_REQUIRE_CERT, &demand, "REQUIRE_CERT"));
   const int min_version = LDAP_OPT_X_TLS_PROTOCOL_TLS1_2;
-  OCIREG_RETURN_IF_ERROR(SetOption(ld, LDAP_OPT_X_TLS_PROTOCOL_MIN, &min_version, "PROTOCOL_MIN"));
+  OCIREG_RETURN_IF_ERROR(
+      SetOption(ldap, ld, LDAP_OPT_X_TLS_PROTOCOL_MIN, &min_version, "PROTOCOL_MIN"));
   if (!config.ca_file.empty()) {
     OCIREG_RETURN_IF_ERROR(
-        SetOption(ld, LDAP_OPT_X_TLS_CACERTFILE, config.ca_file.c_str(), "CACERTFILE"));
+        SetOption(ldap, ld, LDAP_OPT_X_TLS_CACERTFILE, config.ca_file.c_str(), "CACERTFILE"));
   }
   const int is_server = 0;
-  const int rc = ldap_set_option(ld, LDAP_OPT_X_TLS_NEWCTX, &is_server);
+  const int rc = ldap.ldap_set_option(ld, LDAP_OPT_X_TLS_NEWCTX, &is_server);
   if (rc != LDAP_OPT_SUCCESS) {
     return {ErrorCode::kUnavailable, "LDAP: cannot set up TLS (CA file " +
                                          QuoteForMessage(config.ca_file) +
-                                         "): " + ldap_err2string(rc)};
+                                         "): " + ldap.ldap_err2string(rc)};
   }
   return Status::Ok();
 }
 
 }  // namespace
 
-LdapSession::LdapSession(LDAP* ld, std::string url, std::chrono::seconds timeout)
-    : ld_(ld),
+LdapSession::LdapSession(const LdapLibrary& ldap, LDAP* ld, std::string url,
+                         std::chrono::seconds timeout)
+    : ldap_(ldap),
+      ld_(ld),
       url_(std::move(url)),
       timeout_(timeout),
-      callbacks_{&OnConnect, &OnClose, &watchdog_} {}
+      callbacks_{&OnConnect, &OnClose, this} {}
 
 LdapSession::~LdapSession() {
   Arm();  // the unbind request is written to the socket; that write must not hang either
-  ldap_unbind_ext_s(ld_, nullptr, nullptr);
+  ldap_.ldap_unbind_ext_s(ld_, nullptr, nullptr);
   watchdog_.Disarm();
 }
 
-Result<std::unique_ptr<LdapSession>> LdapSession::Open(const LdapConfig& config) {
+int LdapSession::OnConnect(LDAP*, Sockbuf* sb, LDAPURLDesc*, sockaddr*, ldap_conncb* callbacks) {
+  LdapSession& session = *static_cast<LdapSession*>(callbacks->lc_arg);
+  ber_socket_t fd = -1;
+  if (session.ldap_.ber_sockbuf_ctrl(sb, LBER_SB_OPT_GET_FD, &fd) == 1 && fd >= 0) {
+    session.watchdog_.Watch(fd);
+  }
+  return 0;
+}
+
+Result<std::unique_ptr<LdapSession>> LdapSession::Open(const LdapLibrary& ldap,
+                                                       const LdapConfig& config) {
   LDAP* ld = nullptr;
-  const int rc = ldap_initialize(&ld, config.url.c_str());
+  const int rc = ldap.ldap_initialize(&ld, config.url.c_str());
   if (rc != LDAP_SUCCESS || ld == nullptr) {
-    return Status(ErrorCode::kUnavailable,
-                  "LDAP: cannot use " + QuoteForMessage(config.url) + ": " + ldap_err2string(rc));
+    return Status(ErrorCode::kUnavailable, "LDAP: cannot use " + QuoteForMessage(config.url) +
+                                               ": " + ldap.ldap_err2string(rc));
   }
   // From here on the session owns the handle and unbinds it on every path.
-  std::unique_ptr<LdapSession> session(new LdapSession(ld, config.url, config.timeout));
+  std::unique_ptr<LdapSession> session(new LdapSession(ldap, ld, config.url, config.timeout));
 
-  OCIREG_RETURN_IF_ERROR(SetOption(ld, LDAP_OPT_CONNECT_CB, &session->callbacks_, "CONNECT_CB"));
+  OCIREG_RETURN_IF_ERROR(
+      SetOption(ldap, ld, LDAP_OPT_CONNECT_CB, &session->callbacks_, "CONNECT_CB"));
   const int version = LDAP_VERSION3;
-  OCIREG_RETURN_IF_ERROR(SetOption(ld, LDAP_OPT_PROTOCOL_VERSION, &version, "PROTOCOL_VERSION"));
+  OCIREG_RETURN_IF_ERROR(
+      SetOption(ldap, ld, LDAP_OPT_PROTOCOL_VERSION, &version, "PROTOCOL_VERSION"));
   // A referral would make the library bind elsewhere on its own, anonymously: never follow one.
-  OCIREG_RETURN_IF_ERROR(SetOption(ld, LDAP_OPT_REFERRALS, LDAP_OPT_OFF, "REFERRALS"));
-  OCIREG_RETURN_IF_ERROR(SetOption(ld, LDAP_OPT_RESTART, LDAP_OPT_ON, "RESTART"));
+  OCIREG_RETURN_IF_ERROR(SetOption(ldap, ld, LDAP_OPT_REFERRALS, LDAP_OPT_OFF, "REFERRALS"));
+  // What LDAP_OPT_ON stands for; the macro itself would name liblber's variable at link time.
+  OCIREG_RETURN_IF_ERROR(SetOption(ldap, ld, LDAP_OPT_RESTART, ldap.ber_pvt_opt_on, "RESTART"));
   // The network timeout bounds connecting and (in principle) the TLS handshake, the other one
   // each wait for an answer; the watchdog catches what slips through.
   const timeval timeout = ToTimeval(config.timeout);
-  OCIREG_RETURN_IF_ERROR(SetOption(ld, LDAP_OPT_NETWORK_TIMEOUT, &timeout, "NETWORK_TIMEOUT"));
-  OCIREG_RETURN_IF_ERROR(SetOption(ld, LDAP_OPT_TIMEOUT, &timeout, "TIMEOUT"));
+  OCIREG_RETURN_IF_ERROR(
+      SetOption(ldap, ld, LDAP_OPT_NETWORK_TIMEOUT, &timeout, "NETWORK_TIMEOUT"));
+  OCIREG_RETURN_IF_ERROR(SetOption(ldap, ld, LDAP_OPT_TIMEOUT, &timeout, "TIMEOUT"));
 
-  if (config.start_tls || IsLdapsUrl(config.url)) OCIREG_RETURN_IF_ERROR(SetUpTls(ld, config));
+  if (config.start_tls || IsLdapsUrl(ldap, config.url)) {
+    OCIREG_RETURN_IF_ERROR(SetUpTls(ldap, ld, config));
+  }
   if (config.start_tls) {
     session->Arm();
-    const int tls_rc = ldap_start_tls_s(ld, nullptr, nullptr);
+    const int tls_rc = ldap.ldap_start_tls_s(ld, nullptr, nullptr);
     session->watchdog_.Disarm();
     if (tls_rc != LDAP_SUCCESS) return session->Unavailable("StartTLS failed", tls_rc);
   }
@@ -126,11 +144,11 @@ Result<std::unique_ptr<LdapSession>> LdapSession::Open(const LdapConfig& config)
 }
 
 std::string LdapSession::Describe(int rc) {
-  std::string text = ldap_err2string(rc);
+  std::string text = ldap_.ldap_err2string(rc);
   char* diagnostic = nullptr;
-  if (ldap_get_option(ld_, LDAP_OPT_DIAGNOSTIC_MESSAGE, &diagnostic) == LDAP_OPT_SUCCESS &&
+  if (ldap_.ldap_get_option(ld_, LDAP_OPT_DIAGNOSTIC_MESSAGE, &diagnostic) == LDAP_OPT_SUCCESS &&
       diagnostic != nullptr) {
-    std::unique_ptr<char, MemFree> owned(diagnostic);
+    std::unique_ptr<char, MemFree> owned(diagnostic, MemFree{&ldap_});
     if (*diagnostic != '\0') text += std::string(" (") + diagnostic + ")";
   }
   if (watchdog_.fired()) {
@@ -147,8 +165,8 @@ Status LdapSession::Unavailable(std::string_view what, int rc) {
 Status LdapSession::Bind(const std::string& dn, std::string_view password) {
   berval credentials{static_cast<ber_len_t>(password.size()), const_cast<char*>(password.data())};
   Arm();
-  const int rc =
-      ldap_sasl_bind_s(ld_, dn.c_str(), LDAP_SASL_SIMPLE, &credentials, nullptr, nullptr, nullptr);
+  const int rc = ldap_.ldap_sasl_bind_s(ld_, dn.c_str(), LDAP_SASL_SIMPLE, &credentials, nullptr,
+                                        nullptr, nullptr);
   watchdog_.Disarm();
   if (rc == LDAP_SUCCESS) return Status::Ok();
   if (RefusesCredentials(rc)) {
@@ -166,21 +184,24 @@ Result<LdapSearchResult> LdapSession::Search(const std::string& base, const std:
   timeval timeout = ToTimeval(timeout_);
   LDAPMessage* raw = nullptr;
   Arm();
-  const int rc = ldap_search_ext_s(ld_, base.c_str(), LDAP_SCOPE_SUBTREE, filter.c_str(),
-                                   attributes, 0, nullptr, nullptr, &timeout, size_limit, &raw);
+  const int rc =
+      ldap_.ldap_search_ext_s(ld_, base.c_str(), LDAP_SCOPE_SUBTREE, filter.c_str(), attributes, 0,
+                              nullptr, nullptr, &timeout, size_limit, &raw);
   watchdog_.Disarm();
-  std::unique_ptr<LDAPMessage, MessageFree> answer(raw);
+  std::unique_ptr<LDAPMessage, MessageFree> answer(raw, MessageFree{&ldap_});
   if (rc != LDAP_SUCCESS && rc != LDAP_SIZELIMIT_EXCEEDED) {
     return Unavailable("search under " + QuoteForMessage(base) + " failed", rc);
   }
   LdapSearchResult result;
   result.truncated = rc == LDAP_SIZELIMIT_EXCEEDED;
-  for (LDAPMessage* entry = ldap_first_entry(ld_, answer.get()); entry != nullptr;
-       entry = ldap_next_entry(ld_, entry)) {
+  for (LDAPMessage* entry = ldap_.ldap_first_entry(ld_, answer.get()); entry != nullptr;
+       entry = ldap_.ldap_next_entry(ld_, entry)) {
     LdapEntry& out = result.entries.emplace_back();
-    if (std::unique_ptr<char, MemFree> dn(ldap_get_dn(ld_, entry)); dn) out.dn = dn.get();
+    std::unique_ptr<char, MemFree> dn(ldap_.ldap_get_dn(ld_, entry), MemFree{&ldap_});
+    if (dn) out.dn = dn.get();
     if (attribute.empty()) continue;
-    std::unique_ptr<berval*, ValuesFree> values(ldap_get_values_len(ld_, entry, attribute.c_str()));
+    std::unique_ptr<berval*, ValuesFree> values(
+        ldap_.ldap_get_values_len(ld_, entry, attribute.c_str()), ValuesFree{&ldap_});
     for (berval** value = values.get(); value != nullptr && *value != nullptr; ++value) {
       out.values.emplace_back((*value)->bv_val, (*value)->bv_len);
     }

@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "auth/ldap_library.h"
 #include "auth/ldap_watchdog.h"
 #include "ocireg/config.h"
 #include "ocireg/status.h"
@@ -32,8 +33,10 @@ class LdapSession {
   // Sets LDAPv3, no referral chasing, the timeouts and, for ldaps:// and StartTLS, a TLS context
   // that demands a server certificate valid for the URL's host (signed by config.ca_file when
   // set). Runs StartTLS when configured; ldaps:// connects at the first operation.
-  // kUnavailable when the server cannot be reached or TLS fails.
-  static Result<std::unique_ptr<LdapSession>> Open(const LdapConfig& config);
+  // kUnavailable when the server cannot be reached or TLS fails. Every libldap call goes
+  // through `ldap`, which must outlive the session.
+  static Result<std::unique_ptr<LdapSession>> Open(const LdapLibrary& ldap,
+                                                   const LdapConfig& config);
 
   ~LdapSession();
   LdapSession(const LdapSession&) = delete;
@@ -49,7 +52,10 @@ class LdapSession {
                                   const std::string& attribute, int size_limit);
 
  private:
-  LdapSession(LDAP* ld, std::string url, std::chrono::seconds timeout);
+  LdapSession(const LdapLibrary& ldap, LDAP* ld, std::string url, std::chrono::seconds timeout);
+  // libldap's connect callback (callbacks_): gives each new connection's socket to the watchdog.
+  static int OnConnect(LDAP* ld, Sockbuf* sb, LDAPURLDesc* url, sockaddr* address,
+                       ldap_conncb* callbacks);
   // Arms the watchdog for one call into libldap, which may connect (TCP, then TLS) and then wait
   // for an answer, each bounded by `timeout_` if libldap keeps its word.
   void Arm() { watchdog_.Arm(2 * timeout_); }
@@ -57,6 +63,7 @@ class LdapSession {
   std::string Describe(int rc);
   Status Unavailable(std::string_view what, int rc);
 
+  const LdapLibrary& ldap_;
   LDAP* ld_;
   const std::string url_;
   const std::chrono::seconds timeout_;

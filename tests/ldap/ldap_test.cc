@@ -1,17 +1,21 @@
 // SPDX-License-Identifier: Apache-2.0
 // LdapAuthenticator against a real slapd (tests/support/slapd.h): logins, groups from memberOf and
-// from a group search, filter injection, StartTLS and ldaps://, unreachable servers, the cache.
+// from a group search, filter injection, StartTLS and ldaps://, unreachable servers, the cache;
+// and the real ocireg-serve, which maps the OpenLDAP client library only when LDAP is configured.
 #include "ocireg/auth/ldap.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/types.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <array>
 #include <chrono>
 #include <cstdint>
+#include <cstdlib>
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -21,8 +25,11 @@
 #include <vector>
 
 #include "auth/ldap_dn.h"
+#include "auth/ldap_library.h"
 #include "auth/ldap_login_cache.h"
 #include "catch.h"
+#include "process.h"
+#include "raw_http.h"
 #include "slapd.h"
 #include "temp_dir.h"
 
@@ -117,6 +124,64 @@ class SilentServer {
   uint16_t port_ = 0;
 };
 
+// The real ocireg-serve, started with `config` (TOML) in its own directory and ended by its PID
+// when the object goes, for what only a whole process shows: which libraries it maps.
+class ServeProcess {
+ public:
+  ServeProcess(const std::filesystem::path& dir, const std::string& config)
+      : log_(dir / "serve.log") {
+    testing::WriteTextFile(dir / "ocireg.toml", config);
+    pid_ = testing::SpawnProcess({OCIREG_SERVE, (dir / "ocireg.toml").string()}, log_);
+  }
+  ~ServeProcess() {
+    if (pid_ > 0) testing::EndChild(pid_);
+  }
+  ServeProcess(const ServeProcess&) = delete;
+  ServeProcess& operator=(const ServeProcess&) = delete;
+
+  // The port of its "listening on 127.0.0.1:PORT" line; 0 when it exits or does not listen
+  // within 30 s.
+  uint16_t WaitForPort() {
+    constexpr std::string_view kListening = "listening on 127.0.0.1:";
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (std::chrono::steady_clock::now() < deadline) {
+      const std::string text = log();
+      if (size_t at = text.find(kListening); at != std::string::npos) {
+        return static_cast<uint16_t>(std::atoi(text.c_str() + at + kListening.size()));
+      }
+      if (testing::WaitForChild(pid_, std::chrono::milliseconds(50))) {
+        pid_ = -1;  // exited and reaped: nothing left to end
+        return 0;
+      }
+    }
+    return 0;
+  }
+  // The file mappings of the running process, one per line as /proc/PID/maps lists them.
+  std::string Maps() const {
+    return testing::ReadTextFile("/proc/" + std::to_string(pid_) + "/maps");
+  }
+  std::string log() const { return testing::ReadTextFile(log_); }
+
+ private:
+  std::filesystem::path log_;
+  pid_t pid_ = -1;
+};
+
+// The status of GET /v2/ on 127.0.0.1:`port`, with `authorization` unless it is empty.
+int GetBase(uint16_t port, const std::string& authorization) {
+  testing::RawConnection connection(port);
+  std::string request = "GET /v2/ HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n";
+  if (!authorization.empty()) request += "Authorization: " + authorization + "\r\n";
+  REQUIRE(connection.Send(request + "\r\n"));
+  std::optional<testing::RawResponse> response = connection.ReadResponse();
+  REQUIRE(response.has_value());
+  return response->status;
+}
+
+bool Maps(const std::string& maps, std::string_view library) {
+  return maps.find("/" + std::string(library)) != std::string::npos;
+}
+
 TEST_CASE("EscapeLdapFilterValue escapes the characters RFC 4515 requires", "[ldap]") {
   CHECK(EscapeLdapFilterValue("") == "");
   CHECK(EscapeLdapFilterValue("alice") == "alice");
@@ -132,22 +197,26 @@ TEST_CASE("EscapeLdapFilterValue escapes the characters RFC 4515 requires", "[ld
 }
 
 TEST_CASE("DN helpers: syntax and the first RDN's value", "[ldap]") {
+  auto loaded = internal::LoadLdapLibrary();
+  INFO(loaded.status().ToString());
+  REQUIRE(loaded.ok());
+  const internal::LdapLibrary& ldap = **loaded;
   using internal::FirstRdnValue;
   using internal::IsLdapDn;
-  CHECK(IsLdapDn(""));
-  CHECK(IsLdapDn("dc=example,dc=test"));
-  CHECK(IsLdapDn("cn=a\\,b,ou=groups"));
-  CHECK_FALSE(IsLdapDn("developers"));
-  CHECK_FALSE(IsLdapDn("cn=a,"));
-  CHECK_FALSE(IsLdapDn(std::string_view("cn=a\0,dc=x", 10)));
+  CHECK(IsLdapDn(ldap, ""));
+  CHECK(IsLdapDn(ldap, "dc=example,dc=test"));
+  CHECK(IsLdapDn(ldap, "cn=a\\,b,ou=groups"));
+  CHECK_FALSE(IsLdapDn(ldap, "developers"));
+  CHECK_FALSE(IsLdapDn(ldap, "cn=a,"));
+  CHECK_FALSE(IsLdapDn(ldap, std::string_view("cn=a\0,dc=x", 10)));
 
-  CHECK(FirstRdnValue("cn=developers,ou=groups,dc=example,dc=test") == "developers");
-  CHECK(FirstRdnValue("CN=Dev Ops,OU=Groups") == "Dev Ops");
-  CHECK(FirstRdnValue("cn=a\\,b\\+c,ou=groups") == "a,b+c");
-  CHECK(FirstRdnValue("cn=x+uid=y,ou=groups") == "x");  // a multi-valued RDN: its first value
-  CHECK(FirstRdnValue("developers") == std::nullopt);
-  CHECK(FirstRdnValue("") == std::nullopt);
-  CHECK(FirstRdnValue("cn=#04026869,ou=groups") == std::nullopt);  // binary form
+  CHECK(FirstRdnValue(ldap, "cn=developers,ou=groups,dc=example,dc=test") == "developers");
+  CHECK(FirstRdnValue(ldap, "CN=Dev Ops,OU=Groups") == "Dev Ops");
+  CHECK(FirstRdnValue(ldap, "cn=a\\,b\\+c,ou=groups") == "a,b+c");
+  CHECK(FirstRdnValue(ldap, "cn=x+uid=y,ou=groups") == "x");  // a multi-valued RDN: its first value
+  CHECK(FirstRdnValue(ldap, "developers") == std::nullopt);
+  CHECK(FirstRdnValue(ldap, "") == std::nullopt);
+  CHECK(FirstRdnValue(ldap, "cn=#04026869,ou=groups") == std::nullopt);  // binary form
 }
 
 TEST_CASE("LdapLoginCache remembers one password per user for the ttl", "[ldap]") {
@@ -605,6 +674,40 @@ TEST_CASE("LDAP: concurrent logins", "[ldap]") {
     CHECK(s.refused == kRounds);
     CHECK(s.unknown == kRounds);
     CHECK(s.other == 0);
+  }
+}
+
+TEST_CASE("ocireg-serve loads the LDAP client library only when [auth.ldap] is set", "[ldap]") {
+  testing::TempDir dir;
+  const std::string base = "[listen]\naddress = \"127.0.0.1\"\nport = 0\n\n[storage]\nroot = \"" +
+                           (dir.path() / "store").string() + "\"\n";
+
+  SECTION("without [auth.ldap]: neither libldap nor GnuTLS behind it is mapped") {
+    ServeProcess serve(dir.path(), base);
+    const uint16_t port = serve.WaitForPort();
+    INFO(serve.log());
+    REQUIRE(port != 0);
+    CHECK(GetBase(port, "") == 200);  // anonymous: no login method is configured
+    const std::string maps = serve.Maps();
+    REQUIRE(Maps(maps, "libocireg"));  // the right process, and /proc lists its libraries
+    CHECK_FALSE(Maps(maps, "libldap"));
+    CHECK_FALSE(Maps(maps, "liblber"));
+    CHECK_FALSE(Maps(maps, "libgnutls"));
+  }
+  SECTION("with [auth.ldap]: libldap is loaded and logins work") {
+    const Slapd& slapd = PlainSlapd();
+    const std::string config = base + "\n[auth.ldap]\nurl = \"" + slapd.url() + "\"\nbind_dn = \"" +
+                               Slapd::kServiceDn + "\"\nbind_password = \"" +
+                               Slapd::kServicePassword + "\"\nuser_base_dn = \"" +
+                               Slapd::kPeopleDn + "\"\nuser_filter = \"(uid={user})\"\n";
+    ServeProcess serve(dir.path(), config);
+    const uint16_t port = serve.WaitForPort();
+    INFO(serve.log());
+    REQUIRE(port != 0);
+    CHECK(Maps(serve.Maps(), "libldap"));
+    CHECK(GetBase(port, BasicHeader("alice", "alice-pw")) == 200);
+    CHECK(GetBase(port, BasicHeader("alice", "bob-pw")) == 401);
+    CHECK(GetBase(port, "") == 401);
   }
 }
 

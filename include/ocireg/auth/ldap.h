@@ -26,7 +26,8 @@ class OCIREG_EXPORT LdapAuthenticator : public Authenticator {
  public:
   // Checks the settings without connecting. Errors (kInvalidArgument): a URL that is not
   // ldap:// or ldaps://, start_tls with ldaps://, an empty user_base_dn, a user_filter without
-  // {user}, an unreadable ca_file.
+  // {user}, an unreadable ca_file. The first call loads the OpenLDAP client library (a process
+  // that never calls Create never maps it): kUnavailable when it is not installed.
   static Result<std::unique_ptr<LdapAuthenticator>> Create(const LdapConfig& config);
 
   // No Basic header: nullopt. A user the search does not find (or finds more than once): nullopt.
