@@ -455,6 +455,15 @@ bool SeedBlobs(const Options& options, const std::string& repo, const Image& ima
   return PushImageBlobs(client, repo, image, errors);
 }
 
+// The JSON line of populate-repos and populate-tags: how many `what` were made, and how fast.
+int ReportPopulated(const char* what, long count, double seconds, const Errors& errors,
+                    const Image& image) {
+  std::printf(R"({"%s":%ld,"seconds":%.6f,"errors":%ld,"manifest_digest":"%s"})"
+              "\n",
+              what, count, seconds, errors.count(), image.digest.c_str());
+  return ExitCode(errors);
+}
+
 int PopulateRepos(const Options& options) {
   const Image image = SmallImage();
   const std::string first = Numbered(options.prefix, 0);
@@ -469,11 +478,7 @@ int PopulateRepos(const Options& options) {
       if (linked) PutManifest(client, repo, "latest", image, errors);
     });
   }
-  double seconds = Seconds(start);
-  std::printf(R"({"repositories":%ld,"seconds":%.6f,"errors":%ld,"manifest_digest":"%s"})"
-              "\n",
-              options.count, seconds, errors.count(), image.digest.c_str());
-  return ExitCode(errors);
+  return ReportPopulated("repositories", options.count, Seconds(start), errors, image);
 }
 
 int PopulateTags(const Options& options) {
@@ -485,11 +490,7 @@ int PopulateTags(const Options& options) {
       PutManifest(client, options.repo, Numbered("t", i), image, errors);
     });
   }
-  double seconds = Seconds(start);
-  std::printf(R"({"tags":%ld,"seconds":%.6f,"errors":%ld,"manifest_digest":"%s"})"
-              "\n",
-              options.count, seconds, errors.count(), image.digest.c_str());
-  return ExitCode(errors);
+  return ReportPopulated("tags", options.count, Seconds(start), errors, image);
 }
 
 int PushImage(const Options& options) {
@@ -511,8 +512,7 @@ int PushImage(const Options& options) {
   std::printf(R"({"layers":%ld,"seconds":%.6f,"errors":%ld,"manifest_digest":"%s",)"
               R"("layer_digests":[%s]})"
               "\n",
-              options.layers, seconds, errors.count(), image.digest.c_str(),
-              layer_digests.c_str());
+              options.layers, seconds, errors.count(), image.digest.c_str(), layer_digests.c_str());
   return ExitCode(errors);
 }
 
