@@ -21,8 +21,8 @@ class Walk {
   void Work() {
     std::unique_lock lock(mu_);
     for (;;) {
-      changed_.wait(lock, [this] { return !pending_.empty() || listing_ == 0 || failed_; });
-      if (pending_.empty() || failed_) return;
+      changed_.wait(lock, [this] { return !pending_.empty() || listing_ == 0 || !failure_.ok(); });
+      if (pending_.empty() || !failure_.ok()) return;
       std::string dir = std::move(pending_.front());
       pending_.pop_front();
       ++listing_;
@@ -63,7 +63,6 @@ class Walk {
   void Fail(const Status& status) {
     std::lock_guard lock(mu_);
     if (failure_.ok()) failure_ = status;
-    failed_ = true;
   }
 
   StorageDriver& driver_;
@@ -71,7 +70,6 @@ class Walk {
   std::condition_variable changed_;
   std::deque<std::string> pending_;
   size_t listing_ = 0;
-  bool failed_ = false;
   Status failure_;
   std::vector<std::string> found_;
 };
