@@ -3,9 +3,9 @@
 #include <httplib.h>
 
 #include <memory>
-#include <vector>
 
 #include "http/api.h"
+#include "http/io_buffer.h"
 #include "http/response.h"
 
 namespace ocireg::internal {
@@ -15,22 +15,22 @@ constexpr const char* kBlobType = "application/octet-stream";
 
 constexpr size_t kBlobReadBytes = 1 << 20;
 
-// Streams bytes [first, first + length) of `reader` in kIoChunkBytes pieces. httplib calls the
+// Streams bytes [first, first + length) of `reader` in kBlobReadBytes pieces. httplib calls the
 // provider with offsets relative to the response body; the reader is released with the response.
 void StreamBlob(httplib::Response& res, std::unique_ptr<FileReader> reader, uint64_t first,
                 uint64_t length, const std::atomic<bool>& abort) {
   auto shared_reader = std::shared_ptr<FileReader>(std::move(reader));
-  auto buffer = std::make_shared<std::vector<char>>(std::min<uint64_t>(length, kBlobReadBytes));
+  auto buffer = std::make_shared<IoBuffer>(std::min<uint64_t>(length, kBlobReadBytes));
   res.set_content_provider(
       static_cast<size_t>(length), kBlobType,
       [shared_reader, buffer, first, &abort](size_t offset, size_t want, httplib::DataSink& sink) {
         if (abort.load()) return false;
-        size_t n = std::min(want, buffer->size());
-        auto got = shared_reader->ReadAt(first + offset, std::span<char>(buffer->data(), n));
+        auto got = shared_reader->ReadAt(first + offset, buffer->writable().first(
+                                                             std::min(want, buffer->capacity())));
         // A short file (it changed under us, or an I/O error) must not pass for the blob: failing
         // closes the connection before Content-Length bytes went out, so the client notices.
         if (!got.ok() || *got == 0) return false;
-        return sink.write(buffer->data(), *got);
+        return sink.write(buffer->writable().data(), *got);
       },
       [shared_reader](bool) {});
 }

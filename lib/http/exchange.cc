@@ -7,6 +7,8 @@
 #include <charconv>
 #include <chrono>
 
+#include "http/io_buffer.h"
+
 namespace ocireg::internal {
 namespace {
 
@@ -76,12 +78,11 @@ Status ReadBody(Exchange& ex, uint64_t limit, const Status& over_limit, size_t c
 
   Status failure;  // set when we, not the client, stop the read
   uint64_t received = 0;
-  std::vector<char> buffer;
-  buffer.reserve(chunk_bytes);
+  IoBuffer buffer(chunk_bytes);
   auto flush = [&]() -> bool {
-    if (buffer.empty()) return true;
-    failure = sink(std::span<const char>(buffer.data(), buffer.size()));
-    buffer.clear();
+    if (buffer.size() == 0) return true;
+    failure = sink(buffer.filled());
+    buffer.Clear();
     return failure.ok();
   };
   // httplib hands over a few KiB at a time; the store is called per chunk_bytes.
@@ -96,15 +97,14 @@ Status ReadBody(Exchange& ex, uint64_t limit, const Status& over_limit, size_t c
       // Keep reading, and discard, a bounded overrun: a client still sending its body then gets
       // to read the error instead of a reset connection.
       failure = over_limit;
-      buffer.clear();
+      buffer.Clear();
       return received - limit <= kMaxDrainBytes;
     }
     while (n > 0) {
-      size_t take = std::min(n, chunk_bytes - buffer.size());
-      buffer.insert(buffer.end(), data, data + take);
-      data += take;
-      n -= take;
-      if (buffer.size() == chunk_bytes && !flush()) return false;
+      size_t took = buffer.Append(data, n);
+      data += took;
+      n -= took;
+      if (buffer.full() && !flush()) return false;
     }
     return true;
   });
