@@ -25,8 +25,8 @@ void StreamBlob(httplib::Response& res, std::unique_ptr<FileReader> reader, uint
       static_cast<size_t>(length), kBlobType,
       [shared_reader, buffer, first, &abort](size_t offset, size_t want, httplib::DataSink& sink) {
         if (abort.load()) return false;
-        auto got = shared_reader->ReadAt(first + offset, buffer->writable().first(
-                                                             std::min(want, buffer->capacity())));
+        auto got = shared_reader->ReadAt(
+            first + offset, buffer->writable().first(std::min(want, buffer->capacity())));
         // A short file (it changed under us, or an I/O error) must not pass for the blob: failing
         // closes the connection before Content-Length bytes went out, so the client notices.
         if (!got.ok() || *got == 0) return false;

@@ -3,10 +3,14 @@
 #include "http/exchange.h"
 
 #include <httplib.h>
+#include <sys/socket.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <charconv>
 #include <chrono>
 
+#include "http/connection_socket.h"
 #include "http/io_buffer.h"
 
 namespace ocireg::internal {
@@ -68,6 +72,44 @@ bool HasContentEncoding(const httplib::Request& req) {
   return !EqualsIgnoreCase(req.get_header_value("Content-Encoding"), "identity");
 }
 
+namespace {
+
+// A body at least this large, with a Content-Length, on a plain-HTTP connection, is received
+// straight from the socket (see connection_socket.h); smaller ones are not worth the lookup.
+constexpr uint64_t kDirectBodyBytes = 1 << 20;
+
+// Receives the rest of a body of `length` bytes into `buffer`, handing each full buffer to
+// `flush`; `received` counts what `take` already accepted. httplib may hold the first bytes of
+// the body in its own buffer: one piece goes through its reader, which is then stopped (it reads
+// nothing past what it hands over), and the rest comes from the socket in buffer-sized pieces.
+// SO_RCVTIMEO, which httplib set from its read timeout, bounds each wait. False when the body
+// ended early or `take` or `flush` refused it.
+bool ReceiveFromSocket(Exchange& ex, int socket, uint64_t length, uint64_t& received,
+                       IoBuffer& buffer, const std::function<bool(const char*, size_t)>& take,
+                       const std::function<bool()>& flush, const std::function<bool()>& aborted) {
+  bool taken = true;
+  (void)(*ex.reader)([&](const char* data, size_t n) {
+    taken = take(data, n);
+    return false;
+  });
+  if (!taken) return false;
+  while (received < length) {
+    if (aborted()) return false;
+    std::span<char> space = buffer.unfilled();
+    size_t want = static_cast<size_t>(std::min<uint64_t>(space.size(), length - received));
+    ssize_t n = ::recv(socket, space.data(), want, 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;  // the client went away, or the read timeout passed
+    buffer.MarkFilled(static_cast<size_t>(n));
+    received += static_cast<uint64_t>(n);
+    request_body_bytes += static_cast<uint64_t>(n);
+    if (buffer.full() && !flush()) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
 Status ReadBody(Exchange& ex, uint64_t limit, const Status& over_limit, size_t chunk_bytes,
                 const std::atomic<bool>& abort,
                 const std::function<Status(std::span<const char>)>& sink) {
@@ -85,12 +127,14 @@ Status ReadBody(Exchange& ex, uint64_t limit, const Status& over_limit, size_t c
     buffer.Clear();
     return failure.ok();
   };
-  // httplib hands over a few KiB at a time; the store is called per chunk_bytes.
-  bool completed = (*ex.reader)([&](const char* data, size_t n) {
-    if (abort.load()) {
-      failure = Status(ErrorCode::kUnavailable, "server shutting down");
-      return false;
-    }
+  auto aborted = [&]() -> bool {
+    if (!abort.load()) return false;
+    failure = Status(ErrorCode::kUnavailable, "server shutting down");
+    return true;
+  };
+  // Takes a piece of the body as httplib hands it over; the store is called per chunk_bytes.
+  auto take = [&](const char* data, size_t n) -> bool {
+    if (aborted()) return false;
     received += n;
     request_body_bytes += n;
     if (limit != 0 && received > limit) {
@@ -107,7 +151,16 @@ Status ReadBody(Exchange& ex, uint64_t limit, const Status& over_limit, size_t c
       if (buffer.full() && !flush()) return false;
     }
     return true;
-  });
+  };
+
+  std::optional<int> socket;
+  if (!framing.chunked && framing.length && *framing.length >= kDirectBodyBytes &&
+      (limit == 0 || *framing.length <= limit)) {
+    socket = ConnectionSocket(ex.req);
+  }
+  bool completed = socket ? ReceiveFromSocket(ex, *socket, *framing.length, received, buffer, take,
+                                              flush, aborted)
+                          : (*ex.reader)(take);
   if (completed && failure.ok() && !flush()) completed = false;
   if (completed && failure.ok()) return Status::Ok();
   if (completed) return failure;  // over the limit, but the whole body was read

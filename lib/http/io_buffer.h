@@ -20,13 +20,16 @@ namespace ocireg::internal {
 class IoBuffer {
  public:
   explicit IoBuffer(size_t capacity)
-      : capacity_(capacity), data_(new(kAlignment) char[capacity]) {}
+      : capacity_(capacity), data_(new (kAlignment) char[capacity]) {}
 
   size_t capacity() const { return capacity_; }
   size_t size() const { return size_; }
   bool full() const { return size_ == capacity_; }
   std::span<char> writable() { return {data_.get(), capacity_}; }
   std::span<const char> filled() const { return {data_.get(), size_}; }
+  // The free space after the filled bytes; MarkFilled(n) adds its first n bytes to them.
+  std::span<char> unfilled() { return {data_.get() + size_, capacity_ - size_}; }
+  void MarkFilled(size_t n) { size_ += std::min(n, capacity_ - size_); }
 
   // Appends up to the free space; returns how many bytes it took.
   size_t Append(const char* data, size_t n) {

@@ -75,6 +75,26 @@ TEST_CASE("TLS: a verified client gets the API; plain HTTP and old TLS do not", 
                                    dir.path() / "tls11.log") != 0);
 }
 
+TEST_CASE("TLS: a blob of several MiB pushed in one request arrives whole", "[tls]") {
+  TempDir dir;
+  TestPki pki(dir.path());
+  TestServer server(WithTls(pki));
+  auto client = SecureClient(server.port(), pki.ca());
+  // Past the size the server reads straight from a plain-HTTP socket: over TLS the bytes must
+  // still go through OpenSSL.
+  std::string blob(3 * 1024 * 1024 + 7, '\0');
+  for (size_t i = 0; i < blob.size(); ++i) blob[i] = static_cast<char>((i * 7919) >> 3);
+  const std::string digest = ocireg::testing::Sha256(blob);
+  auto pushed = client->Post("/v2/tls/large/blobs/uploads/?digest=" + digest, blob,
+                             "application/octet-stream");
+  REQUIRE(pushed);
+  CHECK(pushed->status == 201);
+  auto pulled = client->Get("/v2/tls/large/blobs/" + digest);
+  REQUIRE(pulled);
+  CHECK(pulled->status == 200);
+  CHECK(pulled->body == blob);
+}
+
 TEST_CASE("TLS: unreadable and mismatched files are clear startup errors", "[tls]") {
   TempDir dir;
   TestPki pki(dir.path());

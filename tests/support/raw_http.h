@@ -64,6 +64,9 @@ class RawConnection {
     return true;
   }
 
+  // Ends the request stream: the server reads end-of-file after what was sent.
+  void FinishSending() { ::shutdown(fd_, SHUT_WR); }
+
   // One response: head, then a Content-Length body (HEAD responses: pass head_request). nullopt
   // when the connection closed or nothing came within `timeout_ms`.
   std::optional<RawResponse> ReadResponse(bool head_request = false, int timeout_ms = 10000) {
