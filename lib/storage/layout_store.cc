@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// The storage engine: repositories as OCI image layouts, blobs deduplicated through one content store.
+// The storage engine: repositories as OCI image layouts, blobs deduplicated through one content
+// store.
 #include "storage/layout_store.h"
 
 #include <algorithm>
@@ -126,7 +127,6 @@ Status LayoutStore::DiscoverRepositories() {
   return Status::Ok();
 }
 
-
 // --- Repository state -------------------------------------------------------------------------
 
 std::shared_ptr<RepoState> LayoutStore::FindState(std::string_view repo) {
@@ -191,10 +191,44 @@ Status LayoutStore::EnsureRepository(std::string_view repo) {
   return CreateLayoutLocked(repo, *state);
 }
 
-Status LayoutStore::CommitIndexLocked(std::string_view repo, RepoState& state, RepoIndex index) {
-  OCIREG_RETURN_IF_ERROR(driver_->WriteFileAtomic(RepoIndexPath(repo), index.Serialize()));
-  state.index = std::move(index);
-  return Status::Ok();
+Status LayoutStore::CommitIndexLocked(std::unique_lock<std::mutex>& lock, std::string_view repo,
+                                      RepoState& state, RepoIndex index) {
+  state.pending = std::move(index);
+  const uint64_t mine = ++state.changes;
+  while (state.written < mine && state.lost < mine) {
+    if (state.writing) {
+      state.index_written.wait(lock);
+    } else {
+      WriteIndexLocked(lock, repo, state);
+    }
+  }
+  return state.written >= mine ? Status::Ok() : state.lost_status;
+}
+
+void LayoutStore::WriteIndexLocked(std::unique_lock<std::mutex>& lock, std::string_view repo,
+                                   RepoState& state) {
+  state.writing = true;
+  RepoIndex snapshot = *state.pending;
+  const uint64_t covered = state.changes;
+  lock.unlock();
+  Status written = driver_->WriteFileAtomic(RepoIndexPath(repo), snapshot.Serialize());
+  lock.lock();
+  state.writing = false;
+  if (written.ok()) {
+    state.index = std::move(snapshot);
+    state.written = covered;
+  } else {
+    // The changes made meanwhile were built on the lost ones, so they are lost with them.
+    state.lost = state.changes;
+    state.lost_status = written;
+  }
+  if (state.written == state.changes || state.lost == state.changes) state.pending.reset();
+  state.index_written.notify_all();
+}
+
+void LayoutStore::SettleLocked(std::unique_lock<std::mutex>& lock, RepoState& state) {
+  // Each pending change has a caller waiting in CommitIndexLocked, which writes it.
+  state.index_written.wait(lock, [&] { return !state.writing && !state.pending; });
 }
 
 Result<const ManifestFacts*> LayoutStore::FactsLocked(std::string_view repo, RepoState& state,
@@ -252,12 +286,12 @@ Status LayoutStore::DeleteBlob(std::string_view repo, const Digest& digest) {
   OCIREG_RETURN_IF_ERROR(ValidateStoreRepositoryName(repo));
   auto state = FindState(repo);
   if (state == nullptr) return BlobUnknown(repo, digest);
-  std::lock_guard lock(state->mu);
+  std::unique_lock lock(state->mu);
   OCIREG_RETURN_IF_ERROR(LoadLocked(repo, *state));
+  SettleLocked(lock, *state);
   if (state->index.FindManifest(digest) != nullptr) {
-    return {ErrorCode::kUnsupported,
-            digest.ToString() + " is a manifest of " + std::string(repo) +
-                ": delete it through the manifests endpoint"};
+    return {ErrorCode::kUnsupported, digest.ToString() + " is a manifest of " + std::string(repo) +
+                                         ": delete it through the manifests endpoint"};
   }
   Status removed = driver_->Remove(RepoBlobPath(repo, digest));
   if (IsNotFound(removed)) return BlobUnknown(repo, digest);
@@ -350,8 +384,7 @@ Result<std::shared_ptr<Upload>> LayoutStore::StartUpload(std::string_view repo,
   return std::shared_ptr<Upload>(*session);
 }
 
-Result<std::shared_ptr<Upload>> LayoutStore::GetUpload(std::string_view repo,
-                                                       std::string_view id) {
+Result<std::shared_ptr<Upload>> LayoutStore::GetUpload(std::string_view repo, std::string_view id) {
   OCIREG_RETURN_IF_ERROR(ValidateStoreRepositoryName(repo));
   Status unknown(ErrorCode::kBlobUploadUnknown,
                  "upload " + std::string(id) + " of " + std::string(repo) + " is not in progress");
@@ -362,8 +395,8 @@ Result<std::shared_ptr<Upload>> LayoutStore::GetUpload(std::string_view repo,
     session = it->second;
   } else {
     // Not seen since the process started: a session from before a restart, if anything.
-    auto loaded = UploadSession::Load(*driver_, MakeUploadHooks(), std::string(id),
-                                      options_.max_blob_bytes);
+    auto loaded =
+        UploadSession::Load(*driver_, MakeUploadHooks(), std::string(id), options_.max_blob_bytes);
     if (!loaded.ok()) {
       return loaded.status().code() == ErrorCode::kBlobUploadUnknown ? unknown : loaded.status();
     }
@@ -380,18 +413,18 @@ Status LayoutStore::CheckReferencesLocked(std::string_view repo, RepoState& stat
                                           const ManifestInfo& info) {
   for (const Descriptor& d : info.References()) {
     if (IsExternal(d)) continue;
-    if (state.index.FindManifest(d.digest) != nullptr) continue;
+    if (state.latest().FindManifest(d.digest) != nullptr) continue;
     auto blob = driver_->Stat(RepoBlobPath(repo, d.digest));
     if (!blob.ok()) {
       if (!IsNotFound(blob.status())) return blob.status();
-      return {ErrorCode::kManifestBlobUnknown,
-              "manifest references " + d.digest.ToString() + ", which is not in repository " +
-                  std::string(repo)};
+      return {ErrorCode::kManifestBlobUnknown, "manifest references " + d.digest.ToString() +
+                                                   ", which is not in repository " +
+                                                   std::string(repo)};
     }
     if (d.size >= 0 && static_cast<uint64_t>(d.size) != blob->size) {
-      return {ErrorCode::kManifestInvalid,
-              "descriptor of " + d.digest.ToString() + " gives size " + std::to_string(d.size) +
-                  " but the blob has " + std::to_string(blob->size) + " bytes"};
+      return {ErrorCode::kManifestInvalid, "descriptor of " + d.digest.ToString() + " gives size " +
+                                               std::to_string(d.size) + " but the blob has " +
+                                               std::to_string(blob->size) + " bytes"};
     }
   }
   return Status::Ok();
@@ -420,17 +453,17 @@ Result<PutManifestResult> LayoutStore::PutManifest(std::string_view repo,
   }
 
   auto state = GetOrCreateState(repo);
-  std::lock_guard lock(state->mu);
+  std::unique_lock lock(state->mu);
   OCIREG_RETURN_IF_ERROR(LoadLocked(repo, *state));
   OCIREG_RETURN_IF_ERROR(CheckReferencesLocked(repo, *state, *info));
   OCIREG_RETURN_IF_ERROR(CreateLayoutLocked(repo, *state));
   // The body becomes visible as a blob first and in the index last, so a crash in between leaves
   // an unreferenced blob for garbage collection, never an index entry without its manifest.
   OCIREG_RETURN_IF_ERROR(InstallBytes(repo, digest, body));
-  RepoIndex index = state->index;
+  RepoIndex index = state->latest();
   index.PutManifest(IndexEntry{digest, info->media_type, body.size(), info->artifact_type});
   for (const std::string& tag : tags) index.SetTag(tag, digest);
-  OCIREG_RETURN_IF_ERROR(CommitIndexLocked(repo, *state, std::move(index)));
+  OCIREG_RETURN_IF_ERROR(CommitIndexLocked(lock, repo, *state, std::move(index)));
   state->facts.insert_or_assign(digest, FactsOf(*info));
 
   PutManifestResult result{digest, std::nullopt};
@@ -445,8 +478,8 @@ Result<ManifestRecord> LayoutStore::ResolveManifest(std::string_view repo,
   if (state == nullptr) return NameUnknown(repo);
   std::lock_guard lock(state->mu);
   OCIREG_RETURN_IF_ERROR(LoadLocked(repo, *state));
-  const Digest* digest = reference.is_digest() ? &reference.digest()
-                                               : state->index.FindTag(reference.tag());
+  const Digest* digest =
+      reference.is_digest() ? &reference.digest() : state->index.FindTag(reference.tag());
   const IndexEntry* entry = digest ? state->index.FindManifest(*digest) : nullptr;
   if (entry == nullptr) return ManifestUnknown(repo, reference.ToString());
   return ManifestRecord{entry->digest, entry->media_type, entry->size};
@@ -464,14 +497,17 @@ Status LayoutStore::DeleteManifest(std::string_view repo, const Digest& digest) 
   OCIREG_RETURN_IF_ERROR(ValidateStoreRepositoryName(repo));
   auto state = FindState(repo);
   if (state == nullptr) return NameUnknown(repo);
-  std::lock_guard lock(state->mu);
+  std::unique_lock lock(state->mu);
   OCIREG_RETURN_IF_ERROR(LoadLocked(repo, *state));
-  RepoIndex index = state->index;
+  RepoIndex index = state->latest();
   if (!index.RemoveManifest(digest)) return ManifestUnknown(repo, digest.ToString());
-  OCIREG_RETURN_IF_ERROR(CommitIndexLocked(repo, *state, std::move(index)));
+  OCIREG_RETURN_IF_ERROR(CommitIndexLocked(lock, repo, *state, std::move(index)));
   state->facts.erase(digest);
-  // The blob is garbage now, unless an index of the repository still lists it as a child: then
-  // it stays, so that the index remains whole, until garbage collection finds it unreferenced.
+  // The blob is garbage now, unless the index lists it again (pushed meanwhile) or as a child:
+  // then it stays, so that the index remains whole, until garbage collection finds it
+  // unreferenced. Judged on a settled index, since a pending push may be either.
+  SettleLocked(lock, *state);
+  if (state->index.FindManifest(digest) != nullptr) return Status::Ok();
   for (const auto& [other, entry] : state->index.manifests()) {
     auto facts = FactsLocked(repo, *state, entry);
     OCIREG_RETURN_IF_ERROR(facts);
@@ -487,11 +523,11 @@ Status LayoutStore::DeleteTag(std::string_view repo, std::string_view tag) {
   OCIREG_RETURN_IF_ERROR(ValidateStoreRepositoryName(repo));
   auto state = FindState(repo);
   if (state == nullptr) return NameUnknown(repo);
-  std::lock_guard lock(state->mu);
+  std::unique_lock lock(state->mu);
   OCIREG_RETURN_IF_ERROR(LoadLocked(repo, *state));
-  RepoIndex index = state->index;
+  RepoIndex index = state->latest();
   if (!index.RemoveTag(tag)) return ManifestUnknown(repo, tag);
-  return CommitIndexLocked(repo, *state, std::move(index));
+  return CommitIndexLocked(lock, repo, *state, std::move(index));
 }
 
 Result<std::vector<Descriptor>> LayoutStore::ListReferrers(std::string_view repo,
@@ -530,8 +566,9 @@ Status LayoutStore::CollectRepository(const std::string& repo, RepoState& state,
                                       std::set<Digest>& linked, GcReport& report) {
   // Holding the repository's lock: no manifest can be put between reading the references and
   // removing what they do not name.
-  std::lock_guard lock(state.mu);
+  std::unique_lock lock(state.mu);
   OCIREG_RETURN_IF_ERROR(LoadLocked(repo, state));
+  SettleLocked(lock, state);
   std::set<Digest> referenced;
   for (const auto& [digest, entry] : state.index.manifests()) {
     referenced.insert(digest);
@@ -614,15 +651,15 @@ Result<GcReport> LayoutStore::CollectGarbage() {
 
 // --- Scrub ------------------------------------------------------------------------------------
 
-void LayoutStore::ScrubBlob(const std::string& where, const std::string& path,
-                            const Digest& digest, ScrubReport& report) {
+void LayoutStore::ScrubBlob(const std::string& where, const std::string& path, const Digest& digest,
+                            ScrubReport& report) {
   ++report.blobs_checked;
   Digester digester(digest.algorithm());
   auto hashed = HashFile(*driver_, path, digester);
   if (!hashed.ok() && IsNotFound(hashed.status())) return;  // collected since it was listed
   if (!hashed.ok()) {
-    report.problems.push_back(where + ": blob " + digest.ToString() + " cannot be read: " +
-                              hashed.status().message());
+    report.problems.push_back(where + ": blob " + digest.ToString() +
+                              " cannot be read: " + hashed.status().message());
     return;
   }
   Digest actual = digester.Finish();
@@ -644,12 +681,13 @@ Status LayoutStore::ScrubRepository(const std::string& repo, RepoState& state,
     linked.insert(*blob.digest);
     ScrubBlob(repo, blob.path, *blob.digest, report);
   }
-  std::lock_guard lock(state.mu);
+  std::unique_lock lock(state.mu);
   Status loaded = LoadLocked(repo, state);
   if (!loaded.ok()) {
     report.problems.push_back(repo + ": " + loaded.message());
     return Status::Ok();
   }
+  SettleLocked(lock, state);
   for (const auto& [digest, entry] : state.index.manifests()) {
     ++report.manifests_checked;
     auto facts = FactsLocked(repo, state, entry);

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <atomic>
+#include <condition_variable>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -25,18 +26,34 @@ namespace ocireg::internal {
 struct ManifestFacts {
   std::vector<Digest> references;  // config, layers, child manifests
   std::optional<Digest> subject;
-  std::string artifact_type;       // as a referrers response reports it
+  std::string artifact_type;  // as a referrers response reports it
   Annotations annotations;
 };
 
 // One repository's in-memory state. `mu` serialises every change of the repository's index and
 // garbage collection of its blobs, which is what keeps a referenced blob from being collected.
+//
+// Index changes are committed in groups. A change is made to `pending` under `mu`; then whoever
+// finds no write in progress writes the newest pending index, with `mu` released, and that one
+// write makes every change so far durable. Concurrent tag pushes to one repository so share one
+// fsynced rewrite of index.json instead of queueing for one each. Readers see `index`, which
+// holds only what is on disk, so nobody sees a tag before its push is acknowledged.
 struct RepoState {
   std::mutex mu;
-  std::atomic<bool> exists{false};  // its layout is on disk
-  bool loaded = false;              // `index` reflects index.json
-  RepoIndex index;
+  std::atomic<bool> exists{false};   // its layout is on disk
+  bool loaded = false;               // `index` reflects index.json
+  RepoIndex index;                   // as on disk: what readers see
+  std::optional<RepoIndex> pending;  // `index` with the changes not on disk yet
+  bool writing = false;              // a writer released `mu` to write index.json
+  uint64_t changes = 0;              // changes made so far, numbered from 1
+  uint64_t written = 0;              // changes up to this number are on disk
+  uint64_t lost = 0;                 // changes up to this number failed with `lost_status`
+  Status lost_status;
+  std::condition_variable index_written;  // notified after every write of index.json
   std::map<Digest, ManifestFacts> facts;  // a cache, filled as manifests are read or put
+
+  // What a change builds on: `index` with the pending changes.
+  const RepoIndex& latest() const { return pending ? *pending : index; }
 };
 
 class LayoutStore final : public Store {
@@ -93,8 +110,16 @@ class LayoutStore final : public Store {
   Status CreateLayoutLocked(std::string_view repo, RepoState& state);
   // Ensures `repo`'s layout exists (locks its state).
   Status EnsureRepository(std::string_view repo);
-  // Writes `index` as index.json and adopts it. Requires state.mu.
-  Status CommitIndexLocked(std::string_view repo, RepoState& state, RepoIndex index);
+  // Makes `index` (built on state.latest()) the repository's index: returns once it is on disk,
+  // or with the error that lost it. `lock` holds state.mu; it is released while waiting.
+  Status CommitIndexLocked(std::unique_lock<std::mutex>& lock, std::string_view repo,
+                           RepoState& state, RepoIndex index);
+  // Writes the newest pending index, with `lock` released meanwhile.
+  void WriteIndexLocked(std::unique_lock<std::mutex>& lock, std::string_view repo,
+                        RepoState& state);
+  // Waits until no index change is pending, so that state.index is the whole truth (garbage
+  // collection and scrub judge blobs by it).
+  static void SettleLocked(std::unique_lock<std::mutex>& lock, RepoState& state);
   // The facts of manifest `entry`, read from its blob once. Requires state.mu.
   Result<const ManifestFacts*> FactsLocked(std::string_view repo, RepoState& state,
                                            const IndexEntry& entry);
@@ -109,8 +134,8 @@ class LayoutStore final : public Store {
   Status CheckReferencesLocked(std::string_view repo, RepoState& state, const ManifestInfo& info);
 
   UploadHooks MakeUploadHooks();
-  Status CollectRepository(const std::string& repo, RepoState& state,
-                           std::set<Digest>& linked, GcReport& report);
+  Status CollectRepository(const std::string& repo, RepoState& state, std::set<Digest>& linked,
+                           GcReport& report);
   Status CollectContent(const std::set<Digest>& linked, GcReport& report);
   Status CollectUploads(GcReport& report);
   bool OlderThan(const FileInfo& info, std::chrono::seconds age) const;

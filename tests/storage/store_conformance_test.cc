@@ -4,6 +4,9 @@
 
 #include <algorithm>
 #include <atomic>
+#include <condition_variable>
+#include <map>
+#include <mutex>
 #include <set>
 #include <thread>
 
@@ -84,8 +87,7 @@ std::string ReadAll(FileReader& reader) {
 
 }  // namespace
 
-#define STORE_TEST(name, tags) \
-  TEMPLATE_TEST_CASE(name, "[store]" tags, FsBackend, MemoryBackend)
+#define STORE_TEST(name, tags) TEMPLATE_TEST_CASE(name, "[store]" tags, FsBackend, MemoryBackend)
 
 STORE_TEST("a committed upload becomes a blob of its repository", "[upload]") {
   StoreFixture<TestType> f;
@@ -195,15 +197,15 @@ STORE_TEST("a cancelled upload is gone", "[upload]") {
   CHECK(f.store->GetUpload("repo", id).status().code() == ErrorCode::kBlobUploadUnknown);
 }
 
-STORE_TEST("sessions are found only in their own repository and by well-formed ids",
-           "[upload]") {
+STORE_TEST("sessions are found only in their own repository and by well-formed ids", "[upload]") {
   StoreFixture<TestType> f;
   auto upload = f.store->StartUpload("repo/a", DigestAlgorithm::kSha256);
   REQUIRE(upload.ok());
   CHECK(f.store->GetUpload("repo/a", (*upload)->id()).ok());
   CHECK(f.store->GetUpload("repo/b", (*upload)->id()).status().code() ==
         ErrorCode::kBlobUploadUnknown);
-  for (std::string_view bad : {"", "..", "../../etc", "0123", "not-a-uuid-at-all-but-36-chars-long"}) {
+  for (std::string_view bad :
+       {"", "..", "../../etc", "0123", "not-a-uuid-at-all-but-36-chars-long"}) {
     CHECK(f.store->GetUpload("repo/a", bad).status().code() == ErrorCode::kBlobUploadUnknown);
   }
 }
@@ -327,9 +329,9 @@ STORE_TEST("invalid and oversized manifests are refused", "[manifest]") {
             .status()
             .code() == ErrorCode::kManifestInvalid);
   std::string big = PushImage(*f.store, "repo", "big");
-  CHECK(f.store->PutManifest("repo", Tag("x"), {}, media_types::kOciManifest, big)
-            .status()
-            .code() == ErrorCode::kManifestTooLarge);
+  CHECK(
+      f.store->PutManifest("repo", Tag("x"), {}, media_types::kOciManifest, big).status().code() ==
+      ErrorCode::kManifestTooLarge);
 }
 
 STORE_TEST("an index needs its child manifests in the repository", "[manifest]") {
@@ -342,11 +344,13 @@ STORE_TEST("an index needs its child manifests in the repository", "[manifest]")
   CHECK(f.store->PutManifest("multi", Tag("latest"), {}, media_types::kOciIndex, index)
             .status()
             .code() == ErrorCode::kManifestBlobUnknown);
-  REQUIRE(f.store->PutManifest("multi", Reference::FromDigest(a.digest), {},
-                               media_types::kOciManifest, amd64)
+  REQUIRE(f.store
+              ->PutManifest("multi", Reference::FromDigest(a.digest), {}, media_types::kOciManifest,
+                            amd64)
               .ok());
-  REQUIRE(f.store->PutManifest("multi", Reference::FromDigest(b.digest), {},
-                               media_types::kOciManifest, arm64)
+  REQUIRE(f.store
+              ->PutManifest("multi", Reference::FromDigest(b.digest), {}, media_types::kOciManifest,
+                            arm64)
               .ok());
   auto put = f.store->PutManifest("multi", Tag("latest"), {}, media_types::kOciIndex, index);
   REQUIRE(put.ok());
@@ -444,8 +448,8 @@ STORE_TEST("names that would collide with a layout's entries are NAME_INVALID", 
   StoreFixture<TestType> f;
   std::string m = PushImage(*f.store, "team", "t");
   REQUIRE(f.store->PutManifest("team", Tag("v1"), {}, media_types::kOciManifest, m).ok());
-  for (std::string_view bad : {"team/blobs", "team/index.json", "team/oci-layout",
-                               "team/blobs/sha256", "a/b/blobs/c"}) {
+  for (std::string_view bad :
+       {"team/blobs", "team/index.json", "team/oci-layout", "team/blobs/sha256", "a/b/blobs/c"}) {
     INFO(bad);
     CHECK(f.store->StartUpload(bad, DigestAlgorithm::kSha256).status().code() ==
           ErrorCode::kNameInvalid);
@@ -547,8 +551,9 @@ STORE_TEST("referrers are listed by subject and filtered by artifact type", "[re
   // A referrer may arrive before its subject.
   BlobRef missing = RefTo(std::string(media_types::kOciManifest), "not pushed");
   std::string early = ImageManifest(empty, {sig}, missing, "application/vnd.example.sig");
-  REQUIRE(f.store->PutManifest("repo", Reference::FromDigest(DigestOf(early)), {},
-                               media_types::kOciManifest, early)
+  REQUIRE(f.store
+              ->PutManifest("repo", Reference::FromDigest(DigestOf(early)), {},
+                            media_types::kOciManifest, early)
               .ok());
   CHECK(f.store->ListReferrers("repo", missing.digest, "")->size() == 1);
 
@@ -612,8 +617,7 @@ STORE_TEST("garbage collection removes idle upload sessions", "[gc]") {
   now += 2h;
   CHECK(f.store->CollectGarbage()->uploads_removed == 1);
   CHECK((*idle)->Append(std::span<const char>("d", 1)).code() == ErrorCode::kBlobUploadUnknown);
-  CHECK(f.store->GetUpload("repo", (*idle)->id()).status().code() ==
-        ErrorCode::kBlobUploadUnknown);
+  CHECK(f.store->GetUpload("repo", (*idle)->id()).status().code() == ErrorCode::kBlobUploadUnknown);
 }
 
 STORE_TEST("scrub reports a blob whose content does not match its digest", "[scrub]") {
@@ -725,6 +729,123 @@ STORE_TEST("garbage collection racing with pushes never removes a referenced blo
   for (const auto& p : scrub->problems) INFO(p);
   CHECK(scrub->ok());
   CHECK(scrub->manifests_checked == static_cast<uint64_t>(accepted));
+}
+
+STORE_TEST("concurrent tag pushes to one repository all land, each readable once acknowledged",
+           "[concurrency]") {
+  StoreFixture<TestType> f;
+  const std::string m = PushImage(*f.store, "tags", "one image");
+  constexpr int kThreads = 8;
+  constexpr int kTagsEach = 25;
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kTagsEach; ++i) {
+        const std::string tag = "t" + std::to_string(t) + "-" + std::to_string(i);
+        if (!f.store->PutManifest("tags", Tag(tag), {}, media_types::kOciManifest, m).ok() ||
+            !f.store->ResolveManifest("tags", Tag(tag)).ok()) {
+          ++failures;
+        }
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  CHECK(failures == 0);
+  CHECK(f.store->ListTags("tags", "", 0)->items.size() == kThreads * kTagsEach);
+  f.Reopen();
+  CHECK(f.store->ListTags("tags", "", 0)->items.size() == kThreads * kTagsEach);
+}
+
+namespace {
+
+// Holds the first write of an index.json until Release(), then fails it; the writes after it go
+// through. Tag pushes made while it is held wait for it, and may be committed with it.
+class FirstIndexWriteFails final : public BorrowedDriver {
+ public:
+  using BorrowedDriver::BorrowedDriver;
+  Status WriteFileAtomic(std::string_view path, std::string_view data,
+                         Durability durability) override {
+    if (path.ends_with("index.json")) {
+      std::unique_lock lock(mu_);
+      if (armed_ && !held_) {
+        held_ = true;
+        changed_.notify_all();
+        changed_.wait(lock, [this] { return released_; });
+        return {ErrorCode::kInternal, "injected index write failure"};
+      }
+    }
+    return BorrowedDriver::WriteFileAtomic(path, data, durability);
+  }
+  void Arm() {
+    std::lock_guard lock(mu_);
+    armed_ = true;
+  }
+  void WaitUntilHeld() {
+    std::unique_lock lock(mu_);
+    changed_.wait(lock, [this] { return held_; });
+  }
+  void Release() {
+    std::lock_guard lock(mu_);
+    released_ = true;
+    changed_.notify_all();
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable changed_;
+  bool armed_ = false;
+  bool held_ = false;
+  bool released_ = false;
+};
+
+}  // namespace
+
+STORE_TEST("a failed index write fails every tag push it carried, and none of them appears later",
+           "[concurrency]") {
+  TestType backend;
+  auto driver = std::make_unique<FirstIndexWriteFails>(*backend.driver);
+  FirstIndexWriteFails& control = *driver;
+  auto opened = OpenStore(std::move(driver), StoreOptions{});
+  REQUIRE(opened.ok());
+  std::unique_ptr<Store> store = std::move(*opened);
+  const std::string m = PushImage(*store, "tags", "one image");
+  REQUIRE(store->PutManifest("tags", Tag("before"), {}, media_types::kOciManifest, m).ok());
+
+  control.Arm();
+  std::map<std::string, bool> acknowledged;
+  std::mutex acknowledged_mu;
+  auto push = [&](const std::string& tag) {
+    bool ok = store->PutManifest("tags", Tag(tag), {}, media_types::kOciManifest, m).ok();
+    std::lock_guard lock(acknowledged_mu);
+    acknowledged[tag] = ok;
+  };
+  std::thread first(push, "first");
+  control.WaitUntilHeld();
+  // These wait behind the held write and most likely join the next one, built on the lost tag.
+  std::vector<std::thread> others;
+  for (int i = 0; i < 4; ++i) others.emplace_back(push, "other" + std::to_string(i));
+  std::this_thread::sleep_for(100ms);
+  control.Release();
+  first.join();
+  for (auto& t : others) t.join();
+  CHECK_FALSE(acknowledged["first"]);
+  REQUIRE(store->PutManifest("tags", Tag("after"), {}, media_types::kOciManifest, m).ok());
+
+  // A push is visible exactly when it was acknowledged, also after a restart.
+  auto check_tags = [&](Store& s) {
+    CHECK(s.ResolveManifest("tags", Tag("before")).ok());
+    CHECK(s.ResolveManifest("tags", Tag("after")).ok());
+    for (const auto& [tag, ok] : acknowledged) {
+      INFO(tag);
+      CHECK(s.ResolveManifest("tags", Tag(tag)).ok() == ok);
+    }
+  };
+  check_tags(*store);
+  store.reset();
+  auto reopened = OpenStore(std::make_unique<BorrowedDriver>(*backend.driver), StoreOptions{});
+  REQUIRE(reopened.ok());
+  check_tags(**reopened);
 }
 
 TEST_CASE("a blob pushed to many repositories is stored once", "[store][dedup]") {

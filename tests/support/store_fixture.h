@@ -15,8 +15,8 @@
 namespace ocireg::testing {
 
 // Forwards every call to a driver it does not own, so a test can close a store and open another
-// over the same data, as a restarted process would.
-class BorrowedDriver final : public StorageDriver {
+// over the same data, as a restarted process would. A test may override a call to interfere.
+class BorrowedDriver : public StorageDriver {
  public:
   explicit BorrowedDriver(StorageDriver& inner) : inner_(inner) {}
   Result<FileInfo> Stat(std::string_view p) override { return inner_.Stat(p); }
