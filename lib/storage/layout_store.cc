@@ -370,7 +370,8 @@ UploadHooks LayoutStore::MakeUploadHooks() {
       [this](const std::string& id) {
         std::lock_guard lock(uploads_mu_);
         uploads_.erase(id);
-      }};
+      },
+      hashing_};
 }
 
 Result<std::shared_ptr<Upload>> LayoutStore::StartUpload(std::string_view repo,

@@ -155,6 +155,7 @@ class LayoutStore final : public Store {
   std::shared_mutex repos_mu_;
   std::map<std::string, std::shared_ptr<RepoState>, std::less<>> repos_;
 
+  std::shared_ptr<HashHelper> hashing_ = std::make_shared<HashHelper>();
   std::mutex uploads_mu_;
   std::unordered_map<std::string, std::shared_ptr<UploadSession>> uploads_;
 };

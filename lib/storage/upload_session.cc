@@ -48,8 +48,8 @@ Result<std::shared_ptr<UploadSession>> UploadSession::Create(StorageDriver& driv
   OCIREG_RETURN_IF_ERROR(id);
   // A session need not survive a crash (its client starts over), so none of its files is
   // flushed until the blob itself is committed.
-  OCIREG_RETURN_IF_ERROR(driver.WriteFileAtomic(UploadInfoPath(*id), InfoJson(repo, algorithm),
-                                                Durability::kCache));
+  OCIREG_RETURN_IF_ERROR(
+      driver.WriteFileAtomic(UploadInfoPath(*id), InfoJson(repo, algorithm), Durability::kCache));
   auto session = std::make_shared<UploadSession>(driver, std::move(hooks), *id, std::move(repo),
                                                  algorithm, max_bytes);
   std::lock_guard lock(session->mu_);
@@ -60,9 +60,8 @@ Result<std::shared_ptr<UploadSession>> UploadSession::Create(StorageDriver& driv
   return session;
 }
 
-Result<std::shared_ptr<UploadSession>> UploadSession::Load(StorageDriver& driver,
-                                                           UploadHooks hooks, std::string id,
-                                                           uint64_t max_bytes) {
+Result<std::shared_ptr<UploadSession>> UploadSession::Load(StorageDriver& driver, UploadHooks hooks,
+                                                           std::string id, uint64_t max_bytes) {
   if (!IsValidUploadId(id)) return Unknown(id);
   auto info = driver.ReadFile(UploadInfoPath(id));
   if (!info.ok()) {
@@ -113,16 +112,27 @@ Status UploadSession::Append(std::span<const char> bytes, std::optional<uint64_t
   uint64_t size = appender_->size();
   if (expected_offset && *expected_offset != size) {
     return {ErrorCode::kRangeInvalid, "chunk starts at " + std::to_string(*expected_offset) +
-                                          " but the upload has " + std::to_string(size) +
-                                          " bytes"};
+                                          " but the upload has " + std::to_string(size) + " bytes"};
   }
   if (max_bytes_ != 0 && size + bytes.size() > max_bytes_) {
     return {ErrorCode::kSizeInvalid,
             "blob exceeds the limit of " + std::to_string(max_bytes_) + " bytes"};
   }
-  OCIREG_RETURN_IF_ERROR(appender_->Append(bytes));
-  digester_->Update(bytes);
-  return Status::Ok();
+  Status appended;
+  auto append = [&] { appended = appender_->Append(bytes); };
+  if (hooks_.hashing) {
+    hooks_.hashing->UpdateAlongside(*digester_, bytes, append);
+  } else {
+    append();
+    if (appended.ok()) digester_->Update(bytes);
+  }
+  if (!appended.ok()) {
+    // The file may hold part of `bytes` and the digest all of them: the next call rebuilds both
+    // from what the file really holds.
+    appender_.reset();
+    digester_.reset();
+  }
+  return appended;
 }
 
 Result<Digest> UploadSession::HashWith(DigestAlgorithm algorithm) {

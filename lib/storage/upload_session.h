@@ -11,6 +11,7 @@
 #include "ocireg/digest.h"
 #include "ocireg/storage/driver.h"
 #include "ocireg/storage/store.h"
+#include "storage/hash_helper.h"
 
 namespace ocireg::internal {
 
@@ -21,6 +22,8 @@ struct UploadHooks {
       install;
   // Called once when the session ends (commit, cancel, failed verification or expiry).
   std::function<void(const std::string& id)> forget;
+  // Hashes appended bytes while they are written; null: hash them after writing.
+  std::shared_ptr<HashHelper> hashing;
 };
 
 class UploadSession final : public Upload {
