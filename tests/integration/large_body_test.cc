@@ -55,15 +55,23 @@ std::string PutHead(const std::string& location, const std::string& digest, size
          "Content-Length: " + std::to_string(length) + "\r\n\r\n";
 }
 
+// A server, the large body with its digest, and an upload session opened on a raw connection.
+struct LargeUpload {
+  explicit LargeUpload(const std::string& repo)
+      : raw(server.port()), location(StartUpload(raw, repo)) {}
+  TestServer server;
+  const std::string body = LargeBody();
+  const std::string digest = Sha256(body);
+  RawConnection raw;
+  std::string location;
+};
+
 }  // namespace
 
 TEST_CASE("A large body sent in one go is stored whole, and a pipelined request follows",
           "[integration][large-body]") {
-  TestServer server;
-  const std::string body = LargeBody();
-  const std::string digest = Sha256(body);
-  RawConnection raw(server.port());
-  const std::string location = StartUpload(raw, "large/one");
+  LargeUpload up("large/one");
+  auto& [server, body, digest, raw, location] = up;
   // The next request right behind the body, in the same send: its bytes must not be taken for
   // the body, nor the body's for it.
   raw.Send(PutHead(location, digest, body.size()) + body + "GET /v2/large/one/blobs/" + digest +
@@ -82,11 +90,8 @@ TEST_CASE("A large body sent in one go is stored whole, and a pipelined request 
 
 TEST_CASE("A large body that arrives in small, slow pieces is stored whole",
           "[integration][large-body]") {
-  TestServer server;
-  const std::string body = LargeBody();
-  const std::string digest = Sha256(body);
-  RawConnection raw(server.port());
-  const std::string location = StartUpload(raw, "large/slow");
+  LargeUpload up("large/slow");
+  auto& [server, body, digest, raw, location] = up;
   raw.Send(PutHead(location, digest, body.size()));
   // One byte, then uneven pieces with pauses: each read returns whatever has arrived.
   const size_t pieces[] = {1, 4095, 70000, 1 << 20, 3, 1 << 20};
@@ -109,11 +114,8 @@ TEST_CASE("A large body that arrives in small, slow pieces is stored whole",
 
 TEST_CASE("Large PATCH chunks on one keep-alive connection make one blob",
           "[integration][large-body]") {
-  TestServer server;
-  const std::string body = LargeBody();
-  const std::string digest = Sha256(body);
-  RawConnection raw(server.port());
-  std::string location = StartUpload(raw, "large/chunks");
+  LargeUpload up("large/chunks");
+  auto& [server, body, digest, raw, location] = up;
   const size_t split = 2 * 1024 * 1024 + 5;
   for (auto [first, length] :
        {std::pair{size_t{0}, split}, std::pair{split, body.size() - split}}) {
@@ -141,11 +143,8 @@ TEST_CASE("Large PATCH chunks on one keep-alive connection make one blob",
 
 TEST_CASE("A large body cut short leaves no blob, and the server goes on",
           "[integration][large-body]") {
-  TestServer server;
-  const std::string body = LargeBody();
-  const std::string digest = Sha256(body);
-  RawConnection raw(server.port());
-  const std::string location = StartUpload(raw, "large/short");
+  LargeUpload up("large/short");
+  auto& [server, body, digest, raw, location] = up;
   raw.Send(PutHead(location, digest, body.size()) + body.substr(0, 2 * 1024 * 1024));
   raw.FinishSending();
   // httplib 0.11 writes nothing to a peer that has shut its side (it takes end-of-file for a
