@@ -75,8 +75,7 @@ TEST_CASE("connection workers reuse idle threads for later connections", "[worke
   workers.shutdown();
 }
 
-TEST_CASE("connection workers queue connections beyond the limit and serve them all",
-          "[workers]") {
+TEST_CASE("connection workers queue connections beyond the limit and serve them all", "[workers]") {
   ConnectionWorkers workers(3, nullptr);
   Gate gate;
   std::atomic<int> done{0};
@@ -105,4 +104,27 @@ TEST_CASE("connection workers report shutdown once, before they drain", "[worker
     CHECK(done.load() == 4);
   }
   CHECK(reports == 1);
+}
+
+TEST_CASE("connection workers end threads that stay idle, and start new ones when needed",
+          "[workers]") {
+  ConnectionWorkers workers(512, nullptr, std::chrono::milliseconds(50));
+  Gate gate;
+  for (int i = 0; i < 4; ++i) workers.enqueue([&] { gate.Hold(); });
+  REQUIRE(gate.AwaitHolding(4));
+  CHECK(workers.threads_started() == 4);
+  gate.Release();
+  // Bounded wait for the four to go idle and time out.
+  for (int spin = 0; spin < 500 && workers.threads_started() > 0; ++spin) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  CHECK(workers.threads_started() == 0);
+  std::atomic<int> done{0};
+  workers.enqueue([&] { ++done; });
+  for (int spin = 0; spin < 500 && done.load() == 0; ++spin) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  CHECK(done.load() == 1);
+  workers.shutdown();
+  CHECK(workers.threads_started() == 0);
 }
