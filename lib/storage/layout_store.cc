@@ -194,15 +194,16 @@ Status LayoutStore::EnsureRepository(std::string_view repo) {
 Status LayoutStore::CommitIndexLocked(std::unique_lock<std::mutex>& lock, std::string_view repo,
                                       RepoState& state, RepoIndex index) {
   state.pending = std::move(index);
-  const uint64_t mine = ++state.changes;
-  while (state.written < mine && state.lost < mine) {
+  RepoState::Waiter me(++state.changes);
+  state.waiters.push_back(&me);
+  while (!me.done) {
     if (state.writing) {
       state.index_written.wait(lock);
     } else {
       WriteIndexLocked(lock, repo, state);
     }
   }
-  return state.written >= mine ? Status::Ok() : state.lost_status;
+  return me.status;
 }
 
 void LayoutStore::WriteIndexLocked(std::unique_lock<std::mutex>& lock, std::string_view repo,
@@ -214,15 +215,16 @@ void LayoutStore::WriteIndexLocked(std::unique_lock<std::mutex>& lock, std::stri
   Status written = driver_->WriteFileAtomic(RepoIndexPath(repo), snapshot.Serialize());
   lock.lock();
   state.writing = false;
-  if (written.ok()) {
-    state.index = std::move(snapshot);
-    state.written = covered;
-  } else {
-    // The changes made meanwhile were built on the lost ones, so they are lost with them.
-    state.lost = state.changes;
-    state.lost_status = written;
-  }
-  if (state.written == state.changes || state.lost == state.changes) state.pending.reset();
+  if (written.ok()) state.index = std::move(snapshot);
+  // A failed write also loses the changes made meanwhile: they were built on the ones it carried.
+  const uint64_t settled = written.ok() ? covered : state.changes;
+  std::erase_if(state.waiters, [&](RepoState::Waiter* waiter) {
+    if (waiter->change > settled) return false;
+    waiter->done = true;
+    waiter->status = written;
+    return true;
+  });
+  if (state.waiters.empty()) state.pending.reset();
   state.index_written.notify_all();
 }
 

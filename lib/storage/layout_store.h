@@ -46,9 +46,14 @@ struct RepoState {
   std::optional<RepoIndex> pending;  // `index` with the changes not on disk yet
   bool writing = false;              // a writer released `mu` to write index.json
   uint64_t changes = 0;              // changes made so far, numbered from 1
-  uint64_t written = 0;              // changes up to this number are on disk
-  uint64_t lost = 0;                 // changes up to this number failed with `lost_status`
-  Status lost_status;
+  // A change waiting for the write that carries it; that write fills in the outcome.
+  struct Waiter {
+    explicit Waiter(uint64_t number) : change(number) {}
+    uint64_t change;
+    bool done = false;
+    Status status;
+  };
+  std::vector<Waiter*> waiters;
   std::condition_variable index_written;  // notified after every write of index.json
   std::map<Digest, ManifestFacts> facts;  // a cache, filled as manifests are read or put
 
