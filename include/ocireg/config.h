@@ -40,7 +40,7 @@ struct StorageConfig {
 struct LimitsConfig {
   uint64_t max_manifest_bytes = 4 * 1024 * 1024;  // Default: 4 MiB
   uint64_t max_blob_bytes = 0;                    // 0 means no limit. Default: 0
-  uint32_t max_connections = 512;   // Worker threads, one per open connection. Default: 512
+  uint32_t max_connections = 512;   // Connections served at once, one thread each. Default: 512
   uint32_t keep_alive_max_requests = 100;  // Requests served on one connection. Default: 100
   std::chrono::seconds keep_alive_timeout = std::chrono::seconds(5);  // Idle time. Default: 5 s
   std::chrono::seconds read_timeout = std::chrono::seconds(60);   // Per receive. Default: 60 s
