@@ -59,6 +59,18 @@ std::string PutHead(const std::string& location, const std::string& digest, size
 struct LargeUpload {
   explicit LargeUpload(const std::string& repo)
       : raw(server.port()), location(StartUpload(raw, repo)) {}
+
+  // The closing PUT's answer is 201, and the blob reads back as the body on a new connection.
+  void CheckCommitted(const std::string& repo) {
+    auto put = raw.ReadResponse();
+    REQUIRE(put);
+    CHECK(put->status == 201);
+    auto get = server.Client()->Get("/v2/" + repo + "/blobs/" + digest);
+    REQUIRE(get);
+    CHECK(get->status == 200);
+    CHECK(get->body == body);
+  }
+
   TestServer server;
   const std::string body = LargeBody();
   const std::string digest = Sha256(body);
@@ -102,14 +114,7 @@ TEST_CASE("A large body that arrives in small, slow pieces is stored whole",
     std::this_thread::sleep_for(std::chrono::milliseconds(30));
   }
   raw.Send(std::string_view(body).substr(sent));
-  auto put = raw.ReadResponse();
-  REQUIRE(put);
-  CHECK(put->status == 201);
-  auto client = server.Client();
-  auto get = client->Get("/v2/large/slow/blobs/" + digest);
-  REQUIRE(get);
-  CHECK(get->status == 200);
-  CHECK(get->body == body);
+  up.CheckCommitted("large/slow");
 }
 
 TEST_CASE("Large PATCH chunks on one keep-alive connection make one blob",
@@ -132,13 +137,7 @@ TEST_CASE("Large PATCH chunks on one keep-alive connection make one blob",
     location = HeaderValue(*patched, "Location");
   }
   raw.Send(PutHead(location, digest, 0));
-  auto put = raw.ReadResponse();
-  REQUIRE(put);
-  CHECK(put->status == 201);
-  auto client = server.Client();
-  auto get = client->Get("/v2/large/chunks/blobs/" + digest);
-  REQUIRE(get);
-  CHECK(get->body == body);
+  up.CheckCommitted("large/chunks");
 }
 
 TEST_CASE("A large body cut short leaves no blob, and the server goes on",
