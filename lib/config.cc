@@ -94,7 +94,7 @@ cache_ttl = "60s"               # successful logins are remembered this long; 0:
 
 [docs]   # API documentation, served without credentials
 enabled = true  # the OpenAPI document at /openapi.json and a Swagger UI page at /docs/
-swagger_ui_dir = "./docs/swagger-ui/node_modules/swagger-ui-dist"  # swagger-ui-dist's files
+swagger_ui_dir = ""  # swagger-ui-dist's files; "": the installed copy, else a checkout's
 
 [metrics]
 enabled = true  # GET /metrics in the Prometheus text format, served without credentials
@@ -478,7 +478,7 @@ const std::vector<SectionSpec>& Schema() {
        nullptr, nullptr, CheckLdap},
       {"docs",
        {OCIREG_FIELD(docs, enabled, ReadBool(n)),
-        OCIREG_FIELD(docs, swagger_ui_dir, ReadNonEmptyString(n))}},
+        OCIREG_FIELD(docs, swagger_ui_dir, ReadString(n))}},
       {"metrics", {OCIREG_FIELD(metrics, enabled, ReadBool(n))}},
       {"access",
        {OCIREG_FIELD_OF((*c.access), admins, ReadStringList(n)),

@@ -137,9 +137,10 @@ struct AccessConfig {
 struct DocsConfig {
   bool enabled = true;  // Default: true
   // The files of the npm package swagger-ui-dist. Relative paths start from the working
-  // directory, like storage.root; the default is where scripts/setup installs the package in a
-  // clone of the repository. Default: ./docs/swagger-ui/node_modules/swagger-ui-dist
-  std::string swagger_ui_dir = "./docs/swagger-ui/node_modules/swagger-ui-dist";
+  // directory, like storage.root. Empty: the copy installed with ocireg
+  // (<prefix>/share/ocireg/swagger-ui, found beside the running program first), else
+  // ./docs/swagger-ui/node_modules/swagger-ui-dist of a source checkout. Default: ""
+  std::string swagger_ui_dir;
 };
 
 // GET /metrics: counters, gauges and histograms in the Prometheus text format, served without

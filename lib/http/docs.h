@@ -7,9 +7,11 @@
 // immutable state.
 #pragma once
 
+#include <filesystem>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "ocireg/config.h"
 
@@ -26,6 +28,16 @@ extern const std::string_view kOpenApiDocument;
 // and GET /docs/<file> (a file of docs.swagger_ui_dir). Must run before the API's catch-all
 // routes are installed: httplib tries routes in the order they were added.
 void InstallDocs(httplib::Server& server, const DocsConfig& docs);
+
+// The directories that may hold Swagger UI's files, in the order they are tried: the one
+// docs.swagger_ui_dir names when set; otherwise the copy installed with the program
+// (<bindir>/../<datadir>/ocireg/swagger-ui beside the running executable, then the same under the
+// configured prefix), then ./docs/swagger-ui/node_modules/swagger-ui-dist of a source checkout.
+std::vector<std::filesystem::path> SwaggerUiCandidates(const DocsConfig& docs);
+
+// The first of SwaggerUiCandidates that holds swagger-ui-bundle.js, made absolute; the first
+// candidate when none does (so the 503 page names where it looked first).
+std::filesystem::path FindSwaggerUi(const DocsConfig& docs);
 
 // The file name /docs/<rest> asks for, if it is one the page may serve: a single path component
 // of letters, digits, '.', '_' and '-' that does not start with '.'. Nothing else is served, so no

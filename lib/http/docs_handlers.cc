@@ -12,6 +12,7 @@
 #include <system_error>
 
 #include "http/docs.h"
+#include "install_dirs.h"
 
 namespace ocireg::internal {
 namespace {
@@ -53,8 +54,10 @@ void ServeIndex(const std::filesystem::path& dir, Response& res) {
   std::error_code ec;
   if (!std::filesystem::is_regular_file(dir / kBundle, ec)) {
     res.status = 503;
-    res.set_content("Swagger UI is not installed: docs.swagger_ui_dir holds no " +
-                        std::string(kBundle) + " (scripts/setup installs swagger-ui-dist)\n",
+    res.set_content("Swagger UI is not installed: " + dir.string() + " holds no " +
+                        std::string(kBundle) +
+                        " (install ocireg with meson after scripts/setup fetched "
+                        "swagger-ui-dist, or set docs.swagger_ui_dir)\n",
                     "text/plain; charset=utf-8");
     return;
   }
@@ -92,7 +95,43 @@ void ServeFile(const std::filesystem::path& dir, const std::string& name, Respon
       });
 }
 
+// The directory of the running executable; empty when /proc does not tell.
+std::filesystem::path ExecutableDirectory() {
+  std::error_code ec;
+  std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (ec) return {};
+  return exe.parent_path();
+}
+
 }  // namespace
+
+std::vector<std::filesystem::path> SwaggerUiCandidates(const DocsConfig& docs) {
+  if (!docs.swagger_ui_dir.empty()) return {docs.swagger_ui_dir};
+  std::vector<std::filesystem::path> candidates;
+  std::filesystem::path exe_dir = ExecutableDirectory();
+  if (!exe_dir.empty()) {
+    candidates.push_back((exe_dir / OCIREG_SWAGGER_UI_FROM_BINDIR).lexically_normal());
+  }
+  candidates.emplace_back(OCIREG_SWAGGER_UI_INSTALL_DIR);
+  candidates.emplace_back("docs/swagger-ui/node_modules/swagger-ui-dist");
+  return candidates;
+}
+
+std::filesystem::path FindSwaggerUi(const DocsConfig& docs) {
+  const std::vector<std::filesystem::path> candidates = SwaggerUiCandidates(docs);
+  const std::filesystem::path* found = &candidates.front();
+  for (const std::filesystem::path& dir : candidates) {
+    std::error_code ec;
+    if (std::filesystem::is_regular_file(dir / kBundle, ec)) {
+      found = &dir;
+      break;
+    }
+  }
+  // Fixed now: a later chdir of the process must not move the files.
+  std::error_code ec;
+  std::filesystem::path absolute = std::filesystem::absolute(*found, ec);
+  return ec ? *found : absolute;
+}
 
 std::optional<std::string> DocsFileName(std::string_view rest) {
   if (rest.empty() || rest.front() == '.') return std::nullopt;
@@ -124,10 +163,7 @@ std::string_view DocsContentType(std::string_view file_name) {
 
 void InstallDocs(httplib::Server& server, const DocsConfig& docs) {
   if (!docs.enabled) return;
-  // Fixed now: a later chdir of the process must not move the files.
-  std::error_code ec;
-  std::filesystem::path dir = std::filesystem::absolute(docs.swagger_ui_dir, ec);
-  if (ec) dir = docs.swagger_ui_dir;
+  const std::filesystem::path dir = FindSwaggerUi(docs);
 
   server.Get("/openapi.json", [](const Request&, Response& res) {
     res.status = 200;

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <array>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <map>
@@ -312,4 +313,29 @@ TEST_CASE("Swagger UI files get their content types", "[docs]") {
   CHECK(DocsContentType("favicon-32x32.png") == "image/png");
   CHECK(DocsContentType("swagger-ui.js.map") == "application/json");
   CHECK(DocsContentType("LICENSE") == "application/octet-stream");
+}
+
+TEST_CASE("without docs.swagger_ui_dir the installed copy beside the program is tried first",
+          "[docs]") {
+  using ocireg::internal::FindSwaggerUi;
+  using ocireg::internal::SwaggerUiCandidates;
+  const std::vector<std::filesystem::path> candidates = SwaggerUiCandidates(ocireg::DocsConfig{});
+  REQUIRE(candidates.size() == 3);
+  const std::filesystem::path exe_dir =
+      std::filesystem::read_symlink("/proc/self/exe").parent_path();
+  // <bindir>/../<datadir>/ocireg/swagger-ui, whatever prefix the program was installed under.
+  CHECK(candidates[0].string().starts_with(exe_dir.parent_path().string() + "/"));
+  CHECK(candidates[0].string().ends_with("/ocireg/swagger-ui"));
+  CHECK(candidates[1].is_absolute());
+  CHECK(candidates[1].string().ends_with("/ocireg/swagger-ui"));
+  CHECK(candidates[2] == "docs/swagger-ui/node_modules/swagger-ui-dist");
+
+  // A directory that is set is the only one, found or not.
+  FakeSwaggerUi swagger;
+  ocireg::DocsConfig set;
+  set.swagger_ui_dir = swagger.dir().string();
+  CHECK(SwaggerUiCandidates(set) == std::vector<std::filesystem::path>{swagger.dir()});
+  CHECK(FindSwaggerUi(set) == swagger.dir());
+  set.swagger_ui_dir = (swagger.dir() / "absent").string();
+  CHECK(FindSwaggerUi(set) == swagger.dir() / "absent");
 }
