@@ -10,9 +10,22 @@
 #include <cstdio>
 #include <cstring>
 #include <string>
+#include <string_view>
 
 namespace ocireg::internal {
 namespace {
+
+// TLS 1.2 suites: ECDHE key exchange (forward secrecy) and AEAD ciphers only; no RSA key
+// exchange, no CBC with SHA-1. ECDSA and RSA certificates both work.
+constexpr const char* kTls12Ciphers =
+    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
+    "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
+    "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
+
+// Sessions (TLS 1.2 ids and TLS 1.3 tickets) may only be resumed by the context that made them.
+// OpenSSL refuses to resume a session with peer verification on unless this is set, and it does
+// so with an internal-error alert that clients treat as fatal.
+constexpr std::string_view kSessionContext = "ocireg";
 
 // The oldest error OpenSSL queued, and clears the queue.
 std::string OpenSslError() {
@@ -25,14 +38,14 @@ std::string OpenSslError() {
 }
 
 Status Problem(std::string_view key, const std::string& path, const std::string& what) {
-  return {ErrorCode::kInvalidArgument,
-          "tls." + std::string(key) + ": " + path + ": " + what};
+  return {ErrorCode::kInvalidArgument, "tls." + std::string(key) + ": " + path + ": " + what};
 }
 
 // Readable at all? OpenSSL's own message for a missing file is obscure.
 Status CheckReadable(std::string_view key, const std::string& path) {
   std::FILE* file = std::fopen(path.c_str(), "rb");
-  if (file == nullptr) return Problem(key, path, std::string("cannot read: ") + std::strerror(errno));
+  if (file == nullptr)
+    return Problem(key, path, std::string("cannot read: ") + std::strerror(errno));
   std::fclose(file);
   return Status::Ok();
 }
@@ -43,9 +56,18 @@ Status ConfigureTls(ssl_ctx_st& context, const TlsConfig& tls) {
   ERR_clear_error();
   SSL_CTX_set_min_proto_version(&context, TLS1_2_VERSION);
   SSL_CTX_set_options(&context, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION);
+  if (SSL_CTX_set_cipher_list(&context, kTls12Ciphers) != 1) {
+    return {ErrorCode::kInternal, "cannot set the TLS 1.2 cipher suites: " + OpenSslError()};
+  }
+  if (SSL_CTX_set_session_id_context(&context,
+                                     reinterpret_cast<const unsigned char*>(kSessionContext.data()),
+                                     static_cast<unsigned int>(kSessionContext.size())) != 1) {
+    return {ErrorCode::kInternal, "cannot set the TLS session context: " + OpenSslError()};
+  }
   OCIREG_RETURN_IF_ERROR(CheckReadable("certificate", tls.certificate));
   if (SSL_CTX_use_certificate_chain_file(&context, tls.certificate.c_str()) != 1) {
-    return Problem("certificate", tls.certificate, "not a PEM certificate chain: " + OpenSslError());
+    return Problem("certificate", tls.certificate,
+                   "not a PEM certificate chain: " + OpenSslError());
   }
   OCIREG_RETURN_IF_ERROR(CheckReadable("private_key", tls.private_key));
   const Status mismatch = Problem("private_key", tls.private_key,
