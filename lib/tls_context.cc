@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
-// ConfigureTls: checks the files of config.tls one by one, so each mistake gets its own message.
+// ConfigureTls and ServerCertificate: check the files of config.tls one by one, so each mistake
+// gets its own message, and hand each handshake the certificate that is current.
 #include "tls_context.h"
 
+#include <openssl/bio.h>
 #include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
@@ -27,6 +30,22 @@ constexpr const char* kTls12Ciphers =
 // so with an internal-error alert that clients treat as fatal.
 constexpr std::string_view kSessionContext = "ocireg";
 
+struct BioFree {
+  void operator()(BIO* bio) const { BIO_free(bio); }
+};
+struct X509Free {
+  void operator()(X509* certificate) const { X509_free(certificate); }
+};
+struct KeyFree {
+  void operator()(EVP_PKEY* key) const { EVP_PKEY_free(key); }
+};
+struct ChainFree {
+  void operator()(STACK_OF(X509) * chain) const { sk_X509_pop_free(chain, X509_free); }
+};
+struct ContextFree {
+  void operator()(SSL_CTX* context) const { SSL_CTX_free(context); }
+};
+
 // The oldest error OpenSSL queued, and clears the queue.
 std::string OpenSslError() {
   const unsigned long code = ERR_peek_error();
@@ -41,18 +60,108 @@ Status Problem(std::string_view key, const std::string& path, const std::string&
   return {ErrorCode::kInvalidArgument, "tls." + std::string(key) + ": " + path + ": " + what};
 }
 
-// Readable at all? OpenSSL's own message for a missing file is obscure.
-Status CheckReadable(std::string_view key, const std::string& path) {
+// Opens `path` for reading; OpenSSL's own message for a missing file is obscure.
+Result<std::unique_ptr<BIO, BioFree>> OpenFile(std::string_view key, const std::string& path) {
   std::FILE* file = std::fopen(path.c_str(), "rb");
-  if (file == nullptr)
+  if (file == nullptr) {
     return Problem(key, path, std::string("cannot read: ") + std::strerror(errno));
-  std::fclose(file);
-  return Status::Ok();
+  }
+  std::unique_ptr<BIO, BioFree> bio(BIO_new_fp(file, BIO_CLOSE));
+  if (bio == nullptr) {
+    std::fclose(file);
+    return Problem(key, path, "cannot read: " + OpenSslError());
+  }
+  return bio;
+}
+
+// An encrypted key would make OpenSSL ask for a passphrase on the terminal; refuse it instead.
+int NoPassphrase(char*, int, int, void*) { return -1; }
+
+// True when the only queued error is the end of the PEM input, which ends a chain.
+bool AtEndOfPem() {
+  const unsigned long code = ERR_peek_last_error();
+  return ERR_GET_LIB(code) == ERR_LIB_PEM && ERR_GET_REASON(code) == PEM_R_NO_START_LINE;
 }
 
 }  // namespace
 
-Status ConfigureTls(ssl_ctx_st& context, const TlsConfig& tls) {
+struct ServerCertificate::Pair {
+  std::unique_ptr<X509, X509Free> leaf;
+  std::unique_ptr<STACK_OF(X509), ChainFree> chain;
+  std::unique_ptr<EVP_PKEY, KeyFree> key;
+};
+
+ServerCertificate::ServerCertificate() = default;
+ServerCertificate::~ServerCertificate() = default;
+
+Status ServerCertificate::Load(const TlsConfig& tls) {
+  ERR_clear_error();
+  auto pair = std::make_shared<Pair>();
+  {
+    auto bio = OpenFile("certificate", tls.certificate);
+    if (!bio.ok()) return bio.status();
+    pair->leaf.reset(PEM_read_bio_X509_AUX(bio->get(), nullptr, NoPassphrase, nullptr));
+    if (pair->leaf == nullptr) {
+      return Problem("certificate", tls.certificate,
+                     "not a PEM certificate chain: " + OpenSslError());
+    }
+    pair->chain.reset(sk_X509_new_null());
+    while (X509* next = PEM_read_bio_X509(bio->get(), nullptr, NoPassphrase, nullptr)) {
+      sk_X509_push(pair->chain.get(), next);
+    }
+    if (!AtEndOfPem()) {
+      return Problem("certificate", tls.certificate,
+                     "not a PEM certificate chain: " + OpenSslError());
+    }
+    ERR_clear_error();
+  }
+  {
+    auto bio = OpenFile("private_key", tls.private_key);
+    if (!bio.ok()) return bio.status();
+    pair->key.reset(PEM_read_bio_PrivateKey(bio->get(), nullptr, NoPassphrase, nullptr));
+    if (pair->key == nullptr) {
+      return Problem("private_key", tls.private_key, "not a PEM private key: " + OpenSslError());
+    }
+  }
+  if (X509_check_private_key(pair->leaf.get(), pair->key.get()) != 1) {
+    ERR_clear_error();
+    return Problem("private_key", tls.private_key,
+                   "does not match the certificate in " + tls.certificate);
+  }
+  // What a handshake would refuse (a key below the security level, a chain signed with MD5)
+  // is refused now, while the old pair can still be kept.
+  std::unique_ptr<SSL_CTX, ContextFree> trial(SSL_CTX_new(TLS_server_method()));
+  if (trial == nullptr || SSL_CTX_use_cert_and_key(trial.get(), pair->leaf.get(), pair->key.get(),
+                                                   pair->chain.get(), 1) != 1) {
+    return Problem("certificate", tls.certificate, "not usable: " + OpenSslError());
+  }
+  std::lock_guard lock(mutex_);
+  current_ = std::move(pair);
+  return Status::Ok();
+}
+
+void ServerCertificate::InstallOn(ssl_ctx_st& context) {
+  SSL_CTX_set_cert_cb(&context, &ServerCertificate::Callback, this);
+}
+
+int ServerCertificate::Callback(ssl_st* ssl, void* self) {
+  return static_cast<const ServerCertificate*>(self)->PutOn(*ssl);
+}
+
+int ServerCertificate::PutOn(ssl_st& ssl) const {
+  std::shared_ptr<const Pair> pair;
+  {
+    std::lock_guard lock(mutex_);
+    pair = current_;
+  }
+  if (pair == nullptr) return 0;
+  // OpenSSL takes references of its own: a later Load does not pull them from under the SSL.
+  return SSL_use_cert_and_key(&ssl, pair->leaf.get(), pair->key.get(), pair->chain.get(), 1) == 1
+             ? 1
+             : 0;
+}
+
+Status ConfigureTls(ssl_ctx_st& context, const TlsConfig& tls, ServerCertificate& certificate) {
   ERR_clear_error();
   SSL_CTX_set_min_proto_version(&context, TLS1_2_VERSION);
   SSL_CTX_set_options(&context, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION);
@@ -64,28 +173,11 @@ Status ConfigureTls(ssl_ctx_st& context, const TlsConfig& tls) {
                                      static_cast<unsigned int>(kSessionContext.size())) != 1) {
     return {ErrorCode::kInternal, "cannot set the TLS session context: " + OpenSslError()};
   }
-  OCIREG_RETURN_IF_ERROR(CheckReadable("certificate", tls.certificate));
-  if (SSL_CTX_use_certificate_chain_file(&context, tls.certificate.c_str()) != 1) {
-    return Problem("certificate", tls.certificate,
-                   "not a PEM certificate chain: " + OpenSslError());
-  }
-  OCIREG_RETURN_IF_ERROR(CheckReadable("private_key", tls.private_key));
-  const Status mismatch = Problem("private_key", tls.private_key,
-                                  "does not match the certificate in " + tls.certificate);
-  if (SSL_CTX_use_PrivateKey_file(&context, tls.private_key.c_str(), SSL_FILETYPE_PEM) != 1) {
-    // OpenSSL 3 compares the key with the certificate while loading it.
-    if (ERR_GET_REASON(ERR_peek_error()) == X509_R_KEY_VALUES_MISMATCH) {
-      ERR_clear_error();
-      return mismatch;
-    }
-    return Problem("private_key", tls.private_key, "not a PEM private key: " + OpenSslError());
-  }
-  if (SSL_CTX_check_private_key(&context) != 1) {
-    ERR_clear_error();
-    return mismatch;
-  }
+  OCIREG_RETURN_IF_ERROR(certificate.Load(tls));
+  certificate.InstallOn(context);
   if (tls.client_ca.empty()) return Status::Ok();
-  OCIREG_RETURN_IF_ERROR(CheckReadable("client_ca", tls.client_ca));
+  auto readable = OpenFile("client_ca", tls.client_ca);
+  if (!readable.ok()) return readable.status();
   if (SSL_CTX_load_verify_locations(&context, tls.client_ca.c_str(), nullptr) != 1) {
     return Problem("client_ca", tls.client_ca, "not a PEM CA bundle: " + OpenSslError());
   }
