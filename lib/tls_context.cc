@@ -83,12 +83,45 @@ bool AtEndOfPem() {
   return ERR_GET_LIB(code) == ERR_LIB_PEM && ERR_GET_REASON(code) == PEM_R_NO_START_LINE;
 }
 
+using X509Ptr = std::unique_ptr<X509, X509Free>;
+using ChainPtr = std::unique_ptr<STACK_OF(X509), ChainFree>;
+using KeyPtr = std::unique_ptr<EVP_PKEY, KeyFree>;
+
+// The first certificate of the PEM file `path` and the ones after it.
+Status ReadChain(const std::string& path, X509Ptr& leaf, ChainPtr& chain) {
+  auto bio = OpenFile("certificate", path);
+  if (!bio.ok()) return bio.status();
+  leaf.reset(PEM_read_bio_X509_AUX(bio->get(), nullptr, NoPassphrase, nullptr));
+  if (leaf == nullptr) {
+    return Problem("certificate", path, "not a PEM certificate chain: " + OpenSslError());
+  }
+  chain.reset(sk_X509_new_null());
+  while (X509* next = PEM_read_bio_X509(bio->get(), nullptr, NoPassphrase, nullptr)) {
+    sk_X509_push(chain.get(), next);
+  }
+  if (!AtEndOfPem()) {
+    return Problem("certificate", path, "not a PEM certificate chain: " + OpenSslError());
+  }
+  ERR_clear_error();
+  return Status::Ok();
+}
+
+Status ReadKey(const std::string& path, KeyPtr& key) {
+  auto bio = OpenFile("private_key", path);
+  if (!bio.ok()) return bio.status();
+  key.reset(PEM_read_bio_PrivateKey(bio->get(), nullptr, NoPassphrase, nullptr));
+  if (key == nullptr) {
+    return Problem("private_key", path, "not a PEM private key: " + OpenSslError());
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 struct ServerCertificate::Pair {
-  std::unique_ptr<X509, X509Free> leaf;
-  std::unique_ptr<STACK_OF(X509), ChainFree> chain;
-  std::unique_ptr<EVP_PKEY, KeyFree> key;
+  X509Ptr leaf;
+  ChainPtr chain;
+  KeyPtr key;
 };
 
 ServerCertificate::ServerCertificate() = default;
@@ -97,39 +130,15 @@ ServerCertificate::~ServerCertificate() = default;
 Status ServerCertificate::Load(const TlsConfig& tls) {
   ERR_clear_error();
   auto pair = std::make_shared<Pair>();
-  {
-    auto bio = OpenFile("certificate", tls.certificate);
-    if (!bio.ok()) return bio.status();
-    pair->leaf.reset(PEM_read_bio_X509_AUX(bio->get(), nullptr, NoPassphrase, nullptr));
-    if (pair->leaf == nullptr) {
-      return Problem("certificate", tls.certificate,
-                     "not a PEM certificate chain: " + OpenSslError());
-    }
-    pair->chain.reset(sk_X509_new_null());
-    while (X509* next = PEM_read_bio_X509(bio->get(), nullptr, NoPassphrase, nullptr)) {
-      sk_X509_push(pair->chain.get(), next);
-    }
-    if (!AtEndOfPem()) {
-      return Problem("certificate", tls.certificate,
-                     "not a PEM certificate chain: " + OpenSslError());
-    }
-    ERR_clear_error();
-  }
-  {
-    auto bio = OpenFile("private_key", tls.private_key);
-    if (!bio.ok()) return bio.status();
-    pair->key.reset(PEM_read_bio_PrivateKey(bio->get(), nullptr, NoPassphrase, nullptr));
-    if (pair->key == nullptr) {
-      return Problem("private_key", tls.private_key, "not a PEM private key: " + OpenSslError());
-    }
-  }
+  OCIREG_RETURN_IF_ERROR(ReadChain(tls.certificate, pair->leaf, pair->chain));
+  OCIREG_RETURN_IF_ERROR(ReadKey(tls.private_key, pair->key));
   if (X509_check_private_key(pair->leaf.get(), pair->key.get()) != 1) {
     ERR_clear_error();
     return Problem("private_key", tls.private_key,
                    "does not match the certificate in " + tls.certificate);
   }
-  // What a handshake would refuse (a key below the security level, a chain signed with MD5)
-  // is refused now, while the old pair can still be kept.
+  // What a handshake would refuse (a key or a signature below OpenSSL's security level) is
+  // refused now, while the old pair can still be kept.
   std::unique_ptr<SSL_CTX, ContextFree> trial(SSL_CTX_new(TLS_server_method()));
   if (trial == nullptr || SSL_CTX_use_cert_and_key(trial.get(), pair->leaf.get(), pair->key.get(),
                                                    pair->chain.get(), 1) != 1) {

@@ -116,6 +116,12 @@ TEST_CASE("TLS reload: broken files keep the current certificate", "[tls][reload
     expected = "tls.private_key: " + other.server_key() + ": does not match the certificate in " +
                next.certificate;
   }
+  SECTION("a key that OpenSSL refuses to serve") {
+    const ClientCertificate weak = pki.MakeServer("weak", 8, ocireg::testing::KeyKind::kWeakRsa);
+    config.tls.certificate = weak.certificate;
+    config.tls.private_key = weak.key;
+    expected = "tls.certificate: " + weak.certificate + ": not usable";
+  }
   SECTION("turning TLS off") {
     config.tls.certificate.clear();
     config.tls.private_key.clear();

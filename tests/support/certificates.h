@@ -50,11 +50,16 @@ inline std::filesystem::path MakeTestCa(const std::filesystem::path& dir, const 
 }
 
 // The key algorithm of a certificate made here.
-enum class KeyKind { kEcdsa, kRsa };
+enum class KeyKind {
+  kEcdsa,
+  kRsa,
+  kWeakRsa,  // 512 bits: below every OpenSSL security level but 0
+};
 
 // openssl req's -newkey arguments for `kind`.
 inline std::vector<std::string> NewKeyArguments(KeyKind kind) {
   if (kind == KeyKind::kRsa) return {"-newkey", "rsa:2048"};
+  if (kind == KeyKind::kWeakRsa) return {"-newkey", "rsa:512"};
   return {"-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1"};
 }
 
