@@ -72,16 +72,18 @@ StoreOptions StoreOptionsFrom(const Config& config) {
   return options;
 }
 
-// A plain HTTP server, or a TLS one configured from config.tls.
-Result<std::unique_ptr<httplib::Server>> NewHttpServer(const TlsConfig& tls) {
-  if (tls.certificate.empty()) return std::unique_ptr<httplib::Server>(
-      std::make_unique<DrainableServer<httplib::Server>>());
+// A plain HTTP server when `certificate` is null, or a TLS one configured from `tls` that presents
+// `certificate` (which must outlive it).
+Result<std::unique_ptr<httplib::Server>> NewHttpServer(const TlsConfig& tls,
+                                                       internal::ServerCertificate* certificate) {
+  if (certificate == nullptr) {
+    return std::unique_ptr<httplib::Server>(std::make_unique<DrainableServer<httplib::Server>>());
+  }
   Status problem;
-  auto server = std::make_unique<DrainableServer<httplib::SSLServer>>(
-      [&](SSL_CTX& context) {
-        problem = internal::ConfigureTls(context, tls);
-        return problem.ok();
-      });
+  auto server = std::make_unique<DrainableServer<httplib::SSLServer>>([&](SSL_CTX& context) {
+    problem = internal::ConfigureTls(context, tls, *certificate);
+    return problem.ok();
+  });
   if (!problem.ok()) return problem;
   if (!server->is_valid()) return Status(ErrorCode::kInternal, "cannot create a TLS context");
   return std::unique_ptr<httplib::Server>(std::move(server));
@@ -90,11 +92,13 @@ Result<std::unique_ptr<httplib::Server>> NewHttpServer(const TlsConfig& tls) {
 class ServerImpl final : public RegistryServer {
  public:
   ServerImpl(const Config& config, ServerHooks hooks, std::unique_ptr<Store> store,
+             std::unique_ptr<internal::ServerCertificate> certificate,
              std::unique_ptr<httplib::Server> http)
       : config_(config),
         log_(hooks.log),
         store_(std::move(store)),
         handler_(std::make_unique<RegistryHandler>(*store_, config, std::move(hooks))),
+        certificate_(std::move(certificate)),
         http_(std::move(http)),
         drainable_(dynamic_cast<Drainable&>(*http_)) {}
 
@@ -110,6 +114,7 @@ class ServerImpl final : public RegistryServer {
   void Stop() override;
   uint16_t port() const override { return port_; }
   Status ReloadAccess(const Config& config) override;
+  Status ReloadTls(const Config& config) override;
   bool is_running() const override {
     std::lock_guard lock(mutex_);
     return http_->is_running() && !stop_requested_ && !accept_loop_done_;
@@ -125,6 +130,9 @@ class ServerImpl final : public RegistryServer {
   std::function<void(LogLevel, std::string_view)> log_;
   std::unique_ptr<Store> store_;
   std::unique_ptr<RegistryHandler> handler_;
+  // Null for plain HTTP. The TLS context's certificate callback points at it: it must outlive
+  // http_, so it comes first.
+  std::unique_ptr<internal::ServerCertificate> certificate_;
   std::unique_ptr<httplib::Server> http_;
   Drainable& drainable_;
   uint16_t port_ = 0;
@@ -251,6 +259,16 @@ Status ServerImpl::ReloadAccess(const Config& config) {
   return Status::Ok();
 }
 
+Status ServerImpl::ReloadTls(const Config& config) {
+  const bool wants_tls = !config.tls.certificate.empty();
+  if (certificate_ == nullptr && !wants_tls) return Status::Ok();
+  if (certificate_ == nullptr || !wants_tls) {
+    return {ErrorCode::kInvalidArgument, std::string("tls.certificate: turning TLS ") +
+                                             (wants_tls ? "on" : "off") + " needs a restart"};
+  }
+  return certificate_->Load(config.tls);
+}
+
 void ServerImpl::CollectGarbagePeriodically() {
   std::unique_lock lock(mutex_);
   while (true) {
@@ -287,7 +305,9 @@ Result<std::unique_ptr<RegistryServer>> RegistryServer::Create(const Config& con
   if (!driver.ok()) return driver.status();
   auto store = OpenStore(std::move(*driver), StoreOptionsFrom(config));
   if (!store.ok()) return store.status();
-  auto http = NewHttpServer(config.tls);
+  auto certificate =
+      config.tls.certificate.empty() ? nullptr : std::make_unique<internal::ServerCertificate>();
+  auto http = NewHttpServer(config.tls, certificate.get());
   if (!http.ok()) return http.status();
   if (!hooks.authenticator) {
     auto authenticator = NewAuthenticator(config);
@@ -296,7 +316,7 @@ Result<std::unique_ptr<RegistryServer>> RegistryServer::Create(const Config& con
   }
   if (!hooks.authorize) hooks.authorize = AccessPolicy::FromConfig(config).AsAuthorizeFn();
   auto server = std::make_unique<ServerImpl>(config, std::move(hooks), std::move(*store),
-                                             std::move(*http));
+                                             std::move(certificate), std::move(*http));
   OCIREG_RETURN_IF_ERROR(server->Bind());
   return std::unique_ptr<RegistryServer>(std::move(server));
 }

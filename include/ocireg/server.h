@@ -14,7 +14,8 @@
 // in the store and can be resumed after a restart. Garbage collection runs every
 // config.storage.gc_interval on a background thread while the server runs.
 //
-// Thread-safety: Run from one thread; Stop, ReloadAccess, port and is_running from any thread.
+// Thread-safety: Run from one thread; Stop, ReloadAccess, ReloadTls, port and is_running from any
+// thread.
 #pragma once
 
 #include <cstdint>
@@ -55,9 +56,19 @@ class OCIREG_EXPORT RegistryServer {
   // without dropping connections (RegistryHandler::SetAccess); they replace any authenticator or
   // authorize hook given to Create. Client-certificate logins follow the TLS settings the server
   // was created with. Everything else in `config` (listen, storage, tls, limits, features, log,
-  // auth.realm and the login slowdown) is ignored: it needs a restart. On an error (the htpasswd
-  // file or LDAP settings are invalid) nothing changes. Thread-safe.
+  // auth.realm and the login slowdown) is ignored: it needs a restart, except the certificate
+  // and key, which ReloadTls takes. On an error (the htpasswd file or LDAP settings are invalid)
+  // nothing changes. Thread-safe.
   virtual Status ReloadAccess(const Config& config) = 0;
+  // Re-reads config.tls.certificate (with its chain) and config.tls.private_key, which may name
+  // other files than before, and presents them from the next handshake on; connections already
+  // open keep theirs. The rest of config.tls (client_ca, client_auth, client_identity) needs a
+  // restart and is ignored. Errors, after which the server keeps presenting the certificate it
+  // had: kInvalidArgument naming the key and the file (unreadable, not PEM, a key that does not
+  // match the certificate, refused by OpenSSL), or when `config` turns TLS on or off, which needs
+  // a restart. Ok and nothing done for a plain-HTTP server given a config without TLS.
+  // Thread-safe.
+  virtual Status ReloadTls(const Config& config) = 0;
 };
 
 }  // namespace ocireg

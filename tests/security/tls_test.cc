@@ -3,7 +3,10 @@
 // s_client and skopeo.
 #include <httplib.h>
 
+#include <filesystem>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "catch.h"
 #include "certificates.h"
@@ -15,6 +18,9 @@ using ocireg::ClientIdentity;
 using ocireg::Config;
 using ocireg::ServerHooks;
 using ocireg::testing::ClientCertificate;
+using ocireg::testing::KeyKind;
+using ocireg::testing::ReadTextFile;
+using ocireg::testing::RunStatus;
 using ocireg::testing::SecureClient;
 using ocireg::testing::TempDir;
 using ocireg::testing::TestPki;
@@ -45,6 +51,34 @@ TestServer::Adjust WithTls(const TestPki& pki, std::optional<ClientAuth> client_
 std::string LastUser(const TestServer& server) {
   auto log = ocireg::testing::WaitForAccessLog(server, 1);
   return log.empty() ? "" : log.back().user;
+}
+
+// `path` quoted for sh.
+std::string Quoted(const std::string& path) { return "'" + path + "'"; }
+
+// One openssl s_client connection that sends a GET /v2/ asking the server to close, so that the
+// client reads the whole answer (and TLS 1.3 session tickets) before it ends. `session` is
+// "-sess_out FILE" or "-sess_in FILE". Returns the exit status; s_client's output is in `log`.
+int SClientRequest(uint16_t port, const TestPki& pki,
+                   const std::optional<ClientCertificate>& certificate, const std::string& protocol,
+                   const std::string& session, const std::filesystem::path& log) {
+  std::string command =
+      "printf 'GET /v2/ HTTP/1.1\\r\\nHost: 127.0.0.1\\r\\nConnection: close"
+      "\\r\\n\\r\\n' | openssl s_client -ign_eof -connect 127.0.0.1:" +
+      std::to_string(port) + " -CAfile " + Quoted(pki.ca()) + " -verify_return_error " + protocol +
+      " " + session;
+  if (certificate) {
+    command += " -cert " + Quoted(certificate->certificate) + " -key " + Quoted(certificate->key);
+  }
+  return RunStatus({"sh", "-c", command}, log);
+}
+
+// Whether a TLS 1.2 handshake offering only `cipher` succeeds.
+bool Tls12HandshakeWith(uint16_t port, const TestPki& pki, const std::string& cipher,
+                        const std::filesystem::path& dir) {
+  return RunStatus({"openssl", "s_client", "-connect", "127.0.0.1:" + std::to_string(port),
+                    "-tls1_2", "-cipher", cipher, "-CAfile", pki.ca(), "-verify_return_error"},
+                   dir / ("cipher-" + cipher + ".log")) == 0;
 }
 
 }  // namespace
@@ -175,10 +209,9 @@ TEST_CASE("mutual TLS: the identity may come from a SAN", "[tls][mtls]") {
   TestPki pki(dir.path());
   const ClientCertificate carol =
       pki.MakeClient("carol", "DNS:carol.example.test, email:carol@example.test, URI:spiffe://t/c");
-  for (auto [identity, expected] :
-       {std::pair{ClientIdentity::kSanEmail, "carol@example.test"},
-        std::pair{ClientIdentity::kSanDns, "carol.example.test"},
-        std::pair{ClientIdentity::kSanUri, "spiffe://t/c"}}) {
+  for (auto [identity, expected] : {std::pair{ClientIdentity::kSanEmail, "carol@example.test"},
+                                    std::pair{ClientIdentity::kSanDns, "carol.example.test"},
+                                    std::pair{ClientIdentity::kSanUri, "spiffe://t/c"}}) {
     TestServer server(WithTls(pki, ClientAuth::kRequired, identity));
     auto res = SecureClient(server.port(), pki.ca(), carol)->Get("/v2/");
     REQUIRE(res);
@@ -214,13 +247,96 @@ TEST_CASE("mutual TLS with curl and skopeo", "[tls][mtls][clients]") {
   CHECK(ocireg::testing::RunStatus({"skopeo", "copy", "--dest-cert-dir", certs,
                                     "oci:" + layout + ":v1", "docker://" + image},
                                    dir.path() / "push.log") == 0);
-  CHECK(ocireg::testing::RunStatus({"skopeo", "inspect", "--cert-dir", certs,
-                                    "docker://" + image},
+  CHECK(ocireg::testing::RunStatus({"skopeo", "inspect", "--cert-dir", certs, "docker://" + image},
                                    dir.path() / "inspect.log") == 0);
   CHECK(LastUser(server) == "alice");
   // Without the client certificate skopeo cannot connect.
   const auto ca_only = ocireg::testing::SkopeoCertDir(dir.path() / "ca-only", pki.ca());
-  CHECK(ocireg::testing::RunStatus({"skopeo", "inspect", "--cert-dir", ca_only,
-                                    "docker://" + image},
-                                   dir.path() / "inspect-nocert.log") != 0);
+  CHECK(
+      ocireg::testing::RunStatus({"skopeo", "inspect", "--cert-dir", ca_only, "docker://" + image},
+                                 dir.path() / "inspect-nocert.log") != 0);
+}
+
+TEST_CASE("TLS sessions resume, with and without client certificates", "[tls][mtls]") {
+  TempDir dir;
+  TestPki pki(dir.path());
+  const ClientCertificate alice = pki.MakeClient("alice");
+  const std::vector<std::optional<ClientAuth>> modes = {std::nullopt, ClientAuth::kOptional,
+                                                        ClientAuth::kRequired};
+  int round = 0;
+  for (const std::optional<ClientAuth>& mode : modes) {
+    for (const std::string protocol : {"-tls1_2", "-tls1_3"}) {
+      CAPTURE(mode.has_value(), mode == ClientAuth::kRequired, protocol);
+      TestServer server(WithTls(pki, mode));
+      const std::optional<ClientCertificate> certificate =
+          mode ? std::optional(alice) : std::nullopt;
+      const std::filesystem::path stem = dir.path() / ("round-" + std::to_string(++round));
+      const std::string session = stem.string() + ".session";
+      REQUIRE(SClientRequest(server.port(), pki, certificate, protocol,
+                             "-sess_out " + Quoted(session), stem.string() + "-first.log") == 0);
+      CHECK_THAT(ReadTextFile(stem.string() + "-first.log"), Catch::Contains("New, TLSv1."));
+      // Without a session context OpenSSL ends this handshake with an internal-error alert.
+      CHECK(SClientRequest(server.port(), pki, certificate, protocol, "-sess_in " + Quoted(session),
+                           stem.string() + "-second.log") == 0);
+      const std::string second = ReadTextFile(stem.string() + "-second.log");
+      CHECK_THAT(second, Catch::Contains("Reused, TLSv1."));
+      CHECK_THAT(second, Catch::Contains("HTTP/1.1 200"));
+      // The resumed session keeps the verified certificate, and with it the login.
+      if (mode) CHECK(LastUser(server) == "alice");
+
+      // curl: two URLs, each on a new connection (the server closes after each), the second
+      // resuming the first's session.
+      std::vector<std::string> curl = {
+          "curl", "-sS",       "-v", "--cacert", pki.ca(), "-H", "Connection: close",
+          "-o",   "/dev/null", "-o", "/dev/null"};
+      if (certificate) {
+        for (const std::string& argument : {std::string("--cert"), certificate->certificate,
+                                            std::string("--key"), certificate->key}) {
+          curl.push_back(argument);
+        }
+      }
+      curl.push_back(protocol == "-tls1_2" ? "--tls-max" : "--tlsv1.3");
+      if (protocol == "-tls1_2") curl.push_back("1.2");
+      const std::string base = "https://127.0.0.1:" + std::to_string(server.port());
+      curl.push_back(base + "/v2/");
+      curl.push_back(base + "/v2/_catalog");
+      const std::filesystem::path curl_log = stem.string() + "-curl.log";
+      CHECK(RunStatus(curl, curl_log) == 0);
+      CHECK_THAT(ReadTextFile(curl_log), Catch::Contains("SSL re-using session ID"));
+    }
+  }
+}
+
+TEST_CASE("TLS 1.2 offers forward-secret AEAD cipher suites only", "[tls]") {
+  TempDir dir;
+  TestPki pki(dir.path());
+  SECTION("an ECDSA certificate") {
+    TestServer server(WithTls(pki));
+    CHECK(Tls12HandshakeWith(server.port(), pki, "ECDHE-ECDSA-AES128-GCM-SHA256", dir.path()));
+    CHECK(Tls12HandshakeWith(server.port(), pki, "ECDHE-ECDSA-AES256-GCM-SHA384", dir.path()));
+    CHECK(Tls12HandshakeWith(server.port(), pki, "ECDHE-ECDSA-CHACHA20-POLY1305", dir.path()));
+    CHECK_FALSE(Tls12HandshakeWith(server.port(), pki, "ECDHE-ECDSA-AES128-SHA", dir.path()));
+    CHECK_FALSE(Tls12HandshakeWith(server.port(), pki, "ECDHE-ECDSA-AES256-SHA384", dir.path()));
+  }
+  SECTION("an RSA certificate") {
+    const ClientCertificate rsa = pki.MakeServer("rsa-server", 3, KeyKind::kRsa);
+    TestServer server([&](Config& config, ServerHooks&) {
+      config.tls.certificate = rsa.certificate;
+      config.tls.private_key = rsa.key;
+    });
+    CHECK(Tls12HandshakeWith(server.port(), pki, "ECDHE-RSA-AES128-GCM-SHA256", dir.path()));
+    CHECK(Tls12HandshakeWith(server.port(), pki, "ECDHE-RSA-CHACHA20-POLY1305", dir.path()));
+    // No forward secrecy (RSA key exchange), with and without AEAD; CBC with SHA-1.
+    CHECK_FALSE(Tls12HandshakeWith(server.port(), pki, "AES128-SHA", dir.path()));
+    CHECK_FALSE(Tls12HandshakeWith(server.port(), pki, "AES128-GCM-SHA256", dir.path()));
+    CHECK_FALSE(Tls12HandshakeWith(server.port(), pki, "ECDHE-RSA-AES128-SHA", dir.path()));
+    CHECK_FALSE(Tls12HandshakeWith(server.port(), pki, "ECDHE-RSA-AES256-SHA384", dir.path()));
+    // TLS 1.3 keeps OpenSSL's suites; TLS 1.1 stays refused.
+    const std::string address = "127.0.0.1:" + std::to_string(server.port());
+    CHECK(RunStatus({"openssl", "s_client", "-connect", address, "-tls1_3", "-CAfile", pki.ca(),
+                     "-verify_return_error"},
+                    dir.path() / "tls13.log") == 0);
+    CHECK(RunStatus({"openssl", "s_client", "-connect", address, "-tls1_1"},
+                    dir.path() / "rsa-tls11.log") != 0);
+  }
 }

@@ -9,6 +9,7 @@
 
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include "process.h"
 
@@ -48,22 +49,44 @@ inline std::filesystem::path MakeTestCa(const std::filesystem::path& dir, const 
   return certificate;
 }
 
-// Makes a key and a certificate for 127.0.0.1 and localhost, signed by the CA `ca` made by
-// MakeTestCa in `dir`: dir/server.pem and dir/server.key.
-inline void MakeServerCertificate(const std::filesystem::path& dir, const std::string& ca) {
+// The key algorithm of a certificate made here.
+enum class KeyKind {
+  kEcdsa,
+  kRsa,
+  kWeakRsa,  // 512 bits: below every OpenSSL security level but 0
+};
+
+// openssl req's -newkey arguments for `kind`.
+inline std::vector<std::string> NewKeyArguments(KeyKind kind) {
+  if (kind == KeyKind::kRsa) return {"-newkey", "rsa:2048"};
+  if (kind == KeyKind::kWeakRsa) return {"-newkey", "rsa:512"};
+  return {"-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1"};
+}
+
+// Makes a key and a certificate for 127.0.0.1 and localhost with serial number `serial`, signed
+// by the CA `ca` made by MakeTestCa in `dir`: dir/`stem`.pem and dir/`stem`.key.
+inline void MakeServerCertificate(const std::filesystem::path& dir, const std::string& ca,
+                                  const std::string& stem = "server", int serial = 2,
+                                  KeyKind kind = KeyKind::kEcdsa) {
   const std::filesystem::path config = dir / (ca + ".cnf");
-  const std::filesystem::path log = dir / "server.log";
-  RunCommand({"openssl", "req", "-new", "-config", config.string(), "-newkey", "ec", "-pkeyopt",
-              "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", (dir / "server.key").string(),
-              "-out", (dir / "server.csr").string(), "-subj", "/CN=127.0.0.1"},
-             log);
+  const std::filesystem::path log = dir / (stem + ".log");
+  const std::string csr = (dir / (stem + ".csr")).string();
+  std::vector<std::string> request = {"openssl", "req", "-new", "-config", config.string()};
+  for (const std::string& argument : NewKeyArguments(kind)) request.push_back(argument);
+  for (const std::string& argument :
+       {std::string("-nodes"), std::string("-keyout"), (dir / (stem + ".key")).string(),
+        std::string("-out"), csr, std::string("-subj"), std::string("/CN=127.0.0.1")}) {
+    request.push_back(argument);
+  }
+  RunCommand(request, log);
   RunCommand(
-      {"openssl", "x509", "-req", "-in", (dir / "server.csr").string(), "-CA",
-       (dir / (ca + ".pem")).string(), "-CAkey", (dir / (ca + ".key")).string(), "-set_serial", "2",
-       "-extfile", config.string(), "-extensions", "server", "-out", (dir / "server.pem").string()},
+      {"openssl", "x509", "-req", "-in", csr, "-CA", (dir / (ca + ".pem")).string(), "-CAkey",
+       (dir / (ca + ".key")).string(), "-set_serial", std::to_string(serial), "-extfile",
+       config.string(), "-extensions", "server", "-out", (dir / (stem + ".pem")).string()},
       log);
 }
 
+// A certificate and its key (a client's, or another server's).
 struct ClientCertificate {
   std::string certificate;  // PEM
   std::string key;          // PEM, unencrypted
@@ -84,6 +107,14 @@ class TestPki {
   std::string server_key() const { return (dir_ / "server.key").string(); }
   const std::filesystem::path& dir() const { return dir_; }
 
+  // Another server certificate for 127.0.0.1 from this CA, with serial number `serial`:
+  // dir()/`stem`.pem and its key dir()/`stem`.key.
+  ClientCertificate MakeServer(const std::string& stem, int serial,
+                               KeyKind kind = KeyKind::kEcdsa) const {
+    MakeServerCertificate(dir_, name_, stem, serial, kind);
+    return {(dir_ / (stem + ".pem")).string(), (dir_ / (stem + ".key")).string()};
+  }
+
   // A client certificate with subject CN `common_name` and, when given, subjectAltName `san`
   // (in openssl's syntax: "email:a@b, DNS:host, URI:spiffe://x").
   ClientCertificate MakeClient(const std::string& common_name, const std::string& san = "") {
@@ -101,11 +132,11 @@ class TestPki {
                 "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", client.key,
                 "-out", (dir_ / (stem + ".csr")).string(), "-subj", "/CN=" + common_name},
                log);
-    RunCommand({"openssl", "x509", "-req", "-in", (dir_ / (stem + ".csr")).string(), "-CA", ca_,
-                "-CAkey", (dir_ / (name_ + ".key")).string(), "-set_serial",
-                std::to_string(100 + clients_), "-extfile", extensions.string(), "-out",
-                client.certificate},
-               log);
+    RunCommand(
+        {"openssl", "x509", "-req", "-in", (dir_ / (stem + ".csr")).string(), "-CA", ca_, "-CAkey",
+         (dir_ / (name_ + ".key")).string(), "-set_serial", std::to_string(100 + clients_),
+         "-extfile", extensions.string(), "-out", client.certificate},
+        log);
     return client;
   }
 

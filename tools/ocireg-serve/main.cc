@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // ocireg-serve: runs the registry on a TOML configuration until SIGTERM or SIGINT, reloads its
-// logins and access rules on SIGHUP, and runs garbage collection or a scrub on request.
+// logins, access rules and TLS certificate on SIGHUP, and runs garbage collection or a scrub on
+// request.
 #include <pthread.h>
 #include <signal.h>
 
@@ -28,9 +29,10 @@ constexpr const char* kUsage =
     "\n"
     "Serves the OCI distribution API. Without CONFIG.toml the built-in defaults apply:\n"
     "127.0.0.1:5000, storage in ./ocireg-data. SIGTERM or SIGINT stop it gracefully. SIGHUP\n"
-    "re-reads CONFIG.toml and the htpasswd file and applies the new logins and access rules\n"
-    "without dropping connections; listen, storage, tls, limits, features, log and the realm\n"
-    "need a restart. A broken file on SIGHUP keeps the old state and logs the error.\n"
+    "re-reads CONFIG.toml, the htpasswd file and the TLS certificate and key, and applies the\n"
+    "new logins, access rules and certificate without dropping connections; listen, storage,\n"
+    "limits, features, log, the realm, turning TLS on or off and the tls.client_* settings need\n"
+    "a restart. A broken file on SIGHUP keeps the old state and logs the error.\n"
     "\n"
     "--check-config reads CONFIG.toml and the htpasswd file and checks the LDAP settings.\n"
     "gc runs one garbage collection of storage.root and prints what it removed. It may run\n"
@@ -95,10 +97,12 @@ std::vector<std::string> RestartOnlyChanges(const ocireg::Config& running,
       std::tie(g1.format, g1.level, g1.access_log)) {
     changed.push_back("log");
   }
+  // The certificate and key are reloaded; turning TLS on or off and the client settings are not.
   const auto& [t0, t1] = std::tie(running.tls, next.tls);
-  if (std::tie(t0.certificate, t0.private_key, t0.client_ca, t0.client_auth, t0.client_identity) !=
-      std::tie(t1.certificate, t1.private_key, t1.client_ca, t1.client_auth, t1.client_identity)) {
-    changed.push_back("tls");
+  if (t0.certificate.empty() != t1.certificate.empty() ||
+      std::tie(t0.client_ca, t0.client_auth, t0.client_identity) !=
+          std::tie(t1.client_ca, t1.client_auth, t1.client_identity)) {
+    changed.push_back("tls (on or off, client_ca, client_auth, client_identity)");
   }
   const auto& [a0, a1] = std::tie(running.auth, next.auth);
   if (std::tie(a0.realm, a0.failure_limit, a0.failure_window, a0.failure_delay,
@@ -109,8 +113,27 @@ std::vector<std::string> RestartOnlyChanges(const ocireg::Config& running,
   return changed;
 }
 
-// SIGHUP: re-reads the configuration file and swaps in its logins and access rules. Anything
-// wrong keeps the state the server runs with.
+// Swaps in the certificate and key `next` names when the server runs TLS and `next` keeps it on
+// (a change of that needs a restart). A broken file keeps the current ones.
+void ReloadCertificate(const std::string& path, ocireg::RegistryServer& server,
+                       ocireg::Config& running, const ocireg::Config& next,
+                       const ocireg::ServerHooks& hooks) {
+  if (running.tls.certificate.empty() || next.tls.certificate.empty()) return;
+  const ocireg::Status status = server.ReloadTls(next);
+  if (!status.ok()) {
+    hooks.log(ocireg::LogLevel::kError,
+              "TLS reload failed, keeping the current certificate and key: " + status.message());
+    return;
+  }
+  running.tls.certificate = next.tls.certificate;
+  running.tls.private_key = next.tls.private_key;
+  hooks.log(ocireg::LogLevel::kInfo, "reloaded the TLS certificate " + running.tls.certificate +
+                                         " and key " + running.tls.private_key + " from " + path);
+}
+
+// SIGHUP: re-reads the configuration file and swaps in its logins, access rules, certificate and
+// key. Anything wrong keeps the state the server runs with; the certificate and the logins are
+// reloaded independently, so a broken htpasswd file does not hold back a certificate rotation.
 void Reload(const std::string& path, ocireg::RegistryServer& server, ocireg::Config& running,
             const ocireg::ServerHooks& hooks) {
   if (path.empty()) {
@@ -119,15 +142,21 @@ void Reload(const std::string& path, ocireg::RegistryServer& server, ocireg::Con
     return;
   }
   auto next = ocireg::LoadConfig(path);
-  ocireg::Status status = next.ok() ? server.ReloadAccess(*next) : next.status();
-  if (!status.ok()) {
+  if (!next.ok()) {
     hooks.log(ocireg::LogLevel::kError,
-              "reload failed, keeping the current logins and access rules: " + status.message());
+              "reload failed, keeping the current configuration: " + next.status().message());
     return;
   }
   for (const std::string& section : RestartOnlyChanges(running, *next)) {
     hooks.log(ocireg::LogLevel::kWarn,
               "reload: " + section + " settings changed; they take effect after a restart");
+  }
+  ReloadCertificate(path, server, running, *next, hooks);
+  const ocireg::Status status = server.ReloadAccess(*next);
+  if (!status.ok()) {
+    hooks.log(ocireg::LogLevel::kError,
+              "reload failed, keeping the current logins and access rules: " + status.message());
+    return;
   }
   running.auth.htpasswd = next->auth.htpasswd;
   running.auth.ldap = next->auth.ldap;
