@@ -386,12 +386,16 @@ class FsDriver final : public StorageDriver {
     if (!fd.valid()) return Internal("open " + Display(path) + ": keeps appearing and vanishing");
     struct stat st;
     if (::fstat(fd.get(), &st) != 0) return Error("stat", path, errno);
+    if (st.st_nlink > 1) {
+      return {ErrorCode::kAlreadyExists, Display(path) + " has " + std::to_string(st.st_nlink) +
+                                             " names: appending would change them all"};
+    }
     if (created) OCIREG_RETURN_IF_ERROR(SyncDir(ParentPath(path), durability));
     return std::unique_ptr<FileAppender>(std::make_unique<FsAppender>(
         std::move(fd), static_cast<uint64_t>(st.st_size), Display(path)));
   }
 
-  Status Rename(std::string_view from, std::string_view to) override {
+  Status Rename(std::string_view from, std::string_view to, Durability durability) override {
     OCIREG_RETURN_IF_ERROR(CheckPath(from));
     OCIREG_RETURN_IF_ERROR(CheckPath(to));
     // rename(2) would move a directory too; the contract moves files only.
@@ -400,9 +404,11 @@ class FsDriver final : public StorageDriver {
       return Error("stat", from, errno);
     }
     if (S_ISDIR(st.st_mode)) return Error("rename", from, EISDIR);
-    OCIREG_RETURN_IF_ERROR(RenameIntoPlace(std::string(from), to));
-    OCIREG_RETURN_IF_ERROR(SyncDir(ParentPath(to)));
-    if (ParentPath(from) != ParentPath(to)) OCIREG_RETURN_IF_ERROR(SyncDir(ParentPath(from)));
+    OCIREG_RETURN_IF_ERROR(RenameIntoPlace(std::string(from), to, durability));
+    OCIREG_RETURN_IF_ERROR(SyncDir(ParentPath(to), durability));
+    if (ParentPath(from) != ParentPath(to)) {
+      OCIREG_RETURN_IF_ERROR(SyncDir(ParentPath(from), durability));
+    }
     return Status::Ok();
   }
 

@@ -470,6 +470,23 @@ TEMPLATE_TEST_CASE("Link shares content, refreshes the time and refuses existing
   CHECK(ReadAll(driver, "_blobs/sha256/x") == "content");
 }
 
+TEMPLATE_TEST_CASE("OpenAppender refuses a file that has other names", "[driver]", FsDriverFixture,
+                   MemoryDriverFixture) {
+  TestType fixture;
+  StorageDriver& driver = *fixture.driver;
+  Write(driver, "_uploads/u/data", "blob");
+  OCIREG_REQUIRE_OK(driver.Link("_uploads/u/data", "repo/blobs/sha256/x"));
+  // Appending through either name would change the other: a committed blob.
+  OCIREG_CHECK_CODE(driver.OpenAppender("_uploads/u/data"), ErrorCode::kAlreadyExists);
+  OCIREG_CHECK_CODE(driver.OpenAppender("repo/blobs/sha256/x"), ErrorCode::kAlreadyExists);
+  CHECK(ReadAll(driver, "repo/blobs/sha256/x") == "blob");
+  // With one name left, appending is the file's own business again.
+  OCIREG_REQUIRE_OK(driver.Remove("repo/blobs/sha256/x"));
+  std::unique_ptr<FileAppender> appender = OpenAppender(driver, "_uploads/u/data");
+  OCIREG_REQUIRE_OK(appender->Append(Bytes("!")));
+  CHECK(ReadAll(driver, "_uploads/u/data") == "blob!");
+}
+
 TEMPLATE_TEST_CASE("Remove deletes one file and RemoveTree a whole directory", "[driver]",
                    FsDriverFixture, MemoryDriverFixture) {
   TestType fixture;

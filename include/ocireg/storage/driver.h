@@ -94,12 +94,14 @@ class OCIREG_EXPORT StorageDriver {
 
   virtual Result<std::unique_ptr<FileReader>> OpenReader(std::string_view path) = 0;
   // Opens `path` for appending, creating it empty when missing; `durability` is that of the
-  // creation (the content is durable only after FileAppender::Sync).
+  // creation (the content is durable only after FileAppender::Sync). kAlreadyExists when `path`
+  // shares its content with other names (see Link): appending would change them too.
   virtual Result<std::unique_ptr<FileAppender>> OpenAppender(
       std::string_view path, Durability durability = Durability::kDurable) = 0;
 
   // Moves file `from` to `to`, replacing `to` atomically.
-  virtual Status Rename(std::string_view from, std::string_view to) = 0;
+  virtual Status Rename(std::string_view from, std::string_view to,
+                        Durability durability = Durability::kDurable) = 0;
   // Makes `to` a file with the content of `from` without copying where the backend can (a hard link
   // on a file system), and sets its modification time to now. kAlreadyExists when `to` exists,
   // kNotFound when `from` does not.

@@ -127,7 +127,8 @@ class OCIREG_EXPORT Upload {
                         std::optional<uint64_t> expected_offset = std::nullopt) = 0;
   // Verifies the data against `expected` and makes it a blob of the session's repository.
   // kDigestInvalid on a mismatch: the session and its data are discarded. kSizeInvalid when
-  // `expected_size` is given and differs. The session ends either way.
+  // `expected_size` is given and differs. The session ends either way, and also when storing the
+  // verified data fails (a failed fsync proves nothing about a later one): the client starts over.
   virtual Result<BlobInfo> Commit(const Digest& expected,
                                   std::optional<uint64_t> expected_size = std::nullopt) = 0;
   // Discards the session and its data.
