@@ -216,7 +216,11 @@ class MemoryDriver final : public StorageDriver {
     std::lock_guard lock(state_->mu);
     auto file = state_->files.find(from);
     if (file == state_->files.end()) return MissingFileError(from);
-    if (state_->files.contains(to) || state_->dirs.contains(to)) {
+    if (auto existing = state_->files.find(to); existing != state_->files.end()) {
+      existing->second->modified = Clock::now();  // see the contract: the caller relies on it
+      return {ErrorCode::kAlreadyExists, std::string(to) + ": File exists"};
+    }
+    if (state_->dirs.contains(to)) {
       return {ErrorCode::kAlreadyExists, std::string(to) + ": File exists"};
     }
     Clock::time_point now = Clock::now();

@@ -1,12 +1,17 @@
 // SPDX-License-Identifier: Apache-2.0
-// Committing blobs when things go wrong: sessions that outlive their commit, failed fsyncs.
+// Committing and linking blobs when things go wrong: sessions that outlive their commit, failed
+// fsyncs, files that take no more links, and garbage collection running while a blob is linked.
+#include <filesystem>
 #include <functional>
 #include <memory>
+#include <mutex>
+#include <set>
 #include <string>
 
 #include "catch.h"
 #include "fault_driver.h"
 #include "ocireg/storage/store.h"
+#include "storage/fs_test_hooks.h"
 #include "storage/layout.h"
 #include "store_fixture.h"
 
@@ -42,12 +47,26 @@ struct FaultyStore {
   StorageDriver& driver() { return *backend.driver; }
 };
 
+// Removes a test hook of the file system driver when the test ends, however it ends.
+struct AfterLinkHookGuard {
+  explicit AfterLinkHookGuard(std::function<void(std::string_view)> hook) {
+    internal::TEST_SetFsAfterLinkHook(std::move(hook));
+  }
+  ~AfterLinkHookGuard() { internal::TEST_SetFsAfterLinkHook(nullptr); }
+  AfterLinkHookGuard(const AfterLinkHookGuard&) = delete;
+  AfterLinkHookGuard& operator=(const AfterLinkHookGuard&) = delete;
+};
+
 // A session of `repo` that holds `content`.
 std::shared_ptr<Upload> Begin(Store& store, std::string_view repo, std::string_view content) {
   auto upload = store.StartUpload(repo, DigestAlgorithm::kSha256);
   REQUIRE(upload.ok());
   REQUIRE((*upload)->Append(std::span<const char>(content.data(), content.size())).ok());
   return *upload;
+}
+
+Status PushBlob(Store& store, std::string_view repo, std::string_view content) {
+  return Begin(store, repo, content)->Commit(DigestOf(content)).status();
 }
 
 std::string ReadBlob(Store& store, std::string_view repo, const Digest& digest) {
@@ -59,6 +78,12 @@ std::string ReadBlob(Store& store, std::string_view repo, const Digest& digest) 
   REQUIRE(n.ok());
   out.resize(*n);
   return out;
+}
+
+// Sets the time of `path` below the file system store's root, and so of every name of its file.
+void Age(const FsBackend& backend, const std::string& path) {
+  std::filesystem::last_write_time(backend.root() / path,
+                                   std::filesystem::file_time_type::clock::now() - 2h);
 }
 
 }  // namespace
@@ -133,4 +158,108 @@ COMMIT_TEST("a failed fsync at commit ends the session", "[upload]") {
   CHECK(f.store->GetUpload("repo", upload->id()).status().code() == ErrorCode::kBlobUploadUnknown);
   CHECK(f.store->StatBlob("repo", DigestOf(content)).status().code() == ErrorCode::kBlobUnknown);
   CHECK(*f.store->CountUploads() == 0);
+}
+
+COMMIT_TEST("a blob whose file takes no more links is still pushed and mounted", "[dedup]") {
+  FaultyStore<TestType> f;
+  const std::string content = "a layer in every repository";
+  const Digest digest = DigestOf(content);
+  REQUIRE(PushBlob(*f.store, "first", content).ok());
+  // The names of a file at the file system's link limit (EMLINK); a rename over one of them gives
+  // that name a file of its own.
+  std::mutex mu;
+  std::set<std::string> full = {internal::ContentPath(digest),
+                                internal::RepoBlobPath("first", digest)};
+  f.faults->set_interceptor(
+      [&](Call call, std::string_view path, std::string_view to, const Forward& forward) {
+        {
+          std::lock_guard lock(mu);
+          if (call == Call::kLink && full.contains(std::string(path))) {
+            return Internal("link " + std::string(path) + ": Too many links (injected)");
+          }
+          if (call == Call::kRename) full.erase(std::string(to));
+        }
+        return forward();
+      });
+  for (std::string repo : {"second", "third"}) {
+    INFO(repo);
+    Status pushed = PushBlob(*f.store, repo, content);
+    INFO(pushed.ToString());
+    CHECK(pushed.ok());
+    if (pushed.ok()) CHECK(ReadBlob(*f.store, repo, digest) == content);
+  }
+  auto mounted = f.store->MountBlob("fourth", digest, "first");
+  INFO(mounted.status().ToString());
+  CHECK(mounted.ok());
+  if (mounted.ok()) CHECK(ReadBlob(*f.store, "fourth", digest) == content);
+  CHECK(ReadBlob(*f.store, "first", digest) == content);
+  f.faults->set_interceptor(nullptr);
+  auto scrub = f.store->Scrub();
+  REQUIRE(scrub.ok());
+  CHECK(scrub->ok());
+}
+
+TEST_CASE("a blob pushed or mounted again is protected from garbage collection anew",
+          "[store][commit][gc]") {
+  StoreFixture<FsBackend> f;
+  f.options.gc_grace_period = 1h;
+  f.Reopen();
+  const std::string content = "pushed again before its manifest";
+  const Digest digest = DigestOf(content);
+  REQUIRE(PushBlob(*f.store, "source", content).ok());
+  REQUIRE(PushBlob(*f.store, "repo", content).ok());
+  // Every name of the blob shares one file, and so its time: all look pushed long ago.
+  Age(f.backend, internal::RepoBlobPath("repo", digest));
+  bool kept = true;
+  SECTION("left alone, it is collected") { kept = false; }
+  SECTION("uploaded again") { REQUIRE(PushBlob(*f.store, "repo", content).ok()); }
+  SECTION("mounted again") { REQUIRE(f.store->MountBlob("repo", digest, "source").ok()); }
+  REQUIRE(f.store->CollectGarbage().ok());
+  CHECK(f.store->StatBlob("repo", digest).ok() == kept);
+}
+
+TEST_CASE("garbage collection between a link and its return does not take the new link",
+          "[store][commit][gc]") {
+  StoreFixture<FsBackend> f;
+  f.options.gc_grace_period = 1h;
+  f.Reopen();
+  const std::string content = "shared by two repositories";
+  const Digest digest = DigestOf(content);
+  REQUIRE(PushBlob(*f.store, "first", content).ok());
+  Age(f.backend, internal::ContentPath(digest));
+  const std::string target = internal::RepoBlobPath("second", digest);
+  int collections = 0;
+  Status pushed;
+  {
+    AfterLinkHookGuard guard([&](std::string_view to) {
+      if (to != target || collections++ > 0) return;
+      (void)f.store->CollectGarbage();
+    });
+    pushed = PushBlob(*f.store, "second", content);
+  }
+  INFO(pushed.ToString());
+  REQUIRE(pushed.ok());
+  CHECK(collections >= 1);
+  CHECK(f.store->StatBlob("second", digest).ok());
+}
+
+TEST_CASE("a link removed as soon as it is made is made again", "[store][commit][gc]") {
+  StoreFixture<FsBackend> f;
+  const std::string content = "collected at once";
+  const Digest digest = DigestOf(content);
+  REQUIRE(PushBlob(*f.store, "first", content).ok());
+  const std::string target = internal::RepoBlobPath("second", digest);
+  int removals = 0;
+  Status pushed;
+  {
+    // As garbage collection with no grace period may do.
+    AfterLinkHookGuard guard([&](std::string_view to) {
+      if (to == target && removals++ == 0) std::filesystem::remove(f.backend.root() / target);
+    });
+    pushed = PushBlob(*f.store, "second", content);
+  }
+  INFO(pushed.ToString());
+  REQUIRE(pushed.ok());
+  CHECK(removals >= 1);
+  CHECK(ReadBlob(*f.store, "second", digest) == content);
 }

@@ -487,6 +487,32 @@ TEMPLATE_TEST_CASE("OpenAppender refuses a file that has other names", "[driver]
   CHECK(ReadAll(driver, "_uploads/u/data") == "blob!");
 }
 
+TEST_CASE("fs driver: Link to an existing name refreshes that name's time", "[driver][fs]") {
+  TestDir dir;
+  std::unique_ptr<StorageDriver> driver = OpenFsDriver(dir.path());
+  Write(*driver, "_blobs/x", "content");
+  Write(*driver, "repo/blobs/x", "content");  // a separate file, as after a content replacement
+  Age(dir.path() + "/repo/blobs/x", std::chrono::hours(2));
+  Clock::time_point before = Clock::now() - kClockSlack;
+  OCIREG_CHECK_CODE(driver->Link("_blobs/x", "repo/blobs/x"), ErrorCode::kAlreadyExists);
+  Result<FileInfo> info = driver->Stat("repo/blobs/x");
+  OCIREG_REQUIRE_OK(info);
+  CHECK(info->modified >= before);
+}
+
+TEST_CASE("memory driver: Link to an existing name refreshes that name's time", "[driver]") {
+  std::unique_ptr<StorageDriver> driver = NewMemoryDriver();
+  Write(*driver, "_blobs/x", "content");
+  Write(*driver, "repo/blobs/x", "content");
+  // The memory driver stamps from system_clock itself, so a short pause orders the times.
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  Clock::time_point before = Clock::now();
+  OCIREG_CHECK_CODE(driver->Link("_blobs/x", "repo/blobs/x"), ErrorCode::kAlreadyExists);
+  Result<FileInfo> info = driver->Stat("repo/blobs/x");
+  OCIREG_REQUIRE_OK(info);
+  CHECK(info->modified >= before);
+}
+
 TEMPLATE_TEST_CASE("Remove deletes one file and RemoveTree a whole directory", "[driver]",
                    FsDriverFixture, MemoryDriverFixture) {
   TestType fixture;
