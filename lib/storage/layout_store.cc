@@ -212,7 +212,9 @@ void LayoutStore::WriteIndexLocked(std::unique_lock<std::mutex>& lock, std::stri
   RepoIndex snapshot = *state.pending;
   const uint64_t covered = state.changes;
   lock.unlock();
-  Status written = driver_->WriteFileAtomic(RepoIndexPath(repo), snapshot.Serialize());
+  const std::string json = snapshot.Serialize();
+  Status written = driver_->WriteFileAtomic(RepoIndexPath(repo), json);
+  if (!written.ok()) written = JudgeFailedIndexWrite(repo, json, written);
   lock.lock();
   state.writing = false;
   if (written.ok()) state.index = std::move(snapshot);
@@ -226,6 +228,20 @@ void LayoutStore::WriteIndexLocked(std::unique_lock<std::mutex>& lock, std::stri
   });
   if (state.waiters.empty()) state.pending.reset();
   state.index_written.notify_all();
+}
+
+Status LayoutStore::JudgeFailedIndexWrite(std::string_view repo, const std::string& json,
+                                          const Status& failure) {
+  // A write whose rename succeeded before the directory's fsync failed has put the new index on
+  // disk: a restart, and every other process, reads it. Reporting the change failed while keeping
+  // the old index in memory would have readers and the caller disagree with the disk (a tag seen
+  // after a restart that this process denies, a "failed" push whose tag appears). The change is
+  // visible, so it is reported done, with a warning that a power loss may still undo it.
+  auto on_disk = driver_->ReadFile(RepoIndexPath(repo));
+  if (!on_disk.ok() || *on_disk != json) return failure;
+  Warn(std::string(repo) +
+       "/index.json was replaced, but may not survive a power loss: " + failure.message());
+  return Status::Ok();
 }
 
 void LayoutStore::SettleLocked(std::unique_lock<std::mutex>& lock, RepoState& state) {

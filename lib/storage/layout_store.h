@@ -145,6 +145,14 @@ class LayoutStore final : public Store {
   // collected meanwhile. kNotFound when it is gone and no source is left.
   Status KeepLinked(std::string_view repo, std::initializer_list<std::string> sources,
                     const std::string& target);
+  // The outcome of an index write that failed with `failure`: ok when `json` is on disk all the
+  // same (the rename was done), with a warning. Called without the repository's lock.
+  Status JudgeFailedIndexWrite(std::string_view repo, const std::string& json,
+                               const Status& failure);
+  // Reports something an operator should know to options_.warn, when set.
+  void Warn(const std::string& message) const {
+    if (options_.warn) options_.warn(message);
+  }
   Status CheckReferencesLocked(std::string_view repo, RepoState& state, const ManifestInfo& info);
 
   UploadHooks MakeUploadHooks();

@@ -1,15 +1,20 @@
 // SPDX-License-Identifier: Apache-2.0
 // Committing and linking blobs when things go wrong: sessions that outlive their commit, failed
-// fsyncs, files that take no more links, and garbage collection running while a blob is linked.
+// fsyncs, files that take no more links, index writes failing after their rename, and garbage
+// collection running while a blob is linked.
 #include <filesystem>
 #include <functional>
 #include <memory>
 #include <mutex>
 #include <set>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "catch.h"
 #include "fault_driver.h"
+#include "manifest_builder.h"
+#include "ocireg/reference.h"
 #include "ocireg/storage/store.h"
 #include "storage/fs_test_hooks.h"
 #include "storage/layout.h"
@@ -23,6 +28,9 @@ namespace {
 
 using Call = FaultInjectingDriver::Call;
 using Forward = std::function<Status()>;
+
+constexpr std::string_view kConfigType = "application/vnd.oci.image.config.v1+json";
+constexpr std::string_view kLayerType = "application/vnd.oci.image.layer.v1.tar";
 
 Status Injected(const std::string& what) { return Internal(what + ": injected failure"); }
 
@@ -78,6 +86,12 @@ std::string ReadBlob(Store& store, std::string_view repo, const Digest& digest) 
   REQUIRE(n.ok());
   out.resize(*n);
   return out;
+}
+
+Status PutTag(Store& store, std::string_view repo, std::string_view tag,
+              const std::string& manifest) {
+  return store.PutManifest(repo, *Reference::Parse(tag), {}, media_types::kOciManifest, manifest)
+      .status();
 }
 
 // Sets the time of `path` below the file system store's root, and so of every name of its file.
@@ -197,6 +211,55 @@ COMMIT_TEST("a blob whose file takes no more links is still pushed and mounted",
   auto scrub = f.store->Scrub();
   REQUIRE(scrub.ok());
   CHECK(scrub->ok());
+}
+
+COMMIT_TEST("an index write that fails after its rename is reported as done", "[manifest]") {
+  FaultyStore<TestType> f;
+  std::vector<std::string> warnings;
+  f.options.warn = [&](std::string_view message) { warnings.emplace_back(message); };
+  f.Reopen();
+  const std::string config = R"({"seed":"index"})";
+  const std::string layer = "the layer of the index test";
+  REQUIRE(PushBlob(*f.store, "repo", config).ok());
+  REQUIRE(PushBlob(*f.store, "repo", layer).ok());
+  const std::string manifest = ImageManifest(RefTo(std::string(kConfigType), config),
+                                             {RefTo(std::string(kLayerType), layer)});
+  REQUIRE(PutTag(*f.store, "repo", "v1", manifest).ok());
+
+  enum class Fault { kNone, kAfterRename, kBeforeRename };
+  Fault fault = Fault::kNone;
+  f.faults->set_interceptor(
+      [&](Call call, std::string_view path, std::string_view, const Forward& forward) {
+        if (call != Call::kWriteFileAtomic || path != "repo/index.json") return forward();
+        switch (std::exchange(fault, Fault::kNone)) {
+          case Fault::kNone:
+            return forward();
+          case Fault::kAfterRename:
+            (void)forward();  // the new index is in place; the directory's fsync then fails
+            return Injected("fsync repo");
+          case Fault::kBeforeRename:
+            return Injected("write repo/index.json");
+        }
+        return forward();
+      });
+
+  fault = Fault::kAfterRename;
+  Status visible = PutTag(*f.store, "repo", "v2", manifest);
+  INFO(visible.ToString());
+  CHECK(visible.ok());
+  CHECK(f.store->ResolveManifest("repo", *Reference::Parse("v2")).ok());
+  CHECK(warnings.size() == 1);
+
+  fault = Fault::kBeforeRename;
+  CHECK(!PutTag(*f.store, "repo", "v3", manifest).ok());
+  CHECK(f.store->ResolveManifest("repo", *Reference::Parse("v3")).status().code() ==
+        ErrorCode::kManifestUnknown);
+
+  // What this process answered is what the disk holds.
+  f.Reopen();
+  CHECK(f.store->ResolveManifest("repo", *Reference::Parse("v2")).ok());
+  CHECK(f.store->ResolveManifest("repo", *Reference::Parse("v3")).status().code() ==
+        ErrorCode::kManifestUnknown);
 }
 
 TEST_CASE("a blob pushed or mounted again is protected from garbage collection anew",

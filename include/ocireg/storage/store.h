@@ -59,6 +59,10 @@ struct StoreOptions {
   // after each repository, then ("content", 0) and, for garbage collection, ("uploads", 0) as
   // those stages start. For a progress display; must not call into the store. Default: none
   std::function<void(std::string_view stage, uint64_t done)> progress;
+  // Told of what the store got past but an operator should know, such as a change that became
+  // visible although flushing it to disk failed. Called on the thread that met it; must not call
+  // into the store. Default: none
+  std::function<void(std::string_view message)> warn;
 };
 
 // A blob's identity and size.
