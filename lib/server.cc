@@ -303,7 +303,13 @@ Result<std::unique_ptr<RegistryServer>> RegistryServer::Create(const Config& con
   }
   auto driver = NewFsDriver(config.storage.root);
   if (!driver.ok()) return driver.status();
-  auto store = OpenStore(std::move(*driver), StoreOptionsFrom(config));
+  StoreOptions store_options = StoreOptionsFrom(config);
+  if (hooks.log) {
+    store_options.warn = [log = hooks.log](std::string_view message) {
+      log(LogLevel::kWarn, message);
+    };
+  }
+  auto store = OpenStore(std::move(*driver), std::move(store_options));
   if (!store.ok()) return store.status();
   auto certificate =
       config.tls.certificate.empty() ? nullptr : std::make_unique<internal::ServerCertificate>();

@@ -16,6 +16,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -24,6 +25,7 @@
 
 #include "ocireg/status.h"
 #include "ocireg/storage/driver.h"
+#include "storage/fs_test_hooks.h"
 #include "storage/path.h"
 
 namespace ocireg {
@@ -42,6 +44,13 @@ constexpr mode_t kFileMode = 0644;
 constexpr mode_t kDirMode = 0755;
 // How often RemoveTree rescans a directory that concurrent writers keep filling.
 constexpr int kRemoveAttempts = 4;
+// How often Link makes a name again that was removed as soon as it appeared.
+constexpr int kLinkAttempts = 3;
+
+std::function<void(std::string_view)>& AfterLinkHook() {
+  static std::function<void(std::string_view)> hook;
+  return hook;
+}
 
 // Distinguishes the temp files of one process; with the pid it makes names unique across processes.
 std::atomic<uint64_t> temp_counter{0};
@@ -386,12 +395,16 @@ class FsDriver final : public StorageDriver {
     if (!fd.valid()) return Internal("open " + Display(path) + ": keeps appearing and vanishing");
     struct stat st;
     if (::fstat(fd.get(), &st) != 0) return Error("stat", path, errno);
+    if (st.st_nlink > 1) {
+      return {ErrorCode::kAlreadyExists, Display(path) + " has " + std::to_string(st.st_nlink) +
+                                             " names: appending would change them all"};
+    }
     if (created) OCIREG_RETURN_IF_ERROR(SyncDir(ParentPath(path), durability));
     return std::unique_ptr<FileAppender>(std::make_unique<FsAppender>(
         std::move(fd), static_cast<uint64_t>(st.st_size), Display(path)));
   }
 
-  Status Rename(std::string_view from, std::string_view to) override {
+  Status Rename(std::string_view from, std::string_view to, Durability durability) override {
     OCIREG_RETURN_IF_ERROR(CheckPath(from));
     OCIREG_RETURN_IF_ERROR(CheckPath(to));
     // rename(2) would move a directory too; the contract moves files only.
@@ -400,9 +413,11 @@ class FsDriver final : public StorageDriver {
       return Error("stat", from, errno);
     }
     if (S_ISDIR(st.st_mode)) return Error("rename", from, EISDIR);
-    OCIREG_RETURN_IF_ERROR(RenameIntoPlace(std::string(from), to));
-    OCIREG_RETURN_IF_ERROR(SyncDir(ParentPath(to)));
-    if (ParentPath(from) != ParentPath(to)) OCIREG_RETURN_IF_ERROR(SyncDir(ParentPath(from)));
+    OCIREG_RETURN_IF_ERROR(RenameIntoPlace(std::string(from), to, durability));
+    OCIREG_RETURN_IF_ERROR(SyncDir(ParentPath(to), durability));
+    if (ParentPath(from) != ParentPath(to)) {
+      OCIREG_RETURN_IF_ERROR(SyncDir(ParentPath(from), durability));
+    }
     return Status::Ok();
   }
 
@@ -411,28 +426,27 @@ class FsDriver final : public StorageDriver {
     OCIREG_RETURN_IF_ERROR(CheckPath(to));
     std::string source(from);
     std::string target(to);
-    int rc = ::linkat(root_fd_.get(), source.c_str(), root_fd_.get(), target.c_str(), 0);
-    if (rc != 0 && (errno == ENOENT || errno == ENOTDIR)) {
-      // Either the source is missing or the target's directory is: only the latter is ours to fix.
-      struct stat st;
-      if (::fstatat(root_fd_.get(), source.c_str(), &st, 0) != 0) return Error("stat", from, errno);
-      OCIREG_RETURN_IF_ERROR(MakeDirs(ParentPath(to), durability));
-      rc = ::linkat(root_fd_.get(), source.c_str(), root_fd_.get(), target.c_str(), 0);
-    }
-    if (rc != 0) {
-      if (errno == EEXIST) {
-        return {ErrorCode::kAlreadyExists, Display(to) + ": " + ErrnoText(EEXIST)};
+    for (int attempt = 0; attempt < kLinkAttempts; ++attempt) {
+      // Garbage collection removes names with an old time. The shared time is set before the new
+      // name exists, so the name is born "recently linked": set afterwards, it would leave a
+      // moment in which the new name carries the source's old time.
+      if (::utimensat(root_fd_.get(), source.c_str(), nullptr, 0) != 0) {
+        return Error("utimensat", from, errno);
       }
-      return Error("link " + Display(from) + " to", to, errno);
+      Status made = MakeLink(source, target, durability);
+      const bool existed = made.code() == ErrorCode::kAlreadyExists;
+      if (!made.ok() && !existed) return made;
+      if (!existed && AfterLinkHook()) AfterLinkHook()(to);
+      // Refreshes an existing `to` (see the contract) and finds a new one that is gone already
+      // (garbage collection with no grace period): then the caller has no link, so make it again.
+      if (::utimensat(root_fd_.get(), target.c_str(), nullptr, 0) != 0) {
+        if (errno != ENOENT) return Error("utimensat", to, errno);
+        continue;
+      }
+      return existed ? made : SyncDir(ParentPath(to), durability);
     }
-    // The link shares the inode, so this also refreshes `from`: garbage collection reads it as
-    // "recently linked".
-    // ENOENT: someone removed the new link already (garbage collection with no grace period);
-    // the link itself was made, which is all this call promises.
-    if (::utimensat(root_fd_.get(), target.c_str(), nullptr, 0) != 0 && errno != ENOENT) {
-      return Error("utimensat", to, errno);
-    }
-    return SyncDir(ParentPath(to), durability);
+    return Internal("link " + Display(from) + " to " + Display(to) + ": removed as soon as made, " +
+                    std::to_string(kLinkAttempts) + " times");
   }
 
   // Removals are not fsynced: a removal lost in a crash leaves only garbage that is collected
@@ -488,6 +502,26 @@ class FsDriver final : public StorageDriver {
       }
     }
     return Internal("create " + Display(kTempDir) + "/...: no unused temp name");
+  }
+
+  // linkat(2) of `source` to `target`, creating the parents of `target` when missing.
+  // kAlreadyExists when `target` exists.
+  Status MakeLink(const std::string& source, const std::string& target, Durability durability) {
+    int rc = ::linkat(root_fd_.get(), source.c_str(), root_fd_.get(), target.c_str(), 0);
+    if (rc != 0 && (errno == ENOENT || errno == ENOTDIR)) {
+      // Either the source is missing or the target's directory is: only the latter is ours to fix.
+      struct stat st;
+      if (::fstatat(root_fd_.get(), source.c_str(), &st, 0) != 0) {
+        return Error("stat", source, errno);
+      }
+      OCIREG_RETURN_IF_ERROR(MakeDirs(ParentPath(target), durability));
+      rc = ::linkat(root_fd_.get(), source.c_str(), root_fd_.get(), target.c_str(), 0);
+    }
+    if (rc == 0) return Status::Ok();
+    if (errno == EEXIST) {
+      return {ErrorCode::kAlreadyExists, Display(target) + ": " + ErrnoText(EEXIST)};
+    }
+    return Error("link " + Display(source) + " to", target, errno);
   }
 
   // The path relative to the process, for messages.
@@ -596,6 +630,14 @@ Status MakeRoot(const std::string& root) {
 }
 
 }  // namespace
+
+namespace internal {
+
+void TEST_SetFsAfterLinkHook(std::function<void(std::string_view to)> hook) {
+  AfterLinkHook() = std::move(hook);
+}
+
+}  // namespace internal
 
 Result<std::unique_ptr<StorageDriver>> NewFsDriver(const std::string& root_path) {
   if (root_path.empty()) return Internal("the storage root is an empty path");

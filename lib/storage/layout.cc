@@ -92,5 +92,6 @@ Result<std::string> NewUploadId() {
 std::string UploadDir(std::string_view id) { return std::string(kUploadsDir) + "/" + std::string(id); }
 std::string UploadDataPath(std::string_view id) { return UploadDir(id) + "/data"; }
 std::string UploadInfoPath(std::string_view id) { return UploadDir(id) + "/info"; }
+std::string UploadStagingPath(std::string_view id) { return UploadDir(id) + ".committing"; }
 
 }  // namespace ocireg::internal

@@ -212,7 +212,9 @@ void LayoutStore::WriteIndexLocked(std::unique_lock<std::mutex>& lock, std::stri
   RepoIndex snapshot = *state.pending;
   const uint64_t covered = state.changes;
   lock.unlock();
-  Status written = driver_->WriteFileAtomic(RepoIndexPath(repo), snapshot.Serialize());
+  const std::string json = snapshot.Serialize();
+  Status written = driver_->WriteFileAtomic(RepoIndexPath(repo), json);
+  if (!written.ok()) written = JudgeFailedIndexWrite(repo, json, written);
   lock.lock();
   state.writing = false;
   if (written.ok()) state.index = std::move(snapshot);
@@ -226,6 +228,20 @@ void LayoutStore::WriteIndexLocked(std::unique_lock<std::mutex>& lock, std::stri
   });
   if (state.waiters.empty()) state.pending.reset();
   state.index_written.notify_all();
+}
+
+Status LayoutStore::JudgeFailedIndexWrite(std::string_view repo, const std::string& json,
+                                          const Status& failure) {
+  // A write whose rename succeeded before the directory's fsync failed has put the new index on
+  // disk: a restart, and every other process, reads it. Reporting the change failed while keeping
+  // the old index in memory would have readers and the caller disagree with the disk (a tag seen
+  // after a restart that this process denies, a "failed" push whose tag appears). The change is
+  // visible, so it is reported done, with a warning that a power loss may still undo it.
+  auto on_disk = driver_->ReadFile(RepoIndexPath(repo));
+  if (!on_disk.ok() || *on_disk != json) return failure;
+  Warn(std::string(repo) +
+       "/index.json was replaced, but may not survive a power loss: " + failure.message());
+  return Status::Ok();
 }
 
 void LayoutStore::SettleLocked(std::unique_lock<std::mutex>& lock, RepoState& state) {
@@ -305,16 +321,20 @@ Status LayoutStore::InstallBlob(std::string_view repo, const Digest& digest,
   OCIREG_RETURN_IF_ERROR(EnsureRepository(repo));
   const std::string content = ContentPath(digest);
   const std::string target = RepoBlobPath(repo, digest);
+  const std::string own(data_path);
   // Prefer the copy the store already has, so every repository shares one file.
-  Status linked = driver_->Link(content, target);
-  if (linked.code() == ErrorCode::kNotFound) {
-    // No shared copy (or garbage collection just took it): the repository links our own file,
-    // which nobody else can remove, and the content store learns of it for later pushes.
-    linked = driver_->Link(data_path, target);
-    if (linked.ok()) return SeedContent(target, content);
-  }
-  if (linked.code() == ErrorCode::kAlreadyExists) return Status::Ok();
-  return linked;
+  Status shared = driver_->Link(content, target);
+  if (shared.ok()) return Status::Ok();
+  if (shared.code() == ErrorCode::kAlreadyExists) return KeepLinked(repo, {content, own}, target);
+  // No shared copy (or garbage collection just took it), or one that takes no more names
+  // (EMLINK): the repository links our own file, which nobody else can remove.
+  Status linked = driver_->Link(own, target);
+  if (linked.code() == ErrorCode::kAlreadyExists) return KeepLinked(repo, {content, own}, target);
+  OCIREG_RETURN_IF_ERROR(linked);
+  // The content store learns of our file for later pushes.
+  if (shared.code() == ErrorCode::kNotFound) return SeedContent(target, content);
+  ReplaceContent(own, content);
+  return Status::Ok();
 }
 
 Status LayoutStore::InstallBytes(std::string_view repo, const Digest& digest,
@@ -348,9 +368,20 @@ Result<BlobInfo> LayoutStore::MountBlob(std::string_view repo, const Digest& dig
   auto source = StatBlob(from, digest);
   OCIREG_RETURN_IF_ERROR(source);
   OCIREG_RETURN_IF_ERROR(EnsureRepository(repo));
-  Status linked = driver_->Link(RepoBlobPath(from, digest), RepoBlobPath(repo, digest));
+  const std::string own = RepoBlobPath(from, digest);
+  const std::string shared = ContentPath(digest);
+  const std::string target = RepoBlobPath(repo, digest);
+  Status linked = driver_->Link(own, target);
+  if (!linked.ok() && linked.code() != ErrorCode::kNotFound &&
+      linked.code() != ErrorCode::kAlreadyExists) {
+    // The source's file may take no more names (EMLINK); the content store's copy may be another
+    // file (see ReplaceContent).
+    Status copy = driver_->Link(shared, target);
+    if (copy.ok() || copy.code() == ErrorCode::kAlreadyExists) linked = copy;
+  }
+  if (linked.code() == ErrorCode::kAlreadyExists) linked = KeepLinked(repo, {own, shared}, target);
   if (linked.code() == ErrorCode::kNotFound) return BlobUnknown(from, digest);
-  if (!linked.ok() && linked.code() != ErrorCode::kAlreadyExists) return linked;
+  OCIREG_RETURN_IF_ERROR(linked);
   return *source;
 }
 

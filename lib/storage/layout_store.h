@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <initializer_list>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -136,6 +137,22 @@ class LayoutStore final : public Store {
   Status InstallBytes(std::string_view repo, const Digest& digest, std::string_view bytes);
   // Links a repository's blob into the content store when the store has no copy yet.
   Status SeedContent(std::string_view blob, std::string_view content);
+  // Makes the verified file `file` the content store's copy `content` in place of one that could
+  // not be linked. Best effort: the content store only serves deduplication.
+  void ReplaceContent(std::string_view file, std::string_view content);
+  // Keeps `target`, a blob `repo` holds already, from garbage collection: refreshes its time under
+  // the repository's lock, or links it again from the first of `sources` that can when it was
+  // collected meanwhile. kNotFound when it is gone and no source is left.
+  Status KeepLinked(std::string_view repo, std::initializer_list<std::string> sources,
+                    const std::string& target);
+  // The outcome of an index write that failed with `failure`: ok when `json` is on disk all the
+  // same (the rename was done), with a warning. Called without the repository's lock.
+  Status JudgeFailedIndexWrite(std::string_view repo, const std::string& json,
+                               const Status& failure);
+  // Reports something an operator should know to options_.warn, when set.
+  void Warn(const std::string& message) const {
+    if (options_.warn) options_.warn(message);
+  }
   Status CheckReferencesLocked(std::string_view repo, RepoState& state, const ManifestInfo& info);
 
   UploadHooks MakeUploadHooks();

@@ -185,11 +185,14 @@ class MemoryDriver final : public StorageDriver {
       auto inode = std::make_shared<Inode>(Inode{std::make_shared<std::string>(), now});
       file = state_->files.emplace(std::string(path), std::move(inode)).first;
       TouchParent(*state_, path, now);
+    } else if (HasOtherNames(file->second)) {
+      return {ErrorCode::kAlreadyExists,
+              std::string(path) + " has other names: appending would change them all"};
     }
     return std::unique_ptr<FileAppender>(std::make_unique<MemoryAppender>(state_, file->second));
   }
 
-  Status Rename(std::string_view from, std::string_view to) override {
+  Status Rename(std::string_view from, std::string_view to, Durability) override {
     OCIREG_RETURN_IF_ERROR(ValidateDriverPath(from));
     OCIREG_RETURN_IF_ERROR(ValidateDriverPath(to));
     std::lock_guard lock(state_->mu);
@@ -213,7 +216,11 @@ class MemoryDriver final : public StorageDriver {
     std::lock_guard lock(state_->mu);
     auto file = state_->files.find(from);
     if (file == state_->files.end()) return MissingFileError(from);
-    if (state_->files.contains(to) || state_->dirs.contains(to)) {
+    if (auto existing = state_->files.find(to); existing != state_->files.end()) {
+      existing->second->modified = Clock::now();  // see the contract: the caller relies on it
+      return {ErrorCode::kAlreadyExists, std::string(to) + ": File exists"};
+    }
+    if (state_->dirs.contains(to)) {
       return {ErrorCode::kAlreadyExists, std::string(to) + ": File exists"};
     }
     Clock::time_point now = Clock::now();
@@ -258,6 +265,17 @@ class MemoryDriver final : public StorageDriver {
   // on a file system. Needs mu.
   Status MissingFileError(std::string_view path) const {
     return state_->dirs.contains(path) ? IsDirectoryError(path) : NotFoundError(path);
+  }
+
+  // Whether a name other than the one found also holds `inode`. Appenders hold inodes too, so
+  // only a shared one is looked for among the names. Needs mu.
+  bool HasOtherNames(const std::shared_ptr<Inode>& inode) const {
+    if (inode.use_count() <= 1) return false;
+    int names = 0;
+    for (const auto& [name, other] : state_->files) {
+      if (other == inode && ++names > 1) return true;
+    }
+    return false;
   }
 
   // Adds the names of `entries` directly below `prefix` ("" for the root, else "dir/").

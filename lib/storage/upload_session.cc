@@ -79,6 +79,13 @@ Result<std::shared_ptr<UploadSession>> UploadSession::Load(StorageDriver& driver
   }
   auto algorithm = ParseAlgorithm(doc["algorithm"].GetString());
   if (!algorithm.ok()) return Unknown(id);
+  // A commit moves the data out before the session's files are removed: a session left without
+  // its data was committed (or never received a byte before a crash) and is over.
+  auto data = driver.Stat(UploadDataPath(id));
+  if (!data.ok()) {
+    if (data.status().code() == ErrorCode::kNotFound) return Unknown(id);
+    return data.status();
+  }
   return std::make_shared<UploadSession>(driver, std::move(hooks), std::move(id),
                                          doc["repository"].GetString(), *algorithm, max_bytes);
 }
@@ -92,6 +99,9 @@ Status UploadSession::AttachLocked() {
     return hashed.status().code() == ErrorCode::kNotFound ? Unknown(id_) : hashed.status();
   }
   auto appender = driver_.OpenAppender(UploadDataPath(id_), Durability::kCache);
+  // A data file with other names is a committed blob whose session outlived its commit (a crash
+  // lost the move out of the session): appending would corrupt the blob.
+  if (!appender.ok() && appender.status().code() == ErrorCode::kAlreadyExists) return Unknown(id_);
   OCIREG_RETURN_IF_ERROR(appender);
   appender_ = std::move(*appender);
   digester_.emplace(std::move(digester));
@@ -161,10 +171,25 @@ Result<BlobInfo> UploadSession::Commit(const Digest& expected,
     return Status(ErrorCode::kDigestInvalid, "upload content has digest " + actual->ToString() +
                                                  ", not " + expected.ToString());
   }
-  OCIREG_RETURN_IF_ERROR(appender_->Sync());
+  Status synced = appender_->Sync();
   appender_.reset();
-  OCIREG_RETURN_IF_ERROR(hooks_.install(repo_, expected, UploadDataPath(id_)));
+  if (!synced.ok()) {
+    // After a failed fsync the kernel may have dropped the unwritten pages, and a later fsync can
+    // succeed without them: nothing proves these bytes reach the disk, so the client starts over.
+    (void)EndLocked();
+    return synced;
+  }
+  // Out of the session before it becomes a blob: once linked, the file is the blob of every
+  // repository that links it, and a session that survived its cleanup (a crash, a failed
+  // removal) must find no data to append to. Not flushed: after a crash that loses the move, the
+  // data file has other names and the session refuses it (AttachLocked).
+  const std::string staged = UploadStagingPath(id_);
+  Status installed = driver_.Rename(UploadDataPath(id_), staged, Durability::kCache);
+  if (installed.ok()) installed = hooks_.install(repo_, expected, staged);
+  // The blob keeps its other names; a staged file left behind is removed by garbage collection.
+  (void)driver_.Remove(staged);
   (void)EndLocked();
+  OCIREG_RETURN_IF_ERROR(installed);
   return BlobInfo{expected, size};
 }
 

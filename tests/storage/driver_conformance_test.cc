@@ -470,6 +470,49 @@ TEMPLATE_TEST_CASE("Link shares content, refreshes the time and refuses existing
   CHECK(ReadAll(driver, "_blobs/sha256/x") == "content");
 }
 
+TEMPLATE_TEST_CASE("OpenAppender refuses a file that has other names", "[driver]", FsDriverFixture,
+                   MemoryDriverFixture) {
+  TestType fixture;
+  StorageDriver& driver = *fixture.driver;
+  Write(driver, "_uploads/u/data", "blob");
+  OCIREG_REQUIRE_OK(driver.Link("_uploads/u/data", "repo/blobs/sha256/x"));
+  // Appending through either name would change the other: a committed blob.
+  OCIREG_CHECK_CODE(driver.OpenAppender("_uploads/u/data"), ErrorCode::kAlreadyExists);
+  OCIREG_CHECK_CODE(driver.OpenAppender("repo/blobs/sha256/x"), ErrorCode::kAlreadyExists);
+  CHECK(ReadAll(driver, "repo/blobs/sha256/x") == "blob");
+  // With one name left, appending is the file's own business again.
+  OCIREG_REQUIRE_OK(driver.Remove("repo/blobs/sha256/x"));
+  std::unique_ptr<FileAppender> appender = OpenAppender(driver, "_uploads/u/data");
+  OCIREG_REQUIRE_OK(appender->Append(Bytes("!")));
+  CHECK(ReadAll(driver, "_uploads/u/data") == "blob!");
+}
+
+TEST_CASE("fs driver: Link to an existing name refreshes that name's time", "[driver][fs]") {
+  TestDir dir;
+  std::unique_ptr<StorageDriver> driver = OpenFsDriver(dir.path());
+  Write(*driver, "_blobs/x", "content");
+  Write(*driver, "repo/blobs/x", "content");  // a separate file, as after a content replacement
+  Age(dir.path() + "/repo/blobs/x", std::chrono::hours(2));
+  Clock::time_point before = Clock::now() - kClockSlack;
+  OCIREG_CHECK_CODE(driver->Link("_blobs/x", "repo/blobs/x"), ErrorCode::kAlreadyExists);
+  Result<FileInfo> info = driver->Stat("repo/blobs/x");
+  OCIREG_REQUIRE_OK(info);
+  CHECK(info->modified >= before);
+}
+
+TEST_CASE("memory driver: Link to an existing name refreshes that name's time", "[driver]") {
+  std::unique_ptr<StorageDriver> driver = NewMemoryDriver();
+  Write(*driver, "_blobs/x", "content");
+  Write(*driver, "repo/blobs/x", "content");
+  // The memory driver stamps from system_clock itself, so a short pause orders the times.
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  Clock::time_point before = Clock::now();
+  OCIREG_CHECK_CODE(driver->Link("_blobs/x", "repo/blobs/x"), ErrorCode::kAlreadyExists);
+  Result<FileInfo> info = driver->Stat("repo/blobs/x");
+  OCIREG_REQUIRE_OK(info);
+  CHECK(info->modified >= before);
+}
+
 TEMPLATE_TEST_CASE("Remove deletes one file and RemoveTree a whole directory", "[driver]",
                    FsDriverFixture, MemoryDriverFixture) {
   TestType fixture;

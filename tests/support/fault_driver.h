@@ -17,10 +17,14 @@
 // reader and appender it handed out. Readers and appenders share the budget with the wrapper (not
 // the wrapper itself), so they may outlive it.
 //
+// A test may also intercept single calls (set_interceptor) to fail one kind of call at one path, or
+// to run something between a call and its return.
+//
 // Thread-safe, like the driver it wraps.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <span>
@@ -39,6 +43,24 @@ class FaultInjectingDriver final : public StorageDriver {
   // Without a budget nothing fails.
   static constexpr int64_t kUnlimited = -1;
 
+  // The calls an interceptor sees.
+  enum class Call {
+    kWriteFileAtomic,
+    kOpenAppender,
+    kRename,
+    kLink,
+    kRemove,
+    kRemoveTree,
+    kAppend,
+    kSync
+  };
+  // Decides the outcome of one admitted mutating call: `forward` runs it on the inner driver (at
+  // most once) and returns its status; the interceptor returns what the caller gets. `to` is the
+  // target of Rename and Link, else empty. Runs on the caller's thread without any lock held, so it
+  // may call into the store.
+  using Interceptor = std::function<Status(Call call, std::string_view path, std::string_view to,
+                                           const std::function<Status()>& forward)>;
+
   explicit FaultInjectingDriver(StorageDriver& inner) : inner_(inner) {}
 
   // Lets `n` more mutating operations through; the one after them "crashes". Also revives a crashed
@@ -49,6 +71,8 @@ class FaultInjectingDriver final : public StorageDriver {
   // Calls refused since the crash.
   uint64_t failures() const { return gate_->failures(); }
   bool crashed() const { return gate_->crashed(); }
+  // Sees every later mutating call that the budget admits; null forwards them all.
+  void set_interceptor(Interceptor interceptor) { gate_->SetInterceptor(std::move(interceptor)); }
 
   Result<FileInfo> Stat(std::string_view path) override {
     OCIREG_RETURN_IF_ERROR(gate_->Read());
@@ -65,7 +89,8 @@ class FaultInjectingDriver final : public StorageDriver {
   Status WriteFileAtomic(std::string_view path, std::string_view data,
                          Durability durability) override {
     OCIREG_RETURN_IF_ERROR(gate_->Mutate());
-    return inner_.WriteFileAtomic(path, data, durability);
+    return gate_->Run(Call::kWriteFileAtomic, path, {},
+                      [&] { return inner_.WriteFileAtomic(path, data, durability); });
   }
   Result<std::unique_ptr<FileReader>> OpenReader(std::string_view path) override {
     OCIREG_RETURN_IF_ERROR(gate_->Read());
@@ -76,25 +101,30 @@ class FaultInjectingDriver final : public StorageDriver {
   Result<std::unique_ptr<FileAppender>> OpenAppender(std::string_view path,
                                                       Durability durability) override {
     OCIREG_RETURN_IF_ERROR(gate_->Mutate());
-    Result<std::unique_ptr<FileAppender>> appender = inner_.OpenAppender(path, durability);
+    Result<std::unique_ptr<FileAppender>> appender = Status(ErrorCode::kInternal, "not forwarded");
+    OCIREG_RETURN_IF_ERROR(gate_->Run(Call::kOpenAppender, path, {}, [&] {
+      appender = inner_.OpenAppender(path, durability);
+      return appender.status();
+    }));
     if (!appender.ok()) return appender.status();
-    return std::unique_ptr<FileAppender>(std::make_unique<Appender>(std::move(*appender), gate_));
+    return std::unique_ptr<FileAppender>(
+        std::make_unique<Appender>(std::move(*appender), gate_, std::string(path)));
   }
-  Status Rename(std::string_view from, std::string_view to) override {
+  Status Rename(std::string_view from, std::string_view to, Durability durability) override {
     OCIREG_RETURN_IF_ERROR(gate_->Mutate());
-    return inner_.Rename(from, to);
+    return gate_->Run(Call::kRename, from, to, [&] { return inner_.Rename(from, to, durability); });
   }
   Status Link(std::string_view from, std::string_view to, Durability durability) override {
     OCIREG_RETURN_IF_ERROR(gate_->Mutate());
-    return inner_.Link(from, to, durability);
+    return gate_->Run(Call::kLink, from, to, [&] { return inner_.Link(from, to, durability); });
   }
   Status Remove(std::string_view path) override {
     OCIREG_RETURN_IF_ERROR(gate_->Mutate());
-    return inner_.Remove(path);
+    return gate_->Run(Call::kRemove, path, {}, [&] { return inner_.Remove(path); });
   }
   Status RemoveTree(std::string_view path) override {
     OCIREG_RETURN_IF_ERROR(gate_->Mutate());
-    return inner_.RemoveTree(path);
+    return gate_->Run(Call::kRemoveTree, path, {}, [&] { return inner_.RemoveTree(path); });
   }
 
  private:
@@ -117,6 +147,31 @@ class FaultInjectingDriver final : public StorageDriver {
     bool crashed() const {
       std::lock_guard lock(mu_);
       return crashed_;
+    }
+    void SetInterceptor(Interceptor interceptor) {
+      std::lock_guard lock(mu_);
+      interceptor_ = std::make_shared<const Interceptor>(std::move(interceptor));
+    }
+
+    // Runs an admitted call through the interceptor, if any; `forward` runs at most once.
+    Status Run(Call call, std::string_view path, std::string_view to,
+               const std::function<Status()>& forward) {
+      std::shared_ptr<const Interceptor> interceptor;
+      {
+        std::lock_guard lock(mu_);
+        interceptor = interceptor_;
+      }
+      if (interceptor == nullptr || !*interceptor) return forward();
+      bool forwarded = false;
+      Status result;
+      std::function<Status()> once = [&] {
+        if (!forwarded) {
+          forwarded = true;
+          result = forward();
+        }
+        return result;
+      };
+      return (*interceptor)(call, path, to, once);
     }
 
     // Admits one mutating operation, or crashes when the budget is spent.
@@ -145,6 +200,7 @@ class FaultInjectingDriver final : public StorageDriver {
     bool crashed_ = false;
     uint64_t operations_ = 0;
     uint64_t failures_ = 0;
+    std::shared_ptr<const Interceptor> interceptor_;
   };
 
   class Reader final : public FileReader {
@@ -164,21 +220,22 @@ class FaultInjectingDriver final : public StorageDriver {
 
   class Appender final : public FileAppender {
    public:
-    Appender(std::unique_ptr<FileAppender> inner, std::shared_ptr<Gate> gate)
-        : inner_(std::move(inner)), gate_(std::move(gate)) {}
+    Appender(std::unique_ptr<FileAppender> inner, std::shared_ptr<Gate> gate, std::string path)
+        : inner_(std::move(inner)), gate_(std::move(gate)), path_(std::move(path)) {}
     uint64_t size() const override { return inner_->size(); }
     Status Append(std::span<const char> bytes) override {
       OCIREG_RETURN_IF_ERROR(gate_->Mutate());
-      return inner_->Append(bytes);
+      return gate_->Run(Call::kAppend, path_, {}, [&] { return inner_->Append(bytes); });
     }
     Status Sync() override {
       OCIREG_RETURN_IF_ERROR(gate_->Mutate());
-      return inner_->Sync();
+      return gate_->Run(Call::kSync, path_, {}, [&] { return inner_->Sync(); });
     }
 
    private:
     const std::unique_ptr<FileAppender> inner_;
     const std::shared_ptr<Gate> gate_;
+    const std::string path_;
   };
 
   StorageDriver& inner_;

@@ -31,7 +31,9 @@ class BorrowedDriver : public StorageDriver {
   Result<std::unique_ptr<FileAppender>> OpenAppender(std::string_view p, Durability u) override {
     return inner_.OpenAppender(p, u);
   }
-  Status Rename(std::string_view a, std::string_view b) override { return inner_.Rename(a, b); }
+  Status Rename(std::string_view a, std::string_view b, Durability u) override {
+    return inner_.Rename(a, b, u);
+  }
   Status Link(std::string_view a, std::string_view b, Durability u) override {
     return inner_.Link(a, b, u);
   }

@@ -94,15 +94,20 @@ class OCIREG_EXPORT StorageDriver {
 
   virtual Result<std::unique_ptr<FileReader>> OpenReader(std::string_view path) = 0;
   // Opens `path` for appending, creating it empty when missing; `durability` is that of the
-  // creation (the content is durable only after FileAppender::Sync).
+  // creation (the content is durable only after FileAppender::Sync). kAlreadyExists when `path`
+  // shares its content with other names (see Link): appending would change them too.
   virtual Result<std::unique_ptr<FileAppender>> OpenAppender(
       std::string_view path, Durability durability = Durability::kDurable) = 0;
 
   // Moves file `from` to `to`, replacing `to` atomically.
-  virtual Status Rename(std::string_view from, std::string_view to) = 0;
+  virtual Status Rename(std::string_view from, std::string_view to,
+                        Durability durability = Durability::kDurable) = 0;
   // Makes `to` a file with the content of `from` without copying where the backend can (a hard link
-  // on a file system), and sets its modification time to now. kAlreadyExists when `to` exists,
-  // kNotFound when `from` does not.
+  // on a file system). The content's modification time is now when `to` appears, so the new name
+  // is never seen with an older time. kAlreadyExists when `to` exists; its modification time is
+  // then refreshed all the same, so that a caller relying on `to` finds it as recently linked.
+  // kNotFound when `from` does not exist. A backend that cannot give the content another name
+  // (ext4 allows about 65,000) fails with kInternal.
   virtual Status Link(std::string_view from, std::string_view to,
                       Durability durability = Durability::kDurable) = 0;
   // Removes one file. kNotFound when it does not exist.

@@ -59,6 +59,10 @@ struct StoreOptions {
   // after each repository, then ("content", 0) and, for garbage collection, ("uploads", 0) as
   // those stages start. For a progress display; must not call into the store. Default: none
   std::function<void(std::string_view stage, uint64_t done)> progress;
+  // Told of what the store got past but an operator should know, such as a change that became
+  // visible although flushing it to disk failed. Called on the thread that met it; must not call
+  // into the store. Default: none
+  std::function<void(std::string_view message)> warn;
 };
 
 // A blob's identity and size.
@@ -127,7 +131,8 @@ class OCIREG_EXPORT Upload {
                         std::optional<uint64_t> expected_offset = std::nullopt) = 0;
   // Verifies the data against `expected` and makes it a blob of the session's repository.
   // kDigestInvalid on a mismatch: the session and its data are discarded. kSizeInvalid when
-  // `expected_size` is given and differs. The session ends either way.
+  // `expected_size` is given and differs. The session ends either way, and also when storing the
+  // verified data fails (a failed fsync proves nothing about a later one): the client starts over.
   virtual Result<BlobInfo> Commit(const Digest& expected,
                                   std::optional<uint64_t> expected_size = std::nullopt) = 0;
   // Discards the session and its data.
