@@ -11,6 +11,11 @@
 namespace ocireg::internal {
 namespace {
 
+// The message of every refused login, whichever method refused it and why: a known user with a
+// wrong password and an unknown user must get byte-identical answers, or the 401 body tells what
+// the equal bcrypt work hides.
+constexpr const char* kLoginRefused = "unknown user or wrong password";
+
 // realm is a quoted-string (RFC 9110 5.6.4): backslash and double quote are escaped.
 std::string BasicChallenge(std::string_view realm) {
   std::string challenge = "Basic realm=\"";
@@ -54,6 +59,7 @@ Result<Caller> CallerIdentification::Identify(const httplib::Request& req) {
   if (!identity.ok()) {
     if (identity.status().code() == ErrorCode::kUnauthorized) {
       throttle_.RecordFailure(req.remote_addr, FailureThrottle::Clock::now());
+      return Status(ErrorCode::kUnauthorized, kLoginRefused);
     }
     return identity.status();
   }
