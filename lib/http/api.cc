@@ -139,7 +139,7 @@ int Api::ExpectContinue(const httplib::Request& req, httplib::Response& res) {
     status = Status(ErrorCode::kNameInvalid, "request path too long");
   } else {
     auto route = ParseRoute(req.method, req.path);
-    auto caller = identification_.Identify(req);
+    auto caller = identification_.IdentifyBeforeBody(req);
     if (!route.ok()) {
       status = route.status();
     } else if (!caller.ok()) {

@@ -44,8 +44,12 @@ class CallerIdentification {
   CallerIdentification(const Config& config, std::shared_ptr<Authenticator> authenticator);
   // The caller of `req`: anonymous without credentials (or without an authenticator), the
   // identity its credentials prove, or the authenticator's error (kUnauthorized for wrong
-  // credentials, after the address's slowdown; kUnavailable when a backend is down).
+  // credentials, after the address's slowdown; kUnavailable when a backend is down). A request
+  // authenticates once: when IdentifyBeforeBody identified its caller, that caller.
   Result<Caller> Identify(const httplib::Request& req);
+  // Identify for the Expect: 100-continue check, which runs before the request's handler; the
+  // caller it finds is remembered for the handler's Identify.
+  Result<Caller> IdentifyBeforeBody(const httplib::Request& req);
   // Adds the WWW-Authenticate challenge to a 401 response.
   void Challenge(httplib::Response& res) const;
   // Replaces the authenticator for requests identified from now on; a request being identified
@@ -53,6 +57,7 @@ class CallerIdentification {
   void SetAuthenticator(std::shared_ptr<Authenticator> authenticator);
 
  private:
+  Result<Caller> Authenticate(const httplib::Request& req);
   static bool IsEmptyBasic(std::string_view authorization);
 
   mutable std::mutex authenticator_mutex_;  // guards the pointer, not the authenticator

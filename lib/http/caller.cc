@@ -3,7 +3,9 @@
 // Basic challenge of every 401.
 #include <httplib.h>
 
+#include <optional>
 #include <thread>
+#include <utility>
 
 #include "http/api.h"
 #include "http/client_certificate.h"
@@ -15,6 +17,22 @@ namespace {
 // wrong password and an unknown user must get byte-identical answers, or the 401 body tells what
 // the equal bcrypt work hides.
 constexpr const char* kLoginRefused = "unknown user or wrong password";
+
+// The caller that the Expect: 100-continue check of this thread's current request identified.
+// httplib runs that check and then the request's handler on one thread, with no other request
+// in between; the handler takes the caller instead of authenticating (a bcrypt) a second time.
+// A connection's next request may reuse the same Request object, so a remembered caller is used
+// only by a request that went through the check (the test below is httplib's own), and every
+// check starts by forgetting the last one.
+struct RememberedCaller {
+  const httplib::Request* request = nullptr;
+  std::optional<Caller> caller;
+};
+thread_local RememberedCaller remembered_caller;
+
+bool WentThroughExpectCheck(const httplib::Request& req) {
+  return req.get_header_value("Expect") == "100-continue";
+}
 
 // realm is a quoted-string (RFC 9110 5.6.4): backslash and double quote are escaped.
 std::string BasicChallenge(std::string_view realm) {
@@ -36,7 +54,22 @@ CallerIdentification::CallerIdentification(const Config& config,
       throttle_(config.auth.failure_limit, config.auth.failure_window, config.auth.failure_delay,
                 config.auth.failure_delay_max) {}
 
+Result<Caller> CallerIdentification::IdentifyBeforeBody(const httplib::Request& req) {
+  remembered_caller = {};
+  Result<Caller> caller = Authenticate(req);
+  if (caller.ok()) remembered_caller = {&req, *caller};
+  return caller;
+}
+
 Result<Caller> CallerIdentification::Identify(const httplib::Request& req) {
+  RememberedCaller remembered = std::exchange(remembered_caller, {});
+  if (remembered.request == &req && remembered.caller && WentThroughExpectCheck(req)) {
+    return std::move(*remembered.caller);
+  }
+  return Authenticate(req);
+}
+
+Result<Caller> CallerIdentification::Authenticate(const httplib::Request& req) {
   Caller caller;
   caller.remote_addr = req.remote_addr;
   std::shared_ptr<Authenticator> authenticator;
