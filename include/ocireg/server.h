@@ -55,8 +55,8 @@ class OCIREG_EXPORT RegistryServer {
   // without dropping connections (RegistryHandler::SetAccess); they replace any authenticator or
   // authorize hook given to Create. Client-certificate logins follow the TLS settings the server
   // was created with. Everything else in `config` (listen, storage, tls, limits, features, log,
-  // auth.realm and the login slowdown) is ignored: it needs a restart. On an error (the htpasswd
-  // file or LDAP settings are invalid) nothing changes. Thread-safe.
+  // auth.realm, the login throttle and auth.trusted_proxies) is ignored: it needs a restart. On an
+  // error (the htpasswd file or LDAP settings are invalid) nothing changes. Thread-safe.
   virtual Status ReloadAccess(const Config& config) = 0;
 };
 
