@@ -45,7 +45,7 @@ struct GcReport;
 // One answered request, for the access log.
 struct AccessLogEntry {
   std::chrono::system_clock::time_point time;  // when the response was written
-  std::string remote_addr;
+  std::string remote_addr;  // the client: behind a trusted proxy, from X-Forwarded-For
   int remote_port = 0;
   std::string user = "-";  // "-" for anonymous callers
   std::string method;
