@@ -55,11 +55,11 @@ FailureThrottle::Entry& FailureThrottle::Obtain(const std::string& key, uint32_t
 FailureThrottle::Clock::duration FailureThrottle::Wait(const Entry* entry,
                                                        Clock::time_point now) const {
   if (entry == nullptr || entry->count < entry->threshold) return Clock::duration::zero();
-  // Doubling per failure beyond the threshold; the shift is bounded so it cannot overflow
-  // before the cap applies.
+  // Doubling per failure beyond the threshold. The shift is bounded, and the product taken in
+  // seconds, so that neither overflows before the cap applies (delays may be up to 36500 days).
   const uint32_t doublings = std::min<uint32_t>(entry->count - entry->threshold, 20);
-  const Clock::duration backoff =
-      std::min<Clock::duration>(settings_.delay * (int64_t{1} << doublings), settings_.max_delay);
+  const seconds backoff =
+      std::min<seconds>(settings_.delay * (int64_t{1} << doublings), settings_.max_delay);
   const Clock::time_point ready = entry->last + backoff;
   return ready > now ? ready - now : Clock::duration::zero();
 }

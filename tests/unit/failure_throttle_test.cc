@@ -56,6 +56,15 @@ TEST_CASE("throttle: from the limit the wait doubles up to the maximum", "[failu
   CHECK(throttle.Admit("192.0.2.1", "alice", kStart + seconds(5)) == seconds(3));
 }
 
+TEST_CASE("throttle: the longest configurable delays do not overflow", "[failure_throttle]") {
+  FailureThrottle::Settings settings = TestSettings();
+  settings.delay = seconds(int64_t{36500} * 86400);
+  settings.max_delay = settings.delay;
+  FailureThrottle throttle(settings);
+  Fail(throttle, "192.0.2.1", "alice", 100);
+  CHECK(throttle.Admit("192.0.2.1", "alice", kStart) == settings.max_delay);
+}
+
 TEST_CASE("throttle: after the wait one attempt goes through, the next waits again",
           "[failure_throttle]") {
   FailureThrottle throttle(TestSettings());
