@@ -19,6 +19,8 @@
 #include <fmt/format.h>
 #include <toml++/toml.h>
 
+#include "address_range.h"
+
 namespace ocireg {
 namespace {
 
@@ -69,10 +71,11 @@ client_identity = "cn"   # user name of a client certificate: "cn", "san-dns", "
 
 [auth]
 realm = "ocireg"           # realm of the WWW-Authenticate: Basic challenge
-failure_limit = 5          # failed logins from one address before slowing it down; 0: never
-failure_window = "5m"      # failures older than this are forgotten
-failure_delay = "1s"       # the first slowdown, doubled per further failure
-failure_delay_max = "30s"  # the longest slowdown
+failure_limit = 5          # failed logins of one user from one address before it waits; 0: never
+failure_window = "5m"      # a count restarts this long after its first (throttled: last) failure
+failure_delay = "1s"       # the first wait (Retry-After), doubled per further failure
+failure_delay_max = "30s"  # the longest wait
+trusted_proxies = []       # proxies whose X-Forwarded-For names the client: addresses or CIDR
 
 [auth.htpasswd]
 file = ""  # htpasswd file of bcrypt entries (htpasswd -B); set: htpasswd login on
@@ -313,6 +316,20 @@ Result<std::vector<std::string>> ReadStringList(const toml::node& node) {
   return list;
 }
 
+// An array of IPv4 or IPv6 addresses or CIDR ranges ("10.0.0.0/8").
+Result<std::vector<std::string>> ReadAddressRanges(const toml::node& node) {
+  Result<std::vector<std::string>> ranges = ReadStringList(node);
+  if (!ranges.ok()) return ranges.status();
+  for (size_t i = 0; i < ranges->size(); ++i) {
+    Result<internal::AddressRange> range = internal::AddressRange::Parse((*ranges)[i]);
+    if (!range.ok()) {
+      return Wrong(fmt::format("element {} \"{}\": {}", i + 1, (*ranges)[i],
+                               range.status().message()));
+    }
+  }
+  return ranges;
+}
+
 // An array of action names: "read", "create", "update", "delete".
 Result<ActionSet> ReadActions(const toml::node& node) {
   Result<std::vector<std::string>> names = ReadStringList(node);
@@ -459,7 +476,8 @@ const std::vector<SectionSpec>& Schema() {
         OCIREG_FIELD(auth, failure_limit, ReadInteger<uint32_t>(n)),
         OCIREG_FIELD(auth, failure_window, ReadDuration(n, seconds(1))),
         OCIREG_FIELD(auth, failure_delay, ReadDuration(n)),
-        OCIREG_FIELD(auth, failure_delay_max, ReadDuration(n))}},
+        OCIREG_FIELD(auth, failure_delay_max, ReadDuration(n)),
+        OCIREG_FIELD(auth, trusted_proxies, ReadAddressRanges(n))}},
       {"auth.htpasswd", {OCIREG_FIELD(auth.htpasswd, file, ReadString(n))}},
       {"auth.ldap",
        {OCIREG_FIELD(auth.ldap, url, ReadString(n)),

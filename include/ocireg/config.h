@@ -104,12 +104,25 @@ struct LdapConfig {
 
 struct AuthConfig {
   std::string realm = "ocireg";  // the realm of WWW-Authenticate: Basic
-  // After failure_limit failed logins from one address within failure_window, each further
-  // attempt from it waits failure_delay, doubled per failure up to failure_delay_max.
+  // Failed logins of one user from one client address within failure_window before further
+  // attempts of that pair must wait; 0 turns the throttle off. An address that failed for
+  // 4 x failure_limit distinct users, or a user that failed from as many distinct addresses,
+  // makes logins that never succeeded from their address wait too. An attempt that comes before
+  // its wait is over gets 429 TOOMANYREQUESTS with Retry-After, and no password check.
+  // Default: 5
   uint32_t failure_limit = 5;
+  // A count restarts this long after its first failure; a throttled one this long after its
+  // last. Default: 5 minutes
   std::chrono::seconds failure_window = std::chrono::minutes(5);
+  // The first wait, from the last failure, doubled for each failure beyond the limit. Default: 1s
   std::chrono::seconds failure_delay = std::chrono::seconds(1);
+  // The longest wait. Default: 30s
   std::chrono::seconds failure_delay_max = std::chrono::seconds(30);
+  // Reverse proxies (addresses or CIDR ranges, e.g. "10.0.0.0/8") whose X-Forwarded-For is
+  // believed: for a request from one of them, the client is the right-most address of
+  // X-Forwarded-For that is not a trusted proxy (for the login throttle, the authenticator and
+  // the access log). Requests from other peers are taken at their socket address. Default: none
+  std::vector<std::string> trusted_proxies;
   HtpasswdConfig htpasswd;
   LdapConfig ldap;
 };

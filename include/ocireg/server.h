@@ -56,9 +56,9 @@ class OCIREG_EXPORT RegistryServer {
   // without dropping connections (RegistryHandler::SetAccess); they replace any authenticator or
   // authorize hook given to Create. Client-certificate logins follow the TLS settings the server
   // was created with. Everything else in `config` (listen, storage, tls, limits, features, log,
-  // auth.realm and the login slowdown) is ignored: it needs a restart, except the certificate
-  // and key, which ReloadTls takes. On an error (the htpasswd file or LDAP settings are invalid)
-  // nothing changes. Thread-safe.
+  // auth.realm, the login throttle and auth.trusted_proxies) is ignored: it needs a restart,
+  // except the certificate and key, which ReloadTls takes. On an error (the htpasswd file or LDAP
+  // settings are invalid) nothing changes. Thread-safe.
   virtual Status ReloadAccess(const Config& config) = 0;
   // Re-reads config.tls.certificate (with its chain) and config.tls.private_key, which may name
   // other files than before, and presents them from the next handshake on; connections already

@@ -139,7 +139,7 @@ int Api::ExpectContinue(const httplib::Request& req, httplib::Response& res) {
     status = Status(ErrorCode::kNameInvalid, "request path too long");
   } else {
     auto route = ParseRoute(req.method, req.path);
-    auto caller = identification_.Identify(req);
+    auto caller = identification_.IdentifyBeforeBody(req, res);
     if (!route.ok()) {
       status = route.status();
     } else if (!caller.ok()) {
@@ -164,7 +164,7 @@ int Api::ExpectContinue(const httplib::Request& req, httplib::Response& res) {
 }
 
 void Api::Handle(Exchange& ex) {
-  auto caller = identification_.Identify(ex.req);
+  auto caller = identification_.Identify(ex.req, ex.res);
   if (!caller.ok()) {
     // Fail counts 401 and 403; a login backend that is down is an auth failure only here.
     if (caller.status().code() == ErrorCode::kUnavailable) {

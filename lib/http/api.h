@@ -14,6 +14,7 @@
 #include <string_view>
 
 #include "auth/failure_throttle.h"
+#include "http/client_address.h"
 #include "http/exchange.h"
 #include "http/metrics.h"
 #include "ocireg/config.h"
@@ -43,9 +44,16 @@ class CallerIdentification {
  public:
   CallerIdentification(const Config& config, std::shared_ptr<Authenticator> authenticator);
   // The caller of `req`: anonymous without credentials (or without an authenticator), the
-  // identity its credentials prove, or the authenticator's error (kUnauthorized for wrong
-  // credentials, after the address's slowdown; kUnavailable when a backend is down).
-  Result<Caller> Identify(const httplib::Request& req);
+  // identity its credentials prove, or an error: kUnauthorized for wrong credentials (one
+  // message for every reason), kTooManyRequests without any check while failed logins throttle
+  // the client and user (with Retry-After set on `res`), kUnavailable when a backend is down.
+  // A request authenticates once: when IdentifyBeforeBody identified its caller, that caller.
+  Result<Caller> Identify(const httplib::Request& req, httplib::Response& res);
+  // Identify for the Expect: 100-continue check, which runs before the request's handler; the
+  // caller it finds is remembered for the handler's Identify.
+  Result<Caller> IdentifyBeforeBody(const httplib::Request& req, httplib::Response& res);
+  // The client's address: the peer's, or behind a trusted proxy the one X-Forwarded-For names.
+  std::string ClientAddress(const httplib::Request& req) const;
   // Adds the WWW-Authenticate challenge to a 401 response.
   void Challenge(httplib::Response& res) const;
   // Replaces the authenticator for requests identified from now on; a request being identified
@@ -53,6 +61,7 @@ class CallerIdentification {
   void SetAuthenticator(std::shared_ptr<Authenticator> authenticator);
 
  private:
+  Result<Caller> Authenticate(const httplib::Request& req, httplib::Response& res);
   static bool IsEmptyBasic(std::string_view authorization);
 
   mutable std::mutex authenticator_mutex_;  // guards the pointer, not the authenticator
@@ -60,6 +69,7 @@ class CallerIdentification {
   ClientIdentity client_identity_;
   std::string challenge_;
   FailureThrottle throttle_;
+  TrustedProxies trusted_proxies_;
 };
 
 class Api {
@@ -76,6 +86,10 @@ class Api {
   std::atomic<bool> aborting{false};
   std::atomic<int> in_flight{0};
   const ServerHooks& hooks() const { return hooks_; }
+  // The client address of `req` for the access log (see CallerIdentification::ClientAddress).
+  std::string ClientAddress(const httplib::Request& req) const {
+    return identification_.ClientAddress(req);
+  }
   void Log(LogLevel level, std::string_view message) const;
   // Counters and gauges for GET /metrics (recorded from const checks too); the store for its
   // gauges and the readiness probe.

@@ -150,7 +150,7 @@ void RegistryHandler::Install(httplib::Server& server) {
     if (!api.hooks().access_log) return;
     AccessLogEntry entry;
     entry.time = std::chrono::system_clock::now();
-    entry.remote_addr = req.remote_addr;
+    entry.remote_addr = api.ClientAddress(req);
     entry.remote_port = req.remote_port;
     entry.user = std::move(user);
     entry.method = req.method;

@@ -93,6 +93,7 @@ void CheckSameConfig(const Config& got, const Config& want) {
   CHECK(got.auth.failure_window == want.auth.failure_window);
   CHECK(got.auth.failure_delay == want.auth.failure_delay);
   CHECK(got.auth.failure_delay_max == want.auth.failure_delay_max);
+  CHECK(got.auth.trusted_proxies == want.auth.trusted_proxies);
   CHECK(got.auth.htpasswd.file == want.auth.htpasswd.file);
   CHECK(got.auth.ldap.url == want.auth.ldap.url);
   CHECK(got.auth.ldap.start_tls == want.auth.ldap.start_tls);
@@ -535,6 +536,7 @@ failure_limit = 0
 failure_window = "10m"
 failure_delay = "2s"
 failure_delay_max = "1m"
+trusted_proxies = ["127.0.0.1", "10.0.0.0/8", "2001:db8::/32"]
 
 [auth.htpasswd]
 file = "/etc/ocireg/htpasswd"
@@ -588,6 +590,7 @@ actions = ["update", "update"]
   want.auth.failure_window = seconds(600);
   want.auth.failure_delay = seconds(2);
   want.auth.failure_delay_max = seconds(60);
+  want.auth.trusted_proxies = {"127.0.0.1", "10.0.0.0/8", "2001:db8::/32"};
   want.auth.htpasswd.file = "/etc/ocireg/htpasswd";
   want.auth.ldap.url = "ldap://ldap.example.com:389";
   want.auth.ldap.start_tls = true;
@@ -683,6 +686,12 @@ TEST_CASE("auth settings are range-checked", "[config]") {
         "test.toml:2: auth.failure_window: must be at least 1s, got 0s");
   CHECK(ErrorOf("[auth]\nfailure_limit = -1\n") ==
         "test.toml:2: auth.failure_limit: must be at least 0, got -1");
+  CHECK(ErrorOf("[auth]\ntrusted_proxies = [\"10.0.0.0/33\"]\n") ==
+        "test.toml:2: auth.trusted_proxies: element 1 \"10.0.0.0/33\": the prefix length after / "
+        "must be 0 to 32");
+  CHECK(ErrorOf("[auth]\ntrusted_proxies = [\"::1\", \"proxy.example\"]\n") ==
+        "test.toml:2: auth.trusted_proxies: element 2 \"proxy.example\": not an IPv4 or IPv6 "
+        "address");
   CHECK(ErrorOf("[auth.htpasswd]\nfile = false\n") ==
         "test.toml:2: auth.htpasswd.file: expected a string, got a boolean");
 }

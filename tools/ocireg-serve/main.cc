@@ -106,9 +106,10 @@ std::vector<std::string> RestartOnlyChanges(const ocireg::Config& running,
   }
   const auto& [a0, a1] = std::tie(running.auth, next.auth);
   if (std::tie(a0.realm, a0.failure_limit, a0.failure_window, a0.failure_delay,
-               a0.failure_delay_max) != std::tie(a1.realm, a1.failure_limit, a1.failure_window,
-                                                 a1.failure_delay, a1.failure_delay_max)) {
-    changed.push_back("auth (realm and login slowdown)");
+               a0.failure_delay_max, a0.trusted_proxies) !=
+      std::tie(a1.realm, a1.failure_limit, a1.failure_window, a1.failure_delay,
+               a1.failure_delay_max, a1.trusted_proxies)) {
+    changed.push_back("auth (realm, login throttle and trusted proxies)");
   }
   return changed;
 }

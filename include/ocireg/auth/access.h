@@ -62,7 +62,7 @@ struct Identity {
 // Who is asking: an authenticated identity, or anonymous.
 struct Caller {
   std::optional<Identity> identity;  // empty: anonymous
-  std::string remote_addr;
+  std::string remote_addr;           // the client: behind a trusted proxy, from X-Forwarded-For
 
   bool anonymous() const { return !identity.has_value(); }
   // The user name for logs: "-" when anonymous.

@@ -28,7 +28,7 @@ namespace ocireg {
 // Authenticate call: copy what you keep.
 struct Credentials {
   std::string_view authorization;  // the Authorization header; empty when absent
-  std::string_view remote_addr;
+  std::string_view remote_addr;    // the client (see auth.trusted_proxies)
   // The identity of a client certificate that the TLS layer verified against tls.client_ca
   // (its CN or the configured SAN); empty when there is none.
   std::string_view client_certificate;

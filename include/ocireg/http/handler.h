@@ -45,7 +45,7 @@ struct GcReport;
 // One answered request, for the access log.
 struct AccessLogEntry {
   std::chrono::system_clock::time_point time;  // when the response was written
-  std::string remote_addr;
+  std::string remote_addr;  // the client: behind a trusted proxy, from X-Forwarded-For
   int remote_port = 0;
   std::string user = "-";  // "-" for anonymous callers
   std::string method;
@@ -74,8 +74,8 @@ struct ServerHooks {
   // Who is calling: asked once per request. Null: every caller is anonymous.
   std::shared_ptr<Authenticator> authenticator;
   // What a caller may do. Empty: AllowAll(). Every 401 carries the challenge
-  // WWW-Authenticate: Basic realm="<config.auth.realm>"; repeated failed logins from one address
-  // are slowed down as config.auth says.
+  // WWW-Authenticate: Basic realm="<config.auth.realm>"; after repeated failed logins attempts
+  // are refused with 429 and Retry-After as config.auth says.
   AuthorizeFn authorize;
   // One call per answered request.
   std::function<void(const AccessLogEntry&)> access_log;
@@ -117,8 +117,8 @@ class OCIREG_EXPORT RegistryHandler {
   // Replaces hooks.authenticator and hooks.authorize (null and empty as in ServerHooks) while
   // the server runs, without touching connections: requests identified from now on use the new
   // authenticator, and each authorization check uses the rules in force when it runs. Requests
-  // in progress keep the objects they hold alive. The realm and the login slowdown stay as
-  // configured at construction. Thread-safe; may be called any number of times.
+  // in progress keep the objects they hold alive. The realm, the login throttle and the trusted
+  // proxies stay as configured at construction. Thread-safe; may be called any number of times.
   void SetAccess(std::shared_ptr<Authenticator> authenticator, AuthorizeFn authorize);
 
  private:
