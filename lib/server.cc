@@ -6,16 +6,20 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <condition_variable>
 #include <cstring>
 #include <mutex>
 #include <thread>
+#include <type_traits>
 
 #include "ocireg/auth/authenticator.h"
 #include "ocireg/auth/policy.h"
 #include "ocireg/http/handler.h"
 #include "connection_workers.h"
+#include "server/connection_loop.h"
+#include "server/tls_accept.h"
 #include "tls_context.h"
 #include "ocireg/storage/driver.h"
 #include "ocireg/storage/store.h"
@@ -41,6 +45,8 @@ class Drainable {
   // Ends keep-alive loops after their current request and response bodies at their next chunk.
   // Only after the accept loop has ended (it closes the socket only while this is still valid).
   virtual void CutConnections() = 0;
+  // How each connection is served (limits and timeouts); before the server runs.
+  virtual void SetConnectionSettings(const internal::ConnectionSettings& settings) = 0;
 };
 
 // httplib::Server or httplib::SSLServer, drainable.
@@ -61,7 +67,47 @@ class DrainableServer final : public Base, public Drainable {
     if (sock != INVALID_SOCKET) ::close(sock);
   }
   void CutConnections() override { this->svr_sock_ = INVALID_SOCKET; }
+  void SetConnectionSettings(const internal::ConnectionSettings& settings) override {
+    settings_ = settings;
+  }
+
+ private:
+  // Replaces httplib's keep-alive loop (and, for TLS, its handshake) with ours: see
+  // server/connection_loop.h. httplib still parses, routes and answers each request.
+  bool process_and_close_socket(socket_t sock) override {
+    const auto accepted = steady_clock::now();
+    SSL* ssl = nullptr;
+    if constexpr (std::is_base_of_v<httplib::SSLServer, Base>) {
+      ssl = internal::AcceptTls(sock, this->ssl_context(), accepted + settings_.header_timeout);
+      if (ssl == nullptr) {
+        ::close(sock);
+        return false;
+      }
+    }
+    internal::ConnectionStream stream(sock, ssl, settings_.timeouts);
+    auto process = [this, ssl](httplib::Stream& strm, bool close, bool& closed) {
+      if (ssl == nullptr) return this->process_request(strm, close, closed, nullptr);
+      // Client certificates are read from req.ssl, as with httplib's own TLS loop.
+      return this->process_request(strm, close, closed,
+                                   [ssl](httplib::Request& req) { req.ssl = ssl; });
+    };
+    internal::ServeConnection(stream, accepted, settings_, process,
+                              [this] { return this->svr_sock_ == INVALID_SOCKET; });
+    return true;
+  }
+
+  internal::ConnectionSettings settings_;
 };
+
+internal::ConnectionSettings ConnectionSettingsFrom(const LimitsConfig& limits) {
+  internal::ConnectionSettings settings;
+  settings.header_timeout = limits.header_timeout;
+  settings.keep_alive_timeout = limits.keep_alive_timeout;
+  settings.keep_alive_max_requests = limits.keep_alive_max_requests;
+  settings.timeouts.read = limits.read_timeout;
+  settings.timeouts.write = limits.write_timeout;
+  return settings;
+}
 
 StoreOptions StoreOptionsFrom(const Config& config) {
   StoreOptions options;
@@ -156,6 +202,14 @@ Status ServerImpl::Bind() {
   http_->set_read_timeout(static_cast<time_t>(limits.read_timeout.count()), 0);
   http_->set_write_timeout(static_cast<time_t>(limits.write_timeout.count()), 0);
   http_->set_tcp_nodelay(true);
+  drainable_.SetConnectionSettings(ConnectionSettingsFrom(limits));
+  // Body routes stream through a ContentReader with their own caps, and no route takes a body
+  // into memory (bodies on GET/HEAD and unrouted methods are refused with the head). httplib's
+  // cap applies to every Content-Length body, so it can be no lower than the largest allowed.
+  if (limits.max_blob_bytes > 0) {
+    http_->set_payload_max_length(
+        static_cast<size_t>(std::max(limits.max_blob_bytes, limits.max_manifest_bytes)));
+  }
   // httplib's default sets SO_REUSEPORT: a second server on the same port would then start
   // without error and share the traffic. SO_REUSEADDR alone still allows a quick restart.
   http_->set_socket_options([](socket_t sock) {
