@@ -17,9 +17,7 @@
 #include "ocireg/auth/authenticator.h"
 #include "ocireg/auth/policy.h"
 #include "ocireg/http/handler.h"
-#include "connection_workers.h"
-#include "server/connection_loop.h"
-#include "server/tls_accept.h"
+#include "server/connection_dispatcher.h"
 #include "tls_context.h"
 #include "ocireg/storage/driver.h"
 #include "ocireg/storage/store.h"
@@ -47,6 +45,9 @@ class Drainable {
   virtual void CutConnections() = 0;
   // How each connection is served (limits and timeouts); before the server runs.
   virtual void SetConnectionSettings(const internal::ConnectionSettings& settings) = 0;
+  // The task queue for httplib's accept loop (httplib owns and deletes it).
+  virtual httplib::TaskQueue* NewDispatcher(size_t threads, size_t max_open,
+                                            std::function<void()> on_shutdown) = 0;
 };
 
 // httplib::Server or httplib::SSLServer, drainable.
@@ -70,32 +71,33 @@ class DrainableServer final : public Base, public Drainable {
   void SetConnectionSettings(const internal::ConnectionSettings& settings) override {
     settings_ = settings;
   }
-
- private:
-  // Replaces httplib's keep-alive loop (and, for TLS, its handshake) with ours: see
-  // server/connection_loop.h. httplib still parses, routes and answers each request.
-  bool process_and_close_socket(socket_t sock) override {
-    const auto accepted = steady_clock::now();
-    SSL* ssl = nullptr;
-    if constexpr (std::is_base_of_v<httplib::SSLServer, Base>) {
-      ssl = internal::AcceptTls(sock, this->ssl_context(), accepted + settings_.header_timeout);
-      if (ssl == nullptr) {
-        ::close(sock);
-        return false;
-      }
-    }
-    internal::ConnectionStream stream(sock, ssl, settings_.timeouts);
-    auto process = [this, ssl](httplib::Stream& strm, bool close, bool& closed) {
+  httplib::TaskQueue* NewDispatcher(size_t threads, size_t max_open,
+                                    std::function<void()> on_shutdown) override {
+    SSL_CTX* tls = nullptr;
+    if constexpr (std::is_base_of_v<httplib::SSLServer, Base>) tls = this->ssl_context();
+    auto process = [this](httplib::Stream& strm, bool close, bool& closed) {
+      SSL* ssl = static_cast<internal::ConnectionStream&>(strm).ssl();
       if (ssl == nullptr) return this->process_request(strm, close, closed, nullptr);
       // Client certificates are read from req.ssl, as with httplib's own TLS loop.
       return this->process_request(strm, close, closed,
                                    [ssl](httplib::Request& req) { req.ssl = ssl; });
     };
-    internal::ServeConnection(stream, accepted, settings_, process,
-                              [this] { return this->svr_sock_ == INVALID_SOCKET; });
+    dispatcher_ = new internal::ConnectionDispatcher(
+        settings_, threads, max_open, tls, std::move(process),
+        [this] { return this->svr_sock_ == INVALID_SOCKET; }, std::move(on_shutdown));
+    return dispatcher_;
+  }
+
+ private:
+  // Replaces httplib's keep-alive loop (and, for TLS, its handshake) with ours: see
+  // server/connection_dispatcher.h. httplib still parses, routes and answers each request.
+  // httplib calls this through the dispatcher's enqueue, on the accepting thread.
+  bool process_and_close_socket(socket_t sock) override {
+    dispatcher_->Accept(sock);
     return true;
   }
 
+  internal::ConnectionDispatcher* dispatcher_ = nullptr;  // owned by httplib's accept loop
   internal::ConnectionSettings settings_;
 };
 
@@ -189,9 +191,10 @@ Status ServerImpl::Bind() {
   const size_t threads = limits.max_connections;
   // One worker serves one connection for its whole keep-alive life, so the pool is sized for the
   // connections we mean to hold open at once.
-  http_->new_task_queue = [this, threads] {
+  const size_t max_open = limits.max_open_connections;
+  http_->new_task_queue = [this, threads, max_open] {
     // httplib shuts its task queue down right after leaving the accept loop: that is the signal.
-    return new internal::ConnectionWorkers(threads, [this] {
+    return drainable_.NewDispatcher(threads, max_open, [this] {
       std::lock_guard lock(mutex_);
       accept_loop_done_ = true;
       changed_.notify_all();
@@ -333,6 +336,9 @@ Result<std::unique_ptr<RegistryServer>> RegistryServer::Create(const Config& con
                                                                ServerHooks hooks) {
   if (config.limits.max_connections == 0) {
     return Status(ErrorCode::kInvalidArgument, "limits.max_connections must be at least 1");
+  }
+  if (config.limits.max_open_connections == 0) {
+    return Status(ErrorCode::kInvalidArgument, "limits.max_open_connections must be at least 1");
   }
   if (config.limits.keep_alive_max_requests == 0) {
     return Status(ErrorCode::kInvalidArgument, "limits.keep_alive_max_requests must be at least 1");

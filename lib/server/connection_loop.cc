@@ -20,8 +20,6 @@ const char* ReasonPhrase(int status) {
       return "Bad Request";
     case 408:
       return "Request Timeout";
-    case 411:
-      return "Length Required";
     case 413:
       return "Payload Too Large";
     case 414:
@@ -39,52 +37,92 @@ const char* ReasonPhrase(int status) {
   }
 }
 
-enum class HeadOutcome { kReady, kEnd, kRefused };
+enum class HeadOutcome { kReady, kEnd, kRefused, kPark };
 
-// Waits for the next request's head to be buffered. kEnd: the connection ends without a word
-// (closed by the client, idle past the keep-alive timeout, server stopping); kRefused: the
-// refusal was set (over a limit, malformed, or the head deadline passed mid-head).
-HeadOutcome AwaitHead(ConnectionStream& stream, Clock::time_point idle_deadline,
-                      Clock::time_point head_deadline, const ConnectionSettings& settings,
-                      const std::function<bool()>& stopping, size_t& head_size,
+// Waits here for the next request's head (or parks the connection when `may_park`). kEnd: the
+// connection ends without a word (closed by the client, idle past its deadline, server
+// stopping); kRefused: `refusal` is set (over a limit, malformed, or past the head deadline).
+HeadOutcome AwaitHead(Connection& connection, const ConnectionSettings& settings,
+                      const std::function<bool()>& stopping, bool may_park, size_t& head_size,
                       HeadRefusal& refusal) {
-  bool started = !stream.Buffered().empty();
-  if (started) head_deadline = std::min(head_deadline, Clock::now() + settings.header_timeout);
-  size_t scanned = 0;
+  ConnectionStream& stream = *connection.stream;
   for (;;) {
-    std::string_view buffered = stream.Buffered();
-    HeadBoundary boundary = FindHeadEnd(buffered, settings.head_limits, scanned);
-    if (const size_t* size = std::get_if<size_t>(&boundary)) {
-      head_size = *size;
-      return HeadOutcome::kReady;
+    switch (CheckHead(connection, settings, head_size, refusal)) {
+      case HeadState::kReady:
+        return HeadOutcome::kReady;
+      case HeadState::kRefused:
+        return HeadOutcome::kRefused;
+      case HeadState::kIncomplete:
+        break;
     }
-    if (HeadRefusal* refused = std::get_if<HeadRefusal>(&boundary)) {
-      refusal = std::move(*refused);
-      return HeadOutcome::kRefused;
-    }
-    scanned = buffered.size();
-    Clock::time_point deadline = head_deadline;
+    if (may_park) return HeadOutcome::kPark;
+    const bool started = !stream.Buffered().empty();
+    Clock::time_point deadline = connection.head_deadline;
     if (!started) {
       if (stopping()) return HeadOutcome::kEnd;
-      deadline = std::min({idle_deadline, head_deadline, Clock::now() + kIdleSlice});
+      deadline = std::min({connection.idle_deadline, deadline, Clock::now() + kIdleSlice});
     }
-    ssize_t n = stream.Fill(deadline, settings.head_limits.max_head_bytes - buffered.size());
-    if (n == 0 || n == -1) return HeadOutcome::kEnd;
+    const size_t room = settings.head_limits.max_head_bytes - stream.Buffered().size();
+    ssize_t n = stream.Fill(deadline, room);
     if (n > 0) {
-      if (!started) head_deadline = std::min(head_deadline, Clock::now() + settings.header_timeout);
-      started = true;
+      connection.NoteHeadBytes(settings);
       continue;
     }
+    if (n != ConnectionStream::kTimedOut) return HeadOutcome::kEnd;
     const Clock::time_point now = Clock::now();
-    if (started && now >= head_deadline) {
-      refusal = HeadRefusal{408, ErrorCode::kUnsupported, "request head not received in time"};
-      return HeadOutcome::kRefused;
+    if (!started && (now >= connection.idle_deadline || now >= connection.head_deadline)) {
+      return HeadOutcome::kEnd;
     }
-    if (started || now >= idle_deadline || now >= head_deadline) return HeadOutcome::kEnd;
   }
 }
 
 }  // namespace
+
+Connection::Connection(std::unique_ptr<ConnectionStream> connection_stream,
+                       Clock::time_point accepted, const ConnectionSettings& settings,
+                       std::atomic<size_t>* open)
+    : stream(std::move(connection_stream)),
+      idle_deadline(accepted + settings.header_timeout),
+      head_deadline(accepted + settings.header_timeout),
+      open_count(open) {}
+
+Connection::~Connection() {
+  stream.reset();
+  if (open_count != nullptr) --*open_count;
+}
+
+void Connection::AwaitNext(Clock::time_point idle_until) {
+  idle_deadline = idle_until;
+  head_deadline = Clock::time_point::max();
+  scanned = 0;
+}
+
+void Connection::NoteHeadBytes(const ConnectionSettings& settings) {
+  if (head_deadline == Clock::time_point::max()) {
+    head_deadline = Clock::now() + settings.header_timeout;
+  }
+}
+
+HeadState CheckHead(Connection& connection, const ConnectionSettings& settings, size_t& head_size,
+                    HeadRefusal& refusal) {
+  std::string_view buffered = connection.stream->Buffered();
+  if (!buffered.empty()) connection.NoteHeadBytes(settings);
+  HeadBoundary boundary = FindHeadEnd(buffered, settings.head_limits, connection.scanned);
+  if (const size_t* size = std::get_if<size_t>(&boundary)) {
+    head_size = *size;
+    return HeadState::kReady;
+  }
+  if (HeadRefusal* refused = std::get_if<HeadRefusal>(&boundary)) {
+    refusal = std::move(*refused);
+    return HeadState::kRefused;
+  }
+  connection.scanned = buffered.size();
+  if (!buffered.empty() && Clock::now() >= connection.head_deadline) {
+    refusal = HeadRefusal{408, ErrorCode::kUnsupported, "request head not received in time"};
+    return HeadState::kRefused;
+  }
+  return HeadState::kIncomplete;
+}
 
 bool WriteRefusal(httplib::Stream& stream, const HeadRefusal& refusal) {
   const std::string body = ErrorBody(refusal.code, refusal.message);
@@ -98,16 +136,18 @@ bool WriteRefusal(httplib::Stream& stream, const HeadRefusal& refusal) {
   return stream.write(response.data(), response.size()) == static_cast<ssize_t>(response.size());
 }
 
-void ServeConnection(ConnectionStream& stream, Clock::time_point accepted,
-                     const ConnectionSettings& settings, const ProcessRequestFn& process,
-                     const std::function<bool()>& stopping) {
-  Clock::time_point idle_deadline = accepted + settings.header_timeout;
-  Clock::time_point head_deadline = idle_deadline;
-  for (size_t served = 0;; ++served) {
+void ServeConnection(ConnectionPtr connection, const ConnectionSettings& settings,
+                     const ProcessRequestFn& process, const std::function<bool()>& stopping,
+                     const ParkFn& park) {
+  ConnectionStream& stream = *connection->stream;
+  for (bool first = true;; first = false) {
     size_t head_size = 0;
     HeadRefusal refusal;
-    switch (
-        AwaitHead(stream, idle_deadline, head_deadline, settings, stopping, head_size, refusal)) {
+    // A parked connection comes back with its head complete; after a response, park again.
+    switch (AwaitHead(*connection, settings, stopping, park && !first, head_size, refusal)) {
+      case HeadOutcome::kPark:
+        park(std::move(connection));
+        return;
       case HeadOutcome::kEnd:
         stream.Close(false, false);
         return;
@@ -127,7 +167,8 @@ void ServeConnection(ConnectionStream& stream, Clock::time_point accepted,
     stream.LowercaseBuffered(head.transfer_encoding_at, head.transfer_encoding_size);
     stream.BeginRequest(
         head_size, head.chunked ? std::nullopt : std::optional(head.content_length.value_or(0)));
-    const bool last = head.close || served + 1 >= settings.keep_alive_max_requests || stopping();
+    const bool last =
+        head.close || ++connection->served >= settings.keep_alive_max_requests || stopping();
     bool connection_closed = false;
     bool ok = false;
     {
@@ -141,8 +182,7 @@ void ServeConnection(ConnectionStream& stream, Clock::time_point accepted,
       stream.Close(ok, !consumed);
       return;
     }
-    idle_deadline = Clock::now() + settings.keep_alive_timeout;
-    head_deadline = Clock::time_point::max();
+    connection->AwaitNext(Clock::now() + settings.keep_alive_timeout);
   }
 }
 

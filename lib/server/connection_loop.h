@@ -9,9 +9,11 @@
 
 #include <httplib.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <functional>
+#include <memory>
 
 #include "http/request_head.h"
 #include "server/connection_stream.h"
@@ -28,15 +30,47 @@ struct ConnectionSettings {
   StreamTimeouts timeouts;
 };
 
+// A client connection and where its wait for the next request head stands.
+struct Connection {
+  Connection(std::unique_ptr<ConnectionStream> connection_stream, Clock::time_point accepted,
+             const ConnectionSettings& settings, std::atomic<size_t>* open_count);
+  ~Connection();
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  // Starts the wait for the next request: idle until `idle_deadline`, then the head deadline.
+  void AwaitNext(Clock::time_point idle_until);
+  // Called when bytes of a head have arrived: starts the head deadline if not started.
+  void NoteHeadBytes(const ConnectionSettings& settings);
+
+  std::unique_ptr<ConnectionStream> stream;
+  bool handshaking = false;         // a TLS handshake is still under way
+  Clock::time_point idle_deadline;  // the wait for a first byte of a head ends here
+  Clock::time_point head_deadline;  // a started head must be complete by here
+  size_t served = 0;                // requests served so far
+  size_t scanned = 0;               // bytes of the head already checked
+  std::atomic<size_t>* open_count;  // decremented when the connection ends, if set
+};
+using ConnectionPtr = std::unique_ptr<Connection>;
+
+enum class HeadState { kIncomplete, kReady, kRefused };
+// Checks the buffered bytes of `connection` for a complete head (its size in `head_size`) or a
+// refusal, and when the head deadline has passed sets a 408 refusal.
+HeadState CheckHead(Connection& connection, const ConnectionSettings& settings, size_t& head_size,
+                    HeadRefusal& refusal);
+
 // httplib::Server::process_request for one request on `stream`.
 using ProcessRequestFn =
     std::function<bool(httplib::Stream& stream, bool close_connection, bool& connection_closed)>;
+// Takes a connection that waits for its next head.
+using ParkFn = std::function<void(ConnectionPtr)>;
 
-// Serves requests on `stream` until the connection ends, then closes it. `accepted` is when the
-// connection was accepted; `stopping` tells when the server no longer serves further requests.
-void ServeConnection(ConnectionStream& stream, Clock::time_point accepted,
-                     const ConnectionSettings& settings, const ProcessRequestFn& process,
-                     const std::function<bool()>& stopping);
+// Serves requests on `connection` until it ends, closing it. When `park` is set, a connection
+// whose next head is not complete yet goes to `park` instead of being waited for here.
+// `stopping` tells when the server no longer serves further requests.
+void ServeConnection(ConnectionPtr connection, const ConnectionSettings& settings,
+                     const ProcessRequestFn& process, const std::function<bool()>& stopping,
+                     const ParkFn& park);
 
 // Writes a complete error response with the OCI error body and `Connection: close` (and
 // `Retry-After` for 503), without httplib. False when it could not be written.

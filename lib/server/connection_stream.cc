@@ -60,8 +60,9 @@ void ConnectionStream::LowercaseBuffered(size_t at, size_t size) {
 
 bool ConnectionStream::WaitFor(short events, Clock::time_point deadline) const {
   for (;;) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-    if (left.count() < 0) return false;
+    const Clock::time_point now = Clock::now();
+    if (deadline <= now) return false;  // also for time_point::min(): no wait at all
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now);
     pollfd p{fd_, events, 0};
     int ready = ::poll(&p, 1, static_cast<int>(std::min<int64_t>(left.count() + 1, 1 << 30)));
     if (ready > 0) return true;

@@ -235,3 +235,59 @@ TEST_CASE("An HTTP/1.1 request without Host is refused with 400", "[integration]
   REQUIRE(res);
   CHECK(res->status == 200);
 }
+
+TEST_CASE("Clients that send their heads slowly hold no worker: others are served beside them",
+          "[integration][hostile][slow]") {
+  // 16 worker threads (the test configuration) against 300 slow clients.
+  TestServer server([](ocireg::Config& config, ocireg::ServerHooks&) {
+    config.limits.header_timeout = std::chrono::seconds(2);
+  });
+  std::vector<std::unique_ptr<RawConnection>> slow;
+  for (int i = 0; i < 300; ++i) {
+    slow.push_back(std::make_unique<RawConnection>(server.port()));
+    slow.back()->Send("GET /v2/ HTTP/1.1\r\nHost: x\r\nX-Slow: ");
+  }
+  for (auto& connection : slow) connection->Send("a");
+  // A hang here is the failure: the bound is generous.
+  RawConnection normal(server.port());
+  normal.Send("GET /v2/ HTTP/1.1\r\nHost: x\r\n\r\n");
+  auto res = normal.ReadResponse(false, 5000);
+  REQUIRE(res);
+  CHECK(res->status == 200);
+  // Each slow head is cut off at its deadline.
+  int closed = 0;
+  for (auto& connection : slow) closed += connection->ClosedByPeer(10000) ? 1 : 0;
+  CHECK(closed == 300);
+}
+
+TEST_CASE("Past max_open_connections a new connection gets 503 with Retry-After",
+          "[integration][hostile][slow]") {
+  TestServer server([](ocireg::Config& config, ocireg::ServerHooks&) {
+    config.limits.max_open_connections = 20;
+  });
+  std::vector<std::unique_ptr<RawConnection>> idle;
+  for (int i = 0; i < 20; ++i) idle.push_back(std::make_unique<RawConnection>(server.port()));
+  // Each of the 20 is open: one request on each keeps it so.
+  for (auto& connection : idle) {
+    connection->Send("GET /v2/ HTTP/1.1\r\nHost: x\r\n\r\n");
+    auto ok = connection->ReadResponse();
+    REQUIRE(ok);
+  }
+  RawConnection extra(server.port());
+  auto res = extra.ReadResponse(false, 5000);
+  REQUIRE(res);
+  CHECK(res->status == 503);
+  CHECK(res->HasHeader("Retry-After: 1"));
+  CHECK(extra.ClosedByPeer());
+  idle.clear();
+  // Once they are gone, connections are served again (the count follows closes).
+  bool served = false;
+  for (int i = 0; i < 50 && !served; ++i) {
+    RawConnection again(server.port());
+    again.Send("GET /v2/ HTTP/1.1\r\nHost: x\r\n\r\n");
+    auto next = again.ReadResponse();
+    served = next && next->status == 200;
+    if (!served) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  CHECK(served);
+}
