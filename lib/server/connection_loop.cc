@@ -124,7 +124,7 @@ HeadState CheckHead(Connection& connection, const ConnectionSettings& settings, 
   return HeadState::kIncomplete;
 }
 
-bool WriteRefusal(httplib::Stream& stream, const HeadRefusal& refusal) {
+bool WriteRefusal(httplib::Stream& stream, const HeadRefusal& refusal, bool head_request) {
   const std::string body = ErrorBody(refusal.code, refusal.message);
   std::string response =
       "HTTP/1.1 " + std::to_string(refusal.http_status) + " " + ReasonPhrase(refusal.http_status) +
@@ -132,7 +132,7 @@ bool WriteRefusal(httplib::Stream& stream, const HeadRefusal& refusal) {
       "\r\nDocker-Distribution-API-Version: registry/2.0\r\n";
   if (refusal.http_status == 503) response += "Retry-After: 1\r\n";
   response += "Connection: close\r\n\r\n";
-  response += body;
+  if (!head_request) response += body;
   return stream.write(response.data(), response.size()) == static_cast<ssize_t>(response.size());
 }
 
@@ -159,7 +159,7 @@ void ServeConnection(ConnectionPtr connection, const ConnectionSettings& setting
     }
     auto parsed = ParseRequestHead(stream.Buffered().substr(0, head_size), settings.head_limits);
     if (HeadRefusal* refused = std::get_if<HeadRefusal>(&parsed)) {
-      stream.Close(WriteRefusal(stream, *refused), true);
+      stream.Close(WriteRefusal(stream, *refused, stream.Buffered().starts_with("HEAD ")), true);
       return;
     }
     const RequestHead& head = std::get<RequestHead>(parsed);

@@ -73,7 +73,8 @@ void ServeConnection(ConnectionPtr connection, const ConnectionSettings& setting
                      const ParkFn& park);
 
 // Writes a complete error response with the OCI error body and `Connection: close` (and
-// `Retry-After` for 503), without httplib. False when it could not be written.
-bool WriteRefusal(httplib::Stream& stream, const HeadRefusal& refusal);
+// `Retry-After` for 503), without httplib; the answer to a HEAD request has no body. False
+// when it could not be written.
+bool WriteRefusal(httplib::Stream& stream, const HeadRefusal& refusal, bool head_request = false);
 
 }  // namespace ocireg::internal
