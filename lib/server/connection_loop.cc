@@ -13,6 +13,10 @@ namespace {
 
 // An idle connection checks this often whether the server is stopping.
 constexpr std::chrono::milliseconds kIdleSlice{100};
+// After a response the worker waits this long for the next request before it hands the
+// connection to the waiter: a keep-alive client that answers at once costs no thread handoff,
+// and a slow one holds the worker no longer than this.
+constexpr std::chrono::milliseconds kWarmWait{2};
 
 const char* ReasonPhrase(int status) {
   switch (status) {
@@ -39,13 +43,14 @@ const char* ReasonPhrase(int status) {
 
 enum class HeadOutcome { kReady, kEnd, kRefused, kPark };
 
-// Waits here for the next request's head (or parks the connection when `may_park`). kEnd: the
-// connection ends without a word (closed by the client, idle past its deadline, server
+// Waits here for the next request's head (or, when `may_park`, for kWarmWait, then parks). kEnd:
+// the connection ends without a word (closed by the client, idle past its deadline, server
 // stopping); kRefused: `refusal` is set (over a limit, malformed, or past the head deadline).
 HeadOutcome AwaitHead(Connection& connection, const ConnectionSettings& settings,
                       const std::function<bool()>& stopping, bool may_park, size_t& head_size,
                       HeadRefusal& refusal) {
   ConnectionStream& stream = *connection.stream;
+  bool waited_warm = false;
   for (;;) {
     switch (CheckHead(connection, settings, head_size, refusal)) {
       case HeadState::kReady:
@@ -55,8 +60,16 @@ HeadOutcome AwaitHead(Connection& connection, const ConnectionSettings& settings
       case HeadState::kIncomplete:
         break;
     }
-    if (may_park) return HeadOutcome::kPark;
     const bool started = !stream.Buffered().empty();
+    if (may_park && waited_warm) return HeadOutcome::kPark;
+    if (may_park) {
+      waited_warm = true;
+      const size_t room = settings.head_limits.max_head_bytes - stream.Buffered().size();
+      ssize_t n = stream.Fill(Clock::now() + kWarmWait, room);
+      if (n > 0) connection.NoteHeadBytes(settings);
+      if (n == 0 || n == -1) return HeadOutcome::kEnd;
+      continue;
+    }
     Clock::time_point deadline = connection.head_deadline;
     if (!started) {
       if (stopping()) return HeadOutcome::kEnd;
