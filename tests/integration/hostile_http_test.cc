@@ -24,6 +24,9 @@ namespace {
 
 // A request a client could hide in a body: answering it means the body was taken for requests.
 const std::string kHidden = "GET /v2/_catalog HTTP/1.1\r\nHost: x\r\n\r\n";
+// Bodies are made larger than one receive: bytes received with the head in one piece could be
+// dropped with the receive buffer instead of being read as requests, hiding the defect.
+constexpr size_t kHiddenBytes = 64 * 1024;
 
 // `size` bytes of hidden requests, one after another.
 std::string HiddenRequests(size_t size) {
@@ -71,7 +74,7 @@ TEST_CASE("A 401 to a manifest PUT with Expect: 100-continue does not run the bo
   TempDir files;
   TestServer server(WithLogin(files.path()));
   RawConnection raw(server.port());
-  const std::string body = HiddenRequests(kHidden.size() * 4);
+  const std::string body = HiddenRequests(kHiddenBytes);
   raw.Send(
       "PUT /v2/a/manifests/v1 HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n"
       "Content-Type: application/vnd.oci.image.manifest.v1+json\r\nContent-Length: " +
@@ -98,8 +101,8 @@ TEST_CASE("A GET or HEAD with a body is refused and its body not run", "[integra
   TestServer server;
   const std::string method = GENERATE("GET", "HEAD");
   RawConnection raw(server.port());
-  raw.Send(method + " /v2/ HTTP/1.1\r\nHost: x\r\nContent-Length: " +
-           std::to_string(kHidden.size()) + "\r\n\r\n" + kHidden);
+  raw.Send(method + " /v2/ HTTP/1.1\r\nHost: x\r\nContent-Length: " + std::to_string(kHiddenBytes) +
+           "\r\n\r\n" + HiddenRequests(kHiddenBytes));
   auto res = raw.ReadResponse(method == "HEAD");
   REQUIRE(res);
   CHECK(res->status == 400);
@@ -126,13 +129,14 @@ TEST_CASE("Transfer-Encoding is matched without regard to case", "[integration][
 TEST_CASE("Transfer-Encoding with a Content-Length is refused, not stored as framing",
           "[integration][hostile]") {
   TestServer server;
+  const std::string coding = GENERATE("chunked", "Chunked");
   const std::string data(1024 * 1024, 'd');
   const std::string framed = "100000\r\n" + data + "\r\n0\r\n\r\n";
   RawConnection raw(server.port());
   // The digest of the framed bytes: the blob a server reading Content-Length bytes would store.
   raw.Send("POST /v2/te/blobs/uploads/?digest=" + Sha256(framed) +
-           " HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nContent-Length: " +
-           std::to_string(framed.size()) + "\r\n\r\n" + framed);
+           " HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: " + coding +
+           "\r\nContent-Length: " + std::to_string(framed.size()) + "\r\n\r\n" + framed);
   ExpectOneResponseThenClose(raw, 400);
   auto client = server.Client();
   auto blob = client->Head("/v2/te/blobs/" + Sha256(framed));
@@ -145,7 +149,8 @@ TEST_CASE("A malformed Content-Length is refused and its body not run", "[integr
   const std::string length = GENERATE("+38", "38, 38", "0x26", "38 38");
   RawConnection raw(server.port());
   raw.Send("PUT /v2/a/manifests/v1 HTTP/1.1\r\nHost: x\r\nContent-Length: " + length +
-           "\r\nContent-Type: application/vnd.oci.image.manifest.v1+json\r\n\r\n" + kHidden);
+           "\r\nContent-Type: application/vnd.oci.image.manifest.v1+json\r\n\r\n" +
+           HiddenRequests(kHiddenBytes));
   ExpectOneResponseThenClose(raw, 400);
 }
 
@@ -155,22 +160,20 @@ TEST_CASE("Two Content-Length headers are refused, equal or not", "[integration]
   RawConnection raw(server.port());
   raw.Send("POST /v2/cl/blobs/uploads/?digest=" + Sha256("abc") +
            " HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nContent-Length: " + second +
-           "\r\n\r\nabc" + kHidden);
+           "\r\n\r\nabc" + HiddenRequests(kHiddenBytes));
   ExpectOneResponseThenClose(raw, 400);
 }
 
 TEST_CASE("Connection: close is honoured in any case", "[integration][hostile]") {
   TestServer server;
   RawConnection raw(server.port());
-  // The second request is already sent: a server that kept the connection would answer it.
-  raw.Send(
-      "GET /v2/ HTTP/1.1\r\nHost: x\r\nconnection: CLOSE\r\n\r\nGET /v2/ HTTP/1.1\r\n"
-      "Host: x\r\n\r\n");
+  raw.Send("GET /v2/ HTTP/1.1\r\nHost: x\r\nconnection: CLOSE\r\n\r\n");
   auto res = raw.ReadResponse();
   REQUIRE(res);
   CHECK(res->status == 200);
-  CHECK(raw.ClosedByPeer());
-  CHECK_FALSE(raw.ReadResponse(false, 100));
+  // A server that kept the connection would answer this one.
+  raw.Send("GET /v2/ HTTP/1.1\r\nHost: x\r\n\r\n");
+  CHECK_FALSE(raw.ReadResponse(false, 1000));
 }
 
 TEST_CASE("A method the API does not use is refused before its body is read",
