@@ -47,8 +47,10 @@ upload_ttl = "24h"       # upload sessions idle for longer are removed; at least
 max_manifest_bytes = "4MiB"    # larger manifests are refused; at least 1 byte
 max_blob_bytes = 0             # larger blobs are refused; 0 means no limit
 max_connections = 512          # worker threads, one per open connection; at least 1
+max_open_connections = 2048    # connections open at once, served or waiting; at least 1
 keep_alive_max_requests = 100  # requests served on one connection; at least 1
 keep_alive_timeout = "5s"      # an idle connection is closed after this; at least 1s
+header_timeout = "20s"         # a request's line and headers must arrive within this; >= 1s
 read_timeout = "60s"           # per receive, not per request; at least 1s
 write_timeout = "60s"          # per send, not per request; at least 1s
 shutdown_timeout = "30s"       # in-flight requests get this long to finish on SIGTERM/SIGINT
@@ -452,8 +454,10 @@ const std::vector<SectionSpec>& Schema() {
        {OCIREG_FIELD(limits, max_manifest_bytes, ReadSize(n, 1)),
         OCIREG_FIELD(limits, max_blob_bytes, ReadSize(n)),
         OCIREG_FIELD(limits, max_connections, ReadInteger<uint32_t>(n, 1)),
+        OCIREG_FIELD(limits, max_open_connections, ReadInteger<uint32_t>(n, 1)),
         OCIREG_FIELD(limits, keep_alive_max_requests, ReadInteger<uint32_t>(n, 1)),
         OCIREG_FIELD(limits, keep_alive_timeout, ReadDuration(n, seconds(1))),
+        OCIREG_FIELD(limits, header_timeout, ReadDuration(n, seconds(1))),
         OCIREG_FIELD(limits, read_timeout, ReadDuration(n, seconds(1))),
         OCIREG_FIELD(limits, write_timeout, ReadDuration(n, seconds(1))),
         OCIREG_FIELD(limits, shutdown_timeout, ReadDuration(n))}},
@@ -728,13 +732,13 @@ std::string DescribeConfig(const Config& config) {
   const LimitsConfig& limits = config.limits;
   return fmt::format(
       "listen {}:{}; tls {}; logins {}; access {}; storage {} (gc every {}, grace {}, uploads "
-      "{}); limits: {} connections, {} requests per connection, keep-alive {}, read {}, write "
-      "{}, shutdown {}, manifests {}, blobs {}; deletion {}",
+      "{}); limits: {} connections ({} open), {} requests per connection, keep-alive {}, headers {}, read {}, "
+      "write {}, shutdown {}, manifests {}, blobs {}; deletion {}",
       config.listen.address, config.listen.port, tls_mode, Joined(logins), access,
       config.storage.root, duration(config.storage.gc_interval),
       duration(config.storage.gc_grace_period), duration(config.storage.upload_ttl),
-      limits.max_connections, limits.keep_alive_max_requests, duration(limits.keep_alive_timeout),
-      duration(limits.read_timeout), duration(limits.write_timeout),
+      limits.max_connections, limits.max_open_connections, limits.keep_alive_max_requests, duration(limits.keep_alive_timeout),
+      duration(limits.header_timeout), duration(limits.read_timeout), duration(limits.write_timeout),
       duration(limits.shutdown_timeout), bytes(limits.max_manifest_bytes),
       bytes(limits.max_blob_bytes), config.features.allow_delete ? "on" : "off");
 }

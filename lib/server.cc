@@ -6,16 +6,18 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <condition_variable>
 #include <cstring>
 #include <mutex>
 #include <thread>
+#include <type_traits>
 
 #include "ocireg/auth/authenticator.h"
 #include "ocireg/auth/policy.h"
 #include "ocireg/http/handler.h"
-#include "connection_workers.h"
+#include "server/connection_dispatcher.h"
 #include "tls_context.h"
 #include "ocireg/storage/driver.h"
 #include "ocireg/storage/store.h"
@@ -41,6 +43,11 @@ class Drainable {
   // Ends keep-alive loops after their current request and response bodies at their next chunk.
   // Only after the accept loop has ended (it closes the socket only while this is still valid).
   virtual void CutConnections() = 0;
+  // How each connection is served (limits and timeouts); before the server runs.
+  virtual void SetConnectionSettings(const internal::ConnectionSettings& settings) = 0;
+  // The task queue for httplib's accept loop (httplib owns and deletes it).
+  virtual httplib::TaskQueue* NewDispatcher(size_t threads, size_t max_open,
+                                            std::function<void()> on_shutdown) = 0;
 };
 
 // httplib::Server or httplib::SSLServer, drainable.
@@ -61,7 +68,48 @@ class DrainableServer final : public Base, public Drainable {
     if (sock != INVALID_SOCKET) ::close(sock);
   }
   void CutConnections() override { this->svr_sock_ = INVALID_SOCKET; }
+  void SetConnectionSettings(const internal::ConnectionSettings& settings) override {
+    settings_ = settings;
+  }
+  httplib::TaskQueue* NewDispatcher(size_t threads, size_t max_open,
+                                    std::function<void()> on_shutdown) override {
+    SSL_CTX* tls = nullptr;
+    if constexpr (std::is_base_of_v<httplib::SSLServer, Base>) tls = this->ssl_context();
+    auto process = [this](httplib::Stream& strm, bool close, bool& closed) {
+      SSL* ssl = static_cast<internal::ConnectionStream&>(strm).ssl();
+      if (ssl == nullptr) return this->process_request(strm, close, closed, nullptr);
+      // Client certificates are read from req.ssl, as with httplib's own TLS loop.
+      return this->process_request(strm, close, closed,
+                                   [ssl](httplib::Request& req) { req.ssl = ssl; });
+    };
+    dispatcher_ = new internal::ConnectionDispatcher(
+        settings_, threads, max_open, tls, std::move(process),
+        [this] { return this->svr_sock_ == INVALID_SOCKET; }, std::move(on_shutdown));
+    return dispatcher_;
+  }
+
+ private:
+  // Replaces httplib's keep-alive loop (and, for TLS, its handshake) with ours: see
+  // server/connection_dispatcher.h. httplib still parses, routes and answers each request.
+  // httplib calls this through the dispatcher's enqueue, on the accepting thread.
+  bool process_and_close_socket(socket_t sock) override {
+    dispatcher_->Accept(sock);
+    return true;
+  }
+
+  internal::ConnectionDispatcher* dispatcher_ = nullptr;  // owned by httplib's accept loop
+  internal::ConnectionSettings settings_;
 };
+
+internal::ConnectionSettings ConnectionSettingsFrom(const LimitsConfig& limits) {
+  internal::ConnectionSettings settings;
+  settings.header_timeout = limits.header_timeout;
+  settings.keep_alive_timeout = limits.keep_alive_timeout;
+  settings.keep_alive_max_requests = limits.keep_alive_max_requests;
+  settings.timeouts.read = limits.read_timeout;
+  settings.timeouts.write = limits.write_timeout;
+  return settings;
+}
 
 StoreOptions StoreOptionsFrom(const Config& config) {
   StoreOptions options;
@@ -151,9 +199,10 @@ Status ServerImpl::Bind() {
   const size_t threads = limits.max_connections;
   // One worker serves one connection for its whole keep-alive life, so the pool is sized for the
   // connections we mean to hold open at once.
-  http_->new_task_queue = [this, threads] {
+  const size_t max_open = limits.max_open_connections;
+  http_->new_task_queue = [this, threads, max_open] {
     // httplib shuts its task queue down right after leaving the accept loop: that is the signal.
-    return new internal::ConnectionWorkers(threads, [this] {
+    return drainable_.NewDispatcher(threads, max_open, [this] {
       std::lock_guard lock(mutex_);
       accept_loop_done_ = true;
       changed_.notify_all();
@@ -164,6 +213,14 @@ Status ServerImpl::Bind() {
   http_->set_read_timeout(static_cast<time_t>(limits.read_timeout.count()), 0);
   http_->set_write_timeout(static_cast<time_t>(limits.write_timeout.count()), 0);
   http_->set_tcp_nodelay(true);
+  drainable_.SetConnectionSettings(ConnectionSettingsFrom(limits));
+  // Body routes stream through a ContentReader with their own caps, and no route takes a body
+  // into memory (bodies on GET/HEAD and unrouted methods are refused with the head). httplib's
+  // cap applies to every Content-Length body, so it can be no lower than the largest allowed.
+  if (limits.max_blob_bytes > 0) {
+    http_->set_payload_max_length(
+        static_cast<size_t>(std::max(limits.max_blob_bytes, limits.max_manifest_bytes)));
+  }
   // httplib's default sets SO_REUSEPORT: a second server on the same port would then start
   // without error and share the traffic. SO_REUSEADDR alone still allows a quick restart.
   http_->set_socket_options([](socket_t sock) {
@@ -297,6 +354,9 @@ Result<std::unique_ptr<RegistryServer>> RegistryServer::Create(const Config& con
                                                                ServerHooks hooks) {
   if (config.limits.max_connections == 0) {
     return Status(ErrorCode::kInvalidArgument, "limits.max_connections must be at least 1");
+  }
+  if (config.limits.max_open_connections == 0) {
+    return Status(ErrorCode::kInvalidArgument, "limits.max_open_connections must be at least 1");
   }
   if (config.limits.keep_alive_max_requests == 0) {
     return Status(ErrorCode::kInvalidArgument, "limits.keep_alive_max_requests must be at least 1");

@@ -41,8 +41,14 @@ struct LimitsConfig {
   uint64_t max_manifest_bytes = 4 * 1024 * 1024;  // Default: 4 MiB
   uint64_t max_blob_bytes = 0;                    // 0 means no limit. Default: 0
   uint32_t max_connections = 512;   // Connections served at once, one thread each. Default: 512
+  // Connections open at once: served, waiting for a request head, or idle between requests.
+  // Beyond it a new connection is answered 503 and closed. Default: 2048
+  uint32_t max_open_connections = 2048;
   uint32_t keep_alive_max_requests = 100;  // Requests served on one connection. Default: 100
   std::chrono::seconds keep_alive_timeout = std::chrono::seconds(5);  // Idle time. Default: 5 s
+  // The request line and headers of a request must arrive within this, counted from their
+  // first byte (from the accept for a connection's first request). Default: 20 s
+  std::chrono::seconds header_timeout = std::chrono::seconds(20);
   std::chrono::seconds read_timeout = std::chrono::seconds(60);   // Per receive. Default: 60 s
   std::chrono::seconds write_timeout = std::chrono::seconds(60);  // Per send. Default: 60 s
   // In-flight requests get this long to finish on SIGTERM/SIGINT. Default: 30 s

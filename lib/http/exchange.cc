@@ -3,14 +3,13 @@
 #include "http/exchange.h"
 
 #include <httplib.h>
-#include <sys/socket.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <chrono>
 
-#include "http/connection_socket.h"
+#include "http/current_connection.h"
 #include "http/io_buffer.h"
 
 namespace ocireg::internal {
@@ -58,8 +57,8 @@ Exchange::Exchange(const httplib::Request& request, httplib::Response& response,
 
 BodyFraming InspectBody(const httplib::Request& req) {
   BodyFraming framing;
-  const std::string encoding = req.get_header_value("Transfer-Encoding");
-  framing.chunked = encoding.find("chunked") != std::string::npos;
+  // The server refused every other coding with the head (request_head.h); any case is valid.
+  framing.chunked = EqualsIgnoreCase(req.get_header_value("Transfer-Encoding"), "chunked");
   if (req.has_header("Content-Length")) {
     framing.length = ParseUint(req.get_header_value("Content-Length"));
     framing.malformed = !framing.length.has_value();
@@ -74,31 +73,21 @@ bool HasContentEncoding(const httplib::Request& req) {
 
 namespace {
 
-// A body at least this large, with a Content-Length, on a plain-HTTP connection, is received
-// straight from the socket (see connection_socket.h); smaller ones are not worth the lookup.
+// A body at least this large, with a Content-Length, is received straight from the connection
+// into our buffer (see current_connection.h); httplib would hand it over 4 KiB at a time.
 constexpr uint64_t kDirectBodyBytes = 1 << 20;
 
 // Receives the rest of a body of `length` bytes into `buffer`, handing each full buffer to
-// `flush`; `received` counts what `take` already accepted. httplib may hold the first bytes of
-// the body in its own buffer: one piece goes through its reader, which is then stopped (it reads
-// nothing past what it hands over), and the rest comes from the socket in buffer-sized pieces.
-// SO_RCVTIMEO, which httplib set from its read timeout, bounds each wait. False when the body
-// ended early or `take` or `flush` refused it.
-bool ReceiveFromSocket(Exchange& ex, int socket, uint64_t length, uint64_t& received,
-                       IoBuffer& buffer, const std::function<bool(const char*, size_t)>& take,
-                       const std::function<bool()>& flush, const std::function<bool()>& aborted) {
-  bool taken = true;
-  (void)(*ex.reader)([&](const char* data, size_t n) {
-    taken = take(data, n);
-    return false;
-  });
-  if (!taken) return false;
+// `flush`. The connection bounds each wait by the read timeout and never reads past the body.
+// False when the body ended early or `flush` refused it.
+bool ReceiveDirect(RequestConnection& connection, uint64_t length, uint64_t& received,
+                   IoBuffer& buffer, const std::function<bool()>& flush,
+                   const std::function<bool()>& aborted) {
   while (received < length) {
     if (aborted()) return false;
     std::span<char> space = buffer.unfilled();
     size_t want = static_cast<size_t>(std::min<uint64_t>(space.size(), length - received));
-    ssize_t n = ::recv(socket, space.data(), want, 0);
-    if (n < 0 && errno == EINTR) continue;
+    ssize_t n = connection.ReadBody(space.first(want));
     if (n <= 0) return false;  // the client went away, or the read timeout passed
     buffer.MarkFilled(static_cast<size_t>(n));
     received += static_cast<uint64_t>(n);
@@ -153,14 +142,15 @@ Status ReadBody(Exchange& ex, uint64_t limit, const Status& over_limit, size_t c
     return true;
   };
 
-  std::optional<int> socket;
+  RequestConnection* connection = nullptr;
+  // Content-Encoding is left to httplib's reader, which decodes it.
   if (!framing.chunked && framing.length && *framing.length >= kDirectBodyBytes &&
-      (limit == 0 || *framing.length <= limit)) {
-    socket = ConnectionSocket(ex.req);
+      (limit == 0 || *framing.length <= limit) && !HasContentEncoding(ex.req)) {
+    connection = CurrentConnection();
   }
-  bool completed = socket ? ReceiveFromSocket(ex, *socket, *framing.length, received, buffer, take,
-                                              flush, aborted)
-                          : (*ex.reader)(take);
+  bool completed =
+      connection ? ReceiveDirect(*connection, *framing.length, received, buffer, flush, aborted)
+                 : (*ex.reader)(take);
   if (completed && failure.ok() && !flush()) completed = false;
   if (completed && failure.ok()) return Status::Ok();
   if (completed) return failure;  // over the limit, but the whole body was read

@@ -7,8 +7,10 @@
 #include <exception>
 
 #include "http/api.h"
+#include "http/current_connection.h"
 #include "http/docs.h"
 #include "http/exchange.h"
+#include "http/request_head.h"
 #include "http/response.h"
 
 namespace ocireg {
@@ -131,6 +133,11 @@ void RegistryHandler::Install(httplib::Server& server) {
       [&api](const Request& req, Response& res) { return api.ExpectContinue(req, res); });
 
   server.set_logger([&api](const Request& req, const Response& res) {
+    // httplib 0.11 keeps the connection open after a response that says Connection: close
+    // unless the request said so; the connection loop ends it when told here.
+    if (internal::HasToken(res.get_header_value("Connection"), "close")) {
+      if (auto* connection = internal::CurrentConnection()) connection->EndAfterResponse();
+    }
     auto duration = internal::TakeRequestDuration();
     // Requests httplib answered before routing were never counted in flight.
     if (duration) --api.in_flight;

@@ -76,12 +76,22 @@ TEST_CASE("Over-long paths are refused before routing", "[integration][base]") {
 TEST_CASE("httplib's own 400 and 416 answers carry OCI bodies", "[integration][base]") {
   TestServer server;
   {
+    // A header line over httplib's own 8 KiB line limit (within the server's 64 KiB head).
     RawConnection raw(server.port());
-    raw.Send("BREW /v2/ HTTP/1.1\r\nHost: x\r\n\r\n");
+    raw.Send("GET /v2/ HTTP/1.1\r\nHost: x\r\nX-Long: " + std::string(9000, 'a') + "\r\n\r\n");
     auto res = raw.ReadResponse();
     REQUIRE(res);
     CHECK(res->status == 400);
     CHECK_FALSE(ocireg::testing::ErrorCodeOf(res->body).empty());
+  }
+  {
+    // An unknown method is refused with the head, before httplib (RFC 9110 15.6.2: 501).
+    RawConnection raw(server.port());
+    raw.Send("BREW /v2/ HTTP/1.1\r\nHost: x\r\n\r\n");
+    auto res = raw.ReadResponse();
+    REQUIRE(res);
+    CHECK(res->status == 501);
+    CHECK(ocireg::testing::ErrorCodeOf(res->body) == "UNSUPPORTED");
   }
   {
     // A malformed Range is refused by httplib before routing.

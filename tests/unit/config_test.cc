@@ -76,6 +76,8 @@ void CheckSameConfig(const Config& got, const Config& want) {
   CHECK(got.limits.keep_alive_max_requests == want.limits.keep_alive_max_requests);
   CHECK(got.limits.keep_alive_timeout == want.limits.keep_alive_timeout);
   CHECK(got.limits.read_timeout == want.limits.read_timeout);
+  CHECK(got.limits.header_timeout == want.limits.header_timeout);
+  CHECK(got.limits.max_open_connections == want.limits.max_open_connections);
   CHECK(got.limits.write_timeout == want.limits.write_timeout);
   CHECK(got.limits.shutdown_timeout == want.limits.shutdown_timeout);
   CHECK(got.features.allow_delete == want.features.allow_delete);
@@ -225,8 +227,10 @@ upload_ttl = "90m"
 max_manifest_bytes = "512KiB"
 max_blob_bytes = "2GiB"
 max_connections = 16
+max_open_connections = 64
 keep_alive_max_requests = 7
 keep_alive_timeout = 3
+header_timeout = "4s"
 read_timeout = "2m"
 write_timeout = "45s"
 shutdown_timeout = "0s"
@@ -255,6 +259,8 @@ access_log = false
   CHECK(config.limits.max_connections == 16);
   CHECK(config.limits.keep_alive_max_requests == 7);
   CHECK(config.limits.keep_alive_timeout == seconds(3));
+  CHECK(config.limits.max_open_connections == 64);
+  CHECK(config.limits.header_timeout == seconds(4));
   CHECK(config.limits.read_timeout == seconds(120));
   CHECK(config.limits.write_timeout == seconds(45));
   CHECK(config.limits.shutdown_timeout == seconds(0));
@@ -323,7 +329,8 @@ TEST_CASE("bad durations name the file, the line and the key", "[config]") {
 }
 
 TEST_CASE("timeouts of 0 seconds are refused where they would break serving", "[config]") {
-  const std::string key = GENERATE("keep_alive_timeout", "read_timeout", "write_timeout");
+  const std::string key =
+      GENERATE("keep_alive_timeout", "header_timeout", "read_timeout", "write_timeout");
   CHECK(ErrorOf("[limits]\n" + key + " = \"0s\"\n") ==
         "test.toml:2: limits." + key + ": must be at least 1s, got 0s");
   CHECK(ErrorOf("[storage]\nupload_ttl = 0\n") ==
