@@ -96,6 +96,9 @@ class Api {
   // catalog_handlers.cc
   void GetBase(Exchange& ex);
   void GetCatalog(Exchange& ex);
+  // Up to `limit` names after `last` that `caller` may read; `more` says whether another follows.
+  std::vector<std::string> ReadableRepositories(const Caller& caller, std::string last,
+                                                size_t limit, bool& more);
   void GetTags(Exchange& ex);
   // blob_handlers.cc
   void GetBlob(Exchange& ex);
