@@ -50,6 +50,8 @@ keep_alive_timeout = "5s"      # an idle connection is closed after this; at lea
 read_timeout = "60s"           # per receive, not per request; at least 1s
 write_timeout = "60s"          # per send, not per request; at least 1s
 shutdown_timeout = "30s"       # in-flight requests get this long to finish on SIGTERM/SIGINT
+max_uploads = 1000             # upload sessions open at once; at least 1
+max_uploads_per_client = 100   # of those, per user or address; 0 means no per-client limit
 
 [features]
 allow_delete = true  # DELETE of manifests, tags and blobs; 405 UNSUPPORTED when false
@@ -439,7 +441,9 @@ const std::vector<SectionSpec>& Schema() {
         OCIREG_FIELD(limits, keep_alive_timeout, ReadDuration(n, seconds(1))),
         OCIREG_FIELD(limits, read_timeout, ReadDuration(n, seconds(1))),
         OCIREG_FIELD(limits, write_timeout, ReadDuration(n, seconds(1))),
-        OCIREG_FIELD(limits, shutdown_timeout, ReadDuration(n))}},
+        OCIREG_FIELD(limits, shutdown_timeout, ReadDuration(n)),
+        OCIREG_FIELD(limits, max_uploads, ReadInteger<uint32_t>(n, 1)),
+        OCIREG_FIELD(limits, max_uploads_per_client, ReadInteger<uint32_t>(n))}},
       {"features",
        {OCIREG_FIELD(features, allow_delete, ReadBool(n)),
         OCIREG_FIELD(features, auto_mount, ReadBool(n))}},
@@ -711,14 +715,15 @@ std::string DescribeConfig(const Config& config) {
   return fmt::format(
       "listen {}:{}; tls {}; logins {}; access {}; storage {} (gc every {}, grace {}, uploads "
       "{}); limits: {} connections, {} requests per connection, keep-alive {}, read {}, write "
-      "{}, shutdown {}, manifests {}, blobs {}; deletion {}",
+      "{}, shutdown {}, manifests {}, blobs {}, {} uploads ({} per client); deletion {}",
       config.listen.address, config.listen.port, tls_mode, Joined(logins), access,
       config.storage.root, duration(config.storage.gc_interval),
       duration(config.storage.gc_grace_period), duration(config.storage.upload_ttl),
       limits.max_connections, limits.keep_alive_max_requests, duration(limits.keep_alive_timeout),
       duration(limits.read_timeout), duration(limits.write_timeout),
       duration(limits.shutdown_timeout), bytes(limits.max_manifest_bytes),
-      bytes(limits.max_blob_bytes), config.features.allow_delete ? "on" : "off");
+      bytes(limits.max_blob_bytes), limits.max_uploads, limits.max_uploads_per_client,
+      config.features.allow_delete ? "on" : "off");
 }
 
 }  // namespace ocireg
