@@ -92,15 +92,19 @@ TEST_CASE("A PATCH whose body ends early leaves the session where it was",
   REQUIRE(first->status == 202);
   REQUIRE(RangeOf(*client, location) == "0-99");
 
-  // Content-Length announces 1000 bytes; 300 come, then the client closes or goes quiet.
+  // Content-Length announces 2 MiB; 600 KiB come (more than the server buffers before it
+  // writes), then the client closes or goes quiet.
+  const size_t announced = 2 << 20;
   const std::string head = "PATCH " + location +
                            " HTTP/1.1\r\nHost: x\r\nContent-Type: application/octet-stream\r\n"
-                           "Content-Range: 100-1099\r\nContent-Length: 1000\r\n\r\n";
+                           "Content-Range: 100-" +
+                           std::to_string(100 + announced - 1) +
+                           "\r\nContent-Length: " + std::to_string(announced) + "\r\n\r\n";
   const bool closes = GENERATE(true, false);
   INFO((closes ? "the client closes" : "the read times out"));
   {
     RawConnection raw(server.port());
-    REQUIRE(raw.Send(head + std::string(300, 'x')));
+    REQUIRE(raw.Send(head + std::string(600 << 10, 'x')));
     if (closes) raw.FinishSending();
     auto res = raw.ReadResponse();  // after the server's 1 s read timeout when quiet
     if (res) CHECK(res->status == 400);
