@@ -28,15 +28,21 @@ void InstallMonitoringRoutes(httplib::Server& server, Api& api, bool metrics_ena
   // Readiness: the store is open (it is, once the handler exists) and takes a write now, so a
   // full or read-only disk takes the instance out of a load balancer's rotation. The probe's
   // result is reused for kReadinessPeriod, so that requests cannot drive the disk's flushes.
-  auto probe = std::make_shared<CachedProbe>([&api] { return api.store().CheckWritable(); },
-                                             kReadinessPeriod);
-  server.Get("/readyz", [&api, probe](const httplib::Request&, httplib::Response& res) {
-    Status writable = probe->Check();
-    if (writable.ok()) {
+  // A failure is logged once per probe, not once per request.
+  auto probe = std::make_shared<CachedProbe>(
+      [&api] {
+        Status writable = api.store().CheckWritable();
+        if (!writable.ok()) {
+          api.Log(LogLevel::kWarn, "not ready: storage is not writable: " + writable.ToString());
+        }
+        return writable;
+      },
+      kReadinessPeriod);
+  server.Get("/readyz", [probe](const httplib::Request&, httplib::Response& res) {
+    if (probe->Check().ok()) {
       res.set_content("ready\n", kPlainText);
       return;
     }
-    api.Log(LogLevel::kWarn, "not ready: storage is not writable: " + writable.ToString());
     res.status = 503;
     res.set_content("storage not writable\n", kPlainText);
   });
