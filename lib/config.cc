@@ -2,6 +2,9 @@
 // ParseConfig and LoadConfig: reads the TOML configuration with toml++ and checks every key.
 #include "ocireg/config.h"
 
+#include <fmt/format.h>
+#include <toml++/toml.h>
+
 #include <cerrno>
 #include <charconv>
 #include <cstdint>
@@ -15,9 +18,6 @@
 #include <tuple>
 #include <utility>
 #include <vector>
-
-#include <fmt/format.h>
-#include <toml++/toml.h>
 
 #include "address_range.h"
 
@@ -54,6 +54,8 @@ header_timeout = "20s"         # a request's line and headers must arrive within
 read_timeout = "60s"           # per receive, not per request; at least 1s
 write_timeout = "60s"          # per send, not per request; at least 1s
 shutdown_timeout = "30s"       # in-flight requests get this long to finish on SIGTERM/SIGINT
+max_uploads = 1000             # upload sessions open at once; at least 1
+max_uploads_per_client = 100   # of those, per user or address; 0 means no per-client limit
 
 [features]
 allow_delete = true  # DELETE of manifests, tags and blobs; 405 UNSUPPORTED when false
@@ -136,9 +138,11 @@ struct Unit {
 };
 
 constexpr Unit kDurationUnits[] = {{"s", 1}, {"m", 60}, {"h", 3600}, {"d", 86400}};
-constexpr Unit kSizeUnits[] = {
-    {"B", 1}, {"KiB", uint64_t{1} << 10}, {"MiB", uint64_t{1} << 20},
-    {"GiB", uint64_t{1} << 30}, {"TiB", uint64_t{1} << 40}};
+constexpr Unit kSizeUnits[] = {{"B", 1},
+                               {"KiB", uint64_t{1} << 10},
+                               {"MiB", uint64_t{1} << 20},
+                               {"GiB", uint64_t{1} << 30},
+                               {"TiB", uint64_t{1} << 40}};
 
 // A kind of value written as an integer in its base unit or as a string with a unit.
 struct Quantity {
@@ -153,26 +157,36 @@ struct Quantity {
 
 // A hundred years is far beyond any sensible timeout, and small enough that the server may convert
 // any duration to nanoseconds without overflowing.
-constexpr Quantity kDuration = {"duration", "seconds", "s", kDurationUnits,
-                                uint64_t{36500} * 86400, "36500d", "30s"};
-constexpr Quantity kSize = {"size", "bytes", "B", kSizeUnits, std::numeric_limits<uint64_t>::max(),
-                            "16EiB - 1", "4MiB"};
+constexpr Quantity kDuration = {"duration", "seconds", "s", kDurationUnits, uint64_t{36500} * 86400,
+                                "36500d",   "30s"};
+constexpr Quantity kSize = {
+    "size", "bytes", "B", kSizeUnits, std::numeric_limits<uint64_t>::max(), "16EiB - 1", "4MiB"};
 
 // The value readers below return what is wrong with a value; ConfigReader adds where it is.
 Status Wrong(std::string what) { return {ErrorCode::kInvalidArgument, std::move(what)}; }
 
 std::string_view TypeName(toml::node_type type) {
   switch (type) {
-    case toml::node_type::none: return "nothing";
-    case toml::node_type::table: return "a table";
-    case toml::node_type::array: return "an array";
-    case toml::node_type::string: return "a string";
-    case toml::node_type::integer: return "an integer";
-    case toml::node_type::floating_point: return "a floating-point number";
-    case toml::node_type::boolean: return "a boolean";
-    case toml::node_type::date: return "a date";
-    case toml::node_type::time: return "a time";
-    case toml::node_type::date_time: return "a date-time";
+    case toml::node_type::none:
+      return "nothing";
+    case toml::node_type::table:
+      return "a table";
+    case toml::node_type::array:
+      return "an array";
+    case toml::node_type::string:
+      return "a string";
+    case toml::node_type::integer:
+      return "an integer";
+    case toml::node_type::floating_point:
+      return "a floating-point number";
+    case toml::node_type::boolean:
+      return "a boolean";
+    case toml::node_type::date:
+      return "a date";
+    case toml::node_type::time:
+      return "a time";
+    case toml::node_type::date_time:
+      return "a date-time";
   }
   return "an unknown type";
 }
@@ -309,8 +323,8 @@ Result<std::vector<std::string>> ReadStringList(const toml::node& node) {
   for (size_t i = 0; i < array->size(); ++i) {
     const auto* string = (*array)[i].as_string();
     if (string == nullptr) {
-      return Wrong(fmt::format("element {}: {}", i + 1,
-                               WrongType("a string", (*array)[i]).message()));
+      return Wrong(
+          fmt::format("element {}: {}", i + 1, WrongType("a string", (*array)[i]).message()));
     }
     if (string->get().empty()) return Wrong(fmt::format("element {}: must not be empty", i + 1));
     list.push_back(string->get());
@@ -325,8 +339,8 @@ Result<std::vector<std::string>> ReadAddressRanges(const toml::node& node) {
   for (size_t i = 0; i < ranges->size(); ++i) {
     Result<internal::AddressRange> range = internal::AddressRange::Parse((*ranges)[i]);
     if (!range.ok()) {
-      return Wrong(fmt::format("element {} \"{}\": {}", i + 1, (*ranges)[i],
-                               range.status().message()));
+      return Wrong(
+          fmt::format("element {} \"{}\": {}", i + 1, (*ranges)[i], range.status().message()));
     }
   }
   return ranges;
@@ -390,9 +404,9 @@ struct SectionSpec {
 
 // One schema entry per field of Config. The macros spell the key from the member name, so the two
 // cannot drift apart; `n` is the TOML value and `c` the Config inside `reader`.
-#define OCIREG_FIELD_OF(object, member, reader) \
-  FieldSpec {                                    \
-    #member, [](const toml::node& n, Config& c) { return Assign(reader, object.member); } \
+#define OCIREG_FIELD_OF(object, member, reader)                                           \
+  FieldSpec {                                                                             \
+#member, [](const toml::node& n, Config& c) { return Assign(reader, object.member); } \
   }
 #define OCIREG_FIELD(section, member, reader) OCIREG_FIELD_OF(c.section, member, reader)
 
@@ -460,7 +474,9 @@ const std::vector<SectionSpec>& Schema() {
         OCIREG_FIELD(limits, header_timeout, ReadDuration(n, seconds(1))),
         OCIREG_FIELD(limits, read_timeout, ReadDuration(n, seconds(1))),
         OCIREG_FIELD(limits, write_timeout, ReadDuration(n, seconds(1))),
-        OCIREG_FIELD(limits, shutdown_timeout, ReadDuration(n))}},
+        OCIREG_FIELD(limits, shutdown_timeout, ReadDuration(n)),
+        OCIREG_FIELD(limits, max_uploads, ReadInteger<uint32_t>(n, 1)),
+        OCIREG_FIELD(limits, max_uploads_per_client, ReadInteger<uint32_t>(n))}},
       {"features",
        {OCIREG_FIELD(features, allow_delete, ReadBool(n)),
         OCIREG_FIELD(features, auto_mount, ReadBool(n))}},
@@ -470,11 +486,12 @@ const std::vector<SectionSpec>& Schema() {
         OCIREG_FIELD(log, access_log, ReadBool(n))}},
       {"tls",
        {OCIREG_FIELD(tls, certificate, ReadString(n)),
-        OCIREG_FIELD(tls, private_key, ReadString(n)),
-        OCIREG_FIELD(tls, client_ca, ReadString(n)),
+        OCIREG_FIELD(tls, private_key, ReadString(n)), OCIREG_FIELD(tls, client_ca, ReadString(n)),
         OCIREG_FIELD(tls, client_auth, ReadChoice(n, kClientAuth)),
         OCIREG_FIELD(tls, client_identity, ReadChoice(n, kClientIdentity))},
-       nullptr, nullptr, CheckTls},
+       nullptr,
+       nullptr,
+       CheckTls},
       {"auth",
        {OCIREG_FIELD(auth, realm, ReadNonEmptyString(n)),
         OCIREG_FIELD(auth, failure_limit, ReadInteger<uint32_t>(n)),
@@ -497,7 +514,9 @@ const std::vector<SectionSpec>& Schema() {
         OCIREG_FIELD(auth.ldap, group_name_attribute, ReadNonEmptyString(n)),
         OCIREG_FIELD(auth.ldap, timeout, ReadDuration(n, seconds(1))),
         OCIREG_FIELD(auth.ldap, cache_ttl, ReadDuration(n))},
-       nullptr, nullptr, CheckLdap},
+       nullptr,
+       nullptr,
+       CheckLdap},
       {"docs",
        {OCIREG_FIELD(docs, enabled, ReadBool(n)),
         OCIREG_FIELD(docs, swagger_ui_dir, ReadString(n))}},
@@ -505,23 +524,27 @@ const std::vector<SectionSpec>& Schema() {
       {"access",
        {OCIREG_FIELD_OF((*c.access), admins, ReadStringList(n)),
         OCIREG_FIELD_OF((*c.access), admin_groups, ReadStringList(n))},
-       nullptr, EnsureAccess},
+       nullptr,
+       EnsureAccess},
       {"access.anonymous",
        {OCIREG_FIELD_OF(c.access->anonymous.back(), repositories, ReadStringList(n)),
         OCIREG_FIELD_OF(c.access->anonymous.back(), actions, ReadActions(n))},
-       [](Config& c) { c.access->anonymous.emplace_back(); }, nullptr,
+       [](Config& c) { c.access->anonymous.emplace_back(); },
+       nullptr,
        [](const Config& c) { return CheckRule(c.access->anonymous.back(), false); }},
       {"access.authenticated",
        {OCIREG_FIELD_OF(c.access->authenticated.back(), repositories, ReadStringList(n)),
         OCIREG_FIELD_OF(c.access->authenticated.back(), actions, ReadActions(n))},
-       [](Config& c) { c.access->authenticated.emplace_back(); }, nullptr,
+       [](Config& c) { c.access->authenticated.emplace_back(); },
+       nullptr,
        [](const Config& c) { return CheckRule(c.access->authenticated.back(), false); }},
       {"access.policy",
        {OCIREG_FIELD_OF(c.access->policy.back(), repositories, ReadStringList(n)),
         OCIREG_FIELD_OF(c.access->policy.back(), users, ReadStringList(n)),
         OCIREG_FIELD_OF(c.access->policy.back(), groups, ReadStringList(n)),
         OCIREG_FIELD_OF(c.access->policy.back(), actions, ReadActions(n))},
-       [](Config& c) { c.access->policy.emplace_back(); }, nullptr,
+       [](Config& c) { c.access->policy.emplace_back(); },
+       nullptr,
        [](const Config& c) { return CheckRule(c.access->policy.back(), true); }},
   };
   return schema;
@@ -569,8 +592,8 @@ class ConfigReader {
   void ReadTable(const std::string& name, const toml::table& table, Config& config) {
     const SectionSpec* section = FindSection(name);
     for (const auto& [key, value] : table) {
-      const std::string dotted = name.empty() ? std::string(key.str())
-                                              : fmt::format("{}.{}", name, key.str());
+      const std::string dotted =
+          name.empty() ? std::string(key.str()) : fmt::format("{}.{}", name, key.str());
       if (const FieldSpec* field = FindField(section, key.str())) {
         if (Status status = field->read(value, config); !status.ok()) {
           Report(value.source(), dotted, status.message());
@@ -732,15 +755,18 @@ std::string DescribeConfig(const Config& config) {
   const LimitsConfig& limits = config.limits;
   return fmt::format(
       "listen {}:{}; tls {}; logins {}; access {}; storage {} (gc every {}, grace {}, uploads "
-      "{}); limits: {} connections ({} open), {} requests per connection, keep-alive {}, headers {}, read {}, "
-      "write {}, shutdown {}, manifests {}, blobs {}; deletion {}",
+      "{}); limits: {} connections ({} open), {} requests per connection, keep-alive {}, headers "
+      "{}, read {}, write {}, shutdown {}, manifests {}, blobs {}, {} uploads ({} per client); "
+      "deletion {}",
       config.listen.address, config.listen.port, tls_mode, Joined(logins), access,
       config.storage.root, duration(config.storage.gc_interval),
       duration(config.storage.gc_grace_period), duration(config.storage.upload_ttl),
-      limits.max_connections, limits.max_open_connections, limits.keep_alive_max_requests, duration(limits.keep_alive_timeout),
-      duration(limits.header_timeout), duration(limits.read_timeout), duration(limits.write_timeout),
+      limits.max_connections, limits.max_open_connections, limits.keep_alive_max_requests,
+      duration(limits.keep_alive_timeout), duration(limits.header_timeout),
+      duration(limits.read_timeout), duration(limits.write_timeout),
       duration(limits.shutdown_timeout), bytes(limits.max_manifest_bytes),
-      bytes(limits.max_blob_bytes), config.features.allow_delete ? "on" : "off");
+      bytes(limits.max_blob_bytes), limits.max_uploads, limits.max_uploads_per_client,
+      config.features.allow_delete ? "on" : "off");
 }
 
 }  // namespace ocireg

@@ -53,6 +53,13 @@ struct LimitsConfig {
   std::chrono::seconds write_timeout = std::chrono::seconds(60);  // Per send. Default: 60 s
   // In-flight requests get this long to finish on SIGTERM/SIGINT. Default: 30 s
   std::chrono::seconds shutdown_timeout = std::chrono::seconds(30);
+  // Upload sessions open at once (started and not yet committed, cancelled or expired after
+  // storage.upload_ttl); a POST past it is refused with 429 TOOMANYREQUESTS. At least 1.
+  // Default: 1000
+  uint32_t max_uploads = 1000;
+  // Of those, the sessions one client may hold open: a logged-in user, else an address. 0 means
+  // no per-client limit. Default: 100
+  uint32_t max_uploads_per_client = 100;
 };
 
 struct FeaturesConfig {

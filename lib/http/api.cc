@@ -61,7 +61,8 @@ Api::Api(Store& store, const Config& config, ServerHooks hooks)
       features_(config.features),
       limits_(config.limits),
       hooks_(std::move(hooks)),
-      identification_(config, hooks_.authenticator) {
+      identification_(config, hooks_.authenticator),
+      upload_quota_(config.limits.max_uploads, config.limits.max_uploads_per_client) {
   if (!hooks_.authorize) hooks_.authorize = AllowAll();
   authorize_ = std::make_shared<const AuthorizeFn>(hooks_.authorize);
 }

@@ -3,7 +3,8 @@
 // live in one file per concept (catalog_handlers.cc, blob_handlers.cc, upload_handlers.cc,
 // manifest_handlers.cc) and dispatch, checks and errors in api.cc.
 //
-// Thread-safety: immutable after construction except the atomics; called concurrently.
+// Thread-safety: immutable after construction except the atomics and the thread-safe members
+// (metrics, upload quota); called concurrently.
 #pragma once
 
 #include <atomic>
@@ -17,6 +18,7 @@
 #include "http/client_address.h"
 #include "http/exchange.h"
 #include "http/metrics.h"
+#include "http/upload_quota.h"
 #include "ocireg/config.h"
 #include "ocireg/http/handler.h"
 #include "ocireg/status.h"
@@ -110,12 +112,19 @@ class Api {
   // catalog_handlers.cc
   void GetBase(Exchange& ex);
   void GetCatalog(Exchange& ex);
+  // Up to `limit` names after `last` that `caller` may read; `more` says whether another follows.
+  std::vector<std::string> ReadableRepositories(const Caller& caller, std::string last,
+                                                size_t limit, bool& more);
   void GetTags(Exchange& ex);
   // blob_handlers.cc
   void GetBlob(Exchange& ex);
   void DeleteBlob(Exchange& ex);
   // upload_handlers.cc
   void PostUpload(Exchange& ex);
+  // The single-POST upload (end-4b): the body is the whole blob of `upload`.
+  void PostMonolithic(Exchange& ex, Upload& upload, const Digest& expected);
+  // Whom the upload quota counts a session against: the user, else the address.
+  static std::string QuotaClient(const Exchange& ex);
   bool TryMount(Exchange& ex, const Digest& digest);
   void PatchUpload(Exchange& ex);
   void PutUpload(Exchange& ex);
@@ -144,6 +153,7 @@ class Api {
   mutable std::mutex authorize_mutex_;  // guards the pointer below, not the function
   std::shared_ptr<const AuthorizeFn> authorize_;
   CallerIdentification identification_;
+  UploadQuota upload_quota_;
 };
 
 // Location of a blob and of an upload session.

@@ -41,17 +41,38 @@ void Api::GetCatalog(Exchange& ex) {
   // An invalid n is the client's error but has no code of its own in the spec.
   if (!n.ok()) return Fail(ex, n.status(), ErrorCode::kNameUnknown, 400);
   const size_t limit = n->has_value() ? std::min(**n, kMaxCatalogPage) : kMaxCatalogPage;
-  Page page;
-  if (limit > 0) page = store_.ListRepositories(QueryParam(ex.req, "last").value_or(""), limit);
-  // The page continues after the last name the store gave, whether or not the caller sees it.
-  const std::string last_listed = page.items.empty() ? "" : page.items.back();
   std::vector<std::string> visible;
-  for (auto& repo : page.items) {
-    if (Authorize(ex.caller, repo, Action::kRead).ok()) visible.push_back(std::move(repo));
+  bool more = false;
+  if (limit > 0) {
+    visible = ReadableRepositories(ex.caller, QueryParam(ex.req, "last").value_or(""), limit, more);
   }
   ex.res.status = 200;
   ex.res.set_content(CatalogBody(visible), "application/json");
-  if (page.more && !last_listed.empty()) SetNextLink(ex.res, "/v2/_catalog", limit, last_listed);
+  // The next page continues after the last name returned: names the caller may not read appear
+  // neither in a body nor in a Link.
+  if (more) SetNextLink(ex.res, "/v2/_catalog", limit, visible.back());
+}
+
+std::vector<std::string> Api::ReadableRepositories(const Caller& caller, std::string last,
+                                                   size_t limit, bool& more) {
+  // Filtered before paging: a page of hidden names would end in a hidden name. The store is
+  // walked in slices until `limit` readable names and one more are found, or it ends.
+  std::vector<std::string> readable;
+  more = false;
+  while (true) {
+    Page slice = store_.ListRepositories(last, kMaxCatalogPage);
+    if (slice.items.empty()) return readable;
+    last = slice.items.back();
+    for (std::string& repo : slice.items) {
+      if (!Authorize(caller, repo, Action::kRead).ok()) continue;
+      if (readable.size() == limit) {
+        more = true;
+        return readable;
+      }
+      readable.push_back(std::move(repo));
+    }
+    if (!slice.more) return readable;
+  }
 }
 
 void Api::GetTags(Exchange& ex) {

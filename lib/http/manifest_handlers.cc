@@ -9,6 +9,7 @@
 #include "http/response.h"
 #include "ocireg/manifest.h"
 #include "ocireg/reference.h"
+#include "quote.h"
 
 namespace ocireg::internal {
 namespace {
@@ -25,10 +26,21 @@ std::string ManifestLocation(std::string_view name, const Digest& digest) {
   return "/v2/" + std::string(name) + "/manifests/" + digest.ToString();
 }
 
+// The reference of a GET, HEAD or DELETE. A tag outside the tag grammar can name no manifest, so
+// such a read finds nothing: 404 MANIFEST_UNKNOWN, as the spec asks for a manifest that is not
+// found (the conformance suite reads ".INVALID_MANIFEST_NAME"). Only a PUT is told its tag is
+// invalid. A malformed digest keeps its DIGEST_INVALID.
+Result<Reference> ParseLookupReference(const std::string& text) {
+  auto reference = Reference::Parse(text);
+  if (reference.ok() || text.find(':') != std::string::npos) return reference;
+  return Status(ErrorCode::kManifestUnknown,
+                "no manifest is tagged " + QuoteForMessage(text) + ", which is not a valid tag");
+}
+
 }  // namespace
 
 void Api::GetManifest(Exchange& ex) {
-  auto reference = Reference::Parse(ex.route.reference);
+  auto reference = ParseLookupReference(ex.route.reference);
   if (!reference.ok()) return Fail(ex, reference.status());
   auto record = store_.ResolveManifest(ex.route.name, *reference);
   if (!record.ok()) return Fail(ex, record.status(), ErrorCode::kManifestUnknown);
@@ -107,7 +119,7 @@ Status Api::AuthorizeTagMoves(const Exchange& ex, const std::vector<std::string>
 }
 
 void Api::DeleteManifest(Exchange& ex) {
-  auto reference = Reference::Parse(ex.route.reference);
+  auto reference = ParseLookupReference(ex.route.reference);
   if (!reference.ok()) return Fail(ex, reference.status());
   Status status = reference->is_digest() ? store_.DeleteManifest(ex.route.name, reference->digest())
                                          : store_.DeleteTag(ex.route.name, reference->tag());

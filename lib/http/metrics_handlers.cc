@@ -4,7 +4,10 @@
 // and whether storage is writable, never names or content.
 #include <httplib.h>
 
+#include <memory>
+
 #include "http/api.h"
+#include "http/cached_probe.h"
 #include "http/metrics.h"
 
 namespace ocireg::internal {
@@ -12,6 +15,8 @@ namespace {
 
 constexpr const char* kPlainText = "text/plain; charset=utf-8";
 constexpr const char* kExpositionType = "text/plain; version=0.0.4; charset=utf-8";
+// How long one readiness probe (a file written, fsynced and removed) answers /readyz.
+constexpr std::chrono::seconds kReadinessPeriod{1};
 
 }  // namespace
 
@@ -21,14 +26,23 @@ void InstallMonitoringRoutes(httplib::Server& server, Api& api, bool metrics_ena
     res.set_content("ok\n", kPlainText);
   });
   // Readiness: the store is open (it is, once the handler exists) and takes a write now, so a
-  // full or read-only disk takes the instance out of a load balancer's rotation.
-  server.Get("/readyz", [&api](const httplib::Request&, httplib::Response& res) {
-    Status writable = api.store().CheckWritable();
-    if (writable.ok()) {
+  // full or read-only disk takes the instance out of a load balancer's rotation. The probe's
+  // result is reused for kReadinessPeriod, so that requests cannot drive the disk's flushes.
+  // A failure is logged once per probe, not once per request.
+  auto probe = std::make_shared<CachedProbe>(
+      [&api] {
+        Status writable = api.store().CheckWritable();
+        if (!writable.ok()) {
+          api.Log(LogLevel::kWarn, "not ready: storage is not writable: " + writable.ToString());
+        }
+        return writable;
+      },
+      kReadinessPeriod);
+  server.Get("/readyz", [probe](const httplib::Request&, httplib::Response& res) {
+    if (probe->Check().ok()) {
       res.set_content("ready\n", kPlainText);
       return;
     }
-    api.Log(LogLevel::kWarn, "not ready: storage is not writable: " + writable.ToString());
     res.status = 503;
     res.set_content("storage not writable\n", kPlainText);
   });

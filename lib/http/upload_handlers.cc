@@ -33,12 +33,21 @@ Status CheckChunkRange(const httplib::Request& req, uint64_t size) {
 Status Api::AppendBody(Exchange& ex, Upload& upload, uint64_t offset) {
   uint64_t next = offset;
   // Each append names its offset, so two requests racing on one session cannot interleave.
-  return ReadBody(ex, 0, Status(), kIoChunkBytes, aborting,
-                  [&](std::span<const char> bytes) -> Status {
-                    OCIREG_RETURN_IF_ERROR(upload.Append(bytes, next));
-                    next += bytes.size();
-                    return Status::Ok();
-                  });
+  Status read = ReadBody(ex, 0, Status(), kIoChunkBytes, aborting,
+                         [&](std::span<const char> bytes) -> Status {
+                           OCIREG_RETURN_IF_ERROR(upload.Append(bytes, next));
+                           next += bytes.size();
+                           return Status::Ok();
+                         });
+  if (!read.ok() && next != offset) {
+    // The client is told the chunk failed (a body cut short, a timeout, a write error), so none
+    // of it may count: it resumes from the offset it started at.
+    if (Status rewound = upload.Rewind(offset, next); !rewound.ok()) {
+      Log(LogLevel::kWarn,
+          "upload " + upload.id() + " keeps part of a failed chunk: " + rewound.ToString());
+    }
+  }
+  return read;
 }
 
 void Api::AnswerUploadProgress(Exchange& ex, Upload& upload, uint64_t size, int status) {
@@ -105,22 +114,44 @@ void Api::PostUpload(Exchange& ex) {
     algorithm = *parsed;
   }
 
+  // Sessions live until committed, cancelled or expired: their number is bounded.
+  const std::string client = QuotaClient(ex);
+  Status admitted =
+      upload_quota_.Reserve(client, [this](const std::string& repo, const std::string& id) {
+        return store_.GetUpload(repo, id).ok();
+      });
+  if (!admitted.ok()) return Fail(ex, admitted);
   auto upload = store_.StartUpload(name, algorithm);
-  if (!upload.ok()) return Fail(ex, upload.status());
-  if (!expected) return AnswerUploadProgress(ex, **upload, 0, 202);
+  if (!upload.ok()) {
+    upload_quota_.Release(client);
+    return Fail(ex, upload.status());
+  }
+  if (!expected) {
+    upload_quota_.Record(client, name, (*upload)->id());
+    return AnswerUploadProgress(ex, **upload, 0, 202);
+  }
+  PostMonolithic(ex, **upload, *expected);
+  // The session ended within this request, committed or not.
+  upload_quota_.Release(client);
+}
 
-  // Single-POST monolithic upload (end-4b): the body is the whole blob.
-  if (Status s = AppendBody(ex, **upload, 0); !s.ok()) {
-    (void)(*upload)->Cancel();
+void Api::PostMonolithic(Exchange& ex, Upload& upload, const Digest& expected) {
+  if (Status s = AppendBody(ex, upload, 0); !s.ok()) {
+    (void)upload.Cancel();
     return Fail(ex, s, ErrorCode::kBlobUploadUnknown);
   }
   const BodyFraming framing = InspectBody(ex.req);
-  auto blob = (*upload)->Commit(*expected, framing.chunked ? std::nullopt : framing.length);
+  auto blob = upload.Commit(expected, framing.chunked ? std::nullopt : framing.length);
   if (!blob.ok()) return Fail(ex, blob.status(), ErrorCode::kBlobUploadUnknown);
   ex.res.status = 201;
-  ex.res.set_header("Location", BlobLocation(name, blob->digest));
+  ex.res.set_header("Location", BlobLocation(ex.route.name, blob->digest));
   ex.res.set_header("Docker-Content-Digest", blob->digest.ToString());
   ex.res.set_header("Content-Length", "0");
+}
+
+std::string Api::QuotaClient(const Exchange& ex) {
+  return ex.caller.anonymous() ? "address " + ex.req.remote_addr
+                               : "user " + std::string(ex.caller.user());
 }
 
 std::shared_ptr<Upload> Api::ReceiveChunk(Exchange& ex) {

@@ -241,6 +241,17 @@ class FsAppender final : public FileAppender {
     return Status::Ok();
   }
 
+  Status Truncate(uint64_t size) override {
+    if (size > size_)
+      return {ErrorCode::kInvalidArgument, "truncate " + display_ + " past its end"};
+    if (RetryOnEintr([&] { return ::ftruncate(fd_.get(), static_cast<off_t>(size)); }) != 0) {
+      return Internal("truncate " + display_ + ": " + ErrnoText(errno));
+    }
+    size_ = size;
+    written_back_ = std::min(written_back_, size_ - size_ % kWritebackBytes);
+    return Status::Ok();
+  }
+
   Status Sync() override {
     if (RetryOnEintr([&] { return ::fdatasync(fd_.get()); }) != 0) {
       return Internal("fdatasync " + display_ + ": " + ErrnoText(errno));

@@ -413,9 +413,12 @@ Result<std::shared_ptr<Upload>> LayoutStore::StartUpload(std::string_view repo,
   auto session = UploadSession::Create(*driver_, MakeUploadHooks(), std::string(repo), algorithm,
                                        options_.max_blob_bytes);
   OCIREG_RETURN_IF_ERROR(session);
-  std::lock_guard lock(uploads_mu_);
-  uploads_.emplace((*session)->id(), *session);
-  return std::shared_ptr<Upload>(*session);
+  {
+    std::lock_guard lock(uploads_mu_);
+    uploads_.emplace((*session)->id(), *session);
+  }
+  // The session's file stays open only while the caller holds this handle.
+  return UploadSession::Lease(std::move(*session));
 }
 
 Result<std::shared_ptr<Upload>> LayoutStore::GetUpload(std::string_view repo, std::string_view id) {
@@ -438,7 +441,7 @@ Result<std::shared_ptr<Upload>> LayoutStore::GetUpload(std::string_view repo, st
     uploads_.emplace(session->id(), session);
   }
   if (session->repository() != repo) return unknown;
-  return std::shared_ptr<Upload>(session);
+  return UploadSession::Lease(std::move(session));
 }
 
 // --- Manifests --------------------------------------------------------------------------------

@@ -108,6 +108,19 @@ class MemoryAppender final : public FileAppender {
     return Status::Ok();
   }
 
+  Status Truncate(uint64_t size) override {
+    std::lock_guard lock(state_->mu);
+    if (size > inode_->data->size()) {
+      return {ErrorCode::kInvalidArgument, "truncate past the end of the file"};
+    }
+    if (inode_->data.use_count() > 1) {
+      inode_->data = std::make_shared<std::string>(*inode_->data);  // a reader holds the old one
+    }
+    inode_->data->resize(size);
+    inode_->modified = Clock::now();
+    return Status::Ok();
+  }
+
   Status Sync() override { return Status::Ok(); }
 
  private:

@@ -90,36 +90,71 @@ Result<std::shared_ptr<UploadSession>> UploadSession::Load(StorageDriver& driver
                                          doc["repository"].GetString(), *algorithm, max_bytes);
 }
 
-Status UploadSession::AttachLocked() {
-  if (appender_ != nullptr) return Status::Ok();
-  // After a restart the hash state is gone: rebuild it from the bytes received so far.
+std::shared_ptr<Upload> UploadSession::Lease(std::shared_ptr<UploadSession> session) {
+  UploadSession* raw = session.get();
+  return std::shared_ptr<Upload>(raw, [owner = std::move(session)](Upload*) { owner->Release(); });
+}
+
+void UploadSession::Release() {
+  std::lock_guard lock(mu_);
+  appender_.reset();
+}
+
+Status UploadSession::HashLocked() {
+  if (digester_) return Status::Ok();
+  // After a restart or a failed write the hash state is gone: rebuild it from the bytes received
+  // so far.
   auto digester = Digester(algorithm_);
   auto hashed = HashFile(driver_, UploadDataPath(id_), digester);
   if (!hashed.ok()) {
     return hashed.status().code() == ErrorCode::kNotFound ? Unknown(id_) : hashed.status();
   }
+  digester_.emplace(std::move(digester));
+  hashed_ = *hashed;
+  return Status::Ok();
+}
+
+Status UploadSession::OpenLocked() {
+  OCIREG_RETURN_IF_ERROR(HashLocked());
+  if (appender_ != nullptr) return Status::Ok();
   auto appender = driver_.OpenAppender(UploadDataPath(id_), Durability::kCache);
   // A data file with other names is a committed blob whose session outlived its commit (a crash
   // lost the move out of the session): appending would corrupt the blob.
   if (!appender.ok() && appender.status().code() == ErrorCode::kAlreadyExists) return Unknown(id_);
   OCIREG_RETURN_IF_ERROR(appender);
+  if ((*appender)->size() != hashed_) {
+    // Only this session writes the file, under mu_; should it differ anyway, the file is the truth.
+    digester_.reset();
+    OCIREG_RETURN_IF_ERROR(HashLocked());
+    if ((*appender)->size() != hashed_) {
+      return {ErrorCode::kInternal, "upload " + id_ + " changed while it was being hashed"};
+    }
+  }
   appender_ = std::move(*appender);
-  digester_.emplace(std::move(digester));
   return Status::Ok();
+}
+
+Result<uint64_t> UploadSession::SizeLocked() {
+  if (digester_) return hashed_;
+  if (appender_ != nullptr) return appender_->size();
+  auto info = driver_.Stat(UploadDataPath(id_));
+  if (!info.ok()) {
+    return info.status().code() == ErrorCode::kNotFound ? Unknown(id_) : info.status();
+  }
+  return info->size;
 }
 
 Result<uint64_t> UploadSession::Size() {
   std::lock_guard lock(mu_);
   if (ended_) return Unknown(id_);
-  OCIREG_RETURN_IF_ERROR(AttachLocked());
-  return appender_->size();
+  return SizeLocked();
 }
 
 Status UploadSession::Append(std::span<const char> bytes, std::optional<uint64_t> expected_offset) {
   std::lock_guard lock(mu_);
   if (ended_) return Unknown(id_);
-  OCIREG_RETURN_IF_ERROR(AttachLocked());
-  uint64_t size = appender_->size();
+  OCIREG_RETURN_IF_ERROR(OpenLocked());
+  uint64_t size = hashed_;
   if (expected_offset && *expected_offset != size) {
     return {ErrorCode::kRangeInvalid, "chunk starts at " + std::to_string(*expected_offset) +
                                           " but the upload has " + std::to_string(size) + " bytes"};
@@ -136,13 +171,40 @@ Status UploadSession::Append(std::span<const char> bytes, std::optional<uint64_t
     append();
     if (appended.ok()) digester_->Update(bytes);
   }
-  if (!appended.ok()) {
-    // The file may hold part of `bytes` and the digest all of them: the next call rebuilds both
-    // from what the file really holds.
-    appender_.reset();
-    digester_.reset();
+  if (appended.ok()) {
+    hashed_ += bytes.size();
+    return appended;
   }
+  // The file may hold part of `bytes` and the digest all of them. Cut the file back to where it
+  // was, so that a failed append leaves nothing behind; the digest is rebuilt on the next call.
+  (void)appender_->Truncate(size);
+  appender_.reset();
+  digester_.reset();
   return appended;
+}
+
+Status UploadSession::Rewind(uint64_t offset, uint64_t end) {
+  std::lock_guard lock(mu_);
+  if (ended_) return Unknown(id_);
+  auto size = SizeLocked();
+  OCIREG_RETURN_IF_ERROR(size);
+  if (offset > end || *size != end) {
+    return {ErrorCode::kRangeInvalid, "upload has " + std::to_string(*size) + " bytes, not the " +
+                                          std::to_string(end) + " to take back to " +
+                                          std::to_string(offset)};
+  }
+  if (offset == end) return Status::Ok();
+  if (appender_ == nullptr) {
+    auto appender = driver_.OpenAppender(UploadDataPath(id_), Durability::kCache);
+    OCIREG_RETURN_IF_ERROR(appender);
+    appender_ = std::move(*appender);
+  }
+  // The digest covers the bytes taken back: drop it, so that the next use rebuilds it from the
+  // file (a failure path, so the cost of rereading the upload is acceptable).
+  digester_.reset();
+  Status cut = appender_->Truncate(offset);
+  if (!cut.ok()) appender_.reset();
+  return cut;
 }
 
 Result<Digest> UploadSession::HashWith(DigestAlgorithm algorithm) {
@@ -155,8 +217,8 @@ Result<BlobInfo> UploadSession::Commit(const Digest& expected,
                                        std::optional<uint64_t> expected_size) {
   std::lock_guard lock(mu_);
   if (ended_) return Unknown(id_);
-  OCIREG_RETURN_IF_ERROR(AttachLocked());
-  uint64_t size = appender_->size();
+  OCIREG_RETURN_IF_ERROR(OpenLocked());
+  uint64_t size = hashed_;
   if (expected_size && *expected_size != size) {
     (void)EndLocked();
     return Status(ErrorCode::kSizeInvalid, "upload has " + std::to_string(size) +
@@ -165,6 +227,8 @@ Result<BlobInfo> UploadSession::Commit(const Digest& expected,
   }
   Result<Digest> actual = expected.algorithm() == algorithm_ ? Result<Digest>(digester_->Finish())
                                                              : HashWith(expected.algorithm());
+  // Finish resets the digester: it no longer covers the file.
+  if (expected.algorithm() == algorithm_) digester_.reset();
   OCIREG_RETURN_IF_ERROR(actual);
   if (*actual != expected) {
     (void)EndLocked();

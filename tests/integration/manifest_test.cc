@@ -186,6 +186,28 @@ TEST_CASE("Manifest PUT errors", "[integration][manifest]") {
   }
 }
 
+TEST_CASE("Reads of a reference outside the tag grammar are 404 MANIFEST_UNKNOWN",
+          "[integration][manifest]") {
+  // The OCI conformance suite reads ".INVALID_MANIFEST_NAME" as a manifest that does not exist.
+  TestServer server;
+  auto client = server.Client();
+  PushImage(*client, "bad-ref", "v1");
+  for (const std::string ref : {".INVALID_MANIFEST_NAME", "-dash", "a%21b"}) {
+    INFO(ref);
+    const std::string path = "/v2/bad-ref/manifests/" + ref;
+    CHECK_OCI_ERROR(client->Get(path), 404, "MANIFEST_UNKNOWN");
+    CHECK_OCI_ERROR(client->Delete(path), 404, "MANIFEST_UNKNOWN");
+    auto head = client->Head(path);
+    REQUIRE(head);
+    CHECK(head->status == 404);
+  }
+  // A malformed digest is still DIGEST_INVALID, and the PUT of a bad tag still 400.
+  CHECK_OCI_ERROR(client->Get("/v2/bad-ref/manifests/sha256:abc"), 400, "DIGEST_INVALID");
+  CHECK_OCI_ERROR(client->Put("/v2/bad-ref/manifests/.INVALID_MANIFEST_NAME",
+                              client->Get("/v2/bad-ref/manifests/v1")->body, kOciManifestType),
+                  400, "MANIFEST_INVALID");
+}
+
 TEST_CASE("Manifest DELETE by tag and by digest", "[integration][manifest]") {
   TestServer server;
   auto client = server.Client();

@@ -12,6 +12,9 @@
 #include <vector>
 
 #include "catch.h"
+#include "fault_driver.h"
+#include "ocireg/http/handler.h"
+#include "ocireg/storage/store.h"
 #include "process.h"
 #include "test_server.h"
 
@@ -21,6 +24,17 @@ using ocireg::testing::Sha256;
 using ocireg::testing::TestServer;
 
 namespace {
+
+// Asks /readyz until it answers `status`, for up to 10 s (the probe is cached for a second).
+bool AwaitReadiness(httplib::Client& client, int status) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto ready = client.Get("/readyz");
+    if (ready && ready->status == status) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return false;
+}
 
 constexpr double kInfinity = std::numeric_limits<double>::infinity();
 
@@ -318,16 +332,54 @@ TEST_CASE("/healthz answers while serving; /readyz only while storage takes writ
   const auto temp = server.dir() / "data" / ".tmp";
   std::filesystem::remove_all(temp);
   ocireg::testing::WriteTextFile(temp, "not a directory");
-  ready = client->Get("/readyz");
-  REQUIRE(ready);
-  CHECK(ready->status == 503);
+  // The probe's result is reused for a second: the change shows once that has passed.
+  CHECK(AwaitReadiness(*client, 503));
   live = client->Get("/healthz");
   REQUIRE(live);
   CHECK(live->status == 200);
 
   // The driver makes its temp directory again when it is missing.
   std::filesystem::remove(temp);
-  ready = client->Get("/readyz");
-  REQUIRE(ready);
-  CHECK(ready->status == 200);
+  CHECK(AwaitReadiness(*client, 200));
+}
+
+TEST_CASE("/readyz probes storage at most once a second and still sees it fail",
+          "[integration][metrics][health]") {
+  // The handler over a store whose driver counts writes: each probe writes a file and removes it.
+  auto inner = ocireg::NewMemoryDriver();
+  auto owned = std::make_unique<ocireg::testing::FaultInjectingDriver>(*inner);
+  ocireg::testing::FaultInjectingDriver& driver = *owned;
+  auto store = ocireg::OpenStore(std::move(owned), {});
+  REQUIRE(store.ok());
+  const ocireg::Config config = ocireg::testing::TestConfig("unused");
+  ocireg::RegistryHandler handler(**store, config);
+  httplib::Server http;
+  handler.Install(http);
+  const int port = http.bind_to_any_port("127.0.0.1");
+  std::thread listener([&] { http.listen_after_bind(); });
+  while (!http.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  httplib::Client client("127.0.0.1", port);
+
+  const uint64_t writes_before = driver.operations();
+  const auto start = std::chrono::steady_clock::now();
+  for (int i = 0; i < 200; ++i) {
+    auto ready = client.Get("/readyz");
+    REQUIRE(ready);
+    CHECK(ready->status == 200);
+  }
+  const auto elapsed = std::chrono::steady_clock::now() - start;
+  const uint64_t probes = (driver.operations() - writes_before) / 2;
+  INFO("probes: " << probes);
+  CHECK(probes >= 1);
+  // One probe per second begun; the requests themselves add none.
+  CHECK(probes <= 1 + static_cast<uint64_t>(
+                          std::chrono::duration_cast<std::chrono::seconds>(elapsed).count()));
+
+  driver.set_budget(0);  // every storage call fails from now on
+  CHECK(AwaitReadiness(client, 503));
+  driver.set_budget(ocireg::testing::FaultInjectingDriver::kUnlimited);
+  CHECK(AwaitReadiness(client, 200));
+
+  http.stop();
+  listener.join();
 }

@@ -172,6 +172,43 @@ TEST_CASE("policy: the catalog lists only readable repositories", "[policy]") {
   CHECK(catalog(std::nullopt) == R"({"repositories":["public/base"]})");
 }
 
+TEST_CASE("policy: catalog pages and their Link never name an unreadable repository", "[policy]") {
+  TempDir dir;
+  TestServer server([&](ocireg::Config& config, ocireg::ServerHooks&) {
+    config.auth.htpasswd.file = MakeHtpasswd(dir.path() / "htpasswd", {kRoot});
+    config.access = TestAccess();
+  });
+  // Hidden names before, between and after the two that anonymous callers may read.
+  const std::vector<std::string> hidden = {"a/hidden", "public-x/hidden", "public0/hidden",
+                                           "secret/keys", "zz/hidden"};
+  const std::vector<std::string> readable = {"public/b", "public/d"};
+  auto root = ClientAs(server, kRoot);
+  for (const auto& repo : hidden) PushImage(*root, repo, "v1");
+  for (const auto& repo : readable) PushImage(*root, repo, "v1");
+
+  auto anonymous = server.Client();
+  std::vector<std::string> bodies;
+  std::string path = "/v2/_catalog?n=1";
+  for (int page = 0; page < 20 && !path.empty(); ++page) {
+    auto res = anonymous->Get(path);
+    REQUIRE(res);
+    REQUIRE(res->status == 200);
+    const std::string link = res->get_header_value("Link");
+    INFO(path << " -> " << res->body << " Link: " << link);
+    for (const auto& name : hidden) {
+      CHECK(res->body.find(name) == std::string::npos);
+      CHECK(link.find(name) == std::string::npos);
+    }
+    bodies.push_back(res->body);
+    path = link.empty() ? "" : link.substr(1, link.find('>') - 1);
+  }
+  // Every readable name is reached, one a page, and the last page has no Link.
+  CHECK(bodies == std::vector<std::string>{R"({"repositories":["public/b"]})",
+                                           R"({"repositories":["public/d"]})"});
+  CHECK(StatusOf(anonymous->Get("/v2/_catalog?n=1&last=public/d")) == 200);
+  CHECK(anonymous->Get("/v2/_catalog?n=1&last=public/d")->body == R"({"repositories":[]})");
+}
+
 TEST_CASE("policy: a mount needs read on the source and create on the target", "[policy]") {
   TempDir dir;
   TestServer server([&](ocireg::Config& config, ocireg::ServerHooks&) {

@@ -341,6 +341,22 @@ TEMPLATE_TEST_CASE("appenders create, append, count and sync", "[driver]", FsDri
   CHECK(ReadAll(driver, "whole") == "abcdef");
 }
 
+TEMPLATE_TEST_CASE("appenders truncate back and append from there", "[driver]", FsDriverFixture,
+                   MemoryDriverFixture) {
+  TestType fixture;
+  StorageDriver& driver = *fixture.driver;
+  std::unique_ptr<FileAppender> appender = OpenAppender(driver, "up/data");
+  OCIREG_REQUIRE_OK(appender->Append(Bytes("kept+dropped")));
+  OCIREG_REQUIRE_OK(appender->Truncate(5));
+  CHECK(appender->size() == 5);
+  CHECK(ReadAll(driver, "up/data") == "kept+");
+  OCIREG_REQUIRE_OK(appender->Append(Bytes("new")));
+  CHECK(ReadAll(driver, "up/data") == "kept+new");
+  OCIREG_CHECK_CODE(appender->Truncate(9), ErrorCode::kInvalidArgument);
+  OCIREG_REQUIRE_OK(appender->Truncate(8));
+  CHECK(appender->size() == 8);
+}
+
 TEMPLATE_TEST_CASE("readers read at offsets and outlive removal and replacement", "[driver]",
                    FsDriverFixture, MemoryDriverFixture) {
   TestType fixture;

@@ -152,6 +152,30 @@ STORE_TEST("a size mismatch is SIZE_INVALID", "[upload]") {
   CHECK(f.store->StatBlob("repo", DigestOf("abc")).status().code() == ErrorCode::kBlobUnknown);
 }
 
+STORE_TEST("Rewind takes back a failed chunk, only while nothing followed it", "[upload]") {
+  StoreFixture<TestType> f;
+  auto upload = f.store->StartUpload("repo", DigestAlgorithm::kSha256);
+  REQUIRE(upload.ok());
+  REQUIRE((*upload)->Append(std::span<const char>("abc", 3), 0).ok());
+  REQUIRE((*upload)->Append(std::span<const char>("XY", 2), 3).ok());
+  // Another request's end does not match: nothing changes.
+  CHECK((*upload)->Rewind(3, 4).code() == ErrorCode::kRangeInvalid);
+  CHECK((*upload)->Rewind(6, 5).code() == ErrorCode::kRangeInvalid);
+  CHECK(*(*upload)->Size() == 5);
+  REQUIRE((*upload)->Rewind(3, 5).ok());
+  CHECK(*(*upload)->Size() == 3);
+  // The digest is rebuilt from what remains; a fresh handle (after the request) sees the same.
+  const std::string id = (*upload)->id();
+  upload->reset();
+  auto resumed = f.store->GetUpload("repo", id);
+  REQUIRE(resumed.ok());
+  CHECK(*(*resumed)->Size() == 3);
+  REQUIRE((*resumed)->Append(std::span<const char>("def", 3), 3).ok());
+  auto blob = (*resumed)->Commit(DigestOf("abcdef"));
+  REQUIRE(blob.ok());
+  CHECK(blob->size == 6);
+}
+
 STORE_TEST("a chunk out of order is a range error and changes nothing", "[upload]") {
   StoreFixture<TestType> f;
   auto upload = f.store->StartUpload("repo", DigestAlgorithm::kSha256);

@@ -2,10 +2,10 @@
 // FaultInjectingDriver: a StorageDriver wrapper that simulates a process dying after N writes.
 //
 // Wraps a driver the test owns and forwards every call to it. Mutating operations (WriteFileAtomic,
-// Rename, Link, Remove, RemoveTree, OpenAppender, and each Append and Sync of the appenders it
-// hands out) are counted against a budget. The first operation past the budget fails, and so does
-// every later call, reads included, with kUnavailable "injected crash": the "process" is dead. The
-// test then reopens a store over the inner driver and checks what survived.
+// Rename, Link, Remove, RemoveTree, OpenAppender, and each Append, Truncate and Sync of the
+// appenders it hands out) are counted against a budget. The first operation past the budget fails,
+// and so does every later call, reads included, with kUnavailable "injected crash": the "process"
+// is dead. The test then reopens a store over the inner driver and checks what survived.
 //
 //   auto inner = ocireg::NewMemoryDriver();
 //   auto faulty = std::make_unique<ocireg::testing::FaultInjectingDriver>(*inner);
@@ -226,6 +226,10 @@ class FaultInjectingDriver final : public StorageDriver {
     Status Append(std::span<const char> bytes) override {
       OCIREG_RETURN_IF_ERROR(gate_->Mutate());
       return gate_->Run(Call::kAppend, path_, {}, [&] { return inner_->Append(bytes); });
+    }
+    Status Truncate(uint64_t size) override {
+      OCIREG_RETURN_IF_ERROR(gate_->Mutate());
+      return inner_->Truncate(size);
     }
     Status Sync() override {
       OCIREG_RETURN_IF_ERROR(gate_->Mutate());

@@ -16,6 +16,7 @@ TEST_CASE("DescribeConfig summarises the defaults", "[config][summary]") {
   CHECK(summary.find("storage ./ocireg-data") != std::string::npos);
   CHECK(summary.find("512 connections") != std::string::npos);
   CHECK(summary.find("blobs unlimited") != std::string::npos);
+  CHECK(summary.find("1000 uploads (100 per client)") != std::string::npos);
   CHECK(summary.find('\n') == std::string::npos);
 }
 

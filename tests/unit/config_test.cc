@@ -80,6 +80,8 @@ void CheckSameConfig(const Config& got, const Config& want) {
   CHECK(got.limits.max_open_connections == want.limits.max_open_connections);
   CHECK(got.limits.write_timeout == want.limits.write_timeout);
   CHECK(got.limits.shutdown_timeout == want.limits.shutdown_timeout);
+  CHECK(got.limits.max_uploads == want.limits.max_uploads);
+  CHECK(got.limits.max_uploads_per_client == want.limits.max_uploads_per_client);
   CHECK(got.features.allow_delete == want.features.allow_delete);
   CHECK(got.features.auto_mount == want.features.auto_mount);
   CHECK(got.log.format == want.log.format);
@@ -159,6 +161,8 @@ TEST_CASE("Config{} holds the documented defaults", "[config]") {
   CHECK(config.storage.gc_grace_period == std::chrono::hours(24));
   CHECK(config.limits.max_manifest_bytes == 4 * 1024 * 1024);
   CHECK(config.limits.max_blob_bytes == 0);
+  CHECK(config.limits.max_uploads == 1000);
+  CHECK(config.limits.max_uploads_per_client == 100);
   CHECK(config.log.format == LogFormat::kText);
   CHECK(config.log.level == LogLevel::kInfo);
   CHECK(config.tls.certificate.empty());
@@ -234,6 +238,8 @@ header_timeout = "4s"
 read_timeout = "2m"
 write_timeout = "45s"
 shutdown_timeout = "0s"
+max_uploads = 50
+max_uploads_per_client = 0
 
 [features]
 allow_delete = false
@@ -264,6 +270,8 @@ access_log = false
   CHECK(config.limits.read_timeout == seconds(120));
   CHECK(config.limits.write_timeout == seconds(45));
   CHECK(config.limits.shutdown_timeout == seconds(0));
+  CHECK(config.limits.max_uploads == 50);
+  CHECK(config.limits.max_uploads_per_client == 0);
   CHECK(!config.features.allow_delete);
   CHECK(!config.features.auto_mount);
   CHECK(config.log.format == LogFormat::kJson);
@@ -387,6 +395,10 @@ TEST_CASE("integers out of range are refused", "[config]") {
     CHECK(ErrorOf("[limits]\nmax_connections = 4294967296\n") ==
           "test.toml:2: limits.max_connections: must be at most 4294967295, got 4294967296");
     CHECK(ParseOne("limits", "max_connections = 1").limits.max_connections == 1);
+    CHECK(ErrorOf("[limits]\nmax_uploads = 0\n") ==
+          "test.toml:2: limits.max_uploads: must be at least 1, got 0");
+    CHECK(ErrorOf("[limits]\nmax_uploads_per_client = -1\n") ==
+          "test.toml:2: limits.max_uploads_per_client: must be at least 0, got -1");
   }
   SECTION("a manifest limit of zero bytes") {
     CHECK(ErrorOf("[limits]\nmax_manifest_bytes = \"0B\"\n") ==

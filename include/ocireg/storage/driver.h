@@ -70,6 +70,9 @@ class OCIREG_EXPORT FileAppender {
   // Bytes in the file, including those appended through this object.
   virtual uint64_t size() const = 0;
   virtual Status Append(std::span<const char> bytes) = 0;
+  // Cuts the file back to its first `size` bytes (a chunk that failed part-way is taken back);
+  // later appends continue there. kInvalidArgument when `size` exceeds size().
+  virtual Status Truncate(uint64_t size) = 0;
   // Makes everything appended so far durable (fsync).
   virtual Status Sync() = 0;
 };

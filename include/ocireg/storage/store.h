@@ -111,7 +111,9 @@ struct ScrubReport {
 
 // An upload session: a blob being received. Handles are shared and thread-safe; operations on one
 // session are serialised. After Commit or Cancel every call fails with kBlobUploadUnknown.
-// A handle must not outlive the Store that gave it out.
+// A handle must not outlive the Store that gave it out. A session holds open files only while a
+// handle to it is held: drop handles when a request ends, so that idle sessions cost no
+// descriptor.
 class OCIREG_EXPORT Upload {
  public:
   Upload() = default;
@@ -129,6 +131,11 @@ class OCIREG_EXPORT Upload {
   // order). kSizeInvalid past StoreOptions::max_blob_bytes.
   virtual Status Append(std::span<const char> bytes,
                         std::optional<uint64_t> expected_offset = std::nullopt) = 0;
+  // Takes back the bytes from `offset` on that one request appended and then failed to finish,
+  // so that the session is where it was before the request. Only while the session ends at
+  // `end` (the end of that request's appends): kRangeInvalid when anything else has appended
+  // since, or when `offset` > `end`; nothing changes then.
+  virtual Status Rewind(uint64_t offset, uint64_t end) = 0;
   // Verifies the data against `expected` and makes it a blob of the session's repository.
   // kDigestInvalid on a mismatch: the session and its data are discarded. kSizeInvalid when
   // `expected_size` is given and differs. The session ends either way, and also when storing the
