@@ -50,9 +50,12 @@ class Walk {
     bool is_repo = false;
     for (const std::string& name : *names) {
       if (!dir.empty() && name == kLayoutMarker) is_repo = true;
-      // The store's own entries start with '_' and the drivers' with '.'; layout entries are
-      // files or blob directories. None of them can be a repository.
-      if (name.empty() || name[0] == '_' || name[0] == '.' || IsLayoutEntry(name)) continue;
+      // The store's own entries start with '_' and the drivers' with '.': none is a repository.
+      if (name.empty() || name[0] == '_' || name[0] == '.') continue;
+      // Below the root, layout entry names are the files and blob directory of the layout they
+      // sit in (the name check refuses them there). The root is no layout: there they can only
+      // be repositories, which the name check allows.
+      if (!dir.empty() && IsLayoutEntry(name)) continue;
       children.push_back(dir.empty() ? name : dir + "/" + name);
     }
     std::lock_guard lock(mu_);

@@ -16,7 +16,8 @@
 // Repository names follow the spec's grammar, whose components never start with '_' or '.', so the
 // store's own entries cannot collide with a repository. A nested repository whose component (after
 // the first) is "blobs", "index.json" or "oci-layout" would land on its parent's layout entries:
-// such names are refused with kNameInvalid.
+// such names are refused with kNameInvalid. As a first component they are allowed: the root is no
+// layout, so there they can only name a repository.
 //
 // Thread-safety: all methods may be called concurrently. Updates of one repository's index are
 // serialised; a tag moves atomically; uploads of the same blob may commit concurrently.
