@@ -68,6 +68,19 @@ ManifestFacts FactsOf(const ManifestInfo& info) {
   return facts;
 }
 
+// Runs `f` when the scope ends, however it ends.
+template <typename F>
+class OnExit {
+ public:
+  explicit OnExit(F f) : f_(std::move(f)) {}
+  ~OnExit() { f_(); }
+  OnExit(const OnExit&) = delete;
+  OnExit& operator=(const OnExit&) = delete;
+
+ private:
+  F f_;
+};
+
 // A foreign (non-distributable) layer lives at its URLs, not in the registry.
 bool IsExternal(const Descriptor& d) { return !d.urls.empty(); }
 
@@ -148,6 +161,22 @@ std::shared_ptr<RepoState> LayoutStore::GetOrCreateState(std::string_view repo) 
   return it->second;
 }
 
+void LayoutStore::ForgetIfAbsent(std::string_view repo, const std::shared_ptr<RepoState>& state) {
+  if (state->exists) return;
+  std::unique_lock lock(repos_mu_);
+  auto it = repos_.find(repo);
+  // Copies of the pointer are taken from the map only under repos_mu_, so with it held a count of
+  // two (the map's and ours) means no other call is creating this repository.
+  if (it != repos_.end() && it->second == state && state.use_count() == 2 && !state->exists) {
+    repos_.erase(it);
+  }
+}
+
+size_t LayoutStore::TEST_StateCount() {
+  std::shared_lock lock(repos_mu_);
+  return repos_.size();
+}
+
 std::vector<std::pair<std::string, std::shared_ptr<RepoState>>>
 LayoutStore::SnapshotRepositories() {
   std::shared_lock lock(repos_mu_);
@@ -187,12 +216,14 @@ Status LayoutStore::CreateLayoutLocked(std::string_view repo, RepoState& state) 
 Status LayoutStore::EnsureRepository(std::string_view repo) {
   auto state = GetOrCreateState(repo);
   if (state->exists) return Status::Ok();
+  OnExit forget([&] { ForgetIfAbsent(repo, state); });
   std::lock_guard lock(state->mu);
   return CreateLayoutLocked(repo, *state);
 }
 
 Status LayoutStore::CommitIndexLocked(std::unique_lock<std::mutex>& lock, std::string_view repo,
                                       RepoState& state, RepoIndex index) {
+  state.waiters.reserve(state.waiters.size() + 1);  // may throw: before anything changes
   state.pending = std::move(index);
   RepoState::Waiter me(++state.changes);
   state.waiters.push_back(&me);
@@ -209,13 +240,23 @@ Status LayoutStore::CommitIndexLocked(std::unique_lock<std::mutex>& lock, std::s
 void LayoutStore::WriteIndexLocked(std::unique_lock<std::mutex>& lock, std::string_view repo,
                                    RepoState& state) {
   state.writing = true;
-  RepoIndex snapshot = *state.pending;
   const uint64_t covered = state.changes;
-  lock.unlock();
-  Status written = driver_->WriteFileAtomic(RepoIndexPath(repo), snapshot.Serialize());
-  lock.lock();
+  std::optional<RepoIndex> snapshot;
+  Status written;
+  // Every waiter relies on this write to end: a throw (std::bad_alloc, or from the driver) must
+  // become their failure, not leave `writing` set with nobody to clear it.
+  try {
+    snapshot = *state.pending;
+    lock.unlock();
+    written = driver_->WriteFileAtomic(RepoIndexPath(repo), snapshot->Serialize());
+  } catch (const std::exception& e) {
+    written = Internal(std::string(repo) + "/index.json: write failed: " + e.what());
+  } catch (...) {
+    written = Internal(std::string(repo) + "/index.json: write failed: unknown exception");
+  }
+  if (!lock.owns_lock()) lock.lock();
   state.writing = false;
-  if (written.ok()) state.index = std::move(snapshot);
+  if (written.ok()) state.index = std::move(*snapshot);
   // A failed write also loses the changes made meanwhile: they were built on the ones it carried.
   const uint64_t settled = written.ok() ? covered : state.changes;
   std::erase_if(state.waiters, [&](RepoState::Waiter* waiter) {
@@ -456,6 +497,7 @@ Result<PutManifestResult> LayoutStore::PutManifest(std::string_view repo,
   }
 
   auto state = GetOrCreateState(repo);
+  OnExit forget([&] { ForgetIfAbsent(repo, state); });  // after `lock` is released
   std::unique_lock lock(state->mu);
   OCIREG_RETURN_IF_ERROR(LoadLocked(repo, *state));
   OCIREG_RETURN_IF_ERROR(CheckReferencesLocked(repo, *state, *info));

@@ -103,12 +103,18 @@ class LayoutStore final : public Store {
   Result<uint64_t> CountUploads() override;
   Status CheckWritable() override;
 
+  // Repositories the store keeps state for, including those being created.
+  size_t TEST_StateCount();
+
  private:
   // Finds the repositories on disk (directories holding an oci-layout marker).
   Status DiscoverRepositories();
   std::shared_ptr<RepoState> FindState(std::string_view repo);
   std::shared_ptr<RepoState> GetOrCreateState(std::string_view repo);
   std::vector<std::pair<std::string, std::shared_ptr<RepoState>>> SnapshotRepositories();
+  // Drops `state` from the map when its layout was never created and no other call holds it, so
+  // that failed pushes to new names leave nothing behind.
+  void ForgetIfAbsent(std::string_view repo, const std::shared_ptr<RepoState>& state);
   // Reads index.json into `state` once. Requires state.mu.
   Status LoadLocked(std::string_view repo, RepoState& state);
   // Writes the layout marker and an empty index of a new repository. Requires state.mu.
