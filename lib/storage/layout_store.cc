@@ -9,9 +9,9 @@
 #include <vector>
 
 #include "ocireg/manifest.h"
-#include "storage/file_digest.h"
 #include "storage/layout.h"
 #include "storage/repository_discovery.h"
+#include "storage/stored_blobs.h"
 
 namespace ocireg::internal {
 namespace {
@@ -31,15 +31,6 @@ Status BlobUnknown(std::string_view repo, const Digest& digest) {
 Status ManifestUnknown(std::string_view repo, std::string_view reference) {
   return {ErrorCode::kManifestUnknown,
           "manifest " + std::string(reference) + " is not in repository " + std::string(repo)};
-}
-
-bool IsNotFound(const Status& s) { return s.code() == ErrorCode::kNotFound; }
-
-// Entries of `path`, or none when it does not exist.
-Result<std::vector<std::string>> ListOrEmpty(StorageDriver& driver, std::string_view path) {
-  auto names = driver.List(path);
-  if (!names.ok() && IsNotFound(names.status())) return std::vector<std::string>{};
-  return names;
 }
 
 // The keys of sorted map `entries` after `last` (exclusive), at most `limit` (0: all), skipping
@@ -83,32 +74,6 @@ class OnExit {
 
 // A foreign (non-distributable) layer lives at its URLs, not in the registry.
 bool IsExternal(const Descriptor& d) { return !d.urls.empty(); }
-
-// A file of a blob directory, with its digest when its name is a well-formed one.
-struct StoredBlob {
-  std::string path;
-  std::optional<Digest> digest;
-};
-
-// The files of the blob directories `dir_of(algorithm)` for every supported algorithm.
-Result<std::vector<StoredBlob>> ListStoredBlobs(
-    StorageDriver& driver, const std::function<std::string(DigestAlgorithm)>& dir_of) {
-  std::vector<StoredBlob> blobs;
-  for (DigestAlgorithm algorithm : {DigestAlgorithm::kSha256, DigestAlgorithm::kSha512}) {
-    const std::string dir = dir_of(algorithm);
-    auto names = ListOrEmpty(driver, dir);
-    OCIREG_RETURN_IF_ERROR(names);
-    for (const std::string& hex : *names) {
-      auto digest = Digest::Parse(std::string(AlgorithmName(algorithm)) + ":" + hex);
-      blobs.push_back({dir + "/" + hex, digest.ok() ? std::optional(*digest) : std::nullopt});
-    }
-  }
-  return blobs;
-}
-
-std::function<std::string(DigestAlgorithm)> RepoBlobDirs(const std::string& repo) {
-  return [repo](DigestAlgorithm algorithm) { return RepoBlobAlgorithmDir(repo, algorithm); };
-}
 
 }  // namespace
 
@@ -599,179 +564,6 @@ Result<std::vector<Descriptor>> LayoutStore::ListReferrers(std::string_view repo
     referrers.push_back(std::move(d));
   }
   return referrers;
-}
-
-// --- Garbage collection -----------------------------------------------------------------------
-
-bool LayoutStore::OlderThan(const FileInfo& info, std::chrono::seconds age) const {
-  return options_.now() - info.modified >= age;
-}
-
-Status LayoutStore::CollectRepository(const std::string& repo, RepoState& state,
-                                      std::set<Digest>& linked, GcReport& report) {
-  // Holding the repository's lock: no manifest can be put between reading the references and
-  // removing what they do not name.
-  std::unique_lock lock(state.mu);
-  OCIREG_RETURN_IF_ERROR(LoadLocked(repo, state));
-  SettleLocked(lock, state);
-  std::set<Digest> referenced;
-  for (const auto& [digest, entry] : state.index.manifests()) {
-    referenced.insert(digest);
-    auto facts = FactsLocked(repo, state, entry);
-    OCIREG_RETURN_IF_ERROR(facts);
-    referenced.insert((*facts)->references.begin(), (*facts)->references.end());
-  }
-  auto blobs = ListStoredBlobs(*driver_, RepoBlobDirs(repo));
-  OCIREG_RETURN_IF_ERROR(blobs);
-  for (const StoredBlob& blob : *blobs) {
-    if (!blob.digest) continue;  // not ours; scrub reports it
-    if (referenced.contains(*blob.digest)) {
-      linked.insert(*blob.digest);
-      continue;
-    }
-    auto info = driver_->Stat(blob.path);
-    if (!info.ok() || !OlderThan(*info, options_.gc_grace_period)) {
-      linked.insert(*blob.digest);
-      continue;
-    }
-    Status removed = driver_->Remove(blob.path);
-    if (!removed.ok() && !IsNotFound(removed)) return removed;
-    ++report.blobs_removed;
-  }
-  ++report.repositories_scanned;
-  return Status::Ok();
-}
-
-Status LayoutStore::CollectContent(const std::set<Digest>& linked, GcReport& report) {
-  auto blobs = ListStoredBlobs(*driver_, ContentAlgorithmDir);
-  OCIREG_RETURN_IF_ERROR(blobs);
-  for (const StoredBlob& blob : *blobs) {
-    if (blob.digest && linked.contains(*blob.digest)) continue;
-    // A link made after the repositories were scanned refreshes the modification time, so
-    // content that was just linked is younger than the grace period and stays.
-    auto info = driver_->Stat(blob.path);
-    if (!info.ok() || !OlderThan(*info, options_.gc_grace_period)) continue;
-    Status removed = driver_->Remove(blob.path);
-    if (!removed.ok() && !IsNotFound(removed)) return removed;
-    report.bytes_reclaimed += info->size;
-  }
-  return Status::Ok();
-}
-
-Status LayoutStore::CollectUploads(GcReport& report) {
-  auto ids = ListOrEmpty(*driver_, kUploadsDir);
-  OCIREG_RETURN_IF_ERROR(ids);
-  for (const std::string& id : *ids) {
-    std::string dir = UploadDir(id);
-    auto data = driver_->Stat(UploadDataPath(id));
-    auto info = data.ok() ? data : driver_->Stat(dir);
-    if (!info.ok() || !OlderThan(*info, options_.upload_ttl)) continue;
-    std::shared_ptr<UploadSession> session;
-    {
-      std::lock_guard lock(uploads_mu_);
-      auto it = uploads_.find(id);
-      if (it != uploads_.end()) session = it->second;
-    }
-    // A live session is ended under its own lock, so no append races with the removal.
-    Status removed = session ? session->Expire() : driver_->RemoveTree(dir);
-    OCIREG_RETURN_IF_ERROR(removed);
-    ++report.uploads_removed;
-  }
-  return Status::Ok();
-}
-
-Result<GcReport> LayoutStore::CollectGarbage() {
-  GcReport report;
-  std::set<Digest> linked;
-  for (const auto& [repo, state] : SnapshotRepositories()) {
-    OCIREG_RETURN_IF_ERROR(CollectRepository(repo, *state, linked, report));
-    Progress("repositories", report.repositories_scanned);
-  }
-  Progress("content", 0);
-  OCIREG_RETURN_IF_ERROR(CollectContent(linked, report));
-  Progress("uploads", 0);
-  OCIREG_RETURN_IF_ERROR(CollectUploads(report));
-  return report;
-}
-
-// --- Scrub ------------------------------------------------------------------------------------
-
-void LayoutStore::ScrubBlob(const std::string& where, const std::string& path, const Digest& digest,
-                            ScrubReport& report) {
-  ++report.blobs_checked;
-  Digester digester(digest.algorithm());
-  auto hashed = HashFile(*driver_, path, digester);
-  if (!hashed.ok() && IsNotFound(hashed.status())) return;  // collected since it was listed
-  if (!hashed.ok()) {
-    report.problems.push_back(where + ": blob " + digest.ToString() +
-                              " cannot be read: " + hashed.status().message());
-    return;
-  }
-  Digest actual = digester.Finish();
-  if (actual != digest) {
-    report.problems.push_back(where + ": blob " + digest.ToString() + " has content " +
-                              actual.ToString());
-  }
-}
-
-Status LayoutStore::ScrubRepository(const std::string& repo, RepoState& state,
-                                    std::set<Digest>& linked, ScrubReport& report) {
-  auto blobs = ListStoredBlobs(*driver_, RepoBlobDirs(repo));
-  OCIREG_RETURN_IF_ERROR(blobs);
-  for (const StoredBlob& blob : *blobs) {
-    if (!blob.digest) {
-      report.problems.push_back(repo + ": unexpected file " + blob.path);
-      continue;
-    }
-    linked.insert(*blob.digest);
-    ScrubBlob(repo, blob.path, *blob.digest, report);
-  }
-  std::unique_lock lock(state.mu);
-  Status loaded = LoadLocked(repo, state);
-  if (!loaded.ok()) {
-    report.problems.push_back(repo + ": " + loaded.message());
-    return Status::Ok();
-  }
-  SettleLocked(lock, state);
-  for (const auto& [digest, entry] : state.index.manifests()) {
-    ++report.manifests_checked;
-    auto facts = FactsLocked(repo, state, entry);
-    if (!facts.ok()) {
-      report.problems.push_back(repo + ": manifest " + digest.ToString() + ": " +
-                                facts.status().message());
-      continue;
-    }
-    for (const Digest& ref : (*facts)->references) {
-      if (state.index.FindManifest(ref) != nullptr) continue;
-      if (!driver_->Stat(RepoBlobPath(repo, ref)).ok()) {
-        report.problems.push_back(repo + ": manifest " + digest.ToString() + " references " +
-                                  ref.ToString() + ", which is missing");
-      }
-    }
-  }
-  return Status::Ok();
-}
-
-Result<ScrubReport> LayoutStore::Scrub() {
-  ScrubReport report;
-  std::set<Digest> linked;
-  uint64_t repositories = 0;
-  for (const auto& [repo, state] : SnapshotRepositories()) {
-    OCIREG_RETURN_IF_ERROR(ScrubRepository(repo, *state, linked, report));
-    Progress("repositories", ++repositories);
-  }
-  Progress("content", 0);
-  // Content no repository links is checked too: it may be linked again by a later push.
-  auto blobs = ListStoredBlobs(*driver_, ContentAlgorithmDir);
-  OCIREG_RETURN_IF_ERROR(blobs);
-  for (const StoredBlob& blob : *blobs) {
-    if (!blob.digest) {
-      report.problems.push_back("content store: unexpected file " + blob.path);
-      continue;
-    }
-    if (!linked.contains(*blob.digest)) ScrubBlob("content store", blob.path, *blob.digest, report);
-  }
-  return report;
 }
 
 // --- Monitoring -------------------------------------------------------------------------------

@@ -1,0 +1,102 @@
+// SPDX-License-Identifier: Apache-2.0
+// Garbage collection of the store: unreferenced repository blobs, unlinked content, idle uploads.
+#include <set>
+
+#include "storage/layout.h"
+#include "storage/layout_store.h"
+#include "storage/stored_blobs.h"
+
+namespace ocireg::internal {
+
+bool LayoutStore::OlderThan(const FileInfo& info, std::chrono::seconds age) const {
+  return options_.now() - info.modified >= age;
+}
+
+Status LayoutStore::CollectRepository(const std::string& repo, RepoState& state,
+                                      std::set<Digest>& linked, GcReport& report) {
+  // Holding the repository's lock: no manifest can be put between reading the references and
+  // removing what they do not name.
+  std::unique_lock lock(state.mu);
+  OCIREG_RETURN_IF_ERROR(LoadLocked(repo, state));
+  SettleLocked(lock, state);
+  std::set<Digest> referenced;
+  for (const auto& [digest, entry] : state.index.manifests()) {
+    referenced.insert(digest);
+    auto facts = FactsLocked(repo, state, entry);
+    OCIREG_RETURN_IF_ERROR(facts);
+    referenced.insert((*facts)->references.begin(), (*facts)->references.end());
+  }
+  auto blobs = ListStoredBlobs(*driver_, RepoBlobDirs(repo));
+  OCIREG_RETURN_IF_ERROR(blobs);
+  for (const StoredBlob& blob : *blobs) {
+    if (!blob.digest) continue;  // not ours; scrub reports it
+    if (referenced.contains(*blob.digest)) {
+      linked.insert(*blob.digest);
+      continue;
+    }
+    auto info = driver_->Stat(blob.path);
+    if (!info.ok() || !OlderThan(*info, options_.gc_grace_period)) {
+      linked.insert(*blob.digest);
+      continue;
+    }
+    Status removed = driver_->Remove(blob.path);
+    if (!removed.ok() && !IsNotFound(removed)) return removed;
+    ++report.blobs_removed;
+  }
+  ++report.repositories_scanned;
+  return Status::Ok();
+}
+
+Status LayoutStore::CollectContent(const std::set<Digest>& linked, GcReport& report) {
+  auto blobs = ListStoredBlobs(*driver_, ContentAlgorithmDir);
+  OCIREG_RETURN_IF_ERROR(blobs);
+  for (const StoredBlob& blob : *blobs) {
+    if (blob.digest && linked.contains(*blob.digest)) continue;
+    // A link made after the repositories were scanned refreshes the modification time, so
+    // content that was just linked is younger than the grace period and stays.
+    auto info = driver_->Stat(blob.path);
+    if (!info.ok() || !OlderThan(*info, options_.gc_grace_period)) continue;
+    Status removed = driver_->Remove(blob.path);
+    if (!removed.ok() && !IsNotFound(removed)) return removed;
+    report.bytes_reclaimed += info->size;
+  }
+  return Status::Ok();
+}
+
+Status LayoutStore::CollectUploads(GcReport& report) {
+  auto ids = ListOrEmpty(*driver_, kUploadsDir);
+  OCIREG_RETURN_IF_ERROR(ids);
+  for (const std::string& id : *ids) {
+    std::string dir = UploadDir(id);
+    auto data = driver_->Stat(UploadDataPath(id));
+    auto info = data.ok() ? data : driver_->Stat(dir);
+    if (!info.ok() || !OlderThan(*info, options_.upload_ttl)) continue;
+    std::shared_ptr<UploadSession> session;
+    {
+      std::lock_guard lock(uploads_mu_);
+      auto it = uploads_.find(id);
+      if (it != uploads_.end()) session = it->second;
+    }
+    // A live session is ended under its own lock, so no append races with the removal.
+    Status removed = session ? session->Expire() : driver_->RemoveTree(dir);
+    OCIREG_RETURN_IF_ERROR(removed);
+    ++report.uploads_removed;
+  }
+  return Status::Ok();
+}
+
+Result<GcReport> LayoutStore::CollectGarbage() {
+  GcReport report;
+  std::set<Digest> linked;
+  for (const auto& [repo, state] : SnapshotRepositories()) {
+    OCIREG_RETURN_IF_ERROR(CollectRepository(repo, *state, linked, report));
+    Progress("repositories", report.repositories_scanned);
+  }
+  Progress("content", 0);
+  OCIREG_RETURN_IF_ERROR(CollectContent(linked, report));
+  Progress("uploads", 0);
+  OCIREG_RETURN_IF_ERROR(CollectUploads(report));
+  return report;
+}
+
+}  // namespace ocireg::internal
