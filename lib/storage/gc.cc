@@ -19,12 +19,15 @@ Status LayoutStore::CollectRepository(const std::string& repo, RepoState& state,
   std::unique_lock lock(state.mu);
   OCIREG_RETURN_IF_ERROR(LoadLocked(repo, state));
   SettleLocked(lock, state);
+  // Pushes still pending keep their blobs too: their index may yet be written.
   std::set<Digest> referenced;
-  for (const auto& [digest, entry] : state.index.manifests()) {
-    referenced.insert(digest);
-    auto facts = FactsLocked(repo, state, entry);
-    OCIREG_RETURN_IF_ERROR(facts);
-    referenced.insert((*facts)->references.begin(), (*facts)->references.end());
+  for (const RepoIndex* index : state.possible()) {
+    for (const auto& [digest, entry] : index->manifests()) {
+      referenced.insert(digest);
+      auto facts = FactsLocked(repo, state, entry);
+      OCIREG_RETURN_IF_ERROR(facts);
+      referenced.insert((*facts)->references.begin(), (*facts)->references.end());
+    }
   }
   auto blobs = ListStoredBlobs(*driver_, RepoBlobDirs(repo));
   OCIREG_RETURN_IF_ERROR(blobs);

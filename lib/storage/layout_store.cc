@@ -212,6 +212,7 @@ void LayoutStore::WriteIndexLocked(std::unique_lock<std::mutex>& lock, std::stri
   // become their failure, not leave `writing` set with nobody to clear it.
   try {
     snapshot = *state.pending;
+    state.in_flight = &*snapshot;
     lock.unlock();
     written = driver_->WriteFileAtomic(RepoIndexPath(repo), snapshot->Serialize());
   } catch (const std::exception& e) {
@@ -221,9 +222,11 @@ void LayoutStore::WriteIndexLocked(std::unique_lock<std::mutex>& lock, std::stri
   }
   if (!lock.owns_lock()) lock.lock();
   state.writing = false;
+  state.in_flight = nullptr;
   if (written.ok()) state.index = std::move(*snapshot);
   // A failed write also loses the changes made meanwhile: they were built on the ones it carried.
   const uint64_t settled = written.ok() ? covered : state.changes;
+  state.settled = std::max(state.settled, settled);
   std::erase_if(state.waiters, [&](RepoState::Waiter* waiter) {
     if (waiter->change > settled) return false;
     waiter->done = true;
@@ -236,7 +239,22 @@ void LayoutStore::WriteIndexLocked(std::unique_lock<std::mutex>& lock, std::stri
 
 void LayoutStore::SettleLocked(std::unique_lock<std::mutex>& lock, RepoState& state) {
   // Each pending change has a caller waiting in CommitIndexLocked, which writes it.
-  state.index_written.wait(lock, [&] { return !state.writing && !state.pending; });
+  const uint64_t made = state.changes;
+  state.index_written.wait(lock, [&] { return state.settled >= made; });
+}
+
+bool LayoutStore::MayBeReferencedLocked(std::string_view repo, RepoState& state,
+                                        const Digest& digest) {
+  for (const RepoIndex* index : state.possible()) {
+    if (index->FindManifest(digest) != nullptr) return true;
+    for (const auto& [other, entry] : index->manifests()) {
+      auto facts = FactsLocked(repo, state, entry);
+      if (!facts.ok()) return true;
+      const auto& refs = (*facts)->references;
+      if (std::find(refs.begin(), refs.end(), digest) != refs.end()) return true;
+    }
+  }
+  return false;
 }
 
 Result<const ManifestFacts*> LayoutStore::FactsLocked(std::string_view repo, RepoState& state,
@@ -297,7 +315,9 @@ Status LayoutStore::DeleteBlob(std::string_view repo, const Digest& digest) {
   std::unique_lock lock(state->mu);
   OCIREG_RETURN_IF_ERROR(LoadLocked(repo, *state));
   SettleLocked(lock, *state);
-  if (state->index.FindManifest(digest) != nullptr) {
+  const auto possible = state->possible();
+  if (std::any_of(possible.begin(), possible.end(),
+                  [&](const RepoIndex* index) { return index->FindManifest(digest) != nullptr; })) {
     return {ErrorCode::kUnsupported, digest.ToString() + " is a manifest of " + std::string(repo) +
                                          ": delete it through the manifests endpoint"};
   }
@@ -515,15 +535,9 @@ Status LayoutStore::DeleteManifest(std::string_view repo, const Digest& digest) 
   state->facts.erase(digest);
   // The blob is garbage now, unless the index lists it again (pushed meanwhile) or as a child:
   // then it stays, so that the index remains whole, until garbage collection finds it
-  // unreferenced. Judged on a settled index, since a pending push may be either.
+  // unreferenced. Pushes still pending count too, since they may be either.
   SettleLocked(lock, *state);
-  if (state->index.FindManifest(digest) != nullptr) return Status::Ok();
-  for (const auto& [other, entry] : state->index.manifests()) {
-    auto facts = FactsLocked(repo, *state, entry);
-    OCIREG_RETURN_IF_ERROR(facts);
-    const auto& refs = (*facts)->references;
-    if (std::find(refs.begin(), refs.end(), digest) != refs.end()) return Status::Ok();
-  }
+  if (MayBeReferencedLocked(repo, *state, digest)) return Status::Ok();
   Status removed = driver_->Remove(RepoBlobPath(repo, digest));
   if (!removed.ok() && !IsNotFound(removed)) return removed;
   return Status::Ok();

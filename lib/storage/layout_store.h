@@ -46,6 +46,9 @@ struct RepoState {
   std::optional<RepoIndex> pending;  // `index` with the changes not on disk yet
   bool writing = false;              // a writer released `mu` to write index.json
   uint64_t changes = 0;              // changes made so far, numbered from 1
+  uint64_t settled = 0;              // changes 1..settled are written, or lost
+  // While `writing`: the index being written.
+  const RepoIndex* in_flight = nullptr;
   // A change waiting for the write that carries it; that write fills in the outcome.
   struct Waiter {
     explicit Waiter(uint64_t number) : change(number) {}
@@ -59,6 +62,15 @@ struct RepoState {
 
   // What a change builds on: `index` with the pending changes.
   const RepoIndex& latest() const { return pending ? *pending : index; }
+  // Every index the repository may hold on disk once the writes under way end: `index`, the one
+  // being written, and the newest pending one. Whoever removes a blob keeps what any of them
+  // lists or references.
+  std::vector<const RepoIndex*> possible() const {
+    std::vector<const RepoIndex*> out{&index};
+    if (in_flight) out.push_back(in_flight);
+    if (pending) out.push_back(&*pending);
+    return out;
+  }
 };
 
 class LayoutStore final : public Store {
@@ -128,9 +140,13 @@ class LayoutStore final : public Store {
   // Writes the newest pending index, with `lock` released meanwhile.
   void WriteIndexLocked(std::unique_lock<std::mutex>& lock, std::string_view repo,
                         RepoState& state);
-  // Waits until no index change is pending, so that state.index is the whole truth (garbage
-  // collection and scrub judge blobs by it).
+  // Waits until the index changes made before the call are written (or lost), so that
+  // state.index holds them. Changes made meanwhile are not waited for, so that a steady stream of
+  // pushes cannot hold the caller forever: they are in state.possible().
   static void SettleLocked(std::unique_lock<std::mutex>& lock, RepoState& state);
+  // Whether `digest` is a manifest, or referenced by one, in any of state.possible(); true also
+  // when a manifest cannot be read, since it may reference it. Requires state.mu.
+  bool MayBeReferencedLocked(std::string_view repo, RepoState& state, const Digest& digest);
   // The facts of manifest `entry`, read from its blob once. Requires state.mu.
   Result<const ManifestFacts*> FactsLocked(std::string_view repo, RepoState& state,
                                            const IndexEntry& entry);
