@@ -19,13 +19,24 @@ Status LayoutStore::CollectRepository(const std::string& repo, RepoState& state,
   std::unique_lock lock(state.mu);
   OCIREG_RETURN_IF_ERROR(LoadLocked(repo, state));
   SettleLocked(lock, state);
+  // Without every manifest's references nothing can be judged unreferenced: keep every blob
+  // (and its content-store copy) and report why.
+  auto keep_all = [&](const Status& why) {
+    auto blobs = ListStoredBlobs(*driver_, RepoBlobDirs(repo));
+    if (blobs.ok()) {
+      for (const StoredBlob& blob : *blobs) {
+        if (blob.digest) linked.insert(*blob.digest);
+      }
+    }
+    return why;
+  };
   // Pushes still pending keep their blobs too: their index may yet be written.
   std::set<Digest> referenced;
   for (const RepoIndex* index : state.possible()) {
     for (const auto& [digest, entry] : index->manifests()) {
       referenced.insert(digest);
       auto facts = FactsLocked(repo, state, entry);
-      OCIREG_RETURN_IF_ERROR(facts);
+      if (!facts.ok()) return keep_all(facts.status());
       referenced.insert((*facts)->references.begin(), (*facts)->references.end());
     }
   }
@@ -82,23 +93,35 @@ Status LayoutStore::CollectUploads(GcReport& report) {
     }
     // A live session is ended under its own lock, so no append races with the removal.
     Status removed = session ? session->Expire() : driver_->RemoveTree(dir);
-    OCIREG_RETURN_IF_ERROR(removed);
+    if (!removed.ok()) {
+      report.problems.push_back("upload " + id + ": not removed: " + removed.message());
+      continue;
+    }
     ++report.uploads_removed;
   }
   return Status::Ok();
 }
 
+// One entry that cannot be read must not stop the collection of everything else: each stage
+// reports what it skipped and the next one runs.
 Result<GcReport> LayoutStore::CollectGarbage() {
   GcReport report;
+  report.problems = open_problems_;
   std::set<Digest> linked;
+  uint64_t repositories = 0;
   for (const auto& [repo, state] : SnapshotRepositories()) {
-    OCIREG_RETURN_IF_ERROR(CollectRepository(repo, *state, linked, report));
-    Progress("repositories", report.repositories_scanned);
+    Status collected = CollectRepository(repo, *state, linked, report);
+    if (!collected.ok()) {
+      report.problems.push_back(repo + ": skipped, nothing removed: " + collected.message());
+    }
+    Progress("repositories", ++repositories);
   }
   Progress("content", 0);
-  OCIREG_RETURN_IF_ERROR(CollectContent(linked, report));
+  Status content = CollectContent(linked, report);
+  if (!content.ok()) report.problems.push_back("content store: " + content.message());
   Progress("uploads", 0);
-  OCIREG_RETURN_IF_ERROR(CollectUploads(report));
+  Status uploads = CollectUploads(report);
+  if (!uploads.ok()) report.problems.push_back("uploads: " + uploads.message());
   return report;
 }
 

@@ -94,7 +94,7 @@ Result<std::unique_ptr<LayoutStore>> LayoutStore::Open(std::unique_ptr<StorageDr
 }
 
 Status LayoutStore::DiscoverRepositories() {
-  auto names = DiscoverRepositoryNames(*driver_, kDiscoveryParallelism);
+  auto names = DiscoverRepositoryNames(*driver_, kDiscoveryParallelism, open_problems_);
   OCIREG_RETURN_IF_ERROR(names);
   std::unique_lock lock(repos_mu_);
   for (std::string& name : *names) {
@@ -241,6 +241,20 @@ void LayoutStore::SettleLocked(std::unique_lock<std::mutex>& lock, RepoState& st
   // Each pending change has a caller waiting in CommitIndexLocked, which writes it.
   const uint64_t made = state.changes;
   state.index_written.wait(lock, [&] { return state.settled >= made; });
+}
+
+std::optional<Digest> LayoutStore::ParentLocked(std::string_view repo, RepoState& state,
+                                                const Digest& digest) {
+  for (const RepoIndex* index : state.possible()) {
+    for (const auto& [other, entry] : index->manifests()) {
+      if (other == digest) continue;
+      auto facts = FactsLocked(repo, state, entry);
+      if (!facts.ok()) continue;  // unreadable: scrub reports it
+      const auto& refs = (*facts)->references;
+      if (std::find(refs.begin(), refs.end(), digest) != refs.end()) return other;
+    }
+  }
+  return std::nullopt;
 }
 
 bool LayoutStore::MayBeReferencedLocked(std::string_view repo, RepoState& state,
@@ -531,6 +545,12 @@ Status LayoutStore::DeleteManifest(std::string_view repo, const Digest& digest) 
   OCIREG_RETURN_IF_ERROR(LoadLocked(repo, *state));
   RepoIndex index = state->latest();
   if (!index.RemoveManifest(digest)) return ManifestUnknown(repo, digest.ToString());
+  // A child of an index cannot go while the index lists it: the index would no longer pull.
+  if (auto parent = ParentLocked(repo, *state, digest)) {
+    return {ErrorCode::kUnsupported, digest.ToString() + " is listed by index " +
+                                         parent->ToString() + " of " + std::string(repo) +
+                                         ": delete the index first"};
+  }
   OCIREG_RETURN_IF_ERROR(CommitIndexLocked(lock, repo, *state, std::move(index)));
   state->facts.erase(digest);
   // The blob is garbage now, unless the index lists it again (pushed meanwhile) or as a child:
@@ -565,7 +585,8 @@ Result<std::vector<Descriptor>> LayoutStore::ListReferrers(std::string_view repo
   OCIREG_RETURN_IF_ERROR(LoadLocked(repo, *state));
   for (const auto& [digest, entry] : state->index.manifests()) {
     auto facts = FactsLocked(repo, *state, entry);
-    OCIREG_RETURN_IF_ERROR(facts);
+    // A manifest that cannot be read is skipped (scrub reports it): the others still answer.
+    if (!facts.ok()) continue;
     const ManifestFacts& f = **facts;
     if (f.subject != subject) continue;
     if (!artifact_type.empty() && f.artifact_type != artifact_type) continue;

@@ -147,6 +147,9 @@ class LayoutStore final : public Store {
   // Whether `digest` is a manifest, or referenced by one, in any of state.possible(); true also
   // when a manifest cannot be read, since it may reference it. Requires state.mu.
   bool MayBeReferencedLocked(std::string_view repo, RepoState& state, const Digest& digest);
+  // A manifest in any of state.possible() that references manifest `digest` (a parent index),
+  // skipping manifests that cannot be read. Requires state.mu.
+  std::optional<Digest> ParentLocked(std::string_view repo, RepoState& state, const Digest& digest);
   // The facts of manifest `entry`, read from its blob once. Requires state.mu.
   Result<const ManifestFacts*> FactsLocked(std::string_view repo, RepoState& state,
                                            const IndexEntry& entry);
@@ -178,6 +181,9 @@ class LayoutStore final : public Store {
 
   std::unique_ptr<StorageDriver> driver_;
   StoreOptions options_;
+  // What the store skipped while opening (directories it could not list); repeated in every
+  // GcReport and ScrubReport. Written only by Open.
+  std::vector<std::string> open_problems_;
 
   std::shared_mutex repos_mu_;
   std::map<std::string, std::shared_ptr<RepoState>, std::less<>> repos_;

@@ -34,8 +34,9 @@ class Walk {
     }
   }
 
-  Result<std::vector<std::string>> Finish() {
+  Result<std::vector<std::string>> Finish(std::vector<std::string>& skipped) {
     if (!failure_.ok()) return failure_;
+    skipped = std::move(skipped_);
     return std::move(found_);
   }
 
@@ -44,7 +45,10 @@ class Walk {
   // when it holds the marker.
   void Visit(const std::string& dir) {
     auto names = driver_.List(dir);
-    if (!names.ok() && names.status().code() != ErrorCode::kNotFound) return Fail(names.status());
+    if (!names.ok() && names.status().code() != ErrorCode::kNotFound) {
+      if (dir.empty()) return Fail(names.status());
+      return Skip(dir + ": cannot be listed, skipped: " + names.status().message());
+    }
     if (!names.ok()) return;  // vanished, or a file
     std::vector<std::string> children;
     bool is_repo = false;
@@ -63,6 +67,11 @@ class Walk {
     if (is_repo && ValidateStoreRepositoryName(dir).ok()) found_.push_back(dir);
   }
 
+  void Skip(std::string problem) {
+    std::lock_guard lock(mu_);
+    skipped_.push_back(std::move(problem));
+  }
+
   void Fail(const Status& status) {
     std::lock_guard lock(mu_);
     if (failure_.ok()) failure_ = status;
@@ -75,18 +84,19 @@ class Walk {
   size_t listing_ = 0;
   Status failure_;
   std::vector<std::string> found_;
+  std::vector<std::string> skipped_;
 };
 
 }  // namespace
 
-Result<std::vector<std::string>> DiscoverRepositoryNames(StorageDriver& driver,
-                                                         size_t parallelism) {
+Result<std::vector<std::string>> DiscoverRepositoryNames(StorageDriver& driver, size_t parallelism,
+                                                         std::vector<std::string>& skipped) {
   Walk walk(driver);
   std::vector<std::thread> helpers;
   for (size_t i = 1; i < parallelism; ++i) helpers.emplace_back([&walk] { walk.Work(); });
   walk.Work();
   for (auto& helper : helpers) helper.join();
-  return walk.Finish();
+  return walk.Finish(skipped);
 }
 
 }  // namespace ocireg::internal

@@ -2,6 +2,7 @@
 // Scrub: every blob re-hashed against its digest, every manifest's references checked.
 #include <set>
 
+#include "ocireg/manifest.h"
 #include "storage/file_digest.h"
 #include "storage/layout.h"
 #include "storage/layout_store.h"
@@ -30,7 +31,10 @@ void LayoutStore::ScrubBlob(const std::string& where, const std::string& path, c
 Status LayoutStore::ScrubRepository(const std::string& repo, RepoState& state,
                                     std::set<Digest>& linked, ScrubReport& report) {
   auto blobs = ListStoredBlobs(*driver_, RepoBlobDirs(repo));
-  OCIREG_RETURN_IF_ERROR(blobs);
+  if (!blobs.ok()) {
+    report.problems.push_back(repo + ": blobs cannot be listed: " + blobs.status().message());
+    blobs = std::vector<StoredBlob>{};
+  }
   for (const StoredBlob& blob : *blobs) {
     if (!blob.digest) {
       report.problems.push_back(repo + ": unexpected file " + blob.path);
@@ -54,8 +58,16 @@ Status LayoutStore::ScrubRepository(const std::string& repo, RepoState& state,
                                 facts.status().message());
       continue;
     }
+    const bool is_index = entry.media_type == media_types::kOciIndex ||
+                          entry.media_type == media_types::kDockerManifestList;
     for (const Digest& ref : (*facts)->references) {
       if (state.index.FindManifest(ref) != nullptr) continue;
+      if (is_index) {
+        // A child must be a manifest of the repository, or pulling it by digest fails.
+        report.problems.push_back(repo + ": index " + digest.ToString() + " lists " +
+                                  ref.ToString() + ", which is not a manifest of the repository");
+        continue;
+      }
       if (!driver_->Stat(RepoBlobPath(repo, ref)).ok()) {
         report.problems.push_back(repo + ": manifest " + digest.ToString() + " references " +
                                   ref.ToString() + ", which is missing");
@@ -67,6 +79,7 @@ Status LayoutStore::ScrubRepository(const std::string& repo, RepoState& state,
 
 Result<ScrubReport> LayoutStore::Scrub() {
   ScrubReport report;
+  report.problems = open_problems_;
   std::set<Digest> linked;
   uint64_t repositories = 0;
   for (const auto& [repo, state] : SnapshotRepositories()) {

@@ -91,6 +91,9 @@ struct GcReport {
   uint64_t blobs_removed = 0;     // repository links removed
   uint64_t bytes_reclaimed = 0;   // content-store bytes freed
   uint64_t uploads_removed = 0;
+  // Entries skipped because they could not be read (an unreadable directory, a manifest that no
+  // longer parses: its repository keeps all its blobs), one readable line each.
+  std::vector<std::string> problems;
 };
 
 // What the store holds, for monitoring.
@@ -187,7 +190,8 @@ class OCIREG_EXPORT Store {
                                                  const Reference& reference) = 0;
   // The exact bytes of manifest `digest` of `repo`. Errors as ResolveManifest.
   virtual Result<std::string> ReadManifest(std::string_view repo, const Digest& digest) = 0;
-  // Removes the manifest and every tag pointing at it. kManifestUnknown.
+  // Removes the manifest and every tag pointing at it. kManifestUnknown; kUnsupported while an
+  // index of the repository lists it (delete the index first).
   virtual Status DeleteManifest(std::string_view repo, const Digest& digest) = 0;
   // Removes the tag; the manifest stays (untagged). kManifestUnknown.
   virtual Status DeleteTag(std::string_view repo, std::string_view tag) = 0;
