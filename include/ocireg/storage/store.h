@@ -204,7 +204,8 @@ class OCIREG_EXPORT Store {
   // --- Maintenance ---------------------------------------------------------------------------
   // Removes blobs that no manifest of their repository references and whose last link is older than
   // the grace period, content no repository links any more, and upload sessions idle past the TTL.
-  // Safe while pushes run.
+  // Safe while pushes run, and waits only for the index writes under way when it starts. An entry
+  // it cannot read is skipped and listed in GcReport::problems, not an error.
   virtual Result<GcReport> CollectGarbage() = 0;
   // Checks every blob against its digest and every manifest's references.
   virtual Result<ScrubReport> Scrub() = 0;
