@@ -341,6 +341,16 @@ void ServerImpl::CollectGarbagePeriodically() {
                                " blob links and " + std::to_string(report->uploads_removed) +
                                " stale uploads removed, " +
                                std::to_string(report->bytes_reclaimed) + " bytes reclaimed");
+      // Skipped entries (unreadable directories or manifests), a bounded number per run.
+      constexpr size_t kMaxLogged = 20;
+      for (size_t i = 0; i < report->problems.size() && i < kMaxLogged; ++i) {
+        Log(LogLevel::kWarn, "garbage collection skipped: " + report->problems[i]);
+      }
+      if (report->problems.size() > kMaxLogged) {
+        Log(LogLevel::kWarn, "garbage collection skipped " +
+                                 std::to_string(report->problems.size() - kMaxLogged) +
+                                 " more entries");
+      }
     } else {
       Log(LogLevel::kError, "garbage collection failed: " + report.status().ToString());
     }

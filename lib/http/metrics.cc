@@ -133,6 +133,7 @@ void Metrics::RecordGarbageCollection(const GcReport* report) {
   }
   gc_runs_ok_.fetch_add(1, std::memory_order_relaxed);
   gc_bytes_reclaimed_.fetch_add(report->bytes_reclaimed, std::memory_order_relaxed);
+  gc_problems_.store(report->problems.size(), std::memory_order_relaxed);
   usage_stale_.store(true, std::memory_order_relaxed);
 }
 
@@ -235,6 +236,9 @@ std::string Metrics::Render(Store& store) {
   Header(out, "ocireg_gc_bytes_reclaimed_total", "counter",
          "Storage bytes freed by garbage collection.");
   Sample(out, "ocireg_gc_bytes_reclaimed_total", "", gc_bytes_reclaimed_.load());
+  Header(out, "ocireg_gc_problems", "gauge",
+         "Entries the last garbage collection skipped because they could not be read.");
+  Sample(out, "ocireg_gc_problems", "", gc_problems_.load());
 
   Header(out, "ocireg_auth_failures_total", "counter",
          "Requests refused by authentication or authorization, by reason.");

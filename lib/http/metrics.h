@@ -101,6 +101,7 @@ class Metrics {
   Counter gc_runs_ok_{0};
   Counter gc_runs_failed_{0};
   Counter gc_bytes_reclaimed_{0};
+  Counter gc_problems_{0};  // entries the last successful collection skipped
 
   std::atomic<bool> usage_stale_{true};
   std::mutex usage_mu_;  // guards the two below; held while the store is counted

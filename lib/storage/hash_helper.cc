@@ -2,6 +2,8 @@
 // HashHelper: one thread that hashes pieces handed over by writers, never more than one at a time.
 #include "storage/hash_helper.h"
 
+#include <exception>
+#include <string>
 #include <utility>
 
 namespace ocireg::internal {
@@ -15,9 +17,9 @@ HashHelper::~HashHelper() {
   if (thread_.joinable()) thread_.join();
 }
 
-void HashHelper::UpdateAlongside(Digester& digester, std::span<const char> bytes,
-                                 const std::function<void()>& work) {
-  Job job{&digester, bytes};
+Status HashHelper::UpdateAlongside(Digester& digester, std::span<const char> bytes,
+                                   const std::function<void()>& work) {
+  Job job{&digester, bytes, false, Status::Ok()};
   bool handed_over = false;
   {
     std::lock_guard lock(mu_);
@@ -28,7 +30,13 @@ void HashHelper::UpdateAlongside(Digester& digester, std::span<const char> bytes
       changed_.notify_all();
     }
   }
-  work();
+  // `job` lives on this stack: whatever `work` does, the helper must let go of it first.
+  std::exception_ptr work_failed;
+  try {
+    work();
+  } catch (...) {
+    work_failed = std::current_exception();
+  }
   if (handed_over) {
     std::unique_lock lock(mu_);
     if (queued_ == &job) {
@@ -39,7 +47,20 @@ void HashHelper::UpdateAlongside(Digester& digester, std::span<const char> bytes
       changed_.wait(lock, [&] { return job.done; });
     }
   }
-  if (!handed_over) digester.Update(bytes);
+  if (work_failed) std::rethrow_exception(work_failed);
+  return handed_over ? job.status : Hash(digester, bytes);
+}
+
+Status HashHelper::Hash(Digester& digester, std::span<const char> bytes) {
+  try {
+    if (before_hash_) before_hash_();
+    digester.Update(bytes);
+    return Status::Ok();
+  } catch (const std::exception& e) {
+    return Internal(std::string("hashing failed: ") + e.what());
+  } catch (...) {
+    return Internal("hashing failed: unknown exception");
+  }
 }
 
 void HashHelper::Run() {
@@ -50,9 +71,11 @@ void HashHelper::Run() {
     Job* job = std::exchange(queued_, nullptr);
     busy_ = true;
     lock.unlock();
-    job->digester->Update(job->bytes);
+    // Never throws: an exception here would end the thread and leave the job's owner waiting.
+    Status hashed = Hash(*job->digester, job->bytes);
     lock.lock();
     busy_ = false;
+    job->status = std::move(hashed);
     job->done = true;
     changed_.notify_all();
   }

@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "ocireg/digest.h"
+#include "ocireg/status.h"
 
 namespace ocireg::internal {
 
@@ -27,16 +28,26 @@ class HashHelper {
 
   // Runs `work` and meanwhile digester.Update(bytes) on the helper thread (or here, after `work`,
   // when the helper is busy). Returns when both are done; `bytes` must not change until then.
-  void UpdateAlongside(Digester& digester, std::span<const char> bytes,
-                       const std::function<void()>& work);
+  // kInternal when hashing threw (std::bad_alloc): the digester then holds an unknown part of
+  // `bytes`. An exception from `work` is passed on once the helper no longer uses `bytes`.
+  [[nodiscard]] Status UpdateAlongside(Digester& digester, std::span<const char> bytes,
+                                       const std::function<void()>& work);
+
+  // Called before each piece is hashed, on the thread that hashes it; may throw. For tests.
+  void TEST_SetBeforeHash(std::function<void()> hook) { before_hash_ = std::move(hook); }
 
  private:
   struct Job {
     Digester* digester;
     std::span<const char> bytes;
     bool done = false;
+    Status status;  // of the hashing, once done
   };
   void Run();
+  // digester.Update(bytes), with any exception turned into kInternal.
+  Status Hash(Digester& digester, std::span<const char> bytes);
+
+  std::function<void()> before_hash_;
 
   std::mutex mu_;
   std::condition_variable changed_;

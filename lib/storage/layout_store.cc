@@ -9,9 +9,9 @@
 #include <vector>
 
 #include "ocireg/manifest.h"
-#include "storage/file_digest.h"
 #include "storage/layout.h"
 #include "storage/repository_discovery.h"
+#include "storage/stored_blobs.h"
 
 namespace ocireg::internal {
 namespace {
@@ -31,15 +31,6 @@ Status BlobUnknown(std::string_view repo, const Digest& digest) {
 Status ManifestUnknown(std::string_view repo, std::string_view reference) {
   return {ErrorCode::kManifestUnknown,
           "manifest " + std::string(reference) + " is not in repository " + std::string(repo)};
-}
-
-bool IsNotFound(const Status& s) { return s.code() == ErrorCode::kNotFound; }
-
-// Entries of `path`, or none when it does not exist.
-Result<std::vector<std::string>> ListOrEmpty(StorageDriver& driver, std::string_view path) {
-  auto names = driver.List(path);
-  if (!names.ok() && IsNotFound(names.status())) return std::vector<std::string>{};
-  return names;
 }
 
 // The keys of sorted map `entries` after `last` (exclusive), at most `limit` (0: all), skipping
@@ -68,34 +59,21 @@ ManifestFacts FactsOf(const ManifestInfo& info) {
   return facts;
 }
 
-// A foreign (non-distributable) layer lives at its URLs, not in the registry.
-bool IsExternal(const Descriptor& d) { return !d.urls.empty(); }
+// Runs `f` when the scope ends, however it ends.
+template <typename F>
+class OnExit {
+ public:
+  explicit OnExit(F f) : f_(std::move(f)) {}
+  ~OnExit() { f_(); }
+  OnExit(const OnExit&) = delete;
+  OnExit& operator=(const OnExit&) = delete;
 
-// A file of a blob directory, with its digest when its name is a well-formed one.
-struct StoredBlob {
-  std::string path;
-  std::optional<Digest> digest;
+ private:
+  F f_;
 };
 
-// The files of the blob directories `dir_of(algorithm)` for every supported algorithm.
-Result<std::vector<StoredBlob>> ListStoredBlobs(
-    StorageDriver& driver, const std::function<std::string(DigestAlgorithm)>& dir_of) {
-  std::vector<StoredBlob> blobs;
-  for (DigestAlgorithm algorithm : {DigestAlgorithm::kSha256, DigestAlgorithm::kSha512}) {
-    const std::string dir = dir_of(algorithm);
-    auto names = ListOrEmpty(driver, dir);
-    OCIREG_RETURN_IF_ERROR(names);
-    for (const std::string& hex : *names) {
-      auto digest = Digest::Parse(std::string(AlgorithmName(algorithm)) + ":" + hex);
-      blobs.push_back({dir + "/" + hex, digest.ok() ? std::optional(*digest) : std::nullopt});
-    }
-  }
-  return blobs;
-}
-
-std::function<std::string(DigestAlgorithm)> RepoBlobDirs(const std::string& repo) {
-  return [repo](DigestAlgorithm algorithm) { return RepoBlobAlgorithmDir(repo, algorithm); };
-}
+// A foreign (non-distributable) layer lives at its URLs, not in the registry.
+bool IsExternal(const Descriptor& d) { return !d.urls.empty(); }
 
 }  // namespace
 
@@ -116,7 +94,7 @@ Result<std::unique_ptr<LayoutStore>> LayoutStore::Open(std::unique_ptr<StorageDr
 }
 
 Status LayoutStore::DiscoverRepositories() {
-  auto names = DiscoverRepositoryNames(*driver_, kDiscoveryParallelism);
+  auto names = DiscoverRepositoryNames(*driver_, kDiscoveryParallelism, open_problems_);
   OCIREG_RETURN_IF_ERROR(names);
   std::unique_lock lock(repos_mu_);
   for (std::string& name : *names) {
@@ -146,6 +124,22 @@ std::shared_ptr<RepoState> LayoutStore::GetOrCreateState(std::string_view repo) 
   auto [it, inserted] = repos_.try_emplace(std::string(repo), nullptr);
   if (inserted) it->second = std::make_shared<RepoState>();
   return it->second;
+}
+
+void LayoutStore::ForgetIfAbsent(std::string_view repo, const std::shared_ptr<RepoState>& state) {
+  if (state->exists) return;
+  std::unique_lock lock(repos_mu_);
+  auto it = repos_.find(repo);
+  // Copies of the pointer are taken from the map only under repos_mu_, so with it held a count of
+  // two (the map's and ours) means no other call is creating this repository.
+  if (it != repos_.end() && it->second == state && state.use_count() == 2 && !state->exists) {
+    repos_.erase(it);
+  }
+}
+
+size_t LayoutStore::TEST_StateCount() {
+  std::shared_lock lock(repos_mu_);
+  return repos_.size();
 }
 
 std::vector<std::pair<std::string, std::shared_ptr<RepoState>>>
@@ -187,12 +181,14 @@ Status LayoutStore::CreateLayoutLocked(std::string_view repo, RepoState& state) 
 Status LayoutStore::EnsureRepository(std::string_view repo) {
   auto state = GetOrCreateState(repo);
   if (state->exists) return Status::Ok();
+  OnExit forget([&] { ForgetIfAbsent(repo, state); });
   std::lock_guard lock(state->mu);
   return CreateLayoutLocked(repo, *state);
 }
 
 Status LayoutStore::CommitIndexLocked(std::unique_lock<std::mutex>& lock, std::string_view repo,
                                       RepoState& state, RepoIndex index) {
+  state.waiters.reserve(state.waiters.size() + 1);  // may throw: before anything changes
   state.pending = std::move(index);
   RepoState::Waiter me(++state.changes);
   state.waiters.push_back(&me);
@@ -209,17 +205,30 @@ Status LayoutStore::CommitIndexLocked(std::unique_lock<std::mutex>& lock, std::s
 void LayoutStore::WriteIndexLocked(std::unique_lock<std::mutex>& lock, std::string_view repo,
                                    RepoState& state) {
   state.writing = true;
-  RepoIndex snapshot = *state.pending;
   const uint64_t covered = state.changes;
-  lock.unlock();
-  const std::string json = snapshot.Serialize();
-  Status written = driver_->WriteFileAtomic(RepoIndexPath(repo), json);
-  if (!written.ok()) written = JudgeFailedIndexWrite(repo, json, written);
-  lock.lock();
+  std::optional<RepoIndex> snapshot;
+  Status written;
+  // Every waiter relies on this write to end: a throw (std::bad_alloc, or from the driver) must
+  // become their failure, not leave `writing` set with nobody to clear it.
+  try {
+    snapshot = *state.pending;
+    state.in_flight = &*snapshot;
+    lock.unlock();
+    const std::string json = snapshot->Serialize();
+    written = driver_->WriteFileAtomic(RepoIndexPath(repo), json);
+    if (!written.ok()) written = JudgeFailedIndexWrite(repo, json, written);
+  } catch (const std::exception& e) {
+    written = Internal(std::string(repo) + "/index.json: write failed: " + e.what());
+  } catch (...) {
+    written = Internal(std::string(repo) + "/index.json: write failed: unknown exception");
+  }
+  if (!lock.owns_lock()) lock.lock();
   state.writing = false;
-  if (written.ok()) state.index = std::move(snapshot);
+  state.in_flight = nullptr;
+  if (written.ok()) state.index = std::move(*snapshot);
   // A failed write also loses the changes made meanwhile: they were built on the ones it carried.
   const uint64_t settled = written.ok() ? covered : state.changes;
+  state.settled = std::max(state.settled, settled);
   std::erase_if(state.waiters, [&](RepoState::Waiter* waiter) {
     if (waiter->change > settled) return false;
     waiter->done = true;
@@ -246,7 +255,36 @@ Status LayoutStore::JudgeFailedIndexWrite(std::string_view repo, const std::stri
 
 void LayoutStore::SettleLocked(std::unique_lock<std::mutex>& lock, RepoState& state) {
   // Each pending change has a caller waiting in CommitIndexLocked, which writes it.
-  state.index_written.wait(lock, [&] { return !state.writing && !state.pending; });
+  const uint64_t made = state.changes;
+  state.index_written.wait(lock, [&] { return state.settled >= made; });
+}
+
+std::optional<Digest> LayoutStore::ParentLocked(std::string_view repo, RepoState& state,
+                                                const Digest& digest) {
+  for (const RepoIndex* index : state.possible()) {
+    for (const auto& [other, entry] : index->manifests()) {
+      if (other == digest) continue;
+      auto facts = FactsLocked(repo, state, entry);
+      if (!facts.ok()) continue;  // unreadable: scrub reports it
+      const auto& refs = (*facts)->references;
+      if (std::find(refs.begin(), refs.end(), digest) != refs.end()) return other;
+    }
+  }
+  return std::nullopt;
+}
+
+bool LayoutStore::MayBeReferencedLocked(std::string_view repo, RepoState& state,
+                                        const Digest& digest) {
+  for (const RepoIndex* index : state.possible()) {
+    if (index->FindManifest(digest) != nullptr) return true;
+    for (const auto& [other, entry] : index->manifests()) {
+      auto facts = FactsLocked(repo, state, entry);
+      if (!facts.ok()) return true;
+      const auto& refs = (*facts)->references;
+      if (std::find(refs.begin(), refs.end(), digest) != refs.end()) return true;
+    }
+  }
+  return false;
 }
 
 Result<const ManifestFacts*> LayoutStore::FactsLocked(std::string_view repo, RepoState& state,
@@ -307,7 +345,9 @@ Status LayoutStore::DeleteBlob(std::string_view repo, const Digest& digest) {
   std::unique_lock lock(state->mu);
   OCIREG_RETURN_IF_ERROR(LoadLocked(repo, *state));
   SettleLocked(lock, *state);
-  if (state->index.FindManifest(digest) != nullptr) {
+  const auto possible = state->possible();
+  if (std::any_of(possible.begin(), possible.end(),
+                  [&](const RepoIndex* index) { return index->FindManifest(digest) != nullptr; })) {
     return {ErrorCode::kUnsupported, digest.ToString() + " is a manifest of " + std::string(repo) +
                                          ": delete it through the manifests endpoint"};
   }
@@ -490,6 +530,7 @@ Result<PutManifestResult> LayoutStore::PutManifest(std::string_view repo,
   }
 
   auto state = GetOrCreateState(repo);
+  OnExit forget([&] { ForgetIfAbsent(repo, state); });  // after `lock` is released
   std::unique_lock lock(state->mu);
   OCIREG_RETURN_IF_ERROR(LoadLocked(repo, *state));
   OCIREG_RETURN_IF_ERROR(CheckReferencesLocked(repo, *state, *info));
@@ -538,19 +579,19 @@ Status LayoutStore::DeleteManifest(std::string_view repo, const Digest& digest) 
   OCIREG_RETURN_IF_ERROR(LoadLocked(repo, *state));
   RepoIndex index = state->latest();
   if (!index.RemoveManifest(digest)) return ManifestUnknown(repo, digest.ToString());
+  // A child of an index cannot go while the index lists it: the index would no longer pull.
+  if (auto parent = ParentLocked(repo, *state, digest)) {
+    return {ErrorCode::kUnsupported, digest.ToString() + " is listed by index " +
+                                         parent->ToString() + " of " + std::string(repo) +
+                                         ": delete the index first"};
+  }
   OCIREG_RETURN_IF_ERROR(CommitIndexLocked(lock, repo, *state, std::move(index)));
   state->facts.erase(digest);
   // The blob is garbage now, unless the index lists it again (pushed meanwhile) or as a child:
   // then it stays, so that the index remains whole, until garbage collection finds it
-  // unreferenced. Judged on a settled index, since a pending push may be either.
+  // unreferenced. Pushes still pending count too, since they may be either.
   SettleLocked(lock, *state);
-  if (state->index.FindManifest(digest) != nullptr) return Status::Ok();
-  for (const auto& [other, entry] : state->index.manifests()) {
-    auto facts = FactsLocked(repo, *state, entry);
-    OCIREG_RETURN_IF_ERROR(facts);
-    const auto& refs = (*facts)->references;
-    if (std::find(refs.begin(), refs.end(), digest) != refs.end()) return Status::Ok();
-  }
+  if (MayBeReferencedLocked(repo, *state, digest)) return Status::Ok();
   Status removed = driver_->Remove(RepoBlobPath(repo, digest));
   if (!removed.ok() && !IsNotFound(removed)) return removed;
   return Status::Ok();
@@ -578,7 +619,8 @@ Result<std::vector<Descriptor>> LayoutStore::ListReferrers(std::string_view repo
   OCIREG_RETURN_IF_ERROR(LoadLocked(repo, *state));
   for (const auto& [digest, entry] : state->index.manifests()) {
     auto facts = FactsLocked(repo, *state, entry);
-    OCIREG_RETURN_IF_ERROR(facts);
+    // A manifest that cannot be read is skipped (scrub reports it): the others still answer.
+    if (!facts.ok()) continue;
     const ManifestFacts& f = **facts;
     if (f.subject != subject) continue;
     if (!artifact_type.empty() && f.artifact_type != artifact_type) continue;
@@ -591,179 +633,6 @@ Result<std::vector<Descriptor>> LayoutStore::ListReferrers(std::string_view repo
     referrers.push_back(std::move(d));
   }
   return referrers;
-}
-
-// --- Garbage collection -----------------------------------------------------------------------
-
-bool LayoutStore::OlderThan(const FileInfo& info, std::chrono::seconds age) const {
-  return options_.now() - info.modified >= age;
-}
-
-Status LayoutStore::CollectRepository(const std::string& repo, RepoState& state,
-                                      std::set<Digest>& linked, GcReport& report) {
-  // Holding the repository's lock: no manifest can be put between reading the references and
-  // removing what they do not name.
-  std::unique_lock lock(state.mu);
-  OCIREG_RETURN_IF_ERROR(LoadLocked(repo, state));
-  SettleLocked(lock, state);
-  std::set<Digest> referenced;
-  for (const auto& [digest, entry] : state.index.manifests()) {
-    referenced.insert(digest);
-    auto facts = FactsLocked(repo, state, entry);
-    OCIREG_RETURN_IF_ERROR(facts);
-    referenced.insert((*facts)->references.begin(), (*facts)->references.end());
-  }
-  auto blobs = ListStoredBlobs(*driver_, RepoBlobDirs(repo));
-  OCIREG_RETURN_IF_ERROR(blobs);
-  for (const StoredBlob& blob : *blobs) {
-    if (!blob.digest) continue;  // not ours; scrub reports it
-    if (referenced.contains(*blob.digest)) {
-      linked.insert(*blob.digest);
-      continue;
-    }
-    auto info = driver_->Stat(blob.path);
-    if (!info.ok() || !OlderThan(*info, options_.gc_grace_period)) {
-      linked.insert(*blob.digest);
-      continue;
-    }
-    Status removed = driver_->Remove(blob.path);
-    if (!removed.ok() && !IsNotFound(removed)) return removed;
-    ++report.blobs_removed;
-  }
-  ++report.repositories_scanned;
-  return Status::Ok();
-}
-
-Status LayoutStore::CollectContent(const std::set<Digest>& linked, GcReport& report) {
-  auto blobs = ListStoredBlobs(*driver_, ContentAlgorithmDir);
-  OCIREG_RETURN_IF_ERROR(blobs);
-  for (const StoredBlob& blob : *blobs) {
-    if (blob.digest && linked.contains(*blob.digest)) continue;
-    // A link made after the repositories were scanned refreshes the modification time, so
-    // content that was just linked is younger than the grace period and stays.
-    auto info = driver_->Stat(blob.path);
-    if (!info.ok() || !OlderThan(*info, options_.gc_grace_period)) continue;
-    Status removed = driver_->Remove(blob.path);
-    if (!removed.ok() && !IsNotFound(removed)) return removed;
-    report.bytes_reclaimed += info->size;
-  }
-  return Status::Ok();
-}
-
-Status LayoutStore::CollectUploads(GcReport& report) {
-  auto ids = ListOrEmpty(*driver_, kUploadsDir);
-  OCIREG_RETURN_IF_ERROR(ids);
-  for (const std::string& id : *ids) {
-    std::string dir = UploadDir(id);
-    auto data = driver_->Stat(UploadDataPath(id));
-    auto info = data.ok() ? data : driver_->Stat(dir);
-    if (!info.ok() || !OlderThan(*info, options_.upload_ttl)) continue;
-    std::shared_ptr<UploadSession> session;
-    {
-      std::lock_guard lock(uploads_mu_);
-      auto it = uploads_.find(id);
-      if (it != uploads_.end()) session = it->second;
-    }
-    // A live session is ended under its own lock, so no append races with the removal.
-    Status removed = session ? session->Expire() : driver_->RemoveTree(dir);
-    OCIREG_RETURN_IF_ERROR(removed);
-    ++report.uploads_removed;
-  }
-  return Status::Ok();
-}
-
-Result<GcReport> LayoutStore::CollectGarbage() {
-  GcReport report;
-  std::set<Digest> linked;
-  for (const auto& [repo, state] : SnapshotRepositories()) {
-    OCIREG_RETURN_IF_ERROR(CollectRepository(repo, *state, linked, report));
-    Progress("repositories", report.repositories_scanned);
-  }
-  Progress("content", 0);
-  OCIREG_RETURN_IF_ERROR(CollectContent(linked, report));
-  Progress("uploads", 0);
-  OCIREG_RETURN_IF_ERROR(CollectUploads(report));
-  return report;
-}
-
-// --- Scrub ------------------------------------------------------------------------------------
-
-void LayoutStore::ScrubBlob(const std::string& where, const std::string& path, const Digest& digest,
-                            ScrubReport& report) {
-  ++report.blobs_checked;
-  Digester digester(digest.algorithm());
-  auto hashed = HashFile(*driver_, path, digester);
-  if (!hashed.ok() && IsNotFound(hashed.status())) return;  // collected since it was listed
-  if (!hashed.ok()) {
-    report.problems.push_back(where + ": blob " + digest.ToString() +
-                              " cannot be read: " + hashed.status().message());
-    return;
-  }
-  Digest actual = digester.Finish();
-  if (actual != digest) {
-    report.problems.push_back(where + ": blob " + digest.ToString() + " has content " +
-                              actual.ToString());
-  }
-}
-
-Status LayoutStore::ScrubRepository(const std::string& repo, RepoState& state,
-                                    std::set<Digest>& linked, ScrubReport& report) {
-  auto blobs = ListStoredBlobs(*driver_, RepoBlobDirs(repo));
-  OCIREG_RETURN_IF_ERROR(blobs);
-  for (const StoredBlob& blob : *blobs) {
-    if (!blob.digest) {
-      report.problems.push_back(repo + ": unexpected file " + blob.path);
-      continue;
-    }
-    linked.insert(*blob.digest);
-    ScrubBlob(repo, blob.path, *blob.digest, report);
-  }
-  std::unique_lock lock(state.mu);
-  Status loaded = LoadLocked(repo, state);
-  if (!loaded.ok()) {
-    report.problems.push_back(repo + ": " + loaded.message());
-    return Status::Ok();
-  }
-  SettleLocked(lock, state);
-  for (const auto& [digest, entry] : state.index.manifests()) {
-    ++report.manifests_checked;
-    auto facts = FactsLocked(repo, state, entry);
-    if (!facts.ok()) {
-      report.problems.push_back(repo + ": manifest " + digest.ToString() + ": " +
-                                facts.status().message());
-      continue;
-    }
-    for (const Digest& ref : (*facts)->references) {
-      if (state.index.FindManifest(ref) != nullptr) continue;
-      if (!driver_->Stat(RepoBlobPath(repo, ref)).ok()) {
-        report.problems.push_back(repo + ": manifest " + digest.ToString() + " references " +
-                                  ref.ToString() + ", which is missing");
-      }
-    }
-  }
-  return Status::Ok();
-}
-
-Result<ScrubReport> LayoutStore::Scrub() {
-  ScrubReport report;
-  std::set<Digest> linked;
-  uint64_t repositories = 0;
-  for (const auto& [repo, state] : SnapshotRepositories()) {
-    OCIREG_RETURN_IF_ERROR(ScrubRepository(repo, *state, linked, report));
-    Progress("repositories", ++repositories);
-  }
-  Progress("content", 0);
-  // Content no repository links is checked too: it may be linked again by a later push.
-  auto blobs = ListStoredBlobs(*driver_, ContentAlgorithmDir);
-  OCIREG_RETURN_IF_ERROR(blobs);
-  for (const StoredBlob& blob : *blobs) {
-    if (!blob.digest) {
-      report.problems.push_back("content store: unexpected file " + blob.path);
-      continue;
-    }
-    if (!linked.contains(*blob.digest)) ScrubBlob("content store", blob.path, *blob.digest, report);
-  }
-  return report;
 }
 
 // --- Monitoring -------------------------------------------------------------------------------

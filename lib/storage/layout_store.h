@@ -47,6 +47,9 @@ struct RepoState {
   std::optional<RepoIndex> pending;  // `index` with the changes not on disk yet
   bool writing = false;              // a writer released `mu` to write index.json
   uint64_t changes = 0;              // changes made so far, numbered from 1
+  uint64_t settled = 0;              // changes 1..settled are written, or lost
+  // While `writing`: the index being written.
+  const RepoIndex* in_flight = nullptr;
   // A change waiting for the write that carries it; that write fills in the outcome.
   struct Waiter {
     explicit Waiter(uint64_t number) : change(number) {}
@@ -60,6 +63,15 @@ struct RepoState {
 
   // What a change builds on: `index` with the pending changes.
   const RepoIndex& latest() const { return pending ? *pending : index; }
+  // Every index the repository may hold on disk once the writes under way end: `index`, the one
+  // being written, and the newest pending one. Whoever removes a blob keeps what any of them
+  // lists or references.
+  std::vector<const RepoIndex*> possible() const {
+    std::vector<const RepoIndex*> out{&index};
+    if (in_flight) out.push_back(in_flight);
+    if (pending) out.push_back(&*pending);
+    return out;
+  }
 };
 
 class LayoutStore final : public Store {
@@ -104,12 +116,18 @@ class LayoutStore final : public Store {
   Result<uint64_t> CountUploads() override;
   Status CheckWritable() override;
 
+  // Repositories the store keeps state for, including those being created.
+  size_t TEST_StateCount();
+
  private:
   // Finds the repositories on disk (directories holding an oci-layout marker).
   Status DiscoverRepositories();
   std::shared_ptr<RepoState> FindState(std::string_view repo);
   std::shared_ptr<RepoState> GetOrCreateState(std::string_view repo);
   std::vector<std::pair<std::string, std::shared_ptr<RepoState>>> SnapshotRepositories();
+  // Drops `state` from the map when its layout was never created and no other call holds it, so
+  // that failed pushes to new names leave nothing behind.
+  void ForgetIfAbsent(std::string_view repo, const std::shared_ptr<RepoState>& state);
   // Reads index.json into `state` once. Requires state.mu.
   Status LoadLocked(std::string_view repo, RepoState& state);
   // Writes the layout marker and an empty index of a new repository. Requires state.mu.
@@ -123,9 +141,16 @@ class LayoutStore final : public Store {
   // Writes the newest pending index, with `lock` released meanwhile.
   void WriteIndexLocked(std::unique_lock<std::mutex>& lock, std::string_view repo,
                         RepoState& state);
-  // Waits until no index change is pending, so that state.index is the whole truth (garbage
-  // collection and scrub judge blobs by it).
+  // Waits until the index changes made before the call are written (or lost), so that
+  // state.index holds them. Changes made meanwhile are not waited for, so that a steady stream of
+  // pushes cannot hold the caller forever: they are in state.possible().
   static void SettleLocked(std::unique_lock<std::mutex>& lock, RepoState& state);
+  // Whether `digest` is a manifest, or referenced by one, in any of state.possible(); true also
+  // when a manifest cannot be read, since it may reference it. Requires state.mu.
+  bool MayBeReferencedLocked(std::string_view repo, RepoState& state, const Digest& digest);
+  // A manifest in any of state.possible() that references manifest `digest` (a parent index),
+  // skipping manifests that cannot be read. Requires state.mu.
+  std::optional<Digest> ParentLocked(std::string_view repo, RepoState& state, const Digest& digest);
   // The facts of manifest `entry`, read from its blob once. Requires state.mu.
   Result<const ManifestFacts*> FactsLocked(std::string_view repo, RepoState& state,
                                            const IndexEntry& entry);
@@ -173,6 +198,9 @@ class LayoutStore final : public Store {
 
   std::unique_ptr<StorageDriver> driver_;
   StoreOptions options_;
+  // What the store skipped while opening (directories it could not list); repeated in every
+  // GcReport and ScrubReport. Written only by Open.
+  std::vector<std::string> open_problems_;
 
   std::shared_mutex repos_mu_;
   std::map<std::string, std::shared_ptr<RepoState>, std::less<>> repos_;

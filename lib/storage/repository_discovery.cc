@@ -34,8 +34,9 @@ class Walk {
     }
   }
 
-  Result<std::vector<std::string>> Finish() {
+  Result<std::vector<std::string>> Finish(std::vector<std::string>& skipped) {
     if (!failure_.ok()) return failure_;
+    skipped = std::move(skipped_);
     return std::move(found_);
   }
 
@@ -44,20 +45,31 @@ class Walk {
   // when it holds the marker.
   void Visit(const std::string& dir) {
     auto names = driver_.List(dir);
-    if (!names.ok() && names.status().code() != ErrorCode::kNotFound) return Fail(names.status());
+    if (!names.ok() && names.status().code() != ErrorCode::kNotFound) {
+      if (dir.empty()) return Fail(names.status());
+      return Skip(dir + ": cannot be listed, skipped: " + names.status().message());
+    }
     if (!names.ok()) return;  // vanished, or a file
     std::vector<std::string> children;
     bool is_repo = false;
     for (const std::string& name : *names) {
       if (!dir.empty() && name == kLayoutMarker) is_repo = true;
-      // The store's own entries start with '_' and the drivers' with '.'; layout entries are
-      // files or blob directories. None of them can be a repository.
-      if (name.empty() || name[0] == '_' || name[0] == '.' || IsLayoutEntry(name)) continue;
+      // The store's own entries start with '_' and the drivers' with '.': none is a repository.
+      if (name.empty() || name[0] == '_' || name[0] == '.') continue;
+      // Below the root, layout entry names are the files and blob directory of the layout they
+      // sit in (the name check refuses them there). The root is no layout: there they can only
+      // be repositories, which the name check allows.
+      if (!dir.empty() && IsLayoutEntry(name)) continue;
       children.push_back(dir.empty() ? name : dir + "/" + name);
     }
     std::lock_guard lock(mu_);
     for (auto& child : children) pending_.push_back(std::move(child));
     if (is_repo && ValidateStoreRepositoryName(dir).ok()) found_.push_back(dir);
+  }
+
+  void Skip(std::string problem) {
+    std::lock_guard lock(mu_);
+    skipped_.push_back(std::move(problem));
   }
 
   void Fail(const Status& status) {
@@ -72,18 +84,19 @@ class Walk {
   size_t listing_ = 0;
   Status failure_;
   std::vector<std::string> found_;
+  std::vector<std::string> skipped_;
 };
 
 }  // namespace
 
-Result<std::vector<std::string>> DiscoverRepositoryNames(StorageDriver& driver,
-                                                         size_t parallelism) {
+Result<std::vector<std::string>> DiscoverRepositoryNames(StorageDriver& driver, size_t parallelism,
+                                                         std::vector<std::string>& skipped) {
   Walk walk(driver);
   std::vector<std::thread> helpers;
   for (size_t i = 1; i < parallelism; ++i) helpers.emplace_back([&walk] { walk.Work(); });
   walk.Work();
   for (auto& helper : helpers) helper.join();
-  return walk.Finish();
+  return walk.Finish(skipped);
 }
 
 }  // namespace ocireg::internal

@@ -19,7 +19,9 @@ namespace ocireg::internal {
 // to `parallelism` directories at once, because a store of 10,000 repositories is 10,000
 // directories and the disk serves several reads at once far faster than one after another.
 // Entries that are not directories list as empty (the driver says kNotFound) and are skipped.
-Result<std::vector<std::string>> DiscoverRepositoryNames(StorageDriver& driver,
-                                                         size_t parallelism);
+// A directory below the root that cannot be listed (`lost+found`, owned by another user) is
+// skipped too, with a line in `skipped`; only an unreadable root is an error.
+Result<std::vector<std::string>> DiscoverRepositoryNames(StorageDriver& driver, size_t parallelism,
+                                                         std::vector<std::string>& skipped);
 
 }  // namespace ocireg::internal

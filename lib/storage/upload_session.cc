@@ -166,7 +166,8 @@ Status UploadSession::Append(std::span<const char> bytes, std::optional<uint64_t
   Status appended;
   auto append = [&] { appended = appender_->Append(bytes); };
   if (hooks_.hashing) {
-    hooks_.hashing->UpdateAlongside(*digester_, bytes, append);
+    Status hashed = hooks_.hashing->UpdateAlongside(*digester_, bytes, append);
+    if (appended.ok()) appended = hashed;
   } else {
     append();
     if (appended.ok()) digester_->Update(bytes);

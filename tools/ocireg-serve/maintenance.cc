@@ -109,6 +109,7 @@ int RunGarbageCollection(const ocireg::Config& config) {
                  report.status().ToString().c_str());
     return kExitProblems;
   }
+  for (const std::string& problem : report->problems) std::printf("skipped: %s\n", problem.c_str());
   std::printf(
       "garbage collection of %s\n"
       "  repositories scanned  %llu\n"
@@ -120,7 +121,7 @@ int RunGarbageCollection(const ocireg::Config& config) {
       static_cast<unsigned long long>(report->uploads_removed),
       static_cast<unsigned long long>(report->bytes_reclaimed),
       HumanBytes(report->bytes_reclaimed).c_str());
-  return kExitOk;
+  return report->problems.empty() ? kExitOk : kExitProblems;
 }
 
 int RunScrub(const ocireg::Config& config) {

@@ -16,7 +16,8 @@
 // Repository names follow the spec's grammar, whose components never start with '_' or '.', so the
 // store's own entries cannot collide with a repository. A nested repository whose component (after
 // the first) is "blobs", "index.json" or "oci-layout" would land on its parent's layout entries:
-// such names are refused with kNameInvalid.
+// such names are refused with kNameInvalid. As a first component they are allowed: the root is no
+// layout, so there they can only name a repository.
 //
 // Thread-safety: all methods may be called concurrently. Updates of one repository's index are
 // serialised; a tag moves atomically; uploads of the same blob may commit concurrently.
@@ -94,6 +95,9 @@ struct GcReport {
   uint64_t blobs_removed = 0;     // repository links removed
   uint64_t bytes_reclaimed = 0;   // content-store bytes freed
   uint64_t uploads_removed = 0;
+  // Entries skipped because they could not be read (an unreadable directory, a manifest that no
+  // longer parses: its repository keeps all its blobs), one readable line each.
+  std::vector<std::string> problems;
 };
 
 // What the store holds, for monitoring.
@@ -198,7 +202,8 @@ class OCIREG_EXPORT Store {
                                                  const Reference& reference) = 0;
   // The exact bytes of manifest `digest` of `repo`. Errors as ResolveManifest.
   virtual Result<std::string> ReadManifest(std::string_view repo, const Digest& digest) = 0;
-  // Removes the manifest and every tag pointing at it. kManifestUnknown.
+  // Removes the manifest and every tag pointing at it. kManifestUnknown; kUnsupported while an
+  // index of the repository lists it (delete the index first).
   virtual Status DeleteManifest(std::string_view repo, const Digest& digest) = 0;
   // Removes the tag; the manifest stays (untagged). kManifestUnknown.
   virtual Status DeleteTag(std::string_view repo, std::string_view tag) = 0;
@@ -211,7 +216,8 @@ class OCIREG_EXPORT Store {
   // --- Maintenance ---------------------------------------------------------------------------
   // Removes blobs that no manifest of their repository references and whose last link is older than
   // the grace period, content no repository links any more, and upload sessions idle past the TTL.
-  // Safe while pushes run.
+  // Safe while pushes run, and waits only for the index writes under way when it starts. An entry
+  // it cannot read is skipped and listed in GcReport::problems, not an error.
   virtual Result<GcReport> CollectGarbage() = 0;
   // Checks every blob against its digest and every manifest's references.
   virtual Result<ScrubReport> Scrub() = 0;

@@ -1,0 +1,128 @@
+// SPDX-License-Identifier: Apache-2.0
+// Garbage collection of the store: unreferenced repository blobs, unlinked content, idle uploads.
+#include <set>
+
+#include "storage/layout.h"
+#include "storage/layout_store.h"
+#include "storage/stored_blobs.h"
+
+namespace ocireg::internal {
+
+bool LayoutStore::OlderThan(const FileInfo& info, std::chrono::seconds age) const {
+  return options_.now() - info.modified >= age;
+}
+
+Status LayoutStore::CollectRepository(const std::string& repo, RepoState& state,
+                                      std::set<Digest>& linked, GcReport& report) {
+  // Holding the repository's lock: no manifest can be put between reading the references and
+  // removing what they do not name.
+  std::unique_lock lock(state.mu);
+  OCIREG_RETURN_IF_ERROR(LoadLocked(repo, state));
+  SettleLocked(lock, state);
+  // Without every manifest's references nothing can be judged unreferenced: keep every blob
+  // (and its content-store copy) and report why.
+  auto keep_all = [&](const Status& why) {
+    auto blobs = ListStoredBlobs(*driver_, RepoBlobDirs(repo));
+    if (blobs.ok()) {
+      for (const StoredBlob& blob : *blobs) {
+        if (blob.digest) linked.insert(*blob.digest);
+      }
+    }
+    return why;
+  };
+  // Pushes still pending keep their blobs too: their index may yet be written.
+  std::set<Digest> referenced;
+  for (const RepoIndex* index : state.possible()) {
+    for (const auto& [digest, entry] : index->manifests()) {
+      referenced.insert(digest);
+      auto facts = FactsLocked(repo, state, entry);
+      if (!facts.ok()) return keep_all(facts.status());
+      referenced.insert((*facts)->references.begin(), (*facts)->references.end());
+    }
+  }
+  auto blobs = ListStoredBlobs(*driver_, RepoBlobDirs(repo));
+  OCIREG_RETURN_IF_ERROR(blobs);
+  for (const StoredBlob& blob : *blobs) {
+    if (!blob.digest) continue;  // not ours; scrub reports it
+    if (referenced.contains(*blob.digest)) {
+      linked.insert(*blob.digest);
+      continue;
+    }
+    auto info = driver_->Stat(blob.path);
+    if (!info.ok() || !OlderThan(*info, options_.gc_grace_period)) {
+      linked.insert(*blob.digest);
+      continue;
+    }
+    Status removed = driver_->Remove(blob.path);
+    if (!removed.ok() && !IsNotFound(removed)) return removed;
+    ++report.blobs_removed;
+  }
+  ++report.repositories_scanned;
+  return Status::Ok();
+}
+
+Status LayoutStore::CollectContent(const std::set<Digest>& linked, GcReport& report) {
+  auto blobs = ListStoredBlobs(*driver_, ContentAlgorithmDir);
+  OCIREG_RETURN_IF_ERROR(blobs);
+  for (const StoredBlob& blob : *blobs) {
+    if (blob.digest && linked.contains(*blob.digest)) continue;
+    // A link made after the repositories were scanned refreshes the modification time, so
+    // content that was just linked is younger than the grace period and stays.
+    auto info = driver_->Stat(blob.path);
+    if (!info.ok() || !OlderThan(*info, options_.gc_grace_period)) continue;
+    Status removed = driver_->Remove(blob.path);
+    if (!removed.ok() && !IsNotFound(removed)) return removed;
+    report.bytes_reclaimed += info->size;
+  }
+  return Status::Ok();
+}
+
+Status LayoutStore::CollectUploads(GcReport& report) {
+  auto ids = ListOrEmpty(*driver_, kUploadsDir);
+  OCIREG_RETURN_IF_ERROR(ids);
+  for (const std::string& id : *ids) {
+    std::string dir = UploadDir(id);
+    auto data = driver_->Stat(UploadDataPath(id));
+    auto info = data.ok() ? data : driver_->Stat(dir);
+    if (!info.ok() || !OlderThan(*info, options_.upload_ttl)) continue;
+    std::shared_ptr<UploadSession> session;
+    {
+      std::lock_guard lock(uploads_mu_);
+      auto it = uploads_.find(id);
+      if (it != uploads_.end()) session = it->second;
+    }
+    // A live session is ended under its own lock, so no append races with the removal.
+    Status removed = session ? session->Expire() : driver_->RemoveTree(dir);
+    if (!removed.ok()) {
+      report.problems.push_back("upload " + id + ": not removed: " + removed.message());
+      continue;
+    }
+    ++report.uploads_removed;
+  }
+  return Status::Ok();
+}
+
+// One entry that cannot be read must not stop the collection of everything else: each stage
+// reports what it skipped and the next one runs.
+Result<GcReport> LayoutStore::CollectGarbage() {
+  GcReport report;
+  report.problems = open_problems_;
+  std::set<Digest> linked;
+  uint64_t repositories = 0;
+  for (const auto& [repo, state] : SnapshotRepositories()) {
+    Status collected = CollectRepository(repo, *state, linked, report);
+    if (!collected.ok()) {
+      report.problems.push_back(repo + ": skipped, nothing removed: " + collected.message());
+    }
+    Progress("repositories", ++repositories);
+  }
+  Progress("content", 0);
+  Status content = CollectContent(linked, report);
+  if (!content.ok()) report.problems.push_back("content store: " + content.message());
+  Progress("uploads", 0);
+  Status uploads = CollectUploads(report);
+  if (!uploads.ok()) report.problems.push_back("uploads: " + uploads.message());
+  return report;
+}
+
+}  // namespace ocireg::internal

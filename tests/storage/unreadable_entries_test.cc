@@ -1,0 +1,152 @@
+// SPDX-License-Identifier: Apache-2.0
+// Entries the store cannot read (a directory of another user, a manifest that no longer parses)
+// are skipped and reported; everything else keeps working.
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "catch.h"
+#include "ocireg/reference.h"
+#include "ocireg/storage/store.h"
+#include "store_fixture.h"
+#include "store_push.h"
+
+using namespace ocireg;
+using namespace ocireg::testing;
+using namespace std::chrono_literals;
+
+namespace {
+
+// Answers every read under `denied` as the file system answers EACCES (the tests run as root,
+// where permissions would not stop them).
+class DenyingDriver final : public BorrowedDriver {
+ public:
+  DenyingDriver(StorageDriver& inner, std::string denied)
+      : BorrowedDriver(inner), denied_(std::move(denied)) {}
+  Result<FileInfo> Stat(std::string_view p) override {
+    OCIREG_RETURN_IF_ERROR(Check(p));
+    return BorrowedDriver::Stat(p);
+  }
+  Result<std::vector<std::string>> List(std::string_view p) override {
+    OCIREG_RETURN_IF_ERROR(Check(p));
+    return BorrowedDriver::List(p);
+  }
+  Result<std::string> ReadFile(std::string_view p) override {
+    OCIREG_RETURN_IF_ERROR(Check(p));
+    return BorrowedDriver::ReadFile(p);
+  }
+  Result<std::unique_ptr<FileReader>> OpenReader(std::string_view p) override {
+    OCIREG_RETURN_IF_ERROR(Check(p));
+    return BorrowedDriver::OpenReader(p);
+  }
+
+ private:
+  Status Check(std::string_view p) const {
+    if (p == denied_ || p.starts_with(denied_ + "/")) {
+      return Internal("open " + std::string(p) + ": Permission denied");
+    }
+    return Status::Ok();
+  }
+  const std::string denied_;
+};
+
+bool Mentions(const std::vector<std::string>& problems, std::string_view what) {
+  for (const std::string& p : problems) {
+    if (p.find(what) != std::string::npos) return true;
+  }
+  return false;
+}
+
+Reference Tag(std::string_view tag) { return *Reference::Parse(tag); }
+
+}  // namespace
+
+#define STORE_TEST(name, tags) TEMPLATE_TEST_CASE(name, "[store]" tags, FsBackend, MemoryBackend)
+
+STORE_TEST("an unreadable directory under the root is skipped and reported", "[unreadable]") {
+  TestType backend;
+  {
+    auto store = *OpenStore(std::make_unique<BorrowedDriver>(*backend.driver));
+    REQUIRE(TryPushTaggedImage(*store, "team/app", "app", "v1").ok());
+    REQUIRE(TryPushTaggedImage(*store, "solo", "solo", "v1").ok());
+  }
+  REQUIRE(backend.driver->WriteFileAtomic("lost+found/#1234", "x", Durability::kDurable).ok());
+  REQUIRE(
+      backend.driver->WriteFileAtomic("team/hidden/oci-layout", "{}", Durability::kDurable).ok());
+
+  for (const std::string denied : {"lost+found", "team/hidden"}) {
+    INFO(denied);
+    auto opened = OpenStore(std::make_unique<DenyingDriver>(*backend.driver, denied));
+    INFO(opened.status().ToString());
+    REQUIRE(opened.ok());
+    Store& store = **opened;
+    std::vector<std::string> expected = {"solo", "team/app"};
+    if (denied != "team/hidden") expected.push_back("team/hidden");
+    CHECK(store.ListRepositories("", 0).items == expected);
+    CHECK(store.ResolveManifest("team/app", Tag("v1")).ok());
+    auto gc = store.CollectGarbage();
+    REQUIRE(gc.ok());
+    CHECK(Mentions(gc->problems, denied));
+    auto scrub = store.Scrub();
+    REQUIRE(scrub.ok());
+    CHECK(Mentions(scrub->problems, denied));
+  }
+}
+
+STORE_TEST("a manifest that no longer parses stops neither collection nor referrers",
+           "[unreadable]") {
+  StoreFixture<TestType> f;
+  f.options.gc_grace_period = 0s;
+  f.options.upload_ttl = 0s;
+  f.Reopen();
+  // The broken repository: a subject, a referrer of it, a manifest to corrupt, a loose blob.
+  auto subject = TryPushTaggedImage(*f.store, "team/broken", "subject", "v1");
+  REQUIRE(subject.ok());
+  auto doomed = TryPushTaggedImage(*f.store, "team/broken", "doomed", "v2");
+  REQUIRE(doomed.ok());
+  auto config = TryPushBlob(*f.store, "team/broken", "{}", kTestConfigType);
+  REQUIRE(config.ok());
+  const std::string referrer =
+      ImageManifest(*config, {}, RefTo(std::string(media_types::kOciManifest), *subject));
+  REQUIRE(f.store
+              ->PutManifest("team/broken", Reference::FromDigest(DigestOf(referrer)), {},
+                            media_types::kOciManifest, referrer)
+              .ok());
+  auto loose_broken = TryPushBlob(*f.store, "team/broken", "loose in broken");
+  REQUIRE(loose_broken.ok());
+  // A healthy repository with garbage, and an idle upload.
+  REQUIRE(TryPushTaggedImage(*f.store, "team/ok", "ok", "v1").ok());
+  auto loose_ok = TryPushBlob(*f.store, "team/ok", "loose in ok");
+  REQUIRE(loose_ok.ok());
+  REQUIRE(f.store->StartUpload("team/ok", DigestAlgorithm::kSha256).ok());
+
+  // The manifest's file is replaced by garbage (a disk error, a careless hand).
+  const Digest doomed_digest = DigestOf(*doomed);
+  REQUIRE(f.driver()
+              .WriteFileAtomic("team/broken/blobs/sha256/" + doomed_digest.hex(), "{not json",
+                               Durability::kDurable)
+              .ok());
+  f.Reopen();  // forgets what it had read of the manifests
+
+  auto referrers = f.store->ListReferrers("team/broken", DigestOf(*subject), "");
+  INFO(referrers.status().ToString());
+  REQUIRE(referrers.ok());
+  REQUIRE(referrers->size() == 1);
+  CHECK((*referrers)[0].digest == DigestOf(referrer));
+
+  auto gc = f.store->CollectGarbage();
+  INFO(gc.status().ToString());
+  REQUIRE(gc.ok());
+  CHECK(Mentions(gc->problems, "team/broken"));
+  CHECK(Mentions(gc->problems, doomed_digest.ToString()));
+  // The healthy repository was collected and the idle upload expired.
+  CHECK(f.store->StatBlob("team/ok", loose_ok->digest).status().code() == ErrorCode::kBlobUnknown);
+  CHECK(gc->uploads_removed == 1);
+  // The broken repository keeps everything: nothing there can be judged unreferenced.
+  CHECK(f.store->StatBlob("team/broken", loose_broken->digest).ok());
+  CHECK(f.store->ResolveManifest("team/broken", Tag("v1")).ok());
+
+  auto scrub = f.store->Scrub();
+  REQUIRE(scrub.ok());
+  CHECK(Mentions(scrub->problems, doomed_digest.ToString()));
+}
