@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // Fuzzes the byte ranges of requests: a blob GET's Range header (httplib parses it, ResolveRange
-// fits it to the blob) and an upload chunk's Content-Range (ParseContentRange).
+// fits it to the blob) and an upload chunk's Content-Range (ParseContentRange, CheckChunkRange).
 //
-// Input: the header value. A first line of only digits, when present, is a blob size to resolve
-// ranges against besides the fixed ones; the header value is then the rest.
+// Input: the header value. A first line of only digits, when present, is a blob or session size
+// to check against besides the fixed ones; the header value is then the rest.
 #include <httplib.h>
 
 #include <cstddef>
@@ -15,6 +15,7 @@
 #include <utility>
 
 #include "fuzz_check.h"
+#include "http/chunk_range.h"
 #include "http/exchange.h"
 
 namespace {
@@ -56,6 +57,25 @@ void CheckContentRange(std::string_view text) {
   FUZZ_CHECK(again && *again == *range, text);
 }
 
+// A chunk CheckChunkRange lets through starts at the session's end and, when the request has a
+// Content-Length, covers exactly that many bytes (counted without wrapping around).
+void CheckChunk(std::string_view text, uint64_t session_size) {
+  constexpr uint64_t kMax = std::numeric_limits<uint64_t>::max();
+  for (std::optional<uint64_t> length :
+       {std::optional<uint64_t>(), std::optional<uint64_t>(0), std::optional<uint64_t>(1),
+        std::optional<uint64_t>(session_size), std::optional<uint64_t>(kMax)}) {
+    if (!ocireg::internal::CheckChunkRange(text, length, session_size).ok()) continue;
+    auto range = ocireg::internal::ParseContentRange(text);
+    FUZZ_CHECK(range && range->first == session_size, text);
+    if (length) {
+      const unsigned __int128 covered =
+          static_cast<unsigned __int128>(range->second) - range->first + 1;
+      FUZZ_CHECK(covered == *length, text);
+    }
+  }
+  FUZZ_CHECK(ocireg::internal::CheckChunkRange(std::nullopt, 5, session_size).ok(), text);
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -67,6 +87,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
 
   CheckContentRange(input);
+  CheckChunk(input, 0);
+  CheckChunk(input, 1u << 20);
+  if (blob_size) CheckChunk(input, *blob_size);
 
   httplib::Ranges ranges;
   // As httplib does with a request's Range header before the handler runs.
