@@ -18,9 +18,9 @@ struct DnFree {
 };
 using DnPtr = std::unique_ptr<LDAPRDN, DnFree>;
 
-// libldap 2.5's ldap_bv2dn reads a few bytes past the length it is given when the text ends
-// inside an attribute type ("cn=a,dc" reads 4 bytes from "dc"): it is given a copy with this many
-// NULs after the end, so that such reads stay in the copy and see nothing but NULs.
+// libldap 2.5's ldap_bv2dn reads past the length it is given when the text ends inside an
+// attribute type: it scans the type on up to a '=' ("cn=a,dc" followed in memory by "=x" parses
+// as "cn=a,dc="). It is given a copy with NULs after the end, where such a scan stops.
 constexpr size_t kDnPadding = 16;
 
 // nullptr when `text` is not a DN. The empty DN parses to nullptr as well, so `ok` tells them

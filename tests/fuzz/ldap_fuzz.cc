@@ -89,6 +89,11 @@ void CheckDn(std::string_view input) {
   // A first RDN value exists only in a DN, and never in the empty DN.
   if (first) FUZZ_CHECK(is_dn && !input.empty(), input);
   if (input.empty()) FUZZ_CHECK(is_dn, input);
+  // Only the given bytes count: what follows them in memory changes nothing.
+  const std::string followed = std::string(input) + "=x,dc=y";
+  const std::string_view prefix = std::string_view(followed).substr(0, input.size());
+  FUZZ_CHECK(ocireg::internal::IsLdapDn(ldap, prefix) == is_dn, input);
+  FUZZ_CHECK(ocireg::internal::FirstRdnValue(ldap, prefix) == first, input);
   // Any printable value, fully escaped, is the first RDN value of the DN that holds it.
   if (!input.empty() && IsPrintableAscii(input)) {
     const std::string dn = DnWithValue(input);
