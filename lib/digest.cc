@@ -110,7 +110,7 @@ std::string Digest::ToString() const {
 // in the library would.
 struct Digester::State {
   struct CtxFree {
-    void operator()(EVP_MD_CTX* ctx) const { EVP_MD_CTX_free(ctx); }
+    void operator()(EVP_MD_CTX* context) const { EVP_MD_CTX_free(context); }
   };
 
   explicit State(DigestAlgorithm algorithm) : md(EvpMd(algorithm)), ctx(EVP_MD_CTX_new()) {

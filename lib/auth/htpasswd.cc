@@ -185,14 +185,11 @@ bool CheckBcrypt(const std::string& password, const std::string& hash) {
   return length == hash.size() && CRYPTO_memcmp(out, hash.data(), length) == 0;
 }
 
-Result<HtpasswdUsers> HtpasswdUsers::Load(const std::string& path, BcryptCheck check) {
-  Result<std::string> text = ReadFile(path);
-  OCIREG_RETURN_IF_ERROR(text);
-  HtpasswdUsers users;
-  users.check_ = std::move(check);
+Result<HtpasswdEntries> ParseHtpasswd(std::string_view text, std::string_view source) {
+  HtpasswdEntries entries;
   std::unordered_map<std::string, size_t> first_line;
   std::map<int, int> entries_by_cost;
-  std::string_view rest = *text;
+  std::string_view rest = text;
   for (size_t number = 1; !rest.empty(); ++number) {
     const size_t end = std::min(rest.find('\n'), rest.size());
     std::string_view line = rest.substr(0, end);
@@ -202,8 +199,8 @@ Result<HtpasswdUsers> HtpasswdUsers::Load(const std::string& path, BcryptCheck c
     if (line.empty() || line[0] == '#') continue;
 
     const auto where = [&](std::string_view user) {
-      return user.empty() ? fmt::format("{}:{}: ", path, number)
-                          : fmt::format("{}:{}: user {}: ", path, number, QuoteForMessage(user));
+      return user.empty() ? fmt::format("{}:{}: ", source, number)
+                          : fmt::format("{}:{}: user {}: ", source, number, QuoteForMessage(user));
     };
     const size_t colon = line.find(':');
     if (colon == std::string_view::npos) {
@@ -222,10 +219,21 @@ Result<HtpasswdUsers> HtpasswdUsers::Load(const std::string& path, BcryptCheck c
       return Invalid(where(user) + fmt::format("listed again (first on line {})", it->second));
     }
     ++entries_by_cost[*BcryptCost(hash)];
-    users.hashes_.emplace(user, hash);
+    entries.hashes.emplace(user, hash);
   }
+  entries.common_cost = MostCommonCost(entries_by_cost);
+  return entries;
+}
 
-  Result<std::string> dummy = MakeDummyHash(MostCommonCost(entries_by_cost));
+Result<HtpasswdUsers> HtpasswdUsers::Load(const std::string& path, BcryptCheck check) {
+  Result<std::string> text = ReadFile(path);
+  OCIREG_RETURN_IF_ERROR(text);
+  Result<HtpasswdEntries> entries = ParseHtpasswd(*text, path);
+  OCIREG_RETURN_IF_ERROR(entries);
+  HtpasswdUsers users;
+  users.check_ = std::move(check);
+  users.hashes_ = std::move(entries->hashes);
+  Result<std::string> dummy = MakeDummyHash(entries->common_cost);
   OCIREG_RETURN_IF_ERROR(dummy);
   users.dummy_hash_ = std::move(*dummy);
   return users;

@@ -6,6 +6,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 
 #include "ocireg/auth/authenticator.h"
@@ -23,6 +24,16 @@ bool CheckBcrypt(const std::string& password, const std::string& hash);
 
 // The cost field of a bcrypt hash ("$2y$05$..." -> 5); nullopt when `hash` is not one.
 std::optional<int> BcryptCost(const std::string& hash);
+
+// The entries of an htpasswd file, before any bcrypt work.
+struct HtpasswdEntries {
+  std::unordered_map<std::string, std::string> hashes;  // user -> bcrypt hash
+  int common_cost = 5;  // the cost most entries have (the higher one on a tie); 5 without entries
+};
+
+// Parses the text of an htpasswd file (see HtpasswdAuthenticator::Load for the format and the
+// errors); `source` names it in messages, "source:line: ...". Pure: no file, no hashing.
+Result<HtpasswdEntries> ParseHtpasswd(std::string_view text, std::string_view source);
 
 // Every call of Authenticate for a Basic header runs `check` exactly once: against the user's
 // hash, or, for a user not in the file, against a dummy hash made at Load with the cost most

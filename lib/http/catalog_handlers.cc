@@ -2,9 +2,8 @@
 // Content discovery endpoints: /v2/ (end-1), /v2/_catalog and /v2/<name>/tags/list (end-8).
 #include <httplib.h>
 
-#include <charconv>
-
 #include "http/api.h"
+#include "http/query.h"
 #include "http/response.h"
 
 namespace ocireg::internal {
@@ -12,14 +11,8 @@ namespace {
 
 // The n query parameter: nullopt when absent; an error when not a non-negative integer.
 Result<std::optional<size_t>> PageSize(const httplib::Request& req) {
-  auto text = QueryParam(req, "n");
-  if (!text) return std::optional<size_t>();
-  size_t value = 0;
-  auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), value);
-  if (text->empty() || ec != std::errc() || end != text->data() + text->size()) {
-    return Status(ErrorCode::kUnsupported, "n must be a non-negative integer");
-  }
-  return std::optional<size_t>(value);
+  const std::optional<std::string> text = QueryParam(req, "n");
+  return ParsePageSize(text ? std::optional<std::string_view>(*text) : std::nullopt);
 }
 
 // RFC 5988 Link to the next page: the same endpoint continuing after `last`.

@@ -4,28 +4,20 @@
 #include <httplib.h>
 
 #include "http/api.h"
+#include "http/chunk_range.h"
 #include "http/response.h"
 
 namespace ocireg::internal {
 namespace {
 
-// The Content-Range of a chunk, checked against the session's size before any byte is read.
-// Ok with nothing to check when absent. kRangeInvalid when malformed, out of order (the first
-// byte is not the session's next one), or inconsistent with Content-Length.
-Status CheckChunkRange(const httplib::Request& req, uint64_t size) {
-  if (!req.has_header("Content-Range")) return Status::Ok();
-  auto range = ParseContentRange(req.get_header_value("Content-Range"));
-  if (!range) return {ErrorCode::kRangeInvalid, "malformed Content-Range"};
-  if (range->first != size) {
-    return {ErrorCode::kRangeInvalid, "chunk out of order: session has " + std::to_string(size) +
-                                          " bytes, chunk starts at " +
-                                          std::to_string(range->first)};
-  }
+// The request's Content-Range checked against the session's `size` (see chunk_range.h).
+Status CheckRequestChunkRange(const httplib::Request& req, uint64_t size) {
   const BodyFraming framing = InspectBody(req);
-  if (framing.length && *framing.length != range->second - range->first + 1) {
-    return {ErrorCode::kRangeInvalid, "Content-Range does not match Content-Length"};
-  }
-  return Status::Ok();
+  std::optional<std::string> content_range;
+  if (req.has_header("Content-Range")) content_range = req.get_header_value("Content-Range");
+  return CheckChunkRange(
+      content_range ? std::optional<std::string_view>(*content_range) : std::nullopt,
+      framing.length, size);
 }
 
 }  // namespace
@@ -165,7 +157,7 @@ std::shared_ptr<Upload> Api::ReceiveChunk(Exchange& ex) {
     Fail(ex, size.status(), ErrorCode::kBlobUploadUnknown);
     return nullptr;
   }
-  if (Status s = CheckChunkRange(ex.req, *size); !s.ok()) {
+  if (Status s = CheckRequestChunkRange(ex.req, *size); !s.ok()) {
     // The client learns where to resume, as from a status GET.
     ex.res.set_header("Range", UploadRange(*size));
     ex.res.set_header("Location", UploadLocation(ex.route.name, (*upload)->id()));

@@ -217,6 +217,15 @@ TEST_CASE("DN helpers: syntax and the first RDN's value", "[ldap]") {
   CHECK(FirstRdnValue(ldap, "developers") == std::nullopt);
   CHECK(FirstRdnValue(ldap, "") == std::nullopt);
   CHECK(FirstRdnValue(ldap, "cn=#04026869,ou=groups") == std::nullopt);  // binary form
+
+  // libldap reads an attribute type past the length it is given, up to a '=': "cn=a,dc" followed
+  // in memory by "=x" was taken for the DN "cn=a,dc=" (found by tests/fuzz/ldap_fuzz, as a read
+  // past the end of its buffer). Only the given bytes count.
+  const std::string_view followed = "cn=a,dc=x,dcx=y";
+  CHECK_FALSE(IsLdapDn(ldap, followed.substr(0, 7)));
+  CHECK(FirstRdnValue(ldap, followed.substr(0, 7)) == std::nullopt);
+  CHECK_FALSE(IsLdapDn(ldap, followed.substr(0, 12)));  // "cn=a,dc=x,dc"
+  CHECK(IsLdapDn(ldap, followed.substr(0, 9)));
 }
 
 TEST_CASE("LdapLoginCache remembers one password per user for the ttl", "[ldap]") {

@@ -3,6 +3,7 @@
 #include <rapidjson/document.h>
 
 #include "catch.h"
+#include "http/chunk_range.h"
 #include "http/exchange.h"
 #include "http/response.h"
 #include "ocireg/http/handler.h"
@@ -81,6 +82,21 @@ TEST_CASE("ResolveRange clamps to the blob and refuses unsatisfiable ranges", "[
   CHECK_FALSE(internal::ResolveRange(R{-1, 0}, 10));  // empty suffix
   CHECK_FALSE(internal::ResolveRange(R{0, 0}, 0));    // nothing to serve in an empty blob
   CHECK_FALSE(internal::ResolveRange(R{5, 2}, 10));
+}
+
+TEST_CASE("CheckChunkRange takes a chunk at the session's end covering Content-Length bytes",
+          "[http]") {
+  using internal::CheckChunkRange;
+  CHECK(CheckChunkRange(std::nullopt, 10, 5).ok());  // no Content-Range: nothing to check
+  CHECK(CheckChunkRange("5-14", 10, 5).ok());
+  CHECK(CheckChunkRange("5-14", std::nullopt, 5).ok());  // chunked: no length to compare
+  CHECK(CheckChunkRange("0-0", 1, 0).ok());
+  CHECK(CheckChunkRange("4-14", 11, 5).code() == ErrorCode::kRangeInvalid);  // out of order
+  CHECK(CheckChunkRange("5-14", 9, 5).code() == ErrorCode::kRangeInvalid);
+  CHECK(CheckChunkRange("5-x", 1, 5).code() == ErrorCode::kRangeInvalid);
+  // The range's byte count is not computed modulo 2^64: 0-18446744073709551615 is 2^64 bytes,
+  // not the 0 of an empty body.
+  CHECK(CheckChunkRange("0-18446744073709551615", 0, 0).code() == ErrorCode::kRangeInvalid);
 }
 
 TEST_CASE("UploadRange is 0-<last byte>", "[http]") {
