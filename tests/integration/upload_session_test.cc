@@ -20,13 +20,6 @@ namespace {
 
 constexpr const char* kOctet = "application/octet-stream";
 
-std::string HeaderOf(const RawResponse& res, const std::string& name) {
-  size_t at = res.head.find("\r\n" + name + ": ");
-  if (at == std::string::npos) return "";
-  at += name.size() + 4;
-  return res.head.substr(at, res.head.find("\r\n", at) - at);
-}
-
 std::string StartSession(httplib::Client& client, const std::string& repo) {
   auto res = client.Post("/v2/" + repo + "/blobs/uploads/", "", kOctet);
   REQUIRE(res);

@@ -40,10 +40,16 @@ TEST_CASE("HashHelper: pieces hashed alongside the work make the inline digest",
   const auto pieces = Pieces(1, 200);
   Digester digester(DigestAlgorithm::kSha256);
   int worked = 0;
+  int failed = 0;
   for (const auto& piece : pieces) {
-    helper.UpdateAlongside(digester, std::span<const char>(piece.data(), piece.size()),
-                           [&] { ++worked; });
+    if (!helper
+             .UpdateAlongside(digester, std::span<const char>(piece.data(), piece.size()),
+                              [&] { ++worked; })
+             .ok()) {
+      ++failed;
+    }
   }
+  CHECK(failed == 0);
   CHECK(worked == 200);
   CHECK(digester.Finish() == Digester::Of(DigestAlgorithm::kSha256, Joined(pieces)));
 }
@@ -60,8 +66,12 @@ TEST_CASE("HashHelper: concurrent callers each get their own digest", "[unit][ha
     threads.emplace_back([&, t] {
       Digester digester(DigestAlgorithm::kSha512);
       for (const auto& piece : pieces[t]) {
-        helper.UpdateAlongside(digester, std::span<const char>(piece.data(), piece.size()),
-                               [&] { ++worked; });
+        if (!helper
+                 .UpdateAlongside(digester, std::span<const char>(piece.data(), piece.size()),
+                                  [&] { ++worked; })
+                 .ok()) {
+          ++wrong;
+        }
       }
       if (digester.Finish() != Digester::Of(DigestAlgorithm::kSha512, Joined(pieces[t]))) {
         ++wrong;
@@ -78,6 +88,7 @@ TEST_CASE("HashHelper: stops cleanly, used or not", "[unit][hash]") {
   HashHelper used;
   Digester digester(DigestAlgorithm::kSha256);
   std::string bytes = "abc";
-  used.UpdateAlongside(digester, std::span<const char>(bytes.data(), bytes.size()), [] {});
+  CHECK(used.UpdateAlongside(digester, std::span<const char>(bytes.data(), bytes.size()), [] {})
+            .ok());
   CHECK(digester.Finish() == Digester::Of(DigestAlgorithm::kSha256, "abc"));
 }
