@@ -140,16 +140,14 @@ ssize_t ConnectionStream::read(char* ptr, size_t size) {
   if (limit_) size = static_cast<size_t>(std::min<uint64_t>(size, *limit_ - consumed_));
   if (size == 0) return 0;
   ssize_t n = 0;
-  if (begin_ < end_) {
-    n = static_cast<ssize_t>(std::min(size, end_ - begin_));
-    std::memcpy(ptr, buffer_.get() + begin_, static_cast<size_t>(n));
-    begin_ += static_cast<size_t>(n);
-  } else if (size >= kDirectReadBytes) {
+  if (begin_ == end_ && size >= kDirectReadBytes) {
     n = std::max<ssize_t>(Receive(ptr, size, Clock::now() + timeouts_.read), -1);
   } else {
-    // httplib reads a line a byte at a time and a body 4 KiB at a time: one receive serves many.
-    n = Fill(Clock::now() + timeouts_.read, kBufferBytes);
-    if (n <= 0) return std::max<ssize_t>(n, -1);
+    if (begin_ == end_) {
+      // httplib reads a line a byte at a time and a body 4 KiB at a time: one receive serves many.
+      n = Fill(Clock::now() + timeouts_.read, kBufferBytes);
+      if (n <= 0) return std::max<ssize_t>(n, -1);
+    }
     n = static_cast<ssize_t>(std::min(size, end_ - begin_));
     std::memcpy(ptr, buffer_.get() + begin_, static_cast<size_t>(n));
     begin_ += static_cast<size_t>(n);

@@ -10,29 +10,17 @@
 #include "oci_checks.h"
 #include "raw_http.h"
 #include "test_server.h"
+#include "upload_steps.h"
 
+using ocireg::testing::kOctet;
+using ocireg::testing::PatchChunk;
 using ocireg::testing::RawConnection;
 using ocireg::testing::RawResponse;
 using ocireg::testing::Sha256;
+using ocireg::testing::StartSession;
 using ocireg::testing::TestServer;
 
 namespace {
-
-constexpr const char* kOctet = "application/octet-stream";
-
-std::string StartSession(httplib::Client& client, const std::string& repo) {
-  auto res = client.Post("/v2/" + repo + "/blobs/uploads/", "", kOctet);
-  REQUIRE(res);
-  REQUIRE(res->status == 202);
-  return res->get_header_value("Location");
-}
-
-httplib::Result PatchChunk(httplib::Client& client, const std::string& location,
-                           const std::string& bytes, uint64_t first) {
-  httplib::Headers headers = {
-      {"Content-Range", std::to_string(first) + "-" + std::to_string(first + bytes.size() - 1)}};
-  return client.Patch(location, headers, bytes, kOctet);
-}
 
 // The session's Range as a status GET reports it.
 std::string RangeOf(httplib::Client& client, const std::string& location) {

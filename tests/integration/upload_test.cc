@@ -3,31 +3,17 @@
 #include "catch.h"
 #include "oci_checks.h"
 #include "test_server.h"
+#include "upload_steps.h"
 
+using ocireg::testing::kOctet;
+using ocireg::testing::PatchChunk;
+using ocireg::testing::StartSession;
 using ocireg::testing::TestServer;
 
 namespace {
 
-constexpr const char* kOctet = "application/octet-stream";
-
 std::string Sha512(std::string_view bytes) {
   return ocireg::Digester::Of(ocireg::DigestAlgorithm::kSha512, bytes).ToString();
-}
-
-// Starts a session; returns its Location.
-std::string StartSession(httplib::Client& client, const std::string& repo,
-                         const std::string& query = "") {
-  auto res = client.Post("/v2/" + repo + "/blobs/uploads/" + query, "", kOctet);
-  REQUIRE(res);
-  REQUIRE(res->status == 202);
-  return res->get_header_value("Location");
-}
-
-httplib::Result PatchChunk(httplib::Client& client, const std::string& location,
-                           const std::string& bytes, uint64_t first) {
-  httplib::Headers headers = {
-      {"Content-Range", std::to_string(first) + "-" + std::to_string(first + bytes.size() - 1)}};
-  return client.Patch(location, headers, bytes, kOctet);
 }
 
 }  // namespace

@@ -17,6 +17,7 @@
 #include "ocireg/storage/store.h"
 #include "storage/layout.h"
 #include "store_fixture.h"
+#include "store_push.h"
 
 using namespace ocireg;
 using namespace ocireg::testing;
@@ -24,33 +25,17 @@ using namespace std::chrono_literals;
 
 namespace {
 
-constexpr std::string_view kConfigType = "application/vnd.oci.image.config.v1+json";
-constexpr std::string_view kLayerType = "application/vnd.oci.image.layer.v1.tar+gzip";
-
 Reference Tag(std::string_view tag) { return *Reference::Parse(tag); }
-
-// Uploads `content` to `repo` in one append and commits it; returns a descriptor of it.
-// Catch2 assertions are not thread-safe, so this reports failure instead of asserting;
-// threads call it, and the main thread calls Push below.
-Result<BlobRef> TryPush(Store& store, std::string_view repo, std::string_view content,
-                        std::string_view media_type = kLayerType) {
-  auto upload = store.StartUpload(repo, DigestAlgorithm::kSha256);
-  if (!upload.ok()) return upload.status();
-  OCIREG_RETURN_IF_ERROR((*upload)->Append(std::span<const char>(content.data(), content.size())));
-  BlobRef ref = RefTo(std::string(media_type), content);
-  auto committed = (*upload)->Commit(ref.digest);
-  if (!committed.ok()) return committed.status();
-  return ref;
-}
 
 // Pushes a config and `layer_count` layers and returns a manifest over them.
 Result<std::string> TryPushImage(Store& store, std::string_view repo, const std::string& seed,
                                  int layer_count = 2) {
-  Result<BlobRef> config = TryPush(store, repo, R"({"seed":")" + seed + R"("})", kConfigType);
+  Result<BlobRef> config =
+      TryPushBlob(store, repo, R"({"seed":")" + seed + R"("})", kTestConfigType);
   if (!config.ok()) return config.status();
   std::vector<BlobRef> layers;
   for (int i = 0; i < layer_count; ++i) {
-    Result<BlobRef> layer = TryPush(store, repo, "layer " + std::to_string(i) + " of " + seed);
+    Result<BlobRef> layer = TryPushBlob(store, repo, "layer " + std::to_string(i) + " of " + seed);
     if (!layer.ok()) return layer.status();
     layers.push_back(*layer);
   }
@@ -58,8 +43,8 @@ Result<std::string> TryPushImage(Store& store, std::string_view repo, const std:
 }
 
 BlobRef Push(Store& store, std::string_view repo, std::string_view content,
-             std::string_view media_type = kLayerType) {
-  Result<BlobRef> ref = TryPush(store, repo, content, media_type);
+             std::string_view media_type = kTestLayerType) {
+  Result<BlobRef> ref = TryPushBlob(store, repo, content, media_type);
   INFO(ref.status().ToString());
   REQUIRE(ref.ok());
   return *ref;
@@ -316,7 +301,7 @@ STORE_TEST("a manifest must reference blobs of its own repository", "[manifest]"
   CHECK(!f.store->RepositoryExists("b"));
 
   // A descriptor whose size disagrees with the blob is invalid.
-  BlobRef config = Push(*f.store, "a", "{}", kConfigType);
+  BlobRef config = Push(*f.store, "a", "{}", kTestConfigType);
   BlobRef layer = Push(*f.store, "a", "data");
   layer.size = 5;
   auto wrong = f.store->PutManifest("a", Tag("bad"), {}, media_types::kOciManifest,
@@ -648,7 +633,7 @@ STORE_TEST("scrub reports a blob whose content does not match its digest", "[scr
   std::string m = PushImage(*f.store, "repo", "scrub", 1);
   REQUIRE(f.store->PutManifest("repo", Tag("v1"), {}, media_types::kOciManifest, m).ok());
   CHECK(f.store->Scrub()->ok());
-  BlobRef layer = RefTo(std::string(kLayerType), "layer 0 of scrub");
+  BlobRef layer = RefTo(std::string(kTestLayerType), "layer 0 of scrub");
   std::string path = "repo/blobs/sha256/" + layer.digest.hex();
   REQUIRE(f.driver().Remove(path).ok());
   REQUIRE(f.driver().WriteFileAtomic(path, "tampered").ok());
@@ -875,7 +860,7 @@ TEST_CASE("a blob pushed to many repositories is stored once", "[store][dedup]")
   StoreFixture<FsBackend> f;
   std::string content(100000, 'd');
   for (std::string repo : {"one", "two", "three/deep"}) Push(*f.store, repo, content);
-  BlobRef ref = RefTo(std::string(kLayerType), content);
+  BlobRef ref = RefTo(std::string(kTestLayerType), content);
   f.store->MountBlob("four", ref.digest, "one").value();
   std::set<ino_t> inodes;
   for (std::string repo : {"one", "two", "three/deep", "four"}) {
