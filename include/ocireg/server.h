@@ -16,11 +16,15 @@
 //
 // Thread-safety: Run from one thread; Stop, ReloadAccess, ReloadTls, port and is_running from any
 // thread.
+//
+// NewAuthenticator, also here, builds the login methods a Config enables: the server's wiring
+// uses it, and so does anything that wants the same logins (ocireg-serve --check-config).
 #pragma once
 
 #include <cstdint>
 #include <memory>
 
+#include "ocireg/auth/authenticator.h"
 #include "ocireg/config.h"
 #include "ocireg/export.h"
 #include "ocireg/http/handler.h"
@@ -70,5 +74,12 @@ class OCIREG_EXPORT RegistryServer {
   // Thread-safe.
   virtual Status ReloadTls(const Config& config) = 0;
 };
+
+// The methods `config` enables, chained in the documented order: client certificate (when
+// tls.client_ca is set), htpasswd (auth.htpasswd.file), LDAP (auth.ldap.url). Null when none is
+// enabled. Errors: those of loading the htpasswd file and of the LDAP settings. The file is read
+// now, once: a changed file needs a new authenticator (RegistryServer::ReloadAccess builds one).
+// The result is thread-safe.
+OCIREG_EXPORT Result<std::shared_ptr<Authenticator>> NewAuthenticator(const Config& config);
 
 }  // namespace ocireg

@@ -1,11 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
-// The chain of authentication methods, and the one built from a Config.
+// The chain of authentication methods, and the client-certificate method.
 #include "ocireg/auth/authenticator.h"
 
 #include <utility>
-
-#include "ocireg/auth/htpasswd.h"
-#include "ocireg/auth/ldap.h"
 
 namespace ocireg {
 namespace {
@@ -49,23 +46,6 @@ std::shared_ptr<Authenticator> ChainAuthenticators(
 
 std::shared_ptr<Authenticator> NewClientCertificateAuthenticator() {
   return std::make_shared<ClientCertificate>();
-}
-
-Result<std::shared_ptr<Authenticator>> NewAuthenticator(const Config& config) {
-  std::vector<std::shared_ptr<Authenticator>> methods;
-  if (!config.tls.client_ca.empty()) methods.push_back(NewClientCertificateAuthenticator());
-  if (!config.auth.htpasswd.file.empty()) {
-    auto htpasswd = HtpasswdAuthenticator::Load(config.auth.htpasswd.file);
-    if (!htpasswd.ok()) return htpasswd.status();
-    methods.push_back(std::move(*htpasswd));
-  }
-  if (!config.auth.ldap.url.empty()) {
-    auto ldap = LdapAuthenticator::Create(config.auth.ldap);
-    if (!ldap.ok()) return ldap.status();
-    methods.push_back(std::move(*ldap));
-  }
-  if (methods.empty()) return std::shared_ptr<Authenticator>();
-  return ChainAuthenticators(std::move(methods));
 }
 
 }  // namespace ocireg

@@ -10,8 +10,8 @@
 #include <cstddef>
 #include <functional>
 
-#include "connection_workers.h"
 #include "server/connection_loop.h"
+#include "server/connection_workers.h"
 #include "server/head_waiter.h"
 
 namespace ocireg::internal {

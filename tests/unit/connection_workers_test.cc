@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // ConnectionWorkers: threads start only when a connection finds none idle, up to the limit.
-#include "connection_workers.h"
+#include "server/connection_workers.h"
 
 #include <atomic>
 #include <chrono>

@@ -18,7 +18,6 @@
 #include <vector>
 
 #include "ocireg/auth/access.h"
-#include "ocireg/config.h"
 #include "ocireg/export.h"
 #include "ocireg/status.h"
 
@@ -68,12 +67,5 @@ OCIREG_EXPORT std::shared_ptr<Authenticator> ChainAuthenticators(
 // Accepts a verified client certificate: its identity becomes the user, with no groups. Without
 // one: nullopt. Never fails; stateless, so thread-safe.
 OCIREG_EXPORT std::shared_ptr<Authenticator> NewClientCertificateAuthenticator();
-
-// The methods `config` enables, chained in the documented order: client certificate (when
-// tls.client_ca is set), htpasswd (auth.htpasswd.file), LDAP (auth.ldap.url). Null when none is
-// enabled. Errors: those of loading the htpasswd file and of the LDAP settings. The file is read
-// now, once: a changed file needs a new authenticator (RegistryServer::ReloadAccess builds one).
-// The result is thread-safe.
-OCIREG_EXPORT Result<std::shared_ptr<Authenticator>> NewAuthenticator(const Config& config);
 
 }  // namespace ocireg

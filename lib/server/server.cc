@@ -18,7 +18,7 @@
 #include "ocireg/auth/policy.h"
 #include "ocireg/http/handler.h"
 #include "server/connection_dispatcher.h"
-#include "tls_context.h"
+#include "server/tls_context.h"
 #include "ocireg/storage/driver.h"
 #include "ocireg/storage/store.h"
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // ConnectionWorkers: threads started on demand for accepted connections.
-#include "connection_workers.h"
+#include "server/connection_workers.h"
 
 #include <algorithm>
 #include <utility>

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // ConfigureTls and ServerCertificate: check the files of config.tls one by one, so each mistake
 // gets its own message, and hand each handshake the certificate that is current.
-#include "tls_context.h"
+#include "server/tls_context.h"
 
 #include <openssl/bio.h>
 #include <openssl/err.h>
