@@ -41,6 +41,7 @@ namespace ocireg::internal {
 // address is what the LDAP_OPT_ON macro stands for. Never changes once loaded, so any thread may
 // read it.
 struct LdapLibrary {
+// NOLINTNEXTLINE(bugprone-macro-parentheses): `name` is a declarator, not an expression.
 #define OCIREG_LDAP_POINTER(name) decltype(&::name) name = nullptr;
   OCIREG_LDAP_SYMBOLS(OCIREG_LDAP_POINTER)
 #undef OCIREG_LDAP_POINTER

@@ -454,7 +454,7 @@ Verdict PushSha512(Probe& probe, RunContext& run, PushState&) {
   }
   std::vector<std::string> notes;
   if (!HasDigest(get, blob.digest)) {
-    notes.push_back(
+    notes.emplace_back(
         "Docker-Content-Digest names the blob by another algorithm, which the spec "
         "allows");
   }
@@ -519,7 +519,7 @@ Verdict CancelUpload(Probe& probe, RunContext& run, PushState&) {
     return Fail(kCancelSentence, "the session is still there after the DELETE", status);
   }
   std::vector<std::string> notes;
-  if (cancel.status() != 204) notes.push_back("the response SHOULD be 204 No Content");
+  if (cancel.status() != 204) notes.emplace_back("the response SHOULD be 204 No Content");
   return Pass(cancel, notes);
 }
 

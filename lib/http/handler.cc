@@ -118,15 +118,16 @@ void RegistryHandler::Install(httplib::Server& server) {
   }));
 
   // Without this httplib 0.11 answers 500 with the exception's text in an EXCEPTION_WHAT header.
-  server.set_exception_handler([&api](const Request& req, Response& res, std::exception_ptr ep) {
-    api.Log(LogLevel::kError, req.method + " " + req.path + ": " + ExceptionText(ep));
-    res = Response();
-    res.version = "HTTP/1.1";
-    res.set_header(kApiVersionHeader, kApiVersion);
-    internal::WriteError(res, Internal("internal server error"));
-    // The handler may have stopped halfway through the body.
-    res.set_header("Connection", "close");
-  });
+  server.set_exception_handler(
+      [&api](const Request& req, Response& res, const std::exception_ptr& ep) {
+        api.Log(LogLevel::kError, req.method + " " + req.path + ": " + ExceptionText(ep));
+        res = Response();
+        res.version = "HTTP/1.1";
+        res.set_header(kApiVersionHeader, kApiVersion);
+        internal::WriteError(res, Internal("internal server error"));
+        // The handler may have stopped halfway through the body.
+        res.set_header("Connection", "close");
+      });
 
   // Checks that need no body run before the client sends it (curl waits for 100 Continue).
   server.set_expect_100_continue_handler(

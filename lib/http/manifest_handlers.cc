@@ -56,7 +56,7 @@ void Api::GetManifest(Exchange& ex) {
   if (!body.ok()) return Fail(ex, body.status(), ErrorCode::kManifestUnknown);
   ex.res.status = 200;
   ex.res.set_header("Docker-Content-Digest", record->digest.ToString());
-  ex.res.set_content(std::move(*body), record->media_type);
+  ex.res.set_content(*body, record->media_type);
 }
 
 void Api::PutManifest(Exchange& ex) {
