@@ -17,4 +17,7 @@
 #include "ocireg/server.h"
 #include "ocireg/status.h"
 #include "ocireg/storage/driver.h"
+#include "ocireg/storage/forwarding_driver.h"
+#include "ocireg/storage/maintenance.h"
+#include "ocireg/storage/monitoring.h"
 #include "ocireg/storage/store.h"

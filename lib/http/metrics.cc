@@ -137,7 +137,7 @@ void Metrics::RecordGarbageCollection(const GcReport* report) {
   usage_stale_.store(true, std::memory_order_relaxed);
 }
 
-std::optional<StoreUsage> Metrics::CurrentUsage(Store& store) {
+std::optional<StoreUsage> Metrics::CurrentUsage(StoreMonitoring& store) {
   std::lock_guard lock(usage_mu_);
   const auto now = std::chrono::steady_clock::now();
   // Clear the flag before counting: a write that lands during the count marks it again.
@@ -212,7 +212,7 @@ void Metrics::RenderBytes(std::string& out) const {
   }
 }
 
-std::string Metrics::Render(Store& store) {
+std::string Metrics::Render(StoreMonitoring& store) {
   std::string out;
   RenderRequests(out);
   RenderDurations(out);

@@ -6,10 +6,10 @@
 // std::atomic in an array: recording a request takes no lock. The route label is the endpoint's
 // kind, never the path, which would give one series per repository and digest.
 //
-// Storage gauges come from Store::Usage(), which lists the content store. A scrape asks it again
-// only when this server answered a write (a 2xx to POST, PUT, PATCH or DELETE) or ran garbage
-// collection since the last count, or when the count is older than kUsageMaxAge (changes by
-// other processes); otherwise the cached count is served.
+// Storage gauges come from StoreMonitoring::Usage(), which lists the content store. A scrape asks
+// it again only when this server answered a write (a 2xx to POST, PUT, PATCH or DELETE) or ran
+// garbage collection since the last count, or when the count is older than kUsageMaxAge (changes
+// by other processes); otherwise the cached count is served.
 //
 // Thread-safety: every method may be called concurrently.
 #pragma once
@@ -24,7 +24,8 @@
 #include <string_view>
 
 #include "http/route.h"
-#include "ocireg/storage/store.h"
+#include "ocireg/storage/maintenance.h"
+#include "ocireg/storage/monitoring.h"
 
 namespace httplib {
 class Server;
@@ -69,7 +70,7 @@ class Metrics {
 
   // The exposition of every metric. Asks `store` for open uploads, and for its usage when the
   // cached count is stale. A store error leaves those gauges out (their HELP and TYPE stay).
-  std::string Render(Store& store);
+  std::string Render(StoreMonitoring& store);
 
  private:
   static constexpr size_t kMethods = 7;  // Method
@@ -88,7 +89,7 @@ class Metrics {
     Counter sum_us{0};
   };
 
-  std::optional<StoreUsage> CurrentUsage(Store& store);
+  std::optional<StoreUsage> CurrentUsage(StoreMonitoring& store);
   void RenderRequests(std::string& out) const;
   void RenderDurations(std::string& out) const;
   void RenderBytes(std::string& out) const;

@@ -31,7 +31,7 @@ void InstallMonitoringRoutes(httplib::Server& server, Api& api, bool metrics_ena
   // A failure is logged once per probe, not once per request.
   auto probe = std::make_shared<CachedProbe>(
       [&api] {
-        Status writable = api.store().CheckWritable();
+        Status writable = api.store().monitoring().CheckWritable();
         if (!writable.ok()) {
           api.Log(LogLevel::kWarn, "not ready: storage is not writable: " + writable.ToString());
         }
@@ -48,7 +48,7 @@ void InstallMonitoringRoutes(httplib::Server& server, Api& api, bool metrics_ena
   });
   if (!metrics_enabled) return;
   server.Get("/metrics", [&api](const httplib::Request&, httplib::Response& res) {
-    res.set_content(api.metrics.Render(api.store()), kExpositionType);
+    res.set_content(api.metrics.Render(api.store().monitoring()), kExpositionType);
   });
 }
 

@@ -333,7 +333,7 @@ void ServerImpl::CollectGarbagePeriodically() {
       return;
     }
     lock.unlock();
-    auto report = store_->CollectGarbage();
+    auto report = store_->maintenance().CollectGarbage();
     handler_->RecordGarbageCollection(report.ok() ? &*report : nullptr);
     if (report.ok()) {
       Log(LogLevel::kInfo, "garbage collection: " + std::to_string(report->repositories_scanned) +

@@ -1,5 +1,18 @@
 // SPDX-License-Identifier: Apache-2.0
 // LayoutStore: the Store over a StorageDriver, keeping each repository as an OCI image layout.
+//
+// It plays the three roles of store.h, maintenance.h and monitoring.h. Its members are defined by
+// concern:
+//   layout_store.cc      opening, the in-memory state of repositories, OpenStore
+//   layout_listing.cc    repositories and tags, a page at a time
+//   layout_blobs.cc      blobs of a repository and their one copy in the content store
+//   blob_commit.cc       keeping a blob linked against garbage collection, replacing content
+//   layout_uploads.cc    upload sessions
+//   layout_manifests.cc  manifests, tags and referrers
+//   manifest_facts.cc    what each manifest references, cached
+//   index_commit.cc      group commits of index.json
+//   gc.cc, scrub.cc      maintenance (StoreMaintenance)
+//   monitoring.cc        usage, open uploads, writability (StoreMonitoring)
 #pragma once
 
 #include <atomic>
@@ -16,6 +29,8 @@
 #include <vector>
 
 #include "ocireg/manifest.h"
+#include "ocireg/storage/maintenance.h"
+#include "ocireg/storage/monitoring.h"
 #include "ocireg/storage/store.h"
 #include "storage/repo_index.h"
 #include "storage/upload_session.h"
@@ -30,6 +45,9 @@ struct ManifestFacts {
   std::string artifact_type;  // as a referrers response reports it
   Annotations annotations;
 };
+
+// The facts of a parsed manifest (manifest_facts.cc).
+ManifestFacts FactsOf(const ManifestInfo& info);
 
 // One repository's in-memory state. `mu` serialises every change of the repository's index and
 // garbage collection of its blobs, which is what keeps a referenced blob from being collected.
@@ -74,7 +92,7 @@ struct RepoState {
   }
 };
 
-class LayoutStore final : public Store {
+class LayoutStore final : public Store, public StoreMaintenance, public StoreMonitoring {
  public:
   static Result<std::unique_ptr<LayoutStore>> Open(std::unique_ptr<StorageDriver> driver,
                                                    StoreOptions options);
@@ -108,6 +126,9 @@ class LayoutStore final : public Store {
   Status DeleteTag(std::string_view repo, std::string_view tag) override;
   Result<std::vector<Descriptor>> ListReferrers(std::string_view repo, const Digest& subject,
                                                 std::string_view artifact_type) override;
+
+  StoreMaintenance& maintenance() override { return *this; }
+  StoreMonitoring& monitoring() override { return *this; }
 
   Result<GcReport> CollectGarbage() override;
   Result<ScrubReport> Scrub() override;

@@ -171,7 +171,7 @@ COMMIT_TEST("a failed fsync at commit ends the session", "[upload]") {
   CHECK(upload->Commit(DigestOf(content)).status().code() == ErrorCode::kBlobUploadUnknown);
   CHECK(f.store->GetUpload("repo", upload->id()).status().code() == ErrorCode::kBlobUploadUnknown);
   CHECK(f.store->StatBlob("repo", DigestOf(content)).status().code() == ErrorCode::kBlobUnknown);
-  CHECK(*f.store->CountUploads() == 0);
+  CHECK(*f.store->monitoring().CountUploads() == 0);
 }
 
 COMMIT_TEST("a blob whose file takes no more links is still pushed and mounted", "[dedup]") {
@@ -208,7 +208,7 @@ COMMIT_TEST("a blob whose file takes no more links is still pushed and mounted",
   if (mounted.ok()) CHECK(ReadBlob(*f.store, "fourth", digest) == content);
   CHECK(ReadBlob(*f.store, "first", digest) == content);
   f.faults->set_interceptor(nullptr);
-  auto scrub = f.store->Scrub();
+  auto scrub = f.store->maintenance().Scrub();
   REQUIRE(scrub.ok());
   CHECK(scrub->ok());
 }
@@ -277,7 +277,7 @@ TEST_CASE("a blob pushed or mounted again is protected from garbage collection a
   SECTION("left alone, it is collected") { kept = false; }
   SECTION("uploaded again") { REQUIRE(PushBlob(*f.store, "repo", content).ok()); }
   SECTION("mounted again") { REQUIRE(f.store->MountBlob("repo", digest, "source").ok()); }
-  REQUIRE(f.store->CollectGarbage().ok());
+  REQUIRE(f.store->maintenance().CollectGarbage().ok());
   CHECK(f.store->StatBlob("repo", digest).ok() == kept);
 }
 
@@ -296,7 +296,7 @@ TEST_CASE("garbage collection between a link and its return does not take the ne
   {
     AfterLinkHookGuard guard([&](std::string_view to) {
       if (to != target || collections++ > 0) return;
-      (void)f.store->CollectGarbage();
+      (void)f.store->maintenance().CollectGarbage();
     });
     pushed = PushBlob(*f.store, "second", content);
   }

@@ -95,7 +95,7 @@ std::vector<std::function<Status(Store&)>> Workload() {
     OCIREG_RETURN_IF_ERROR(PushBlob(s, "app", R"({"image":"one"})"));
     return Put(s, "app", Reference::FromDigest(DigestOf(m)), m);
   });
-  steps.push_back([](Store& s) { return s.CollectGarbage().status(); });
+  steps.push_back([](Store& s) { return s.maintenance().CollectGarbage().status(); });
   steps.push_back([](Store& s) {
     std::string m;
     OCIREG_RETURN_IF_ERROR(PushImage(s, "app", "three", &m));
@@ -132,7 +132,7 @@ std::unique_ptr<Store> OpenOver(std::unique_ptr<StorageDriver> driver) {
 
 // Everything visible must be whole: scrub finds nothing, and every manifest reads back intact.
 void CheckConsistent(Store& store) {
-  auto scrub = store.Scrub();
+  auto scrub = store.maintenance().Scrub();
   REQUIRE(scrub.ok());
   for (const std::string& problem : scrub->problems) INFO(problem);
   CHECK(scrub->ok());
@@ -182,7 +182,7 @@ void RunCrashAtEveryWrite(uint64_t stride) {
       REQUIRE(completed < steps.size());  // the crash happened
     }
     // "Restart": a new store over what the dead one left behind.
-    auto store = OpenOver(std::make_unique<BorrowedDriver>(*backend.driver));
+    auto store = OpenOver(std::make_unique<ForwardingDriver>(*backend.driver));
     CheckConsistent(*store);
     Observation seen = Observe(*store);
     // Every finished step is kept; the step in flight happened wholly or not at all.
@@ -232,7 +232,7 @@ TEST_CASE("a writer killed at random instants leaves a consistent store", "[stor
           (void)Put(**store, repo, Tag("latest"), m);
         }
         if (i % 5 == 4) (void)(*store)->DeleteManifest(repo, DigestOf(m));
-        if (i % 7 == 6) (void)(*store)->CollectGarbage();
+        if (i % 7 == 6) (void)(*store)->maintenance().CollectGarbage();
       }
       ::_exit(0);
     }

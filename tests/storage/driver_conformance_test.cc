@@ -21,6 +21,7 @@
 #include "fault_driver.h"
 #include "ocireg/status.h"
 #include "ocireg/storage/driver.h"
+#include "ocireg/storage/forwarding_driver.h"
 #include "storage/path.h"
 
 // Both print the status's code and message when they fail.
@@ -82,6 +83,10 @@ struct FsDriverFixture {
 };
 struct MemoryDriverFixture {
   std::unique_ptr<StorageDriver> driver = NewMemoryDriver();
+};
+// The memory driver behind a ForwardingDriver: the wrapper must change nothing a driver does.
+struct ForwardingDriverFixture {
+  std::unique_ptr<StorageDriver> driver = std::make_unique<ForwardingDriver>(NewMemoryDriver());
 };
 
 std::span<const char> Bytes(std::string_view text) { return {text.data(), text.size()}; }
@@ -206,7 +211,7 @@ TEST_CASE("driver paths are validated and split", "[driver][path]") {
 }
 
 TEMPLATE_TEST_CASE("a driver refuses invalid paths with kInvalidArgument", "[driver]",
-                   FsDriverFixture, MemoryDriverFixture) {
+                   FsDriverFixture, MemoryDriverFixture, ForwardingDriverFixture) {
   TestType fixture;
   StorageDriver& driver = *fixture.driver;
   Write(driver, "ok", "x");
@@ -233,7 +238,7 @@ TEMPLATE_TEST_CASE("a driver refuses invalid paths with kInvalidArgument", "[dri
 }
 
 TEMPLATE_TEST_CASE("WriteFileAtomic and ReadFile round-trip, replace, and create parents",
-                   "[driver]", FsDriverFixture, MemoryDriverFixture) {
+                   "[driver]", FsDriverFixture, MemoryDriverFixture, ForwardingDriverFixture) {
   TestType fixture;
   StorageDriver& driver = *fixture.driver;
 
@@ -271,7 +276,7 @@ TEMPLATE_TEST_CASE("WriteFileAtomic and ReadFile round-trip, replace, and create
 }
 
 TEMPLATE_TEST_CASE("files and directories in each other's place are errors", "[driver]",
-                   FsDriverFixture, MemoryDriverFixture) {
+                   FsDriverFixture, MemoryDriverFixture, ForwardingDriverFixture) {
   TestType fixture;
   StorageDriver& driver = *fixture.driver;
   Write(driver, "file", "f");
@@ -305,7 +310,7 @@ TEMPLATE_TEST_CASE("files and directories in each other's place are errors", "[d
 }
 
 TEMPLATE_TEST_CASE("appenders create, append, count and sync", "[driver]", FsDriverFixture,
-                   MemoryDriverFixture) {
+                   MemoryDriverFixture, ForwardingDriverFixture) {
   TestType fixture;
   StorageDriver& driver = *fixture.driver;
 
@@ -342,7 +347,7 @@ TEMPLATE_TEST_CASE("appenders create, append, count and sync", "[driver]", FsDri
 }
 
 TEMPLATE_TEST_CASE("appenders truncate back and append from there", "[driver]", FsDriverFixture,
-                   MemoryDriverFixture) {
+                   MemoryDriverFixture, ForwardingDriverFixture) {
   TestType fixture;
   StorageDriver& driver = *fixture.driver;
   std::unique_ptr<FileAppender> appender = OpenAppender(driver, "up/data");
@@ -358,7 +363,7 @@ TEMPLATE_TEST_CASE("appenders truncate back and append from there", "[driver]", 
 }
 
 TEMPLATE_TEST_CASE("readers read at offsets and outlive removal and replacement", "[driver]",
-                   FsDriverFixture, MemoryDriverFixture) {
+                   FsDriverFixture, MemoryDriverFixture, ForwardingDriverFixture) {
   TestType fixture;
   StorageDriver& driver = *fixture.driver;
   Write(driver, "blobs/b", "0123456789");
@@ -423,7 +428,7 @@ TEMPLATE_TEST_CASE("readers read at offsets and outlive removal and replacement"
 }
 
 TEMPLATE_TEST_CASE("Rename moves a file, replacing the target and creating parents", "[driver]",
-                   FsDriverFixture, MemoryDriverFixture) {
+                   FsDriverFixture, MemoryDriverFixture, ForwardingDriverFixture) {
   TestType fixture;
   StorageDriver& driver = *fixture.driver;
   Write(driver, "_uploads/u1/data", "abc");
@@ -452,7 +457,7 @@ TEMPLATE_TEST_CASE("Rename moves a file, replacing the target and creating paren
 }
 
 TEMPLATE_TEST_CASE("Link shares content, refreshes the time and refuses existing targets",
-                   "[driver]", FsDriverFixture, MemoryDriverFixture) {
+                   "[driver]", FsDriverFixture, MemoryDriverFixture, ForwardingDriverFixture) {
   TestType fixture;
   StorageDriver& driver = *fixture.driver;
   Write(driver, "_blobs/sha256/x", "content");
@@ -487,7 +492,7 @@ TEMPLATE_TEST_CASE("Link shares content, refreshes the time and refuses existing
 }
 
 TEMPLATE_TEST_CASE("OpenAppender refuses a file that has other names", "[driver]", FsDriverFixture,
-                   MemoryDriverFixture) {
+                   MemoryDriverFixture, ForwardingDriverFixture) {
   TestType fixture;
   StorageDriver& driver = *fixture.driver;
   Write(driver, "_uploads/u/data", "blob");
@@ -530,7 +535,7 @@ TEST_CASE("memory driver: Link to an existing name refreshes that name's time", 
 }
 
 TEMPLATE_TEST_CASE("Remove deletes one file and RemoveTree a whole directory", "[driver]",
-                   FsDriverFixture, MemoryDriverFixture) {
+                   FsDriverFixture, MemoryDriverFixture, ForwardingDriverFixture) {
   TestType fixture;
   StorageDriver& driver = *fixture.driver;
   Write(driver, "r/a/1", "1");
@@ -568,7 +573,7 @@ TEMPLATE_TEST_CASE("Remove deletes one file and RemoveTree a whole directory", "
 }
 
 TEMPLATE_TEST_CASE("List names the entries directly below a directory", "[driver]", FsDriverFixture,
-                   MemoryDriverFixture) {
+                   MemoryDriverFixture, ForwardingDriverFixture) {
   TestType fixture;
   StorageDriver& driver = *fixture.driver;
   CHECK(ListSet(driver, "").empty());
@@ -588,7 +593,7 @@ TEMPLATE_TEST_CASE("List names the entries directly below a directory", "[driver
 }
 
 TEMPLATE_TEST_CASE("Stat reports size, kind and modification time", "[driver]", FsDriverFixture,
-                   MemoryDriverFixture) {
+                   MemoryDriverFixture, ForwardingDriverFixture) {
   TestType fixture;
   StorageDriver& driver = *fixture.driver;
   Clock::time_point before = Clock::now() - kClockSlack;
@@ -613,7 +618,7 @@ TEMPLATE_TEST_CASE("Stat reports size, kind and modification time", "[driver]", 
 }
 
 TEMPLATE_TEST_CASE("concurrent writers of distinct files in shared new directories", "[driver]",
-                   FsDriverFixture, MemoryDriverFixture) {
+                   FsDriverFixture, MemoryDriverFixture, ForwardingDriverFixture) {
   TestType fixture;
   StorageDriver& driver = *fixture.driver;
   constexpr int kThreads = 4;
@@ -655,7 +660,7 @@ TEMPLATE_TEST_CASE("concurrent writers of distinct files in shared new directori
 }
 
 TEMPLATE_TEST_CASE("concurrent WriteFileAtomic of one file leaves one complete version", "[driver]",
-                   FsDriverFixture, MemoryDriverFixture) {
+                   FsDriverFixture, MemoryDriverFixture, ForwardingDriverFixture) {
   TestType fixture;
   StorageDriver& driver = *fixture.driver;
   constexpr int kWriters = 4;

@@ -30,23 +30,23 @@ bool EndsWith(std::string_view s, std::string_view suffix) {
 }
 
 // Refuses to create any layout marker, so no new repository can come into being.
-class NoNewRepositoriesDriver final : public BorrowedDriver {
+class NoNewRepositoriesDriver final : public ForwardingDriver {
  public:
-  using BorrowedDriver::BorrowedDriver;
+  using ForwardingDriver::ForwardingDriver;
   Status WriteFileAtomic(std::string_view path, std::string_view data, Durability d) override {
     if (EndsWith(path, "/oci-layout")) return Internal("injected: disk full");
-    return BorrowedDriver::WriteFileAtomic(path, data, d);
+    return ForwardingDriver::WriteFileAtomic(path, data, d);
   }
 };
 
 // Throws std::bad_alloc from every write of an index.json once armed.
-class ThrowingIndexDriver final : public BorrowedDriver {
+class ThrowingIndexDriver final : public ForwardingDriver {
  public:
-  using BorrowedDriver::BorrowedDriver;
+  using ForwardingDriver::ForwardingDriver;
   std::atomic<bool> armed{false};
   Status WriteFileAtomic(std::string_view path, std::string_view data, Durability d) override {
     if (armed && EndsWith(path, "/index.json")) throw std::bad_alloc();
-    return BorrowedDriver::WriteFileAtomic(path, data, d);
+    return ForwardingDriver::WriteFileAtomic(path, data, d);
   }
 };
 

@@ -34,7 +34,7 @@ STORE_TEST("a child manifest cannot be deleted while an index lists it", "[delet
   CHECK(refused.message().find(DigestOf(index).ToString()) != std::string::npos);
   // The index still pulls whole.
   CHECK(*f.store->ReadManifest("multi", child_digest) == *child);
-  auto scrub = f.store->Scrub();
+  auto scrub = f.store->maintenance().Scrub();
   REQUIRE(scrub.ok());
   CHECK(scrub->problems.empty());
 
@@ -55,7 +55,7 @@ STORE_TEST("scrub reports an index whose child is no manifest of the repository"
   REQUIRE(
       f.store->PutManifest("multi", *Reference::Parse("latest"), {}, media_types::kOciIndex, index)
           .ok());
-  auto scrub = f.store->Scrub();
+  auto scrub = f.store->maintenance().Scrub();
   REQUIRE(scrub.ok());
   REQUIRE(scrub->problems.size() == 1);
   CHECK(scrub->problems[0].find(DigestOf(*child).ToString()) != std::string::npos);

@@ -31,10 +31,10 @@ constexpr std::string_view kRepo = "team/app";
 // has started installing its manifest. The push holds the repository's lock from before the
 // install until its change is pending, so every index write ends with another change pending:
 // the repository is never idle until the budget of pushes is spent or the test stops it.
-class SteadyPushDriver final : public BorrowedDriver {
+class SteadyPushDriver final : public ForwardingDriver {
  public:
   explicit SteadyPushDriver(StorageDriver& inner, uint64_t budget)
-      : BorrowedDriver(inner), budget_(budget) {}
+      : ForwardingDriver(inner), budget_(budget) {}
 
   Status Link(std::string_view from, std::string_view to, Durability d) override {
     if (to.starts_with(std::string(kRepo) + "/blobs/")) {
@@ -42,7 +42,7 @@ class SteadyPushDriver final : public BorrowedDriver {
       ++installs_;
       changed_.notify_all();
     }
-    return BorrowedDriver::Link(from, to, d);
+    return ForwardingDriver::Link(from, to, d);
   }
   Status WriteFileAtomic(std::string_view path, std::string_view data, Durability d) override {
     if (path == std::string(kRepo) + "/index.json") {
@@ -54,7 +54,7 @@ class SteadyPushDriver final : public BorrowedDriver {
                           [&] { return stopped_ || installs_ > start; });
       }
     }
-    return BorrowedDriver::WriteFileAtomic(path, data, d);
+    return ForwardingDriver::WriteFileAtomic(path, data, d);
   }
 
   // Starts the stream with one push.
@@ -164,8 +164,8 @@ TEST_CASE("deletes, garbage collection and scrub finish while tag pushes keep co
 
   // Each of these waited until the pushes ran out before the fix.
   Status deleted_blob = store.DeleteBlob(kRepo, loose->digest);
-  auto gc = store.CollectGarbage();
-  auto scrub = store.Scrub();
+  auto gc = store.maintenance().CollectGarbage();
+  auto scrub = store.maintenance().Scrub();
   Status deleted_manifest = store.DeleteManifest(kRepo, DigestOf(extra));
   const bool exhausted_meanwhile = driver.exhausted();
   driver.Stop();
@@ -193,7 +193,7 @@ TEST_CASE("deletes, garbage collection and scrub finish while tag pushes keep co
     REQUIRE(body.ok());
     CHECK(*body == manifest);
   }
-  auto after = store.Scrub();
+  auto after = store.maintenance().Scrub();
   REQUIRE(after.ok());
   CHECK(after->problems.empty());
 }

@@ -368,7 +368,7 @@ STORE_TEST("an index needs its child manifests in the repository", "[manifest]")
   CHECK(f.store->DeleteManifest("multi", a.digest).code() == ErrorCode::kUnsupported);
   CHECK(f.store->ResolveManifest("multi", Reference::FromDigest(a.digest)).ok());
   CHECK(f.store->StatBlob("multi", a.digest).ok());
-  auto scrub = f.store->Scrub();
+  auto scrub = f.store->maintenance().Scrub();
   REQUIRE(scrub.ok());
   CHECK(scrub->ok());
 }
@@ -584,20 +584,20 @@ STORE_TEST("garbage collection removes only unreferenced blobs past the grace pe
   REQUIRE(f.store->PutManifest("repo", Tag("v1"), {}, media_types::kOciManifest, m).ok());
   BlobRef loose = Push(*f.store, "repo", "never referenced");
 
-  auto early = f.store->CollectGarbage();
+  auto early = f.store->maintenance().CollectGarbage();
   REQUIRE(early.ok());
   CHECK(early->blobs_removed == 0);
   CHECK(f.store->StatBlob("repo", loose.digest).ok());
 
   now += 2h;
-  auto late = f.store->CollectGarbage();
+  auto late = f.store->maintenance().CollectGarbage();
   REQUIRE(late.ok());
   CHECK(late->repositories_scanned == 1);
   CHECK(late->blobs_removed == 1);
   CHECK(late->bytes_reclaimed == loose.size);
   CHECK(f.store->StatBlob("repo", loose.digest).status().code() == ErrorCode::kBlobUnknown);
   // Everything the manifest needs is intact.
-  auto scrub = f.store->Scrub();
+  auto scrub = f.store->maintenance().Scrub();
   REQUIRE(scrub.ok());
   CHECK(scrub->ok());
   CHECK(scrub->manifests_checked == 1);
@@ -605,7 +605,7 @@ STORE_TEST("garbage collection removes only unreferenced blobs past the grace pe
 
   // Once the manifest is deleted its blobs go too.
   REQUIRE(f.store->DeleteManifest("repo", DigestOf(m)).ok());
-  auto after = f.store->CollectGarbage();
+  auto after = f.store->maintenance().CollectGarbage();
   REQUIRE(after.ok());
   CHECK(after->blobs_removed == 2);
   CHECK(f.driver().List("repo/blobs/sha256")->empty());
@@ -621,9 +621,9 @@ STORE_TEST("garbage collection removes idle upload sessions", "[gc]") {
   f.Reopen();
   auto idle = f.store->StartUpload("repo", DigestAlgorithm::kSha256);
   REQUIRE((*idle)->Append(std::span<const char>("abc", 3)).ok());
-  CHECK(f.store->CollectGarbage()->uploads_removed == 0);
+  CHECK(f.store->maintenance().CollectGarbage()->uploads_removed == 0);
   now += 2h;
-  CHECK(f.store->CollectGarbage()->uploads_removed == 1);
+  CHECK(f.store->maintenance().CollectGarbage()->uploads_removed == 1);
   CHECK((*idle)->Append(std::span<const char>("d", 1)).code() == ErrorCode::kBlobUploadUnknown);
   CHECK(f.store->GetUpload("repo", (*idle)->id()).status().code() == ErrorCode::kBlobUploadUnknown);
 }
@@ -632,17 +632,17 @@ STORE_TEST("scrub reports a blob whose content does not match its digest", "[scr
   StoreFixture<TestType> f;
   std::string m = PushImage(*f.store, "repo", "scrub", 1);
   REQUIRE(f.store->PutManifest("repo", Tag("v1"), {}, media_types::kOciManifest, m).ok());
-  CHECK(f.store->Scrub()->ok());
+  CHECK(f.store->maintenance().Scrub()->ok());
   BlobRef layer = RefTo(std::string(kTestLayerType), "layer 0 of scrub");
   std::string path = "repo/blobs/sha256/" + layer.digest.hex();
   REQUIRE(f.driver().Remove(path).ok());
   REQUIRE(f.driver().WriteFileAtomic(path, "tampered").ok());
-  auto report = f.store->Scrub();
+  auto report = f.store->maintenance().Scrub();
   REQUIRE(report.ok());
   REQUIRE(report->problems.size() == 1);
   CHECK(report->problems[0].find(layer.digest.ToString()) != std::string::npos);
   REQUIRE(f.driver().Remove(path).ok());
-  report = f.store->Scrub();
+  report = f.store->maintenance().Scrub();
   REQUIRE(report->problems.size() == 1);
   CHECK(report->problems[0].find("missing") != std::string::npos);
 }
@@ -701,7 +701,7 @@ STORE_TEST("concurrent pushes, tag moves and deletes keep every repository consi
   for (auto& t : threads) t.join();
   CHECK(failures == 0);
   f.Reopen();
-  auto scrub = f.store->Scrub();
+  auto scrub = f.store->maintenance().Scrub();
   REQUIRE(scrub.ok());
   CHECK(scrub->ok());
   auto latest = f.store->ResolveManifest("busy", Tag("latest"));
@@ -715,7 +715,7 @@ STORE_TEST("garbage collection racing with pushes never removes a referenced blo
   f.Reopen();
   std::atomic<bool> done{false};
   std::thread collector([&] {
-    for (int i = 0; i < 2000 && !done; ++i) (void)f.store->CollectGarbage();
+    for (int i = 0; i < 2000 && !done; ++i) (void)f.store->maintenance().CollectGarbage();
   });
   int accepted = 0;
   for (int r = 0; r < 40; ++r) {
@@ -732,7 +732,7 @@ STORE_TEST("garbage collection racing with pushes never removes a referenced blo
   done = true;
   collector.join();
   INFO("accepted " << accepted << " of 40");
-  auto scrub = f.store->Scrub();
+  auto scrub = f.store->maintenance().Scrub();
   REQUIRE(scrub.ok());
   for (const auto& p : scrub->problems) INFO(p);
   CHECK(scrub->ok());
@@ -769,9 +769,9 @@ namespace {
 
 // Holds the first write of an index.json until Release(), then fails it; the writes after it go
 // through. Tag pushes made while it is held wait for it, and may be committed with it.
-class FirstIndexWriteFails final : public BorrowedDriver {
+class FirstIndexWriteFails final : public ForwardingDriver {
  public:
-  using BorrowedDriver::BorrowedDriver;
+  using ForwardingDriver::ForwardingDriver;
   Status WriteFileAtomic(std::string_view path, std::string_view data,
                          Durability durability) override {
     if (path.ends_with("index.json")) {
@@ -783,7 +783,7 @@ class FirstIndexWriteFails final : public BorrowedDriver {
         return {ErrorCode::kInternal, "injected index write failure"};
       }
     }
-    return BorrowedDriver::WriteFileAtomic(path, data, durability);
+    return ForwardingDriver::WriteFileAtomic(path, data, durability);
   }
   void Arm() {
     std::lock_guard lock(mu_);
@@ -851,7 +851,7 @@ STORE_TEST("a failed index write fails every tag push it carried, and none of th
   };
   check_tags(*store);
   store.reset();
-  auto reopened = OpenStore(std::make_unique<BorrowedDriver>(*backend.driver), StoreOptions{});
+  auto reopened = OpenStore(std::make_unique<ForwardingDriver>(*backend.driver), StoreOptions{});
   REQUIRE(reopened.ok());
   check_tags(**reopened);
 }

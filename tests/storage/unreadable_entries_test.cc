@@ -19,25 +19,25 @@ namespace {
 
 // Answers every read under `denied` as the file system answers EACCES (the tests run as root,
 // where permissions would not stop them).
-class DenyingDriver final : public BorrowedDriver {
+class DenyingDriver final : public ForwardingDriver {
  public:
   DenyingDriver(StorageDriver& inner, std::string denied)
-      : BorrowedDriver(inner), denied_(std::move(denied)) {}
+      : ForwardingDriver(inner), denied_(std::move(denied)) {}
   Result<FileInfo> Stat(std::string_view p) override {
     OCIREG_RETURN_IF_ERROR(Check(p));
-    return BorrowedDriver::Stat(p);
+    return ForwardingDriver::Stat(p);
   }
   Result<std::vector<std::string>> List(std::string_view p) override {
     OCIREG_RETURN_IF_ERROR(Check(p));
-    return BorrowedDriver::List(p);
+    return ForwardingDriver::List(p);
   }
   Result<std::string> ReadFile(std::string_view p) override {
     OCIREG_RETURN_IF_ERROR(Check(p));
-    return BorrowedDriver::ReadFile(p);
+    return ForwardingDriver::ReadFile(p);
   }
   Result<std::unique_ptr<FileReader>> OpenReader(std::string_view p) override {
     OCIREG_RETURN_IF_ERROR(Check(p));
-    return BorrowedDriver::OpenReader(p);
+    return ForwardingDriver::OpenReader(p);
   }
 
  private:
@@ -66,7 +66,7 @@ Reference Tag(std::string_view tag) { return *Reference::Parse(tag); }
 STORE_TEST("an unreadable directory under the root is skipped and reported", "[unreadable]") {
   TestType backend;
   {
-    auto store = *OpenStore(std::make_unique<BorrowedDriver>(*backend.driver));
+    auto store = *OpenStore(std::make_unique<ForwardingDriver>(*backend.driver));
     REQUIRE(TryPushTaggedImage(*store, "team/app", "app", "v1").ok());
     REQUIRE(TryPushTaggedImage(*store, "solo", "solo", "v1").ok());
   }
@@ -84,10 +84,10 @@ STORE_TEST("an unreadable directory under the root is skipped and reported", "[u
     if (denied != "team/hidden") expected.push_back("team/hidden");
     CHECK(store.ListRepositories("", 0).items == expected);
     CHECK(store.ResolveManifest("team/app", Tag("v1")).ok());
-    auto gc = store.CollectGarbage();
+    auto gc = store.maintenance().CollectGarbage();
     REQUIRE(gc.ok());
     CHECK(Mentions(gc->problems, denied));
-    auto scrub = store.Scrub();
+    auto scrub = store.maintenance().Scrub();
     REQUIRE(scrub.ok());
     CHECK(Mentions(scrub->problems, denied));
   }
@@ -134,7 +134,7 @@ STORE_TEST("a manifest that no longer parses stops neither collection nor referr
   REQUIRE(referrers->size() == 1);
   CHECK((*referrers)[0].digest == DigestOf(referrer));
 
-  auto gc = f.store->CollectGarbage();
+  auto gc = f.store->maintenance().CollectGarbage();
   INFO(gc.status().ToString());
   REQUIRE(gc.ok());
   CHECK(Mentions(gc->problems, "team/broken"));
@@ -146,7 +146,7 @@ STORE_TEST("a manifest that no longer parses stops neither collection nor referr
   CHECK(f.store->StatBlob("team/broken", loose_broken->digest).ok());
   CHECK(f.store->ResolveManifest("team/broken", Tag("v1")).ok());
 
-  auto scrub = f.store->Scrub();
+  auto scrub = f.store->maintenance().Scrub();
   REQUIRE(scrub.ok());
   CHECK(Mentions(scrub->problems, doomed_digest.ToString()));
 }

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// FaultInjectingDriver: a StorageDriver wrapper that simulates a process dying after N writes.
+// FaultInjectingDriver: a ForwardingDriver that simulates a process dying after N writes.
 //
 // Wraps a driver the test owns and forwards every call to it. Mutating operations (WriteFileAtomic,
 // Rename, Link, Remove, RemoveTree, OpenAppender, and each Append, Truncate and Sync of the
@@ -35,10 +35,11 @@
 
 #include "ocireg/status.h"
 #include "ocireg/storage/driver.h"
+#include "ocireg/storage/forwarding_driver.h"
 
 namespace ocireg::testing {
 
-class FaultInjectingDriver final : public StorageDriver {
+class FaultInjectingDriver final : public ForwardingDriver {
  public:
   // Without a budget nothing fails.
   static constexpr int64_t kUnlimited = -1;
@@ -61,7 +62,7 @@ class FaultInjectingDriver final : public StorageDriver {
   using Interceptor = std::function<Status(Call call, std::string_view path, std::string_view to,
                                            const std::function<Status()>& forward)>;
 
-  explicit FaultInjectingDriver(StorageDriver& inner) : inner_(inner) {}
+  explicit FaultInjectingDriver(StorageDriver& inner) : ForwardingDriver(inner) {}
 
   // Lets `n` more mutating operations through; the one after them "crashes". Also revives a crashed
   // wrapper. kUnlimited removes the limit.
@@ -76,34 +77,34 @@ class FaultInjectingDriver final : public StorageDriver {
 
   Result<FileInfo> Stat(std::string_view path) override {
     OCIREG_RETURN_IF_ERROR(gate_->Read());
-    return inner_.Stat(path);
+    return ForwardingDriver::Stat(path);
   }
   Result<std::vector<std::string>> List(std::string_view path) override {
     OCIREG_RETURN_IF_ERROR(gate_->Read());
-    return inner_.List(path);
+    return ForwardingDriver::List(path);
   }
   Result<std::string> ReadFile(std::string_view path) override {
     OCIREG_RETURN_IF_ERROR(gate_->Read());
-    return inner_.ReadFile(path);
+    return ForwardingDriver::ReadFile(path);
   }
   Status WriteFileAtomic(std::string_view path, std::string_view data,
                          Durability durability) override {
     OCIREG_RETURN_IF_ERROR(gate_->Mutate());
     return gate_->Run(Call::kWriteFileAtomic, path, {},
-                      [&] { return inner_.WriteFileAtomic(path, data, durability); });
+                      [&] { return ForwardingDriver::WriteFileAtomic(path, data, durability); });
   }
   Result<std::unique_ptr<FileReader>> OpenReader(std::string_view path) override {
     OCIREG_RETURN_IF_ERROR(gate_->Read());
-    Result<std::unique_ptr<FileReader>> reader = inner_.OpenReader(path);
+    Result<std::unique_ptr<FileReader>> reader = ForwardingDriver::OpenReader(path);
     if (!reader.ok()) return reader.status();
     return std::unique_ptr<FileReader>(std::make_unique<Reader>(std::move(*reader), gate_));
   }
   Result<std::unique_ptr<FileAppender>> OpenAppender(std::string_view path,
-                                                      Durability durability) override {
+                                                     Durability durability) override {
     OCIREG_RETURN_IF_ERROR(gate_->Mutate());
     Result<std::unique_ptr<FileAppender>> appender = Status(ErrorCode::kInternal, "not forwarded");
     OCIREG_RETURN_IF_ERROR(gate_->Run(Call::kOpenAppender, path, {}, [&] {
-      appender = inner_.OpenAppender(path, durability);
+      appender = ForwardingDriver::OpenAppender(path, durability);
       return appender.status();
     }));
     if (!appender.ok()) return appender.status();
@@ -112,19 +113,22 @@ class FaultInjectingDriver final : public StorageDriver {
   }
   Status Rename(std::string_view from, std::string_view to, Durability durability) override {
     OCIREG_RETURN_IF_ERROR(gate_->Mutate());
-    return gate_->Run(Call::kRename, from, to, [&] { return inner_.Rename(from, to, durability); });
+    return gate_->Run(Call::kRename, from, to,
+                      [&] { return ForwardingDriver::Rename(from, to, durability); });
   }
   Status Link(std::string_view from, std::string_view to, Durability durability) override {
     OCIREG_RETURN_IF_ERROR(gate_->Mutate());
-    return gate_->Run(Call::kLink, from, to, [&] { return inner_.Link(from, to, durability); });
+    return gate_->Run(Call::kLink, from, to,
+                      [&] { return ForwardingDriver::Link(from, to, durability); });
   }
   Status Remove(std::string_view path) override {
     OCIREG_RETURN_IF_ERROR(gate_->Mutate());
-    return gate_->Run(Call::kRemove, path, {}, [&] { return inner_.Remove(path); });
+    return gate_->Run(Call::kRemove, path, {}, [&] { return ForwardingDriver::Remove(path); });
   }
   Status RemoveTree(std::string_view path) override {
     OCIREG_RETURN_IF_ERROR(gate_->Mutate());
-    return gate_->Run(Call::kRemoveTree, path, {}, [&] { return inner_.RemoveTree(path); });
+    return gate_->Run(Call::kRemoveTree, path, {},
+                      [&] { return ForwardingDriver::RemoveTree(path); });
   }
 
  private:
@@ -203,46 +207,44 @@ class FaultInjectingDriver final : public StorageDriver {
     std::shared_ptr<const Interceptor> interceptor_;
   };
 
-  class Reader final : public FileReader {
+  class Reader final : public ForwardingFileReader {
    public:
     Reader(std::unique_ptr<FileReader> inner, std::shared_ptr<Gate> gate)
-        : inner_(std::move(inner)), gate_(std::move(gate)) {}
-    uint64_t size() const override { return inner_->size(); }
+        : ForwardingFileReader(std::move(inner)), gate_(std::move(gate)) {}
     Result<size_t> ReadAt(uint64_t offset, std::span<char> buffer) override {
       OCIREG_RETURN_IF_ERROR(gate_->Read());
-      return inner_->ReadAt(offset, buffer);
+      return ForwardingFileReader::ReadAt(offset, buffer);
     }
 
    private:
-    const std::unique_ptr<FileReader> inner_;
     const std::shared_ptr<Gate> gate_;
   };
 
-  class Appender final : public FileAppender {
+  class Appender final : public ForwardingFileAppender {
    public:
     Appender(std::unique_ptr<FileAppender> inner, std::shared_ptr<Gate> gate, std::string path)
-        : inner_(std::move(inner)), gate_(std::move(gate)), path_(std::move(path)) {}
-    uint64_t size() const override { return inner_->size(); }
+        : ForwardingFileAppender(std::move(inner)),
+          gate_(std::move(gate)),
+          path_(std::move(path)) {}
     Status Append(std::span<const char> bytes) override {
       OCIREG_RETURN_IF_ERROR(gate_->Mutate());
-      return gate_->Run(Call::kAppend, path_, {}, [&] { return inner_->Append(bytes); });
+      return gate_->Run(Call::kAppend, path_, {},
+                        [&] { return ForwardingFileAppender::Append(bytes); });
     }
     Status Truncate(uint64_t size) override {
       OCIREG_RETURN_IF_ERROR(gate_->Mutate());
-      return inner_->Truncate(size);
+      return ForwardingFileAppender::Truncate(size);
     }
     Status Sync() override {
       OCIREG_RETURN_IF_ERROR(gate_->Mutate());
-      return gate_->Run(Call::kSync, path_, {}, [&] { return inner_->Sync(); });
+      return gate_->Run(Call::kSync, path_, {}, [&] { return ForwardingFileAppender::Sync(); });
     }
 
    private:
-    const std::unique_ptr<FileAppender> inner_;
     const std::shared_ptr<Gate> gate_;
     const std::string path_;
   };
 
-  StorageDriver& inner_;
   const std::shared_ptr<Gate> gate_ = std::make_shared<Gate>();
 };
 

@@ -9,40 +9,11 @@
 
 #include "ocireg/digest.h"
 #include "ocireg/storage/driver.h"
+#include "ocireg/storage/forwarding_driver.h"
 #include "ocireg/storage/store.h"
 #include "temp_dir.h"
 
 namespace ocireg::testing {
-
-// Forwards every call to a driver it does not own, so a test can close a store and open another
-// over the same data, as a restarted process would. A test may override a call to interfere.
-class BorrowedDriver : public StorageDriver {
- public:
-  explicit BorrowedDriver(StorageDriver& inner) : inner_(inner) {}
-  Result<FileInfo> Stat(std::string_view p) override { return inner_.Stat(p); }
-  Result<std::vector<std::string>> List(std::string_view p) override { return inner_.List(p); }
-  Result<std::string> ReadFile(std::string_view p) override { return inner_.ReadFile(p); }
-  Status WriteFileAtomic(std::string_view p, std::string_view d, Durability u) override {
-    return inner_.WriteFileAtomic(p, d, u);
-  }
-  Result<std::unique_ptr<FileReader>> OpenReader(std::string_view p) override {
-    return inner_.OpenReader(p);
-  }
-  Result<std::unique_ptr<FileAppender>> OpenAppender(std::string_view p, Durability u) override {
-    return inner_.OpenAppender(p, u);
-  }
-  Status Rename(std::string_view a, std::string_view b, Durability u) override {
-    return inner_.Rename(a, b, u);
-  }
-  Status Link(std::string_view a, std::string_view b, Durability u) override {
-    return inner_.Link(a, b, u);
-  }
-  Status Remove(std::string_view p) override { return inner_.Remove(p); }
-  Status RemoveTree(std::string_view p) override { return inner_.RemoveTree(p); }
-
- private:
-  StorageDriver& inner_;
-};
 
 // The data a store keeps, for one driver kind; Open() may be called again to "restart".
 struct FsBackend {
@@ -65,10 +36,11 @@ struct StoreFixture {
   std::unique_ptr<Store> store;
 
   StoreFixture() { Reopen(); }
-  // Drops the store and opens a new one over the same data, like a process restart.
+  // Drops the store and opens a new one over the same data, like a process restart: the store
+  // owns a wrapper that borrows the backend's driver.
   void Reopen() {
     store.reset();
-    auto opened = OpenStore(std::make_unique<BorrowedDriver>(*backend.driver), options);
+    auto opened = OpenStore(std::make_unique<ForwardingDriver>(*backend.driver), options);
     if (!opened.ok()) throw std::runtime_error(opened.status().ToString());
     store = std::move(*opened);
   }

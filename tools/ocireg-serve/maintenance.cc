@@ -102,7 +102,7 @@ int RunGarbageCollection(const ocireg::Config& config) {
   ProgressLine progress("garbage collection");
   auto store = OpenConfiguredStore(config, progress);
   if (store == nullptr) return kExitUsage;
-  auto report = store->CollectGarbage();
+  auto report = store->maintenance().CollectGarbage();
   progress.Clear();
   if (!report.ok()) {
     std::fprintf(stderr, "ocireg-serve: garbage collection failed: %s\n",
@@ -128,7 +128,7 @@ int RunScrub(const ocireg::Config& config) {
   ProgressLine progress("scrub");
   auto store = OpenConfiguredStore(config, progress);
   if (store == nullptr) return kExitUsage;
-  auto report = store->Scrub();
+  auto report = store->maintenance().Scrub();
   progress.Clear();
   if (!report.ok()) {
     std::fprintf(stderr, "ocireg-serve: scrub failed: %s\n", report.status().ToString().c_str());

@@ -12,9 +12,10 @@ inline constexpr int kExitOk = 0;
 inline constexpr int kExitProblems = 1;  // scrub found problems, or the store failed
 inline constexpr int kExitUsage = 2;     // bad arguments or configuration
 
-// `ocireg-serve gc CONFIG`: runs Store::CollectGarbage once and prints its report.
+// `ocireg-serve gc CONFIG`: runs StoreMaintenance::CollectGarbage once and prints its report.
 int RunGarbageCollection(const ocireg::Config& config);
-// `ocireg-serve scrub CONFIG`: runs Store::Scrub once and prints every problem on a line.
+// `ocireg-serve scrub CONFIG`: runs StoreMaintenance::Scrub once and prints every problem on a
+// line.
 int RunScrub(const ocireg::Config& config);
 
 }  // namespace ocireg_serve

@@ -19,6 +19,12 @@
 // such names are refused with kNameInvalid. As a first component they are allowed: the root is no
 // layout, so there they can only name a repository.
 //
+// Roles: Store holds the registry operations, those the HTTP API serves. Garbage collection and
+// scrub (StoreMaintenance, maintenance.h) and usage, upload count and writability (StoreMonitoring,
+// monitoring.h) are reached through maintenance() and monitoring(): each role has its own callers,
+// and another implementation (an object store, replicas) may provide each its own way. The store
+// OpenStore gives implements all three.
+//
 // Thread-safety: all methods may be called concurrently. Updates of one repository's index are
 // serialised; a tag moves atomically; uploads of the same blob may commit concurrently.
 // Crash safety: a blob becomes visible only by an atomic rename or link after it was fsynced and
@@ -41,6 +47,8 @@
 #include "ocireg/reference.h"
 #include "ocireg/status.h"
 #include "ocireg/storage/driver.h"
+#include "ocireg/storage/maintenance.h"
+#include "ocireg/storage/monitoring.h"
 
 namespace ocireg {
 
@@ -88,29 +96,6 @@ struct Page {
 struct PutManifestResult {
   Digest digest;
   std::optional<Digest> subject;  // set when the manifest has a subject
-};
-
-struct GcReport {
-  uint64_t repositories_scanned = 0;
-  uint64_t blobs_removed = 0;     // repository links removed
-  uint64_t bytes_reclaimed = 0;   // content-store bytes freed
-  uint64_t uploads_removed = 0;
-  // Entries skipped because they could not be read (an unreadable directory, a manifest that no
-  // longer parses: its repository keeps all its blobs), one readable line each.
-  std::vector<std::string> problems;
-};
-
-// What the store holds, for monitoring.
-struct StoreUsage {
-  uint64_t blobs = 0;  // distinct blobs and manifests in the content store
-  uint64_t bytes = 0;  // their total size
-};
-
-struct ScrubReport {
-  uint64_t blobs_checked = 0;
-  uint64_t manifests_checked = 0;
-  std::vector<std::string> problems;  // one readable line each: "team/app: blob sha256:… ..."
-  bool ok() const { return problems.empty(); }
 };
 
 // An upload session: a blob being received. Handles are shared and thread-safe; operations on one
@@ -213,23 +198,11 @@ class OCIREG_EXPORT Store {
                                                         const Digest& subject,
                                                         std::string_view artifact_type) = 0;
 
-  // --- Maintenance ---------------------------------------------------------------------------
-  // Removes blobs that no manifest of their repository references and whose last link is older than
-  // the grace period, content no repository links any more, and upload sessions idle past the TTL.
-  // Safe while pushes run, and waits only for the index writes under way when it starts. An entry
-  // it cannot read is skipped and listed in GcReport::problems, not an error.
-  virtual Result<GcReport> CollectGarbage() = 0;
-  // Checks every blob against its digest and every manifest's references.
-  virtual Result<ScrubReport> Scrub() = 0;
-
-  // --- Monitoring ----------------------------------------------------------------------------
-  // Counts the content store: one listing per digest algorithm and one Stat per blob, no content
-  // read. Cost grows with the number of blobs: callers that ask often should cache the answer.
-  virtual Result<StoreUsage> Usage() = 0;
-  // Upload sessions not yet committed, cancelled or expired (one listing).
-  virtual Result<uint64_t> CountUploads() = 0;
-  // Writes and removes a small file: ok when the storage accepts writes now, else kInternal.
-  virtual Status CheckWritable() = 0;
+  // --- Roles beside the registry operations ---------------------------------------------------
+  // Garbage collection and scrub (maintenance.h), and the answers for metrics and readiness
+  // (monitoring.h), of this store. Valid as long as the store.
+  virtual StoreMaintenance& maintenance() = 0;
+  virtual StoreMonitoring& monitoring() = 0;
 };
 
 // Opens (or initialises) the store kept by `driver`. Takes ownership of the driver.

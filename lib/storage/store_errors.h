@@ -1,0 +1,27 @@
+// SPDX-License-Identifier: Apache-2.0
+// The errors the registry operations of the layout store share, worded alike wherever they arise.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "ocireg/digest.h"
+#include "ocireg/status.h"
+
+namespace ocireg::internal {
+
+inline Status NameUnknown(std::string_view repo) {
+  return {ErrorCode::kNameUnknown, "repository " + std::string(repo) + " is not known"};
+}
+
+inline Status BlobUnknown(std::string_view repo, const Digest& digest) {
+  return {ErrorCode::kBlobUnknown,
+          "blob " + digest.ToString() + " is not in repository " + std::string(repo)};
+}
+
+inline Status ManifestUnknown(std::string_view repo, std::string_view reference) {
+  return {ErrorCode::kManifestUnknown,
+          "manifest " + std::string(reference) + " is not in repository " + std::string(repo)};
+}
+
+}  // namespace ocireg::internal
