@@ -25,6 +25,8 @@ namespace ocireg {
 struct ListenConfig {
   std::string address = "127.0.0.1";  // IPv4/IPv6 literal or host name. Default: 127.0.0.1
   uint16_t port = 5000;               // 0 picks an ephemeral port. Default: 5000
+
+  bool operator==(const ListenConfig&) const = default;
 };
 
 struct StorageConfig {
@@ -35,6 +37,8 @@ struct StorageConfig {
   std::chrono::seconds gc_interval = std::chrono::hours(1);
   // Upload sessions idle for longer are removed by garbage collection. Default: 24 h
   std::chrono::seconds upload_ttl = std::chrono::hours(24);
+
+  bool operator==(const StorageConfig&) const = default;
 };
 
 struct LimitsConfig {
@@ -60,11 +64,15 @@ struct LimitsConfig {
   // Of those, the sessions one client may hold open: a logged-in user, else an address. 0 means
   // no per-client limit. Default: 100
   uint32_t max_uploads_per_client = 100;
+
+  bool operator==(const LimitsConfig&) const = default;
 };
 
 struct FeaturesConfig {
   bool allow_delete = true;  // DELETE of manifests, tags and blobs; 405 UNSUPPORTED when off.
   bool auto_mount = true;    // Mount without ?from= searches readable repositories.
+
+  bool operator==(const FeaturesConfig&) const = default;
 };
 
 enum class LogFormat { kText, kJson };
@@ -74,6 +82,8 @@ struct LogConfig {
   LogFormat format = LogFormat::kText;  // "text" or "json". Default: text
   LogLevel level = LogLevel::kInfo;     // "debug", "info", "warn" or "error". Default: info
   bool access_log = true;               // One line per request. Default: true
+
+  bool operator==(const LogConfig&) const = default;
 };
 
 enum class ClientAuth { kRequired, kOptional };
@@ -89,10 +99,14 @@ struct TlsConfig {
   // authenticates; without one the other methods apply. Default: required
   ClientAuth client_auth = ClientAuth::kRequired;
   ClientIdentity client_identity = ClientIdentity::kCommonName;  // Default: "cn"
+
+  bool operator==(const TlsConfig&) const = default;
 };
 
 struct HtpasswdConfig {
   std::string file;  // htpasswd file of bcrypt entries (htpasswd -B). Default: "" (off)
+
+  bool operator==(const HtpasswdConfig&) const = default;
 };
 
 struct LdapConfig {
@@ -113,6 +127,8 @@ struct LdapConfig {
   std::string group_name_attribute = "cn";
   std::chrono::seconds timeout = std::chrono::seconds(5);     // connect and each operation
   std::chrono::seconds cache_ttl = std::chrono::seconds(60);  // successful logins; 0: no cache
+
+  bool operator==(const LdapConfig&) const = default;
 };
 
 struct AuthConfig {
@@ -138,6 +154,8 @@ struct AuthConfig {
   std::vector<std::string> trusted_proxies;
   HtpasswdConfig htpasswd;
   LdapConfig ldap;
+
+  bool operator==(const AuthConfig&) const = default;
 };
 
 // Grants `actions` on the repositories matching any of `repositories`. Patterns are globs over
@@ -148,6 +166,8 @@ struct AccessRule {
   std::vector<std::string> users;
   std::vector<std::string> groups;
   ActionSet actions;
+
+  bool operator==(const AccessRule&) const = default;
 };
 
 struct AccessConfig {
@@ -156,6 +176,8 @@ struct AccessConfig {
   std::vector<AccessRule> anonymous;      // what callers without credentials may do
   std::vector<AccessRule> authenticated;  // what every authenticated user may do
   std::vector<AccessRule> policy;         // what named users and groups may do
+
+  bool operator==(const AccessConfig&) const = default;
 };
 
 // The API documentation ocireg-serve serves: the OpenAPI document at /openapi.json and a Swagger
@@ -167,6 +189,8 @@ struct DocsConfig {
   // (<prefix>/share/ocireg/swagger-ui, found beside the running program first), else
   // ./docs/swagger-ui/node_modules/swagger-ui-dist of a source checkout. Default: ""
   std::string swagger_ui_dir;
+
+  bool operator==(const DocsConfig&) const = default;
 };
 
 // GET /metrics: counters, gauges and histograms in the Prometheus text format, served without
@@ -174,6 +198,8 @@ struct DocsConfig {
 // always served.
 struct MetricsConfig {
   bool enabled = true;  // Default: true
+
+  bool operator==(const MetricsConfig&) const = default;
 };
 
 // The whole configuration; sections mirror the TOML tables [listen], [storage], [limits],
@@ -193,6 +219,8 @@ struct Config {
   // method is configured, and nothing otherwise (then every authenticated user may do
   // everything). With one, exactly what it grants.
   std::optional<AccessConfig> access;
+
+  bool operator==(const Config&) const = default;
 };
 
 // The TOML text of the embedded default configuration (equivalent to Config{}).
@@ -213,5 +241,14 @@ OCIREG_EXPORT Result<Config> LoadConfig(const std::string& path);
 //   ldap://ldap.example.com:389; access 5 rules, 1 admins, 1 admin groups; storage
 //   /var/lib/ocireg (gc every 1h, grace 24h, uploads 24h); limits ...
 OCIREG_EXPORT std::string DescribeConfig(const Config& config);
+
+// The sections of `next` that differ from `running` in a setting that only a restart applies, by
+// the names a reload warning gives them: "listen", "storage", "limits", "features", "log",
+// "tls (on or off, client_ca, client_auth, client_identity)" and "auth (realm, login throttle and
+// trusted proxies)". Empty when `next` changes nothing or only what RegistryServer reloads: the
+// logins ([auth.htpasswd], [auth.ldap]), [access], and the certificate and key of a server that
+// keeps TLS on. Changes of [docs] and [metrics] are not reported.
+OCIREG_EXPORT std::vector<std::string> RestartOnlyChanges(const Config& running,
+                                                          const Config& next);
 
 }  // namespace ocireg

@@ -9,6 +9,7 @@
 #include "ocireg/auth/policy.h"
 #include "ocireg/check.h"
 #include "ocireg/config.h"
+#include "ocireg/config_store.h"
 #include "ocireg/descriptor.h"
 #include "ocireg/digest.h"
 #include "ocireg/http/handler.h"

@@ -16,6 +16,7 @@
 
 #include "ocireg/auth/authenticator.h"
 #include "ocireg/auth/policy.h"
+#include "ocireg/config_store.h"
 #include "ocireg/http/handler.h"
 #include "server/connection_dispatcher.h"
 #include "server/tls_context.h"
@@ -109,15 +110,6 @@ internal::ConnectionSettings ConnectionSettingsFrom(const LimitsConfig& limits) 
   settings.timeouts.read = limits.read_timeout;
   settings.timeouts.write = limits.write_timeout;
   return settings;
-}
-
-StoreOptions StoreOptionsFrom(const Config& config) {
-  StoreOptions options;
-  options.gc_grace_period = config.storage.gc_grace_period;
-  options.upload_ttl = config.storage.upload_ttl;
-  options.max_manifest_bytes = static_cast<size_t>(config.limits.max_manifest_bytes);
-  options.max_blob_bytes = config.limits.max_blob_bytes;
-  return options;
 }
 
 // A plain HTTP server when `certificate` is null, or a TLS one configured from `tls` that presents
@@ -373,7 +365,7 @@ Result<std::unique_ptr<RegistryServer>> RegistryServer::Create(const Config& con
   }
   auto driver = NewFsDriver(config.storage.root);
   if (!driver.ok()) return driver.status();
-  StoreOptions store_options = StoreOptionsFrom(config);
+  StoreOptions store_options = StoreOptionsFromConfig(config);
   if (hooks.log) {
     store_options.warn = [log = hooks.log](std::string_view message) {
       log(LogLevel::kWarn, message);

@@ -10,7 +10,6 @@
 #include <mutex>
 #include <string>
 #include <thread>
-#include <tuple>
 #include <vector>
 
 #include "maintenance.h"
@@ -68,52 +67,6 @@ ocireg::ServerHooks MakeHooks(const ocireg::Config& config) {
   return hooks;
 }
 
-// The sections of `next` that differ from `running` and that only a restart applies.
-std::vector<std::string> RestartOnlyChanges(const ocireg::Config& running,
-                                            const ocireg::Config& next) {
-  std::vector<std::string> changed;
-  const auto& [l0, l1] = std::tie(running.listen, next.listen);
-  if (std::tie(l0.address, l0.port) != std::tie(l1.address, l1.port)) changed.push_back("listen");
-  const auto& [s0, s1] = std::tie(running.storage, next.storage);
-  if (std::tie(s0.root, s0.gc_grace_period, s0.gc_interval, s0.upload_ttl) !=
-      std::tie(s1.root, s1.gc_grace_period, s1.gc_interval, s1.upload_ttl)) {
-    changed.push_back("storage");
-  }
-  const auto& [m0, m1] = std::tie(running.limits, next.limits);
-  if (std::tie(m0.max_manifest_bytes, m0.max_blob_bytes, m0.max_connections,
-               m0.keep_alive_max_requests, m0.keep_alive_timeout, m0.read_timeout, m0.write_timeout,
-               m0.shutdown_timeout) != std::tie(m1.max_manifest_bytes, m1.max_blob_bytes,
-                                                m1.max_connections, m1.keep_alive_max_requests,
-                                                m1.keep_alive_timeout, m1.read_timeout,
-                                                m1.write_timeout, m1.shutdown_timeout)) {
-    changed.push_back("limits");
-  }
-  const auto& [f0, f1] = std::tie(running.features, next.features);
-  if (std::tie(f0.allow_delete, f0.auto_mount) != std::tie(f1.allow_delete, f1.auto_mount)) {
-    changed.push_back("features");
-  }
-  const auto& [g0, g1] = std::tie(running.log, next.log);
-  if (std::tie(g0.format, g0.level, g0.access_log) !=
-      std::tie(g1.format, g1.level, g1.access_log)) {
-    changed.push_back("log");
-  }
-  // The certificate and key are reloaded; turning TLS on or off and the client settings are not.
-  const auto& [t0, t1] = std::tie(running.tls, next.tls);
-  if (t0.certificate.empty() != t1.certificate.empty() ||
-      std::tie(t0.client_ca, t0.client_auth, t0.client_identity) !=
-          std::tie(t1.client_ca, t1.client_auth, t1.client_identity)) {
-    changed.push_back("tls (on or off, client_ca, client_auth, client_identity)");
-  }
-  const auto& [a0, a1] = std::tie(running.auth, next.auth);
-  if (std::tie(a0.realm, a0.failure_limit, a0.failure_window, a0.failure_delay,
-               a0.failure_delay_max, a0.trusted_proxies) !=
-      std::tie(a1.realm, a1.failure_limit, a1.failure_window, a1.failure_delay,
-               a1.failure_delay_max, a1.trusted_proxies)) {
-    changed.push_back("auth (realm, login throttle and trusted proxies)");
-  }
-  return changed;
-}
-
 // Swaps in the certificate and key `next` names when the server runs TLS and `next` keeps it on
 // (a change of that needs a restart). A broken file keeps the current ones.
 void ReloadCertificate(const std::string& path, ocireg::RegistryServer& server,
@@ -148,7 +101,7 @@ void Reload(const std::string& path, ocireg::RegistryServer& server, ocireg::Con
               "reload failed, keeping the current configuration: " + next.status().message());
     return;
   }
-  for (const std::string& section : RestartOnlyChanges(running, *next)) {
+  for (const std::string& section : ocireg::RestartOnlyChanges(running, *next)) {
     hooks.log(ocireg::LogLevel::kWarn,
               "reload: " + section + " settings changed; they take effect after a restart");
   }

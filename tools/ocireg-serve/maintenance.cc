@@ -12,6 +12,7 @@
 #include <string_view>
 #include <system_error>
 
+#include "ocireg/config_store.h"
 #include "ocireg/storage/driver.h"
 #include "ocireg/storage/store.h"
 
@@ -80,11 +81,7 @@ std::unique_ptr<ocireg::Store> OpenConfiguredStore(const ocireg::Config& config,
     std::fprintf(stderr, "ocireg-serve: %s\n", driver.status().message().c_str());
     return nullptr;
   }
-  ocireg::StoreOptions options;
-  options.gc_grace_period = config.storage.gc_grace_period;
-  options.upload_ttl = config.storage.upload_ttl;
-  options.max_manifest_bytes = static_cast<size_t>(config.limits.max_manifest_bytes);
-  options.max_blob_bytes = config.limits.max_blob_bytes;
+  ocireg::StoreOptions options = ocireg::StoreOptionsFromConfig(config);
   options.progress = [&progress](std::string_view stage, uint64_t done) {
     progress.Update(stage, done);
   };

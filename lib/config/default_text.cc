@@ -1,0 +1,119 @@
+// SPDX-License-Identifier: Apache-2.0
+// DefaultConfigText: the TOML text of the default configuration, compiled in.
+#include <string_view>
+
+#include "ocireg/config.h"
+
+namespace ocireg {
+namespace {
+
+// Kept equal to Config{} (a unit test checks it). Every key is spelled out, so this text doubles as
+// the reference a user copies from.
+constexpr std::string_view kDefaultConfigText = R"toml(# ocireg configuration: the defaults.
+# Every key is optional: a missing key keeps the value shown here. Unknown keys are errors.
+# Durations: an integer of seconds, or a whole number with a unit s, m, h or d: "30s", "24h".
+# Sizes: an integer of bytes, or a whole number with a unit B, KiB, MiB, GiB or TiB: "4MiB".
+
+[listen]
+address = "127.0.0.1"  # IP literal or host name to listen on; must not be empty
+port = 5000            # 0..65535; 0 picks a free port
+
+[storage]
+root = "./ocireg-data"   # directory of the OCI image layouts; must not be empty
+gc_grace_period = "24h"  # unreferenced blobs younger than this survive garbage collection
+gc_interval = "1h"       # how often garbage is collected; 0 turns periodic collection off
+upload_ttl = "24h"       # upload sessions idle for longer are removed; at least 1s
+
+[limits]
+max_manifest_bytes = "4MiB"    # larger manifests are refused; at least 1 byte
+max_blob_bytes = 0             # larger blobs are refused; 0 means no limit
+max_connections = 512          # worker threads, one per open connection; at least 1
+max_open_connections = 2048    # connections open at once, served or waiting; at least 1
+keep_alive_max_requests = 100  # requests served on one connection; at least 1
+keep_alive_timeout = "5s"      # an idle connection is closed after this; at least 1s
+header_timeout = "20s"         # a request's line and headers must arrive within this; >= 1s
+read_timeout = "60s"           # per receive, not per request; at least 1s
+write_timeout = "60s"          # per send, not per request; at least 1s
+shutdown_timeout = "30s"       # in-flight requests get this long to finish on SIGTERM/SIGINT
+max_uploads = 1000             # upload sessions open at once; at least 1
+max_uploads_per_client = 100   # of those, per user or address; 0 means no per-client limit
+
+[features]
+allow_delete = true  # DELETE of manifests, tags and blobs; 405 UNSUPPORTED when false
+auto_mount = true    # a mount without ?from= searches the readable repositories
+
+[log]
+format = "text"    # "text" or "json"
+level = "info"     # "debug", "info", "warn" or "error"
+access_log = true  # one line per request
+
+[tls]                    # TLS is on when certificate is set
+certificate = ""         # PEM file: the server certificate followed by its chain
+private_key = ""         # PEM file of its private key
+client_ca = ""           # PEM file of the CAs of client certificates; set: mutual TLS
+client_auth = "required" # "required": no client certificate, no connection; or "optional"
+client_identity = "cn"   # user name of a client certificate: "cn", "san-dns", "san-email", "san-uri"
+
+[auth]
+realm = "ocireg"           # realm of the WWW-Authenticate: Basic challenge
+failure_limit = 5          # failed logins of one user from one address before it waits; 0: never
+failure_window = "5m"      # a count restarts this long after its first (throttled: last) failure
+failure_delay = "1s"       # the first wait (Retry-After), doubled per further failure
+failure_delay_max = "30s"  # the longest wait
+trusted_proxies = []       # proxies whose X-Forwarded-For names the client: addresses or CIDR
+
+[auth.htpasswd]
+file = ""  # htpasswd file of bcrypt entries (htpasswd -B); set: htpasswd login on
+
+[auth.ldap]
+url = ""                        # ldap://host:389 or ldaps://host:636; set: LDAP login on
+start_tls = false               # StartTLS on an ldap:// URL
+ca_file = ""                    # PEM CAs for ldaps:// and StartTLS; "" uses the system's
+bind_dn = ""                    # service account that searches users; "" searches anonymously
+bind_password = ""              # its password
+user_base_dn = ""               # where users are searched; required with url
+user_filter = "(uid={user})"    # {user} is the escaped user name
+group_attribute = ""            # groups from this attribute of the user (e.g. "memberOf")
+group_base_dn = ""              # set: groups from a search under this DN
+group_filter = "(member={dn})"  # {dn}: the user's DN, {user}: the user name, both escaped
+group_name_attribute = "cn"     # names a group found by the search
+timeout = "5s"                  # connecting and each LDAP operation
+cache_ttl = "60s"               # successful logins are remembered this long; 0: never
+
+[docs]   # API documentation, served without credentials
+enabled = true  # the OpenAPI document at /openapi.json and a Swagger UI page at /docs/
+swagger_ui_dir = ""  # swagger-ui-dist's files; "": the installed copy, else a checkout's
+
+[metrics]
+enabled = true  # GET /metrics in the Prometheus text format, served without credentials
+
+# Without an [access] table: when no login method is configured (no htpasswd, LDAP or client_ca),
+# anonymous callers may do everything; otherwise anonymous callers may do nothing and every
+# authenticated user everything. With one, exactly what it grants. Actions: "read", "create"
+# (push new content), "update" (move an existing tag), "delete". Patterns: "*" within one path
+# component, "**" across components.
+#
+# [access]
+# admins = ["root"]             # may do everything everywhere
+# admin_groups = ["registry-admins"]
+#
+# [[access.anonymous]]
+# repositories = ["public/**"]
+# actions = ["read"]
+#
+# [[access.authenticated]]
+# repositories = ["**"]
+# actions = ["read"]
+#
+# [[access.policy]]
+# repositories = ["team-a/**"]
+# users = ["alice"]
+# groups = ["team-a"]
+# actions = ["read", "create", "update", "delete"]
+)toml";
+
+}  // namespace
+
+std::string_view DefaultConfigText() { return kDefaultConfigText; }
+
+}  // namespace ocireg

@@ -1,0 +1,70 @@
+// SPDX-License-Identifier: Apache-2.0
+// DescribeConfig: the one-line summary of a configuration for the server log, without secrets.
+#include <fmt/format.h>
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "config/schema.h"
+#include "ocireg/config.h"
+
+namespace ocireg {
+namespace {
+
+using std::chrono::seconds;
+
+std::string Joined(const std::vector<std::string>& items) {
+  if (items.empty()) return "none";
+  std::string text;
+  for (const std::string& item : items) text += (text.empty() ? "" : ", ") + item;
+  return text;
+}
+
+}  // namespace
+
+std::string DescribeConfig(const Config& config) {
+  const auto duration = [](seconds value) { return fmt::format("{}s", value.count()); };
+  const auto bytes = [](uint64_t value) {
+    return value == 0 ? std::string("unlimited") : fmt::format("{} bytes", value);
+  };
+  const TlsConfig& tls = config.tls;
+  std::string tls_mode = "off";
+  if (!tls.certificate.empty()) {
+    tls_mode = "on";
+    if (!tls.client_ca.empty()) {
+      tls_mode += fmt::format(" (client certificates {}, identity {})",
+                              config_parse::ClientAuthName(tls.client_auth),
+                              config_parse::ClientIdentityName(tls.client_identity));
+    }
+  }
+  std::vector<std::string> logins;
+  if (!tls.certificate.empty() && !tls.client_ca.empty()) logins.push_back("client-certificate");
+  if (!config.auth.htpasswd.file.empty()) logins.push_back("htpasswd " + config.auth.htpasswd.file);
+  if (!config.auth.ldap.url.empty()) logins.push_back("ldap " + config.auth.ldap.url);
+  std::string access = "implicit (no [access] table)";
+  if (config.access) {
+    const AccessConfig& a = *config.access;
+    access = fmt::format("{} rules, {} admins, {} admin groups",
+                         a.anonymous.size() + a.authenticated.size() + a.policy.size(),
+                         a.admins.size(), a.admin_groups.size());
+  }
+  const LimitsConfig& limits = config.limits;
+  return fmt::format(
+      "listen {}:{}; tls {}; logins {}; access {}; storage {} (gc every {}, grace {}, uploads "
+      "{}); limits: {} connections ({} open), {} requests per connection, keep-alive {}, headers "
+      "{}, read {}, write {}, shutdown {}, manifests {}, blobs {}, {} uploads ({} per client); "
+      "deletion {}",
+      config.listen.address, config.listen.port, tls_mode, Joined(logins), access,
+      config.storage.root, duration(config.storage.gc_interval),
+      duration(config.storage.gc_grace_period), duration(config.storage.upload_ttl),
+      limits.max_connections, limits.max_open_connections, limits.keep_alive_max_requests,
+      duration(limits.keep_alive_timeout), duration(limits.header_timeout),
+      duration(limits.read_timeout), duration(limits.write_timeout),
+      duration(limits.shutdown_timeout), bytes(limits.max_manifest_bytes),
+      bytes(limits.max_blob_bytes), limits.max_uploads, limits.max_uploads_per_client,
+      config.features.allow_delete ? "on" : "off");
+}
+
+}  // namespace ocireg

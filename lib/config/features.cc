@@ -1,0 +1,13 @@
+// SPDX-License-Identifier: Apache-2.0
+// The [features] table: DELETE and automatic cross-repository mounts.
+#include "config/schema.h"
+
+namespace ocireg::config_parse {
+
+std::vector<SectionSpec> FeaturesSections() {
+  return {{"features",
+           {OCIREG_FIELD(features, allow_delete, ReadBool(n)),
+            OCIREG_FIELD(features, auto_mount, ReadBool(n))}}};
+}
+
+}  // namespace ocireg::config_parse

@@ -1,0 +1,183 @@
+// SPDX-License-Identifier: Apache-2.0
+// ParseConfig and LoadConfig: parses the TOML document with toml++ and walks it against the schema
+// (config/schema.h), so that every key is checked and the first problem in the file is reported
+// with its file, line and dotted key.
+#include <fmt/format.h>
+#include <toml++/toml.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <memory>
+#include <optional>
+#include <string>
+#include <system_error>
+#include <tuple>
+#include <utility>
+
+#include "config/parse.h"
+#include "config/schema.h"
+#include "ocireg/config.h"
+
+namespace ocireg {
+namespace {
+
+using config_parse::FieldSpec;
+using config_parse::Schema;
+using config_parse::SectionSpec;
+using config_parse::TypeName;
+using config_parse::Wrong;
+using config_parse::WrongType;
+
+// Walks a parsed document against the schema. toml++ tables are sorted by key, so the reader
+// visits every key and keeps the problem that comes first in the file: the one a user expects.
+class ConfigReader {
+ public:
+  explicit ConfigReader(std::string_view source) : source_(source) {}
+
+  Result<Config> Read(const toml::table& root) {
+    Config config;
+    ReadTable("", root, config);
+    if (first_problem_) return Wrong(std::move(first_problem_->message));
+    return config;
+  }
+
+ private:
+  struct Problem {
+    toml::source_position where;
+    std::string message;
+  };
+
+  static const SectionSpec* FindSection(std::string_view name) {
+    for (const SectionSpec& section : Schema()) {
+      if (section.name == name) return &section;
+    }
+    return nullptr;
+  }
+
+  static const FieldSpec* FindField(const SectionSpec* section, std::string_view key) {
+    if (section == nullptr) return nullptr;
+    for (const FieldSpec& field : section->fields) {
+      if (field.key == key) return &field;
+    }
+    return nullptr;
+  }
+
+  // Reads the keys of `table`, the table named `name` ("" for the root): fields of its section
+  // and sub-tables that are sections of their own.
+  void ReadTable(const std::string& name, const toml::table& table, Config& config) {
+    const SectionSpec* section = FindSection(name);
+    for (const auto& [key, value] : table) {
+      const std::string dotted =
+          name.empty() ? std::string(key.str()) : fmt::format("{}.{}", name, key.str());
+      if (const FieldSpec* field = FindField(section, key.str())) {
+        if (Status status = field->read(value, config); !status.ok()) {
+          Report(value.source(), dotted, status.message());
+        }
+      } else if (const SectionSpec* sub = FindSection(dotted)) {
+        ReadSection(*sub, dotted, value, config);
+      } else {
+        const bool table_like = value.is_table() || value.is_array_of_tables();
+        Report(key.source(), dotted, table_like ? "unknown table" : "unknown key");
+      }
+    }
+  }
+
+  void ReadSection(const SectionSpec& section, const std::string& dotted, const toml::node& value,
+                   Config& config) {
+    if (section.add_element == nullptr) {
+      const toml::table* table = value.as_table();
+      if (table == nullptr) {
+        return Report(value.source(), dotted, WrongType("a table", value).message());
+      }
+      if (section.on_present != nullptr) section.on_present(config);
+      const size_t problems_before = problems_;
+      ReadTable(dotted, *table, config);
+      Check(section, *table, dotted, config, problems_before);
+      return;
+    }
+    const toml::array* array = value.as_array();
+    if (array == nullptr || !array->is_array_of_tables()) {
+      return Report(value.source(), dotted,
+                    fmt::format("expected an array of tables ([[{}]]), got {}", dotted,
+                                TypeName(value.type())));
+    }
+    for (size_t i = 0; i < array->size(); ++i) {
+      const toml::table& element = *(*array)[i].as_table();
+      section.add_element(config);
+      const std::string element_name = fmt::format("{}[{}]", dotted, i + 1);
+      const size_t problems_before = problems_;
+      ReadFields(section, element_name, element, config);
+      Check(section, element, element_name, config, problems_before);
+    }
+  }
+
+  // The keys of one element of an array of tables: fields only.
+  void ReadFields(const SectionSpec& section, const std::string& name, const toml::table& table,
+                  Config& config) {
+    for (const auto& [key, value] : table) {
+      const std::string dotted = fmt::format("{}.{}", name, key.str());
+      const FieldSpec* field = FindField(&section, key.str());
+      if (field == nullptr) {
+        Report(key.source(), dotted, "unknown key");
+      } else if (Status status = field->read(value, config); !status.ok()) {
+        Report(value.source(), dotted, status.message());
+      }
+    }
+  }
+
+  // A table whose own keys had problems is not checked: its fields may not hold what the file
+  // says, and the check would report a consequence instead of the cause. A problem elsewhere
+  // does not matter: Report keeps whichever comes first in the file.
+  void Check(const SectionSpec& section, const toml::table& table, const std::string& name,
+             const Config& config, size_t problems_before) {
+    if (section.check == nullptr || problems_ != problems_before) return;
+    if (Status status = section.check(config); !status.ok()) {
+      Report(table.source(), name, status.message());
+    }
+  }
+
+  void Report(const toml::source_region& region, std::string_view key, std::string_view what) {
+    const toml::source_position& where = region.begin;
+    ++problems_;
+    if (first_problem_ && std::tie(first_problem_->where.line, first_problem_->where.column) <=
+                              std::tie(where.line, where.column)) {
+      return;
+    }
+    first_problem_ = Problem{where, fmt::format("{}:{}: {}: {}", source_, where.line, key, what)};
+  }
+
+  std::string_view source_;
+  std::optional<Problem> first_problem_;
+  size_t problems_ = 0;  // all reported, including those first_problem_ outranks
+};
+
+}  // namespace
+
+Result<Config> ParseConfig(std::string_view text, std::string_view source) {
+  toml::table root;
+  try {
+    root = toml::parse(text, source);
+  } catch (const toml::parse_error& error) {
+    const toml::source_position& where = error.source().begin;
+    return Wrong(
+        fmt::format("{}:{}:{}: {}", source, where.line, where.column, error.description()));
+  }
+  return ConfigReader(source).Read(root);
+}
+
+Result<Config> LoadConfig(const std::string& path) {
+  auto close = [](std::FILE* file) { std::fclose(file); };
+  std::unique_ptr<std::FILE, decltype(close)> file(std::fopen(path.c_str(), "rb"), close);
+  const auto failure = [&path] {
+    return Wrong(fmt::format("{}: cannot read: {}", path, std::generic_category().message(errno)));
+  };
+  if (file == nullptr) return failure();
+  std::string text;
+  char buffer[8192];
+  size_t got = 0;
+  while ((got = std::fread(buffer, 1, sizeof(buffer), file.get())) > 0) text.append(buffer, got);
+  if (std::ferror(file.get())) return failure();
+  return ParseConfig(text, path);
+}
+
+}  // namespace ocireg
