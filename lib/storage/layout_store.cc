@@ -19,18 +19,17 @@ namespace {
 // Directories listed at once while the store opens (see DiscoverRepositoryNames).
 constexpr size_t kDiscoveryParallelism = 8;
 
-Status NameUnknown(std::string_view repo) {
-  return {ErrorCode::kNameUnknown, "repository " + std::string(repo) + " is not known"};
+Status UnknownRepository(std::string_view repo) {
+  return NameUnknown("repository " + std::string(repo) + " is not known");
 }
 
-Status BlobUnknown(std::string_view repo, const Digest& digest) {
-  return {ErrorCode::kBlobUnknown,
-          "blob " + digest.ToString() + " is not in repository " + std::string(repo)};
+Status UnknownBlob(std::string_view repo, const Digest& digest) {
+  return BlobUnknown("blob " + digest.ToString() + " is not in repository " + std::string(repo));
 }
 
-Status ManifestUnknown(std::string_view repo, std::string_view reference) {
-  return {ErrorCode::kManifestUnknown,
-          "manifest " + std::string(reference) + " is not in repository " + std::string(repo)};
+Status UnknownManifest(std::string_view repo, std::string_view reference) {
+  return ManifestUnknown("manifest " + std::string(reference) + " is not in repository " +
+                         std::string(repo));
 }
 
 // The keys of sorted map `entries` after `last` (exclusive), at most `limit` (0: all), skipping
@@ -315,7 +314,7 @@ bool LayoutStore::RepositoryExists(std::string_view repo) { return FindState(rep
 Result<Page> LayoutStore::ListTags(std::string_view repo, std::string_view last, size_t limit) {
   OCIREG_RETURN_IF_ERROR(ValidateStoreRepositoryName(repo));
   auto state = FindState(repo);
-  if (state == nullptr) return NameUnknown(repo);
+  if (state == nullptr) return UnknownRepository(repo);
   std::lock_guard lock(state->mu);
   OCIREG_RETURN_IF_ERROR(LoadLocked(repo, *state));
   return PageAfter(state->index.tags(), last, limit, [](const Digest&) { return true; });
@@ -326,7 +325,7 @@ Result<Page> LayoutStore::ListTags(std::string_view repo, std::string_view last,
 Result<BlobInfo> LayoutStore::StatBlob(std::string_view repo, const Digest& digest) {
   OCIREG_RETURN_IF_ERROR(ValidateStoreRepositoryName(repo));
   auto info = driver_->Stat(RepoBlobPath(repo, digest));
-  if (!info.ok()) return IsNotFound(info.status()) ? BlobUnknown(repo, digest) : info.status();
+  if (!info.ok()) return IsNotFound(info.status()) ? UnknownBlob(repo, digest) : info.status();
   return BlobInfo{digest, info->size};
 }
 
@@ -334,25 +333,25 @@ Result<std::unique_ptr<FileReader>> LayoutStore::OpenBlob(std::string_view repo,
                                                           const Digest& digest) {
   OCIREG_RETURN_IF_ERROR(ValidateStoreRepositoryName(repo));
   auto reader = driver_->OpenReader(RepoBlobPath(repo, digest));
-  if (!reader.ok() && IsNotFound(reader.status())) return BlobUnknown(repo, digest);
+  if (!reader.ok() && IsNotFound(reader.status())) return UnknownBlob(repo, digest);
   return reader;
 }
 
 Status LayoutStore::DeleteBlob(std::string_view repo, const Digest& digest) {
   OCIREG_RETURN_IF_ERROR(ValidateStoreRepositoryName(repo));
   auto state = FindState(repo);
-  if (state == nullptr) return BlobUnknown(repo, digest);
+  if (state == nullptr) return UnknownBlob(repo, digest);
   std::unique_lock lock(state->mu);
   OCIREG_RETURN_IF_ERROR(LoadLocked(repo, *state));
   SettleLocked(lock, *state);
   const auto possible = state->possible();
   if (std::any_of(possible.begin(), possible.end(),
                   [&](const RepoIndex* index) { return index->FindManifest(digest) != nullptr; })) {
-    return {ErrorCode::kUnsupported, digest.ToString() + " is a manifest of " + std::string(repo) +
-                                         ": delete it through the manifests endpoint"};
+    return Unsupported(digest.ToString() + " is a manifest of " + std::string(repo) +
+                       ": delete it through the manifests endpoint");
   }
   Status removed = driver_->Remove(RepoBlobPath(repo, digest));
-  if (IsNotFound(removed)) return BlobUnknown(repo, digest);
+  if (IsNotFound(removed)) return UnknownBlob(repo, digest);
   return removed;
 }
 
@@ -365,14 +364,14 @@ Status LayoutStore::InstallBlob(std::string_view repo, const Digest& digest,
   // Prefer the copy the store already has, so every repository shares one file.
   Status shared = driver_->Link(content, target);
   if (shared.ok()) return Status::Ok();
-  if (shared.code() == ErrorCode::kAlreadyExists) return KeepLinked(repo, {content, own}, target);
+  if (IsAlreadyExists(shared)) return KeepLinked(repo, {content, own}, target);
   // No shared copy (or garbage collection just took it), or one that takes no more names
   // (EMLINK): the repository links our own file, which nobody else can remove.
   Status linked = driver_->Link(own, target);
-  if (linked.code() == ErrorCode::kAlreadyExists) return KeepLinked(repo, {content, own}, target);
+  if (IsAlreadyExists(linked)) return KeepLinked(repo, {content, own}, target);
   OCIREG_RETURN_IF_ERROR(linked);
   // The content store learns of our file for later pushes.
-  if (shared.code() == ErrorCode::kNotFound) return SeedContent(target, content);
+  if (IsNotFound(shared)) return SeedContent(target, content);
   ReplaceContent(own, content);
   return Status::Ok();
 }
@@ -382,11 +381,11 @@ Status LayoutStore::InstallBytes(std::string_view repo, const Digest& digest,
   const std::string content = ContentPath(digest);
   const std::string target = RepoBlobPath(repo, digest);
   Status linked = driver_->Link(content, target);
-  if (linked.code() == ErrorCode::kNotFound) {
+  if (IsNotFound(linked)) {
     OCIREG_RETURN_IF_ERROR(driver_->WriteFileAtomic(target, bytes));
     return SeedContent(target, content);
   }
-  if (linked.code() == ErrorCode::kAlreadyExists) return Status::Ok();
+  if (IsAlreadyExists(linked)) return Status::Ok();
   return linked;
 }
 
@@ -395,7 +394,7 @@ Status LayoutStore::SeedContent(std::string_view blob, std::string_view content)
   Status seeded = driver_->Link(blob, content, Durability::kCache);
   // Another push may have seeded it first, or the blob may be gone already: both are fine, the
   // content store is only a source for deduplication.
-  if (seeded.code() == ErrorCode::kAlreadyExists || seeded.code() == ErrorCode::kNotFound) {
+  if (IsAlreadyExists(seeded) || IsNotFound(seeded)) {
     return Status::Ok();
   }
   return seeded;
@@ -412,15 +411,14 @@ Result<BlobInfo> LayoutStore::MountBlob(std::string_view repo, const Digest& dig
   const std::string shared = ContentPath(digest);
   const std::string target = RepoBlobPath(repo, digest);
   Status linked = driver_->Link(own, target);
-  if (!linked.ok() && linked.code() != ErrorCode::kNotFound &&
-      linked.code() != ErrorCode::kAlreadyExists) {
+  if (!linked.ok() && !IsNotFound(linked) && !IsAlreadyExists(linked)) {
     // The source's file may take no more names (EMLINK); the content store's copy may be another
     // file (see ReplaceContent).
     Status copy = driver_->Link(shared, target);
-    if (copy.ok() || copy.code() == ErrorCode::kAlreadyExists) linked = copy;
+    if (copy.ok() || IsAlreadyExists(copy)) linked = copy;
   }
-  if (linked.code() == ErrorCode::kAlreadyExists) linked = KeepLinked(repo, {own, shared}, target);
-  if (linked.code() == ErrorCode::kNotFound) return BlobUnknown(from, digest);
+  if (IsAlreadyExists(linked)) linked = KeepLinked(repo, {own, shared}, target);
+  if (IsNotFound(linked)) return UnknownBlob(from, digest);
   OCIREG_RETURN_IF_ERROR(linked);
   return *source;
 }
@@ -463,8 +461,8 @@ Result<std::shared_ptr<Upload>> LayoutStore::StartUpload(std::string_view repo,
 
 Result<std::shared_ptr<Upload>> LayoutStore::GetUpload(std::string_view repo, std::string_view id) {
   OCIREG_RETURN_IF_ERROR(ValidateStoreRepositoryName(repo));
-  Status unknown(ErrorCode::kBlobUploadUnknown,
-                 "upload " + std::string(id) + " of " + std::string(repo) + " is not in progress");
+  Status unknown = BlobUploadUnknown("upload " + std::string(id) + " of " + std::string(repo) +
+                                     " is not in progress");
   std::lock_guard lock(uploads_mu_);
   auto it = uploads_.find(std::string(id));
   std::shared_ptr<UploadSession> session;
@@ -475,7 +473,7 @@ Result<std::shared_ptr<Upload>> LayoutStore::GetUpload(std::string_view repo, st
     auto loaded =
         UploadSession::Load(*driver_, MakeUploadHooks(), std::string(id), options_.max_blob_bytes);
     if (!loaded.ok()) {
-      return loaded.status().code() == ErrorCode::kBlobUploadUnknown ? unknown : loaded.status();
+      return loaded.status().Is(ErrorCode::kBlobUploadUnknown) ? unknown : loaded.status();
     }
     session = *loaded;
     uploads_.emplace(session->id(), session);
@@ -494,14 +492,13 @@ Status LayoutStore::CheckReferencesLocked(std::string_view repo, RepoState& stat
     auto blob = driver_->Stat(RepoBlobPath(repo, d.digest));
     if (!blob.ok()) {
       if (!IsNotFound(blob.status())) return blob.status();
-      return {ErrorCode::kManifestBlobUnknown, "manifest references " + d.digest.ToString() +
-                                                   ", which is not in repository " +
-                                                   std::string(repo)};
+      return ManifestBlobUnknown("manifest references " + d.digest.ToString() +
+                                 ", which is not in repository " + std::string(repo));
     }
     if (d.size >= 0 && static_cast<uint64_t>(d.size) != blob->size) {
-      return {ErrorCode::kManifestInvalid, "descriptor of " + d.digest.ToString() + " gives size " +
-                                               std::to_string(d.size) + " but the blob has " +
-                                               std::to_string(blob->size) + " bytes"};
+      return ManifestInvalid("descriptor of " + d.digest.ToString() + " gives size " +
+                             std::to_string(d.size) + " but the blob has " +
+                             std::to_string(blob->size) + " bytes");
     }
   }
   return Status::Ok();
@@ -525,8 +522,8 @@ Result<PutManifestResult> LayoutStore::PutManifest(std::string_view repo,
       reference.is_digest() ? reference.digest().algorithm() : DigestAlgorithm::kSha256;
   Digest digest = Digester::Of(algorithm, body);
   if (reference.is_digest() && digest != reference.digest()) {
-    return Status(ErrorCode::kDigestInvalid, "manifest body has digest " + digest.ToString() +
-                                                 ", not " + reference.digest().ToString());
+    return DigestInvalid("manifest body has digest " + digest.ToString() + ", not " +
+                         reference.digest().ToString());
   }
 
   auto state = GetOrCreateState(repo);
@@ -553,13 +550,13 @@ Result<ManifestRecord> LayoutStore::ResolveManifest(std::string_view repo,
                                                     const Reference& reference) {
   OCIREG_RETURN_IF_ERROR(ValidateStoreRepositoryName(repo));
   auto state = FindState(repo);
-  if (state == nullptr) return NameUnknown(repo);
+  if (state == nullptr) return UnknownRepository(repo);
   std::lock_guard lock(state->mu);
   OCIREG_RETURN_IF_ERROR(LoadLocked(repo, *state));
   const Digest* digest =
       reference.is_digest() ? &reference.digest() : state->index.FindTag(reference.tag());
   const IndexEntry* entry = digest ? state->index.FindManifest(*digest) : nullptr;
-  if (entry == nullptr) return ManifestUnknown(repo, reference.ToString());
+  if (entry == nullptr) return UnknownManifest(repo, reference.ToString());
   return ManifestRecord{entry->digest, entry->media_type, entry->size};
 }
 
@@ -567,23 +564,22 @@ Result<std::string> LayoutStore::ReadManifest(std::string_view repo, const Diges
   auto record = ResolveManifest(repo, Reference::FromDigest(digest));
   OCIREG_RETURN_IF_ERROR(record);
   auto body = driver_->ReadFile(RepoBlobPath(repo, digest));
-  if (!body.ok() && IsNotFound(body.status())) return ManifestUnknown(repo, digest.ToString());
+  if (!body.ok() && IsNotFound(body.status())) return UnknownManifest(repo, digest.ToString());
   return body;
 }
 
 Status LayoutStore::DeleteManifest(std::string_view repo, const Digest& digest) {
   OCIREG_RETURN_IF_ERROR(ValidateStoreRepositoryName(repo));
   auto state = FindState(repo);
-  if (state == nullptr) return NameUnknown(repo);
+  if (state == nullptr) return UnknownRepository(repo);
   std::unique_lock lock(state->mu);
   OCIREG_RETURN_IF_ERROR(LoadLocked(repo, *state));
   RepoIndex index = state->latest();
-  if (!index.RemoveManifest(digest)) return ManifestUnknown(repo, digest.ToString());
+  if (!index.RemoveManifest(digest)) return UnknownManifest(repo, digest.ToString());
   // A child of an index cannot go while the index lists it: the index would no longer pull.
   if (auto parent = ParentLocked(repo, *state, digest)) {
-    return {ErrorCode::kUnsupported, digest.ToString() + " is listed by index " +
-                                         parent->ToString() + " of " + std::string(repo) +
-                                         ": delete the index first"};
+    return Unsupported(digest.ToString() + " is listed by index " + parent->ToString() + " of " +
+                       std::string(repo) + ": delete the index first");
   }
   OCIREG_RETURN_IF_ERROR(CommitIndexLocked(lock, repo, *state, std::move(index)));
   state->facts.erase(digest);
@@ -600,11 +596,11 @@ Status LayoutStore::DeleteManifest(std::string_view repo, const Digest& digest) 
 Status LayoutStore::DeleteTag(std::string_view repo, std::string_view tag) {
   OCIREG_RETURN_IF_ERROR(ValidateStoreRepositoryName(repo));
   auto state = FindState(repo);
-  if (state == nullptr) return NameUnknown(repo);
+  if (state == nullptr) return UnknownRepository(repo);
   std::unique_lock lock(state->mu);
   OCIREG_RETURN_IF_ERROR(LoadLocked(repo, *state));
   RepoIndex index = state->latest();
-  if (!index.RemoveTag(tag)) return ManifestUnknown(repo, tag);
+  if (!index.RemoveTag(tag)) return UnknownManifest(repo, tag);
   return CommitIndexLocked(lock, repo, *state, std::move(index));
 }
 
@@ -673,7 +669,7 @@ namespace ocireg {
 
 Result<std::unique_ptr<Store>> OpenStore(std::unique_ptr<StorageDriver> driver,
                                          StoreOptions options) {
-  if (driver == nullptr) return Status(ErrorCode::kInvalidArgument, "OpenStore needs a driver");
+  if (driver == nullptr) return InvalidArgument("OpenStore needs a driver");
   auto store = internal::LayoutStore::Open(std::move(driver), std::move(options));
   OCIREG_RETURN_IF_ERROR(store);
   return std::unique_ptr<Store>(std::move(*store));
