@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "catch.h"
+#include "status_macros.h"
 
 using ocireg::ErrorCode;
 using ocireg::Result;
@@ -65,7 +66,7 @@ Status HalfTwice(int n, int* out) {
 
 TEST_CASE("Result carries a value or an error, and errors propagate", "[status]") {
   int out = 0;
-  CHECK(HalfTwice(8, &out).ok());
+  CHECK_OK(HalfTwice(8, &out));
   CHECK(out == 2);
   Status s = HalfTwice(6, &out);
   CHECK(s.code() == ErrorCode::kSizeInvalid);
@@ -133,3 +134,11 @@ TEST_CASE("Is asks for one code; IsNotFound and IsAlreadyExists for the storage 
   CHECK_FALSE(ocireg::IsNotFound(ocireg::NameUnknown("team/app")));
 }
 
+TEST_CASE("the status assertions take a Status or a Result", "[status]") {
+  int out = 0;
+  REQUIRE_OK(HalfTwice(8, &out));
+  REQUIRE_OK(Half(4));
+  CHECK_OK(Status::Ok());
+  CHECK_CODE(Half(3), ErrorCode::kSizeInvalid);
+  CHECK_CODE(HalfTwice(6, &out), ErrorCode::kSizeInvalid);
+}
