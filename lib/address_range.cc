@@ -48,7 +48,7 @@ std::string IpAddress::ToString() const {
 Result<AddressRange> AddressRange::Parse(std::string_view text) {
   const size_t slash = text.find('/');
   std::optional<IpAddress> base = IpAddress::Parse(text.substr(0, slash));
-  if (!base) return Status(ErrorCode::kInvalidArgument, "not an IPv4 or IPv6 address");
+  if (!base) return InvalidArgument("not an IPv4 or IPv6 address");
   AddressRange range;
   range.base_ = *base;
   range.prefix_ = base->bits();
@@ -57,8 +57,8 @@ Result<AddressRange> AddressRange::Parse(std::string_view text) {
     auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), range.prefix_);
     if (digits.empty() || ec != std::errc() || end != digits.data() + digits.size() ||
         range.prefix_ > base->bits()) {
-      return Status(ErrorCode::kInvalidArgument,
-                    "the prefix length after / must be 0 to " + std::to_string(base->bits()));
+      return InvalidArgument("the prefix length after / must be 0 to " +
+                             std::to_string(base->bits()));
     }
   }
   return range;

@@ -20,8 +20,6 @@ constexpr std::string_view kHexDigits = "0123456789abcdef";
 
 std::string Quote(std::string_view text) { return internal::QuoteForMessage(text); }
 
-Status Invalid(std::string message) { return {ErrorCode::kDigestInvalid, std::move(message)}; }
-
 // Ok if `hex` is exactly HexLength(algorithm) lowercase hex digits. Characters are checked first so
 // that a stray space or newline is named rather than reported as a length mismatch.
 Status CheckHex(DigestAlgorithm algorithm, std::string_view hex) {
@@ -29,15 +27,15 @@ Status CheckHex(DigestAlgorithm algorithm, std::string_view hex) {
     const char c = hex[i];
     if (kHexDigits.find(c) != std::string_view::npos) continue;
     if (c >= 'A' && c <= 'F') {
-      return Invalid(fmt::format("digest hex must be lowercase: {} at hex offset {}",
-                                 Quote(hex.substr(i, 1)), i));
+      return DigestInvalid(fmt::format("digest hex must be lowercase: {} at hex offset {}",
+                                       Quote(hex.substr(i, 1)), i));
     }
-    return Invalid(fmt::format("digest hex has invalid character {} at hex offset {}",
-                               Quote(hex.substr(i, 1)), i));
+    return DigestInvalid(fmt::format("digest hex has invalid character {} at hex offset {}",
+                                     Quote(hex.substr(i, 1)), i));
   }
   if (hex.size() != HexLength(algorithm)) {
-    return Invalid(fmt::format("{} digest needs {} hex characters, got {}",
-                               AlgorithmName(algorithm), HexLength(algorithm), hex.size()));
+    return DigestInvalid(fmt::format("{} digest needs {} hex characters, got {}",
+                                     AlgorithmName(algorithm), HexLength(algorithm), hex.size()));
   }
   return Status::Ok();
 }
@@ -69,8 +67,8 @@ std::string_view AlgorithmName(DigestAlgorithm algorithm) {
 Result<DigestAlgorithm> ParseAlgorithm(std::string_view name) {
   if (name == "sha256") return DigestAlgorithm::kSha256;
   if (name == "sha512") return DigestAlgorithm::kSha512;
-  if (name.empty()) return Invalid("digest algorithm is empty");
-  return Invalid(
+  if (name.empty()) return DigestInvalid("digest algorithm is empty");
+  return DigestInvalid(
       fmt::format("unsupported digest algorithm {} (supported: sha256, sha512)", Quote(name)));
 }
 
@@ -86,10 +84,11 @@ size_t HexLength(DigestAlgorithm algorithm) {
 }
 
 Result<Digest> Digest::Parse(std::string_view text) {
-  if (text.empty()) return Invalid("digest is empty");
+  if (text.empty()) return DigestInvalid("digest is empty");
   const size_t colon = text.find(':');
   if (colon == std::string_view::npos) {
-    return Invalid(fmt::format("digest {} has no ':' between algorithm and hex", Quote(text)));
+    return DigestInvalid(
+        fmt::format("digest {} has no ':' between algorithm and hex", Quote(text)));
   }
   Result<DigestAlgorithm> algorithm = ParseAlgorithm(text.substr(0, colon));
   if (!algorithm.ok()) return algorithm.status();

@@ -21,8 +21,6 @@ using JsonValue = rapidjson::Value;
 constexpr unsigned kParseFlags =
     rapidjson::kParseIterativeFlag | rapidjson::kParseValidateEncodingFlag;
 
-Status Invalid(std::string message) { return {ErrorCode::kManifestInvalid, std::move(message)}; }
-
 std::string_view StringOf(const JsonValue& value) {
   return {value.GetString(), value.GetStringLength()};
 }
@@ -100,7 +98,7 @@ std::string TypeName(const JsonValue& value) {
 }
 
 Status WrongType(const std::string& path, std::string_view expected, const JsonValue& value) {
-  return Invalid(path + ": must be " + std::string(expected) + ", not " + TypeName(value));
+  return ManifestInvalid(path + ": must be " + std::string(expected) + ", not " + TypeName(value));
 }
 
 // The member `name` of `object`, or nullptr. Objects we read have unique keys (CheckUniqueKeys).
@@ -117,8 +115,8 @@ Status CheckUniqueKeys(const JsonValue& object, const std::string& path) {
   std::set<std::string_view> seen;
   for (auto it = object.MemberBegin(); it != object.MemberEnd(); ++it) {
     if (!seen.insert(StringOf(it->name)).second) {
-      return Invalid((path.empty() ? "" : path + ": ") + "duplicate key " +
-                     Quoted(StringOf(it->name)));
+      return ManifestInvalid((path.empty() ? "" : path + ": ") + "duplicate key " +
+                             Quoted(StringOf(it->name)));
     }
   }
   return Status::Ok();
@@ -147,12 +145,12 @@ Result<std::string> MediaTypeField(const JsonValue& object, std::string_view fie
   Result<std::optional<std::string>> text = OptionalString(object, field, parent);
   if (!text.ok()) return text.status();
   if (!text->has_value()) {
-    if (required) return Invalid(Join(parent, field) + ": is required");
+    if (required) return ManifestInvalid(Join(parent, field) + ": is required");
     return std::string();
   }
   if (!IsMediaType(**text)) {
-    return Invalid(Join(parent, field) + ": " + Quoted(**text) +
-                   " is not a media type (type/subtype, RFC 6838)");
+    return ManifestInvalid(Join(parent, field) + ": " + Quoted(**text) +
+                           " is not a media type (type/subtype, RFC 6838)");
   }
   return std::move(**text);
 }
@@ -173,7 +171,7 @@ Result<Annotations> ParseAnnotations(const JsonValue& value, const std::string& 
     if (!it->value.IsString())
       return WrongType(path + "[" + Quoted(key) + "]", "a string", it->value);
     if (!annotations.emplace(key, std::string(StringOf(it->value))).second) {
-      return Invalid(path + ": duplicate key " + Quoted(key));
+      return ManifestInvalid(path + ": duplicate key " + Quoted(key));
     }
   }
   return annotations;
@@ -186,7 +184,7 @@ Status CheckPlatform(const JsonValue& value, const std::string& path) {
   for (std::string_view field : {"architecture", "os"}) {
     Result<std::optional<std::string>> text = OptionalString(value, field, path);
     OCIREG_RETURN_IF_ERROR(text);
-    if (!text->has_value()) return Invalid(Join(path, field) + ": is required");
+    if (!text->has_value()) return ManifestInvalid(Join(path, field) + ": is required");
   }
   for (std::string_view field : {"os.version", "variant"}) {
     OCIREG_RETURN_IF_ERROR(OptionalString(value, field, path));
@@ -200,16 +198,17 @@ Status CheckPlatform(const JsonValue& value, const std::string& path) {
 }
 
 Result<int64_t> ParseSize(const JsonValue* value, const std::string& path) {
-  if (value == nullptr) return Invalid(path + ": is required");
+  if (value == nullptr) return ManifestInvalid(path + ": is required");
   if (!value->IsNumber()) return WrongType(path, "an integer", *value);
   if (value->IsInt64()) {
     if (value->GetInt64() < 0) {
-      return Invalid(path + ": must not be negative, got " + std::to_string(value->GetInt64()));
+      return ManifestInvalid(path + ": must not be negative, got " +
+                             std::to_string(value->GetInt64()));
     }
     return value->GetInt64();
   }
-  if (value->IsUint64()) return Invalid(path + ": is larger than the int64 range");
-  return Invalid(path + ": must be an integer, not a fraction or exponent");
+  if (value->IsUint64()) return ManifestInvalid(path + ": is larger than the int64 range");
+  return ManifestInvalid(path + ": must be an integer, not a fraction or exponent");
 }
 
 // A content descriptor (descriptor.md). Fields we do not know are ignored, as the spec requires.
@@ -224,11 +223,11 @@ Result<Descriptor> ParseDescriptor(const JsonValue& value, const std::string& pa
   descriptor.media_type = std::move(*media_type);
 
   const JsonValue* digest = Find(value, "digest");
-  if (digest == nullptr) return Invalid(path + ".digest: is required");
+  if (digest == nullptr) return ManifestInvalid(path + ".digest: is required");
   if (!digest->IsString()) return WrongType(path + ".digest", "a string", *digest);
   Result<Digest> parsed = Digest::Parse(StringOf(*digest));
   if (!parsed.ok()) {
-    return Status(ErrorCode::kDigestInvalid, path + ".digest: " + parsed.status().message());
+    return DigestInvalid(path + ".digest: " + parsed.status().message());
   }
   descriptor.digest = std::move(*parsed);
 
@@ -251,7 +250,7 @@ Result<Descriptor> ParseDescriptor(const JsonValue& value, const std::string& pa
 
   Result<std::optional<std::string>> data = OptionalString(value, "data", path);
   OCIREG_RETURN_IF_ERROR(data);
-  if (data->has_value() && !IsBase64(**data)) return Invalid(path + ".data: is not base64");
+  if (data->has_value() && !IsBase64(**data)) return ManifestInvalid(path + ".data: is not base64");
 
   if (in_index) {
     if (const JsonValue* platform = Find(value, "platform")) {
@@ -265,7 +264,7 @@ Result<std::vector<Descriptor>> ParseDescriptorArray(const JsonValue& object,
                                                      std::string_view field, bool in_index) {
   std::string path(field);
   const JsonValue* value = Find(object, field);
-  if (value == nullptr) return Invalid(path + ": is required");
+  if (value == nullptr) return ManifestInvalid(path + ": is required");
   if (!value->IsArray()) return WrongType(path, "an array of descriptors", *value);
   std::vector<Descriptor> out;
   out.reserve(value->Size());
@@ -319,29 +318,29 @@ std::string_view StripParameters(std::string_view content_type) {
 }
 
 Status Schema1Refused(std::string_view why) {
-  return Invalid("Docker image manifest schema 1 (" + std::string(why) +
-                 ") is not supported; push an OCI or Docker schema 2 manifest");
+  return ManifestInvalid("Docker image manifest schema 1 (" + std::string(why) +
+                         ") is not supported; push an OCI or Docker schema 2 manifest");
 }
 
 // RapidJSON's memory stream ends at a NUL byte and skips leading byte-order-mark bytes, so either
 // would let bytes through that other JSON parsers refuse. Neither can appear in valid JSON text.
 Status CheckRawBytes(std::string_view body) {
   if (size_t nul = body.find('\0'); nul != std::string_view::npos) {
-    return Invalid("invalid JSON at byte " + std::to_string(nul) + ": a NUL byte");
+    return ManifestInvalid("invalid JSON at byte " + std::to_string(nul) + ": a NUL byte");
   }
   if (!body.empty() && static_cast<unsigned char>(body.front()) >= 0x80) {
-    return Invalid("invalid JSON at byte 0: not ASCII (a byte order mark is not allowed)");
+    return ManifestInvalid("invalid JSON at byte 0: not ASCII (a byte order mark is not allowed)");
   }
   return Status::Ok();
 }
 
 Status CheckSchemaVersion(const JsonValue& root) {
   const JsonValue* version = Find(root, "schemaVersion");
-  if (version == nullptr) return Invalid("schemaVersion: is required");
+  if (version == nullptr) return ManifestInvalid("schemaVersion: is required");
   if (!version->IsInt()) return WrongType("schemaVersion", "the integer 2", *version);
   if (version->GetInt() == 1) return Schema1Refused("schemaVersion 1");
   if (version->GetInt() != 2) {
-    return Invalid("schemaVersion: must be 2, got " + std::to_string(version->GetInt()));
+    return ManifestInvalid("schemaVersion: must be 2, got " + std::to_string(version->GetInt()));
   }
   return Status::Ok();
 }
@@ -360,32 +359,34 @@ Result<ManifestKind> ResolveKind(std::string_view header, const JsonValue& root)
   OCIREG_RETURN_IF_ERROR(CheckSchemaVersion(root));
 
   if (!header.empty() && lowered_body && *lowered_body != lowered_header) {
-    return Invalid("mediaType " + Quoted(**body_type) + " in the body contradicts Content-Type " +
-                   Quoted(header));
+    return ManifestInvalid("mediaType " + Quoted(**body_type) +
+                           " in the body contradicts Content-Type " + Quoted(header));
   }
   std::optional<ManifestKind> kind;
   if (!header.empty() || lowered_body) {
     std::string_view effective = header.empty() ? std::string_view(*lowered_body) : lowered_header;
     kind = KindOf(effective);
     if (!kind) {
-      return Invalid("unsupported manifest media type " +
-                     Quoted(header.empty() ? std::string_view(**body_type) : header));
+      return ManifestInvalid("unsupported manifest media type " +
+                             Quoted(header.empty() ? std::string_view(**body_type) : header));
     }
   } else {
     // OCI lets mediaType out; the required field tells a manifest from an index.
     bool has_manifests = Find(root, "manifests") != nullptr;
     bool has_config = Find(root, "config") != nullptr;
     if (has_manifests && has_config) {
-      return Invalid("no mediaType or Content-Type, and the body has both config and manifests");
+      return ManifestInvalid(
+          "no mediaType or Content-Type, and the body has both config and manifests");
     }
     if (!has_manifests && !has_config) {
-      return Invalid("no mediaType or Content-Type, and the body has neither config nor manifests");
+      return ManifestInvalid(
+          "no mediaType or Content-Type, and the body has neither config nor manifests");
     }
     kind = has_manifests ? ManifestKind::kOciIndex : ManifestKind::kOciManifest;
   }
   if (!IsOci(*kind) && !lowered_body) {
-    return Invalid("mediaType: is required in a Docker manifest (" +
-                   std::string(MediaTypeOf(*kind)) + ")");
+    return ManifestInvalid("mediaType: is required in a Docker manifest (" +
+                           std::string(MediaTypeOf(*kind)) + ")");
   }
   return *kind;
 }
@@ -410,10 +411,10 @@ Status ParseOciFields(const JsonValue& root, ManifestInfo& info) {
 
 Status ParseImageManifest(const JsonValue& root, ManifestInfo& info) {
   if (Find(root, "manifests") != nullptr) {
-    return Invalid("manifests: not allowed in an image manifest (" + info.media_type + ")");
+    return ManifestInvalid("manifests: not allowed in an image manifest (" + info.media_type + ")");
   }
   const JsonValue* config = Find(root, "config");
-  if (config == nullptr) return Invalid("config: is required");
+  if (config == nullptr) return ManifestInvalid("config: is required");
   Result<Descriptor> config_descriptor = ParseDescriptor(*config, "config", false);
   OCIREG_RETURN_IF_ERROR(config_descriptor);
   info.config = std::move(*config_descriptor);
@@ -426,8 +427,8 @@ Status ParseImageManifest(const JsonValue& root, ManifestInfo& info) {
 
   OCIREG_RETURN_IF_ERROR(ParseOciFields(root, info));
   if (info.artifact_type.empty() && info.config->media_type == media_types::kOciEmptyJson) {
-    return Invalid("artifactType: is required when config.mediaType is " +
-                   std::string(media_types::kOciEmptyJson));
+    return ManifestInvalid("artifactType: is required when config.mediaType is " +
+                           std::string(media_types::kOciEmptyJson));
   }
   return Status::Ok();
 }
@@ -435,8 +436,8 @@ Status ParseImageManifest(const JsonValue& root, ManifestInfo& info) {
 Status ParseIndex(const JsonValue& root, ManifestInfo& info) {
   for (std::string_view field : {"config", "layers"}) {
     if (Find(root, field) != nullptr) {
-      return Invalid(std::string(field) + ": not allowed in an image index (" + info.media_type +
-                     ")");
+      return ManifestInvalid(std::string(field) + ": not allowed in an image index (" +
+                             info.media_type + ")");
     }
   }
   Result<std::vector<Descriptor>> manifests = ParseDescriptorArray(root, "manifests", true);
@@ -466,20 +467,19 @@ std::vector<Descriptor> ManifestInfo::References() const {
 Result<ManifestInfo> ParseManifest(std::string_view content_type, std::string_view body,
                                    size_t max_bytes) {
   if (body.size() > max_bytes) {
-    return Status(ErrorCode::kManifestTooLarge, "manifest is " + std::to_string(body.size()) +
-                                                    " bytes, over the limit of " +
-                                                    std::to_string(max_bytes));
+    return ManifestTooLarge("manifest is " + std::to_string(body.size()) +
+                            " bytes, over the limit of " + std::to_string(max_bytes));
   }
   OCIREG_RETURN_IF_ERROR(CheckRawBytes(body));
   rapidjson::Document document;
   // Parse(str, length) reads the bytes without writing to them (no in-situ parsing).
   document.Parse<kParseFlags>(body.data(), body.size());
   if (document.HasParseError()) {
-    return Invalid("invalid JSON at byte " + std::to_string(document.GetErrorOffset()) + ": " +
-                   rapidjson::GetParseError_En(document.GetParseError()));
+    return ManifestInvalid("invalid JSON at byte " + std::to_string(document.GetErrorOffset()) +
+                           ": " + rapidjson::GetParseError_En(document.GetParseError()));
   }
   if (!document.IsObject())
-    return Invalid("a manifest must be a JSON object, not " + TypeName(document));
+    return ManifestInvalid("a manifest must be a JSON object, not " + TypeName(document));
   OCIREG_RETURN_IF_ERROR(CheckUniqueKeys(document, ""));
 
   Result<ManifestKind> kind = ResolveKind(StripParameters(content_type), document);

@@ -28,8 +28,6 @@ bool IsAllowedSeparator(std::string_view run) {
   return run.find_first_not_of('-') == std::string_view::npos;
 }
 
-Status NameInvalid(std::string message) { return {ErrorCode::kNameInvalid, std::move(message)}; }
-
 // Checks one '/'-separated component, [a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*, which starts at byte
 // `offset` of the whole name and is the `index`-th component (1-based), so messages can point at it.
 Status ValidateComponent(std::string_view component, size_t index, size_t offset) {
@@ -103,22 +101,22 @@ Status ValidateRepositoryName(std::string_view name) {
 }
 
 Status ValidateTag(std::string_view tag) {
-  if (tag.empty()) return {ErrorCode::kManifestInvalid, "tag is empty"};
+  if (tag.empty()) return ManifestInvalid("tag is empty");
   if (tag.size() > kMaxTagLength) {
-    return {ErrorCode::kManifestInvalid,
-            fmt::format("tag is too long: {} characters, at most {}", tag.size(), kMaxTagLength)};
+    return ManifestInvalid(
+        fmt::format("tag is too long: {} characters, at most {}", tag.size(), kMaxTagLength));
   }
   if (!IsTagStart(tag.front())) {
-    return {ErrorCode::kManifestInvalid,
-            fmt::format("tag starts with {}; the first character must be a letter, digit or '_'",
-                        Quote(tag.substr(0, 1)))};
+    return ManifestInvalid(
+        fmt::format("tag starts with {}; the first character must be a letter, digit or '_'",
+                    Quote(tag.substr(0, 1))));
   }
   for (size_t i = 1; i < tag.size(); ++i) {
     if (!IsTagChar(tag[i])) {
-      return {ErrorCode::kManifestInvalid,
-              fmt::format("tag has invalid character {} at offset {}; allowed are letters, "
-                          "digits, '_', '.' and '-'",
-                          Quote(tag.substr(i, 1)), i)};
+      return ManifestInvalid(
+          fmt::format("tag has invalid character {} at offset {}; allowed are letters, "
+                      "digits, '_', '.' and '-'",
+                      Quote(tag.substr(i, 1)), i));
     }
   }
   return Status::Ok();

@@ -2,12 +2,16 @@
 // Status and Result<T>: errors as values, mapped onto the OCI distribution error codes.
 //
 // Every fallible call in libocireg returns a Status or a Result<T>; no exception crosses the public
-// API. An ErrorCode knows its OCI code string (SpecCode) and its HTTP status (HttpStatus), so the HTTP
-// layer turns any failure into a spec-conformant response in one step.
+// API. An ErrorCode knows its OCI code string (SpecCode) and its HTTP status (HttpStatus), so the
+// HTTP layer turns any failure into a spec-conformant response in one step.
 //
 //   Result<Digest> d = Digest::Parse(text);
 //   if (!d.ok()) return d.status();
 //   Use(*d);
+//
+// The vocabulary: one factory a code, named after it, makes an error (`return BlobUnknown("...")`,
+// not `Status(ErrorCode::kBlobUnknown, "...")`); `s.Is(code)` asks for a code, and IsNotFound and
+// IsAlreadyExists ask the two questions storage code asks of a driver's answer.
 //
 // Status and Result are plain values: not thread-safe to mutate, safe to copy and share read-only.
 #pragma once
@@ -67,6 +71,8 @@ class [[nodiscard]] OCIREG_EXPORT Status {
 
   bool ok() const { return code_ == ErrorCode::kOk; }
   ErrorCode code() const { return code_; }
+  // Whether this is an error of `code`; Is(ErrorCode::kOk) is ok().
+  bool Is(ErrorCode code) const { return code_ == code; }
   const std::string& message() const { return message_; }
   // "CODE: message", for logs and test failures.
   std::string ToString() const;
@@ -78,9 +84,68 @@ class [[nodiscard]] OCIREG_EXPORT Status {
   std::string message_;
 };
 
-// Named factories for the codes the library returns most often.
-inline Status Internal(std::string message) { return {ErrorCode::kInternal, std::move(message)}; }
+// One factory an error code: an error of that code with `message`, e.g. BlobUnknown("...").
+inline Status BlobUnknown(std::string message) {
+  return {ErrorCode::kBlobUnknown, std::move(message)};
+}
+inline Status BlobUploadInvalid(std::string message) {
+  return {ErrorCode::kBlobUploadInvalid, std::move(message)};
+}
+inline Status BlobUploadUnknown(std::string message) {
+  return {ErrorCode::kBlobUploadUnknown, std::move(message)};
+}
+inline Status DigestInvalid(std::string message) {
+  return {ErrorCode::kDigestInvalid, std::move(message)};
+}
+inline Status ManifestBlobUnknown(std::string message) {
+  return {ErrorCode::kManifestBlobUnknown, std::move(message)};
+}
+inline Status ManifestInvalid(std::string message) {
+  return {ErrorCode::kManifestInvalid, std::move(message)};
+}
+inline Status ManifestUnknown(std::string message) {
+  return {ErrorCode::kManifestUnknown, std::move(message)};
+}
+inline Status NameInvalid(std::string message) {
+  return {ErrorCode::kNameInvalid, std::move(message)};
+}
+inline Status NameUnknown(std::string message) {
+  return {ErrorCode::kNameUnknown, std::move(message)};
+}
+inline Status SizeInvalid(std::string message) {
+  return {ErrorCode::kSizeInvalid, std::move(message)};
+}
+inline Status Unauthorized(std::string message) {
+  return {ErrorCode::kUnauthorized, std::move(message)};
+}
+inline Status Denied(std::string message) { return {ErrorCode::kDenied, std::move(message)}; }
+inline Status Unsupported(std::string message) {
+  return {ErrorCode::kUnsupported, std::move(message)};
+}
+inline Status TooManyRequests(std::string message) {
+  return {ErrorCode::kTooManyRequests, std::move(message)};
+}
+inline Status RangeInvalid(std::string message) {
+  return {ErrorCode::kRangeInvalid, std::move(message)};
+}
+inline Status ManifestTooLarge(std::string message) {
+  return {ErrorCode::kManifestTooLarge, std::move(message)};
+}
 inline Status NotFound(std::string message) { return {ErrorCode::kNotFound, std::move(message)}; }
+inline Status AlreadyExists(std::string message) {
+  return {ErrorCode::kAlreadyExists, std::move(message)};
+}
+inline Status InvalidArgument(std::string message) {
+  return {ErrorCode::kInvalidArgument, std::move(message)};
+}
+inline Status Internal(std::string message) { return {ErrorCode::kInternal, std::move(message)}; }
+inline Status Unavailable(std::string message) {
+  return {ErrorCode::kUnavailable, std::move(message)};
+}
+
+// The checks storage code makes of a driver's answer.
+inline bool IsNotFound(const Status& status) { return status.Is(ErrorCode::kNotFound); }
+inline bool IsAlreadyExists(const Status& status) { return status.Is(ErrorCode::kAlreadyExists); }
 
 // Either a T or a non-ok Status. Accessing the value of an error is a programmer bug (asserts).
 template <typename T>

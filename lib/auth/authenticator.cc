@@ -20,7 +20,7 @@ class Chain final : public Authenticator {
     // A Basic header no method knows: the same answer as a wrong password, so that a client
     // cannot tell an unknown user from a known one.
     if (ParseBasicAuthorization(credentials.authorization)) {
-      return Status(ErrorCode::kUnauthorized, "unknown user or wrong password");
+      return Unauthorized("unknown user or wrong password");
     }
     return std::optional<Identity>();
   }

@@ -37,8 +37,6 @@ constexpr int kDefaultBcryptCost = 5;
 // nullopt whatever the check says.
 constexpr char kDummyPassword[] = "not a password of any user";
 
-Status Invalid(std::string message) { return {ErrorCode::kInvalidArgument, std::move(message)}; }
-
 bool IsCryptChar(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
          c == '/';
@@ -148,7 +146,7 @@ Result<std::string> ReadFile(const std::string& path) {
   auto close = [](std::FILE* file) { std::fclose(file); };
   std::unique_ptr<std::FILE, decltype(close)> file(std::fopen(path.c_str(), "rb"), close);
   const auto failure = [&path] {
-    return Invalid(
+    return InvalidArgument(
         fmt::format("{}: cannot read: {}", path, std::generic_category().message(errno)));
   };
   if (file == nullptr) return failure();
@@ -204,19 +202,21 @@ Result<HtpasswdEntries> ParseHtpasswd(std::string_view text, std::string_view so
     };
     const size_t colon = line.find(':');
     if (colon == std::string_view::npos) {
-      return Invalid(where({}) + "expected user:hash, found no ':'");
+      return InvalidArgument(where({}) + "expected user:hash, found no ':'");
     }
     const std::string user(line.substr(0, colon));
     const std::string hash(line.substr(colon + 1));
-    if (user.empty()) return Invalid(where({}) + "empty user name");
+    if (user.empty()) return InvalidArgument(where({}) + "empty user name");
     if (!HasBcryptPrefix(hash)) {
-      return Invalid(where(user) + fmt::format("not a bcrypt hash ({}); create entries with "
-                                               "htpasswd -B",
-                                               DescribeOtherHash(hash)));
+      return InvalidArgument(where(user) +
+                             fmt::format("not a bcrypt hash ({}); create entries with "
+                                         "htpasswd -B",
+                                         DescribeOtherHash(hash)));
     }
-    if (auto problem = BcryptProblem(hash)) return Invalid(where(user) + *problem);
+    if (auto problem = BcryptProblem(hash)) return InvalidArgument(where(user) + *problem);
     if (auto [it, added] = first_line.emplace(user, number); !added) {
-      return Invalid(where(user) + fmt::format("listed again (first on line {})", it->second));
+      return InvalidArgument(where(user) +
+                             fmt::format("listed again (first on line {})", it->second));
     }
     ++entries_by_cost[*BcryptCost(hash)];
     entries.hashes.emplace(user, hash);
@@ -252,8 +252,7 @@ Result<std::optional<Identity>> HtpasswdUsers::Authenticate(const Credentials& c
   // a NUL byte, which must not make "secret\0anything" a valid password.
   const std::string& password = basic->password;
   if (!match || password.empty() || password.find('\0') != std::string::npos) {
-    return Status(ErrorCode::kUnauthorized,
-                  fmt::format("wrong password for user {}", QuoteForMessage(basic->user)));
+    return Unauthorized(fmt::format("wrong password for user {}", QuoteForMessage(basic->user)));
   }
   return std::optional<Identity>(Identity{std::move(basic->user), {}});
 }

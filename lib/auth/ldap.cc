@@ -31,8 +31,8 @@ using internal::QuoteForMessage;
 constexpr std::string_view kUserPlaceholder = "{user}";
 constexpr std::string_view kDnPlaceholder = "{dn}";
 
-Status Invalid(std::string message) {
-  return {ErrorCode::kInvalidArgument, "auth.ldap." + std::move(message)};
+Status InvalidSetting(std::string message) {
+  return InvalidArgument("auth.ldap." + std::move(message));
 }
 
 // `filter` with each {user} and {dn} replaced in one pass, so that a value containing a
@@ -57,22 +57,24 @@ std::string FillFilter(std::string_view filter, std::string_view user, std::stri
 Status CheckUrl(const LdapLibrary& ldap, const LdapConfig& config) {
   LDAPURLDesc* description = nullptr;
   if (ldap.ldap_url_parse(config.url.c_str(), &description) != LDAP_URL_SUCCESS) {
-    return Invalid("url: " + QuoteForMessage(config.url) + " is not an ldap:// or ldaps:// URL");
+    return InvalidSetting("url: " + QuoteForMessage(config.url) +
+                          " is not an ldap:// or ldaps:// URL");
   }
   const std::string scheme = description->lud_scheme;
   ldap.ldap_free_urldesc(description);
   if (scheme != "ldap" && scheme != "ldaps") {
-    return Invalid("url: " + QuoteForMessage(config.url) + " is not an ldap:// or ldaps:// URL");
+    return InvalidSetting("url: " + QuoteForMessage(config.url) +
+                          " is not an ldap:// or ldaps:// URL");
   }
   if (config.start_tls && scheme == "ldaps") {
-    return Invalid("start_tls: StartTLS needs an ldap:// URL; ldaps:// is TLS already");
+    return InvalidSetting("start_tls: StartTLS needs an ldap:// URL; ldaps:// is TLS already");
   }
   return Status::Ok();
 }
 
 Status CheckDn(const LdapLibrary& ldap, std::string_view field, const std::string& dn) {
   if (internal::IsLdapDn(ldap, dn)) return Status::Ok();
-  return Invalid(std::string(field) + ": " + QuoteForMessage(dn) + " is not a DN");
+  return InvalidSetting(std::string(field) + ": " + QuoteForMessage(dn) + " is not a DN");
 }
 
 Status CheckCaFile(const std::string& path) {
@@ -80,33 +82,33 @@ Status CheckCaFile(const std::string& path) {
   std::error_code error;
   std::ifstream file(path);
   if (!std::filesystem::is_regular_file(path, error) || !file) {
-    return Invalid("ca_file: cannot read " + QuoteForMessage(path));
+    return InvalidSetting("ca_file: cannot read " + QuoteForMessage(path));
   }
   return Status::Ok();
 }
 
 Status CheckConfig(const LdapLibrary& ldap, const LdapConfig& config) {
   OCIREG_RETURN_IF_ERROR(CheckUrl(ldap, config));
-  if (config.user_base_dn.empty()) return Invalid("user_base_dn: must not be empty");
+  if (config.user_base_dn.empty()) return InvalidSetting("user_base_dn: must not be empty");
   OCIREG_RETURN_IF_ERROR(CheckDn(ldap, "user_base_dn", config.user_base_dn));
   OCIREG_RETURN_IF_ERROR(CheckDn(ldap, "bind_dn", config.bind_dn));
   if (config.user_filter.find(kUserPlaceholder) == std::string::npos) {
-    return Invalid("user_filter: " + QuoteForMessage(config.user_filter) + " lacks {user}");
+    return InvalidSetting("user_filter: " + QuoteForMessage(config.user_filter) + " lacks {user}");
   }
   if (!config.group_base_dn.empty()) {
     OCIREG_RETURN_IF_ERROR(CheckDn(ldap, "group_base_dn", config.group_base_dn));
     // Without a placeholder every user would get the same groups.
     if (config.group_filter.find(kDnPlaceholder) == std::string::npos &&
         config.group_filter.find(kUserPlaceholder) == std::string::npos) {
-      return Invalid("group_filter: " + QuoteForMessage(config.group_filter) +
-                     " lacks {dn} and {user}");
+      return InvalidSetting("group_filter: " + QuoteForMessage(config.group_filter) +
+                            " lacks {dn} and {user}");
     }
     if (config.group_name_attribute.empty()) {
-      return Invalid("group_name_attribute: must not be empty");
+      return InvalidSetting("group_name_attribute: must not be empty");
     }
   }
-  if (config.timeout.count() <= 0) return Invalid("timeout: must be positive");
-  if (config.cache_ttl.count() < 0) return Invalid("cache_ttl: must not be negative");
+  if (config.timeout.count() <= 0) return InvalidSetting("timeout: must be positive");
+  if (config.cache_ttl.count() < 0) return InvalidSetting("cache_ttl: must not be negative");
   return CheckCaFile(config.ca_file);
 }
 
@@ -151,8 +153,8 @@ Result<std::optional<Identity>> LdapAuthenticator::State::Login(const std::strin
     // Whatever the reason, a failed service bind is the server's or the operator's problem,
     // not the user's: never an answer about the user's password.
     Status bound = (*session)->Bind(config.bind_dn, config.bind_password);
-    if (bound.code() == ErrorCode::kUnauthorized) {
-      return Status(ErrorCode::kUnavailable, "LDAP: the service bind failed: " + bound.message());
+    if (bound.Is(ErrorCode::kUnauthorized)) {
+      return Unavailable("LDAP: the service bind failed: " + bound.message());
     }
     if (!bound.ok()) return bound;
   }
@@ -165,8 +167,7 @@ Result<std::optional<Identity>> LdapAuthenticator::State::Login(const std::strin
   const internal::LdapEntry& entry = found->entries.front();
   // A bind with an empty DN is anonymous and would succeed whatever the password.
   if (entry.dn.empty()) {
-    return Status(ErrorCode::kUnavailable,
-                  "LDAP: the entry of user " + QuoteForMessage(user) + " came without a DN");
+    return Unavailable("LDAP: the entry of user " + QuoteForMessage(user) + " came without a DN");
   }
 
   // The groups are read before the user bind: after it the connection acts as the user, who
@@ -175,9 +176,8 @@ Result<std::optional<Identity>> LdapAuthenticator::State::Login(const std::strin
   if (!groups.ok()) return groups.status();
 
   Status bound = (*session)->Bind(entry.dn, password);
-  if (bound.code() == ErrorCode::kUnauthorized) {
-    return Status(ErrorCode::kUnauthorized,
-                  "LDAP: wrong password for user " + QuoteForMessage(user));
+  if (bound.Is(ErrorCode::kUnauthorized)) {
+    return Unauthorized("LDAP: wrong password for user " + QuoteForMessage(user));
   }
   if (!bound.ok()) return bound;
   return std::optional<Identity>(Identity{user, std::move(*groups)});
@@ -226,8 +226,7 @@ Result<std::optional<Identity>> LdapAuthenticator::Authenticate(const Credential
   // A simple bind with a DN and no password is an "unauthenticated bind" (RFC 4513 5.1.2) that
   // servers may answer with success: refuse it before any bind.
   if (basic->password.empty()) {
-    return Status(ErrorCode::kUnauthorized,
-                  "LDAP: empty password for user " + QuoteForMessage(basic->user));
+    return Unauthorized("LDAP: empty password for user " + QuoteForMessage(basic->user));
   }
   if (state_->cache) {
     if (std::optional<Identity> hit = state_->cache->Find(basic->user, basic->password)) {

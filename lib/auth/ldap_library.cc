@@ -47,9 +47,8 @@ Result<const LdapLibrary*> Load(LdapLibrary& library) {
     if (handle != nullptr && FindAll(handle, library)) return &library;
     errors += (errors.empty() ? "" : "; ") + DlError();
   }
-  return Status(
-      ErrorCode::kUnavailable,
-      "LDAP authentication needs the OpenLDAP client library (tried " + tried + "): " + errors);
+  return Unavailable("LDAP authentication needs the OpenLDAP client library (tried " + tried +
+                     "): " + errors);
 }
 
 }  // namespace

@@ -53,8 +53,7 @@ Status SetOption(const LdapLibrary& ldap, LDAP* ld, int option, const void* valu
                  std::string_view name) {
   const int rc = ldap.ldap_set_option(ld, option, value);
   if (rc == LDAP_OPT_SUCCESS) return Status::Ok();
-  return {ErrorCode::kUnavailable,
-          "LDAP: cannot set " + std::string(name) + ": " + ldap.ldap_err2string(rc)};
+  return Unavailable("LDAP: cannot set " + std::string(name) + ": " + ldap.ldap_err2string(rc));
 }
 
 // Certificates are always checked, against config.ca_file when it is set; a context made for
@@ -72,9 +71,8 @@ Status SetUpTls(const LdapLibrary& ldap, LDAP* ld, const LdapConfig& config) {
   const int is_server = 0;
   const int rc = ldap.ldap_set_option(ld, LDAP_OPT_X_TLS_NEWCTX, &is_server);
   if (rc != LDAP_OPT_SUCCESS) {
-    return {ErrorCode::kUnavailable, "LDAP: cannot set up TLS (CA file " +
-                                         QuoteForMessage(config.ca_file) +
-                                         "): " + ldap.ldap_err2string(rc)};
+    return Unavailable("LDAP: cannot set up TLS (CA file " + QuoteForMessage(config.ca_file) +
+                       "): " + ldap.ldap_err2string(rc));
   }
   return Status::Ok();
 }
@@ -109,8 +107,8 @@ Result<std::unique_ptr<LdapSession>> LdapSession::Open(const LdapLibrary& ldap,
   LDAP* ld = nullptr;
   const int rc = ldap.ldap_initialize(&ld, config.url.c_str());
   if (rc != LDAP_SUCCESS || ld == nullptr) {
-    return Status(ErrorCode::kUnavailable, "LDAP: cannot use " + QuoteForMessage(config.url) +
-                                               ": " + ldap.ldap_err2string(rc));
+    return Unavailable("LDAP: cannot use " + QuoteForMessage(config.url) + ": " +
+                       ldap.ldap_err2string(rc));
   }
   // From here on the session owns the handle and unbinds it on every path.
   std::unique_ptr<LdapSession> session(new LdapSession(ldap, ld, config.url, config.timeout));
@@ -138,7 +136,7 @@ Result<std::unique_ptr<LdapSession>> LdapSession::Open(const LdapLibrary& ldap,
     session->Arm();
     const int tls_rc = ldap.ldap_start_tls_s(ld, nullptr, nullptr);
     session->watchdog_.Disarm();
-    if (tls_rc != LDAP_SUCCESS) return session->Unavailable("StartTLS failed", tls_rc);
+    if (tls_rc != LDAP_SUCCESS) return session->CallFailed("StartTLS failed", tls_rc);
   }
   return session;
 }
@@ -157,9 +155,8 @@ std::string LdapSession::Describe(int rc) {
   return text;
 }
 
-Status LdapSession::Unavailable(std::string_view what, int rc) {
-  return {ErrorCode::kUnavailable,
-          "LDAP server " + url_ + ": " + std::string(what) + ": " + Describe(rc)};
+Status LdapSession::CallFailed(std::string_view what, int rc) {
+  return Unavailable("LDAP server " + url_ + ": " + std::string(what) + ": " + Describe(rc));
 }
 
 Status LdapSession::Bind(const std::string& dn, std::string_view password) {
@@ -170,10 +167,9 @@ Status LdapSession::Bind(const std::string& dn, std::string_view password) {
   watchdog_.Disarm();
   if (rc == LDAP_SUCCESS) return Status::Ok();
   if (RefusesCredentials(rc)) {
-    return {ErrorCode::kUnauthorized,
-            "LDAP: bind as " + QuoteForMessage(dn) + " refused: " + Describe(rc)};
+    return Unauthorized("LDAP: bind as " + QuoteForMessage(dn) + " refused: " + Describe(rc));
   }
-  return Unavailable("bind as " + QuoteForMessage(dn) + " failed", rc);
+  return CallFailed("bind as " + QuoteForMessage(dn) + " failed", rc);
 }
 
 Result<LdapSearchResult> LdapSession::Search(const std::string& base, const std::string& filter,
@@ -190,7 +186,7 @@ Result<LdapSearchResult> LdapSession::Search(const std::string& base, const std:
   watchdog_.Disarm();
   std::unique_ptr<LDAPMessage, MessageFree> answer(raw, MessageFree{&ldap_});
   if (rc != LDAP_SUCCESS && rc != LDAP_SIZELIMIT_EXCEEDED) {
-    return Unavailable("search under " + QuoteForMessage(base) + " failed", rc);
+    return CallFailed("search under " + QuoteForMessage(base) + " failed", rc);
   }
   LdapSearchResult result;
   result.truncated = rc == LDAP_SIZELIMIT_EXCEEDED;

@@ -61,7 +61,8 @@ class LdapSession {
   void Arm() { watchdog_.Arm(2 * timeout_); }
   // "<LDAP error text> (<server's diagnostic message>)", for `rc` just returned on this handle.
   std::string Describe(int rc);
-  Status Unavailable(std::string_view what, int rc);
+  // kUnavailable naming the server, `what` failed and why.
+  Status CallFailed(std::string_view what, int rc);
 
   const LdapLibrary& ldap_;
   LDAP* ld_;

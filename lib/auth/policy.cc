@@ -105,14 +105,13 @@ Status AccessPolicy::Check(const Caller& caller, std::string_view repository,
                            Action action) const {
   if (repository.empty()) {
     if (caller.anonymous() && password_login_) {
-      return {ErrorCode::kUnauthorized, "authentication required"};
+      return Unauthorized("authentication required");
     }
     return Status::Ok();
   }
   if (Allowed(caller, repository).contains(action)) return Status::Ok();
-  if (caller.anonymous()) return {ErrorCode::kUnauthorized, "authentication required"};
-  return {ErrorCode::kDenied, "user may not " + std::string(ActionName(action)) +
-                                  " this repository"};
+  if (caller.anonymous()) return Unauthorized("authentication required");
+  return Denied("user may not " + std::string(ActionName(action)) + " this repository");
 }
 
 AuthorizeFn AccessPolicy::AsAuthorizeFn() const {

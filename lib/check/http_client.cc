@@ -80,10 +80,10 @@ std::string Url::origin() const { return Origin(scheme, host, port); }
 Result<Url> ParseUrl(std::string_view text) {
   Url url;
   const size_t colon = text.find("://");
-  if (colon == std::string_view::npos) return Status(ErrorCode::kInvalidArgument, "not a URL");
+  if (colon == std::string_view::npos) return InvalidArgument("not a URL");
   url.scheme = std::string(text.substr(0, colon));
   if (url.scheme != "http" && url.scheme != "https") {
-    return Status(ErrorCode::kInvalidArgument, "not an http or https URL");
+    return InvalidArgument("not an http or https URL");
   }
   std::string_view rest = text.substr(colon + 3);
   const size_t slash = rest.find_first_of("/?");
@@ -96,7 +96,7 @@ Result<Url> ParseUrl(std::string_view text) {
   std::string_view port_text;
   if (authority.starts_with('[')) {
     const size_t close = authority.find(']');
-    if (close == std::string_view::npos) return Status(ErrorCode::kInvalidArgument, "bad host");
+    if (close == std::string_view::npos) return InvalidArgument("bad host");
     url.host = std::string(authority.substr(1, close - 1));
     if (close + 1 < authority.size() && authority[close + 1] == ':') {
       port_text = authority.substr(close + 2);
@@ -106,13 +106,13 @@ Result<Url> ParseUrl(std::string_view text) {
     url.host = std::string(authority.substr(0, port_colon));
     if (port_colon != std::string_view::npos) port_text = authority.substr(port_colon + 1);
   }
-  if (url.host.empty()) return Status(ErrorCode::kInvalidArgument, "URL without a host");
+  if (url.host.empty()) return InvalidArgument("URL without a host");
   url.port = url.scheme == "https" ? 443 : 80;
   if (!port_text.empty()) {
     auto [end, ec] =
         std::from_chars(port_text.data(), port_text.data() + port_text.size(), url.port);
     if (ec != std::errc() || end != port_text.data() + port_text.size()) {
-      return Status(ErrorCode::kInvalidArgument, "bad port");
+      return InvalidArgument("bad port");
     }
   }
   return url;
@@ -140,9 +140,9 @@ std::string AppendQuery(std::string_view target, std::string_view name, std::str
 }
 
 Result<std::unique_ptr<HttpClient>> HttpClient::Create(const CheckOptions& options) {
-  if (options.host.empty()) return Status(ErrorCode::kInvalidArgument, "no registry host given");
+  if (options.host.empty()) return InvalidArgument("no registry host given");
   if (!options.cacert.empty() && !std::ifstream(options.cacert)) {
-    return Status(ErrorCode::kInvalidArgument, "cannot read the CA file " + options.cacert);
+    return InvalidArgument("cannot read the CA file " + options.cacert);
   }
   return std::unique_ptr<HttpClient>(new HttpClient(options));
 }

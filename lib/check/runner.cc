@@ -125,9 +125,8 @@ Result<std::vector<CheckCategory>> ParseCategories(std::string_view text) {
     auto it = std::find_if(std::begin(kAllCategories), std::end(kAllCategories),
                            [&](CheckCategory c) { return CategoryName(c) == name; });
     if (it == std::end(kAllCategories)) {
-      return Status(ErrorCode::kInvalidArgument,
-                    "unknown category \"" + std::string(name) +
-                        "\" (expected all, pull, push, discovery or management)");
+      return InvalidArgument("unknown category \"" + std::string(name) +
+                             "\" (expected all, pull, push, discovery or management)");
     }
     if (std::find(out.begin(), out.end(), *it) == out.end()) out.push_back(*it);
     start = comma + 1;
@@ -191,7 +190,7 @@ std::vector<CheckResult> ListChecks(const std::vector<CheckCategory>& categories
 
 Result<CheckReport> RunChecks(const CheckOptions& options, const CheckProgressCallback& progress) {
   if (options.categories.empty()) {
-    return Status(ErrorCode::kInvalidArgument, "no categories selected");
+    return InvalidArgument("no categories selected");
   }
   auto client = HttpClient::Create(options);
   if (!client.ok()) return client.status();
@@ -204,7 +203,7 @@ Result<CheckReport> RunChecks(const CheckOptions& options, const CheckProgressCa
                                                                     : options.crossmount_repository;
   for (const auto* name : {&run.repository, &run.crossmount_repository}) {
     if (Status valid = ValidateRepositoryName(*name); !valid.ok()) {
-      return Status(ErrorCode::kInvalidArgument, "repository " + *name + ": " + valid.message());
+      return InvalidArgument("repository " + *name + ": " + valid.message());
     }
   }
 

@@ -11,14 +11,14 @@ Status CheckLdap(const Config& c) {
   const LdapConfig& ldap = c.auth.ldap;
   if (ldap.url.empty()) return Status::Ok();
   if (!ldap.url.starts_with("ldap://") && !ldap.url.starts_with("ldaps://")) {
-    return Wrong(fmt::format("url must start with ldap:// or ldaps://, got \"{}\"", ldap.url));
+    return InvalidArgument(fmt::format("url must start with ldap:// or ldaps://, got \"{}\"", ldap.url));
   }
   if (ldap.start_tls && ldap.url.starts_with("ldaps://")) {
-    return Wrong("start_tls applies to ldap:// URLs; ldaps:// is TLS already");
+    return InvalidArgument("start_tls applies to ldap:// URLs; ldaps:// is TLS already");
   }
-  if (ldap.user_base_dn.empty()) return Wrong("user_base_dn is required when url is set");
+  if (ldap.user_base_dn.empty()) return InvalidArgument("user_base_dn is required when url is set");
   if (ldap.user_filter.find("{user}") == std::string::npos) {
-    return Wrong("user_filter must contain {user}");
+    return InvalidArgument("user_filter must contain {user}");
   }
   return Status::Ok();
 }

@@ -37,7 +37,7 @@ class ConfigReader {
   Result<Config> Read(const toml::table& root) {
     Config config;
     ReadTable("", root, config);
-    if (first_problem_) return Wrong(std::move(first_problem_->message));
+    if (first_problem_) return InvalidArgument(std::move(first_problem_->message));
     return config;
   }
 
@@ -159,7 +159,7 @@ Result<Config> ParseConfig(std::string_view text, std::string_view source) {
     root = toml::parse(text, source);
   } catch (const toml::parse_error& error) {
     const toml::source_position& where = error.source().begin;
-    return Wrong(
+    return InvalidArgument(
         fmt::format("{}:{}:{}: {}", source, where.line, where.column, error.description()));
   }
   return ConfigReader(source).Read(root);
@@ -169,7 +169,7 @@ Result<Config> LoadConfig(const std::string& path) {
   auto close = [](std::FILE* file) { std::fclose(file); };
   std::unique_ptr<std::FILE, decltype(close)> file(std::fopen(path.c_str(), "rb"), close);
   const auto failure = [&path] {
-    return Wrong(fmt::format("{}: cannot read: {}", path, std::generic_category().message(errno)));
+    return InvalidArgument(fmt::format("{}: cannot read: {}", path, std::generic_category().message(errno)));
   };
   if (file == nullptr) return failure();
   std::string text;

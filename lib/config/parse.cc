@@ -48,8 +48,6 @@ constexpr Quantity kSize = {
 
 }  // namespace
 
-Status Wrong(std::string what) { return {ErrorCode::kInvalidArgument, std::move(what)}; }
-
 std::string_view TypeName(toml::node_type type) {
   switch (type) {
     case toml::node_type::none:
@@ -77,12 +75,12 @@ std::string_view TypeName(toml::node_type type) {
 }
 
 Status WrongType(std::string_view expected, const toml::node& node) {
-  return Wrong(fmt::format("expected {}, got {}", expected, TypeName(node.type())));
+  return InvalidArgument(fmt::format("expected {}, got {}", expected, TypeName(node.type())));
 }
 
 namespace {
 
-Status Negative(int64_t value) { return Wrong(fmt::format("must not be negative, got {}", value)); }
+Status Negative(int64_t value) { return InvalidArgument(fmt::format("must not be negative, got {}", value)); }
 
 std::string UnitList(std::span<const Unit> units) {
   std::string list;
@@ -98,24 +96,24 @@ Result<uint64_t> ParseWithUnit(std::string_view text, const Quantity& quantity) 
   const std::string prefix = fmt::format("invalid {} \"{}\": ", quantity.kind, text);
   const std::string units = UnitList(quantity.units);
   const std::string too_large = fmt::format("{}too large (at most {})", prefix, quantity.max_text);
-  if (text.starts_with('-')) return Wrong(prefix + "must not be negative");
+  if (text.starts_with('-')) return InvalidArgument(prefix + "must not be negative");
   uint64_t number = 0;
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), number);
   if (ec == std::errc::invalid_argument) {
-    return Wrong(fmt::format("{}expected a whole number and a unit ({}), e.g. \"{}\"", prefix,
+    return InvalidArgument(fmt::format("{}expected a whole number and a unit ({}), e.g. \"{}\"", prefix,
                              units, quantity.example));
   }
-  if (ec == std::errc::result_out_of_range) return Wrong(too_large);
+  if (ec == std::errc::result_out_of_range) return InvalidArgument(too_large);
   std::string_view suffix = text.substr(static_cast<size_t>(end - text.data()));
-  if (suffix.starts_with('.')) return Wrong(prefix + "must be a whole number; use a smaller unit");
+  if (suffix.starts_with('.')) return InvalidArgument(prefix + "must be a whole number; use a smaller unit");
   while (suffix.starts_with(' ') || suffix.starts_with('\t')) suffix.remove_prefix(1);
-  if (suffix.empty()) return Wrong(fmt::format("{}missing a unit ({})", prefix, units));
+  if (suffix.empty()) return InvalidArgument(fmt::format("{}missing a unit ({})", prefix, units));
   for (const Unit& unit : quantity.units) {
     if (suffix != unit.suffix) continue;
-    if (number > quantity.max / unit.factor) return Wrong(too_large);
+    if (number > quantity.max / unit.factor) return InvalidArgument(too_large);
     return number * unit.factor;
   }
-  return Wrong(fmt::format("{}unknown unit \"{}\" (use {})", prefix, suffix, units));
+  return InvalidArgument(fmt::format("{}unknown unit \"{}\" (use {})", prefix, suffix, units));
 }
 
 // An integer in the base unit of `quantity` or a string with a unit, at least `min`.
@@ -125,7 +123,7 @@ Result<uint64_t> ReadQuantity(const toml::node& node, const Quantity& quantity, 
     if (integer->get() < 0) return Negative(integer->get());
     value = static_cast<uint64_t>(integer->get());
     if (value > quantity.max) {
-      return Wrong(fmt::format("must be at most {} {} ({}), got {}", quantity.max,
+      return InvalidArgument(fmt::format("must be at most {} {} ({}), got {}", quantity.max,
                                quantity.base_unit, quantity.max_text, value));
     }
   } else if (const auto* string = node.as_string()) {
@@ -138,7 +136,7 @@ Result<uint64_t> ReadQuantity(const toml::node& node, const Quantity& quantity, 
                      node);
   }
   if (value < min) {
-    return Wrong(
+    return InvalidArgument(
         fmt::format("must be at least {1}{0}, got {2}{0}", quantity.base_suffix, min, value));
   }
   return value;
@@ -165,7 +163,7 @@ Result<bool> ReadBool(const toml::node& node) {
 Result<std::string> ReadNonEmptyString(const toml::node& node) {
   const auto* string = node.as_string();
   if (string == nullptr) return WrongType("a string", node);
-  if (string->get().empty()) return Wrong("must not be empty");
+  if (string->get().empty()) return InvalidArgument("must not be empty");
   return string->get();
 }
 
@@ -182,10 +180,10 @@ Result<std::vector<std::string>> ReadStringList(const toml::node& node) {
   for (size_t i = 0; i < array->size(); ++i) {
     const auto* string = (*array)[i].as_string();
     if (string == nullptr) {
-      return Wrong(
+      return InvalidArgument(
           fmt::format("element {}: {}", i + 1, WrongType("a string", (*array)[i]).message()));
     }
-    if (string->get().empty()) return Wrong(fmt::format("element {}: must not be empty", i + 1));
+    if (string->get().empty()) return InvalidArgument(fmt::format("element {}: must not be empty", i + 1));
     list.push_back(string->get());
   }
   return list;
@@ -197,7 +195,7 @@ Result<std::vector<std::string>> ReadAddressRanges(const toml::node& node) {
   for (size_t i = 0; i < ranges->size(); ++i) {
     Result<internal::AddressRange> range = internal::AddressRange::Parse((*ranges)[i]);
     if (!range.ok()) {
-      return Wrong(
+      return InvalidArgument(
           fmt::format("element {} \"{}\": {}", i + 1, (*ranges)[i], range.status().message()));
     }
   }
@@ -211,7 +209,7 @@ Result<ActionSet> ReadActions(const toml::node& node) {
   for (const std::string& name : *names) {
     std::optional<Action> action = ParseAction(name);
     if (!action) {
-      return Wrong(fmt::format(
+      return InvalidArgument(fmt::format(
           "unknown action \"{}\": use \"read\", \"create\", \"update\" or \"delete\"", name));
     }
     actions |= ActionSet{*action};

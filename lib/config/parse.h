@@ -21,9 +21,6 @@
 
 namespace ocireg::config_parse {
 
-// What is wrong with a value, as kInvalidArgument; the one place the config code makes that error.
-Status Wrong(std::string what);
-
 // "an integer", "a table": the type of `type` for messages.
 std::string_view TypeName(toml::node_type type);
 
@@ -37,10 +34,10 @@ Result<T> ReadInteger(const toml::node& node, T min = std::numeric_limits<T>::mi
   if (integer == nullptr) return WrongType("an integer", node);
   const int64_t value = integer->get();
   if (std::cmp_less(value, min)) {
-    return Wrong(fmt::format("must be at least {}, got {}", min, value));
+    return InvalidArgument(fmt::format("must be at least {}, got {}", min, value));
   }
   if (std::cmp_greater(value, std::numeric_limits<T>::max())) {
-    return Wrong(fmt::format("must be at most {}, got {}", std::numeric_limits<T>::max(), value));
+    return InvalidArgument(fmt::format("must be at most {}, got {}", std::numeric_limits<T>::max(), value));
   }
   return static_cast<T>(value);
 }
@@ -78,7 +75,7 @@ Result<E> ReadChoice(const toml::node& node, const std::pair<std::string_view, E
     if (string->get() == name) return value;
     names += fmt::format("{}\"{}\"", names.empty() ? "" : ", ", name);
   }
-  return Wrong(fmt::format("must be one of {}, got \"{}\"", names, string->get()));
+  return InvalidArgument(fmt::format("must be one of {}, got \"{}\"", names, string->get()));
 }
 
 // The name `value` has in `choices`; "?" for none.

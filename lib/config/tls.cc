@@ -16,13 +16,13 @@ constexpr std::pair<std::string_view, ClientIdentity> kClientIdentity[] = {
 Status CheckTls(const Config& c) {
   const TlsConfig& tls = c.tls;
   if (!tls.certificate.empty() && tls.private_key.empty()) {
-    return Wrong("private_key is required when certificate is set");
+    return InvalidArgument("private_key is required when certificate is set");
   }
   if (tls.certificate.empty() && !tls.private_key.empty()) {
-    return Wrong("certificate is required when private_key is set");
+    return InvalidArgument("certificate is required when private_key is set");
   }
   if (tls.certificate.empty() && !tls.client_ca.empty()) {
-    return Wrong("client_ca needs TLS: set certificate and private_key");
+    return InvalidArgument("client_ca needs TLS: set certificate and private_key");
   }
   return Status::Ok();
 }

@@ -88,11 +88,11 @@ Status Api::Authorize(const Caller& caller, std::string_view repository, Action 
 }
 
 void Api::Fail(Exchange& ex, const Status& status, ErrorCode not_found, int http_status) const {
-  if (status.code() == ErrorCode::kInternal || HttpStatus(status.code()) >= 500) {
+  if (status.Is(ErrorCode::kInternal) || HttpStatus(status.code()) >= 500) {
     Log(LogLevel::kError, ex.req.method + " " + ex.req.path + ": " + status.ToString());
   }
   WriteError(ex.res, ClientStatus(status, not_found), http_status);
-  if (status.code() == ErrorCode::kUnauthorized) identification_.Challenge(ex.res);
+  if (status.Is(ErrorCode::kUnauthorized)) identification_.Challenge(ex.res);
   if (auto failure = AuthFailureOf(status, false)) metrics.RecordAuthFailure(*failure);
 }
 
@@ -111,20 +111,19 @@ Status Api::Precheck(const httplib::Request& req, const Route& route, const Call
       return {invalid, "multipart bodies are not supported"};
     }
     if (manifest && framing.length && *framing.length > limits_.max_manifest_bytes) {
-      return {ErrorCode::kManifestTooLarge,
-              "manifest larger than " + std::to_string(limits_.max_manifest_bytes) + " bytes"};
+      return ManifestTooLarge("manifest larger than " + std::to_string(limits_.max_manifest_bytes) +
+                              " bytes");
     }
     if (!manifest && limits_.max_blob_bytes != 0 && framing.length &&
         *framing.length > limits_.max_blob_bytes) {
-      return {ErrorCode::kSizeInvalid,
-              "blob larger than " + std::to_string(limits_.max_blob_bytes) + " bytes"};
+      return SizeInvalid("blob larger than " + std::to_string(limits_.max_blob_bytes) + " bytes");
     }
   }
   const bool deletes_content =
       route.method == Method::kDelete &&
       (route.kind == RouteKind::kManifest || route.kind == RouteKind::kBlob);
   if (deletes_content && !features_.allow_delete) {
-    return {ErrorCode::kUnsupported, "deletion is disabled on this registry"};
+    return Unsupported("deletion is disabled on this registry");
   }
   if (route.kind == RouteKind::kBase) return Authorize(caller, "", Action::kRead);
   if (!route.name.empty()) OCIREG_RETURN_IF_ERROR(Authorize(caller, route.name, ActionOf(route)));
@@ -135,9 +134,9 @@ int Api::ExpectContinue(const httplib::Request& req, httplib::Response& res) {
   Status status;
   bool from_authentication = false;
   if (draining.load()) {
-    status = Status(ErrorCode::kUnavailable, "server shutting down");
+    status = Unavailable("server shutting down");
   } else if (req.path.size() > kMaxPathLength) {
-    status = Status(ErrorCode::kNameInvalid, "request path too long");
+    status = NameInvalid("request path too long");
   } else {
     auto route = ParseRoute(req.method, req.path);
     auto caller = identification_.IdentifyBeforeBody(req, res);
@@ -155,7 +154,7 @@ int Api::ExpectContinue(const httplib::Request& req, httplib::Response& res) {
     metrics.RecordAuthFailure(*failure);
   }
   WriteError(res, status, req.path.size() > kMaxPathLength ? 414 : 0);
-  if (status.code() == ErrorCode::kUnauthorized) identification_.Challenge(res);
+  if (status.Is(ErrorCode::kUnauthorized)) identification_.Challenge(res);
   // httplib writes this answer without its usual body bookkeeping: no Content-Length otherwise.
   res.set_header("Content-Length", std::to_string(res.body.size()));
   // The client will not send the body now; should it send it anyway, it must not be parsed as a
@@ -168,7 +167,7 @@ void Api::Handle(Exchange& ex) {
   auto caller = identification_.Identify(ex.req, ex.res);
   if (!caller.ok()) {
     // Fail counts 401 and 403; a login backend that is down is an auth failure only here.
-    if (caller.status().code() == ErrorCode::kUnavailable) {
+    if (caller.status().Is(ErrorCode::kUnavailable)) {
       metrics.RecordAuthFailure(AuthFailure::kUnavailable);
     }
     Fail(ex, caller.status());
@@ -187,7 +186,7 @@ void Api::Handle(Exchange& ex) {
   ex.route.method = ParseMethod(ex.req.method);
   if (!MethodAllowed(ex.route.kind, ex.route.method)) {
     ex.res.set_header("Allow", std::string(AllowedMethods(ex.route.kind)));
-    Fail(ex, {ErrorCode::kUnsupported, ex.req.method + " is not supported on this endpoint"});
+    Fail(ex, Unsupported(ex.req.method + " is not supported on this endpoint"));
     FinishBody(ex);
     return;
   }

@@ -63,8 +63,8 @@ void Api::GetBlob(Exchange& ex) {
     auto range = ResolveRange(ex.ranges.front(), size);
     if (!range) {
       ex.res.set_header("Content-Range", "bytes */" + std::to_string(size));
-      return Fail(ex, {ErrorCode::kRangeInvalid,
-                       "range not satisfiable for a blob of " + std::to_string(size) + " bytes"});
+      return Fail(ex, RangeInvalid("range not satisfiable for a blob of " + std::to_string(size) +
+                                   " bytes"));
     }
     first = range->first;
     length = range->second - range->first + 1;

@@ -127,18 +127,18 @@ Result<Caller> CallerIdentification::Authenticate(const httplib::Request& req,
       // Answered at once, before any password check: a throttled client costs no bcrypt and
       // holds no worker while it waits.
       res.set_header("Retry-After", std::to_string(wait.count()));
-      return Status(ErrorCode::kTooManyRequests,
-                    "too many failed logins: retry after " + std::to_string(wait.count()) + "s");
+      return TooManyRequests("too many failed logins: retry after " + std::to_string(wait.count()) +
+                             "s");
     }
   }
   Credentials credentials{authorization, caller.remote_addr, certificate};
   auto identity = authenticator->Authenticate(credentials);
   if (!identity.ok()) {
-    if (identity.status().code() != ErrorCode::kUnauthorized) return identity.status();
+    if (!identity.status().Is(ErrorCode::kUnauthorized)) return identity.status();
     if (presents_password) {
       throttle_.RecordFailure(throttle_address, user, FailureThrottle::Clock::now());
     }
-    return Status(ErrorCode::kUnauthorized, kLoginRefused);
+    return Unauthorized(kLoginRefused);
   }
   if (presents_password && identity->has_value()) {
     throttle_.RecordSuccess(throttle_address, user, FailureThrottle::Clock::now());

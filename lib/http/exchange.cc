@@ -118,7 +118,7 @@ Status ReadBody(Exchange& ex, uint64_t limit, const Status& over_limit, size_t c
   };
   auto aborted = [&]() -> bool {
     if (!abort.load()) return false;
-    failure = Status(ErrorCode::kUnavailable, "server shutting down");
+    failure = Unavailable("server shutting down");
     return true;
   };
   // Takes a piece of the body as httplib hands it over; the store is called per chunk_bytes.
@@ -158,7 +158,7 @@ Status ReadBody(Exchange& ex, uint64_t limit, const Status& over_limit, size_t c
   // cannot carry another request.
   ex.res.set_header("Connection", "close");
   if (!failure.ok()) return failure;
-  return Status(ErrorCode::kBlobUploadInvalid, "request body incomplete or unreadable");
+  return BlobUploadInvalid("request body incomplete or unreadable");
 }
 
 void FinishBody(Exchange& ex) {

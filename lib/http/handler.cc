@@ -77,10 +77,10 @@ void RegistryHandler::Install(httplib::Server& server) {
     Status reject;
     int http_status = 0;
     if (req.path.size() > internal::kMaxPathLength) {
-      reject = Status(ErrorCode::kNameInvalid, "request path too long");
+      reject = NameInvalid("request path too long");
       http_status = 414;
     } else if (api.draining.load()) {
-      reject = Status(ErrorCode::kUnavailable, "server shutting down");
+      reject = Unavailable("server shutting down");
     }
     if (reject.ok()) return HandlerResponse::Unhandled;
     internal::WriteError(res, reject, http_status);

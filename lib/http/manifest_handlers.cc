@@ -33,8 +33,8 @@ std::string ManifestLocation(std::string_view name, const Digest& digest) {
 Result<Reference> ParseLookupReference(const std::string& text) {
   auto reference = Reference::Parse(text);
   if (reference.ok() || text.find(':') != std::string::npos) return reference;
-  return Status(ErrorCode::kManifestUnknown,
-                "no manifest is tagged " + QuoteForMessage(text) + ", which is not a valid tag");
+  return ManifestUnknown("no manifest is tagged " + QuoteForMessage(text) +
+                         ", which is not a valid tag");
 }
 
 }  // namespace
@@ -65,26 +65,22 @@ void Api::PutManifest(Exchange& ex) {
   std::vector<std::string> tags;
   const size_t tag_count = ex.req.get_param_value_count("tag");
   if (tag_count > kMaxTagsPerPut) {
-    return Fail(ex,
-                {ErrorCode::kNameInvalid,
-                 "at most " + std::to_string(kMaxTagsPerPut) + " tags per request"},
+    return Fail(ex, NameInvalid("at most " + std::to_string(kMaxTagsPerPut) + " tags per request"),
                 ErrorCode::kNameUnknown, 414);
   }
   for (size_t i = 0; i < tag_count; ++i) tags.push_back(ex.req.get_param_value("tag", i));
 
   std::string body;
-  const Status too_large(
-      ErrorCode::kManifestTooLarge,
-      "manifest larger than " + std::to_string(limits_.max_manifest_bytes) + " bytes");
+  const Status too_large = ManifestTooLarge("manifest larger than " +
+                                            std::to_string(limits_.max_manifest_bytes) + " bytes");
   Status read = ReadBody(ex, limits_.max_manifest_bytes, too_large, kIoChunkBytes, aborting,
                          [&](std::span<const char> bytes) {
                            body.append(bytes.data(), bytes.size());
                            return Status::Ok();
                          });
   if (!read.ok())
-    return Fail(ex, read.code() == ErrorCode::kBlobUploadInvalid
-                        ? Status(ErrorCode::kManifestInvalid, read.message())
-                        : read);
+    return Fail(ex,
+                read.Is(ErrorCode::kBlobUploadInvalid) ? ManifestInvalid(read.message()) : read);
 
   std::vector<std::string> moved_tags = tags;
   if (!reference->is_digest()) moved_tags.push_back(reference->tag());

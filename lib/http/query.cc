@@ -14,7 +14,7 @@ Result<std::optional<size_t>> ParsePageSize(std::optional<std::string_view> text
   // from_chars takes neither a sign nor blanks, so "+1", "-1" and " 1" are refused.
   auto [stop, ec] = std::from_chars(text->data(), end, value);
   if (text->empty() || ec != std::errc() || stop != end) {
-    return Status(ErrorCode::kUnsupported, "n must be a non-negative integer");
+    return Unsupported("n must be a non-negative integer");
   }
   return std::optional<size_t>(value);
 }

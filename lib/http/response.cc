@@ -72,11 +72,10 @@ std::string ErrorBody(ErrorCode code, std::string_view message) {
 }
 
 Status ClientStatus(const Status& status, ErrorCode not_found) {
-  if (status.code() == ErrorCode::kNotFound)
-    return {not_found, std::string(SpecMessage(not_found))};
+  if (IsNotFound(status)) return {not_found, std::string(SpecMessage(not_found))};
   // A storage path collision, a bad driver argument or an I/O failure: a server-side problem
   // whose message names paths of the server. The caller logs it; the client learns only that.
-  if (IsStorageLevel(status.code()) || status.code() == ErrorCode::kInternal) {
+  if (IsStorageLevel(status.code()) || status.Is(ErrorCode::kInternal)) {
     return Internal("internal server error");
   }
   return status;

@@ -36,7 +36,7 @@ std::string JoinFirst(const std::vector<std::string_view>& parts, size_t count) 
 }
 
 Status NoEndpoint(std::string_view path) {
-  return {ErrorCode::kNameUnknown, "no such endpoint: " + std::string(path)};
+  return NameUnknown("no such endpoint: " + std::string(path));
 }
 
 // Recognises the endpoint suffix of the components after "/v2/"; sets `kind`, the number of
@@ -138,8 +138,7 @@ Result<Route> ParseRoute(std::string_view method, std::string_view path) {
   Route route = std::move(*endpoint);
   route.method = ParseMethod(method);
   if (!MethodAllowed(route.kind, route.method)) {
-    return Status(ErrorCode::kUnsupported,
-                  std::string(method) + " is not supported on " + std::string(path));
+    return Unsupported(std::string(method) + " is not supported on " + std::string(path));
   }
   return route;
 }

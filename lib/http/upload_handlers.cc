@@ -74,9 +74,9 @@ bool Api::TryMount(Exchange& ex, const Digest& digest) {
     if (mounted.ok()) return answer_created(mounted->digest);
     // A source that lacks the blob (or vanished) only means a normal upload; anything else is
     // worth knowing about but still leaves the client a session to upload into.
-    if (mounted.status().code() != ErrorCode::kBlobUnknown &&
-        mounted.status().code() != ErrorCode::kNameUnknown &&
-        mounted.status().code() != ErrorCode::kNameInvalid) {
+    if (!mounted.status().Is(ErrorCode::kBlobUnknown) &&
+        !mounted.status().Is(ErrorCode::kNameUnknown) &&
+        !mounted.status().Is(ErrorCode::kNameInvalid)) {
       Log(LogLevel::kWarn, "mount of " + digest.ToString() + " from " + source + " into " + name +
                                " failed: " + mounted.status().ToString());
     }
@@ -181,7 +181,7 @@ void Api::PatchUpload(Exchange& ex) {
 
 void Api::PutUpload(Exchange& ex) {
   auto text = QueryParam(ex.req, "digest");
-  if (!text) return Fail(ex, {ErrorCode::kDigestInvalid, "the closing PUT needs ?digest="});
+  if (!text) return Fail(ex, DigestInvalid("the closing PUT needs ?digest="));
   auto digest = Digest::Parse(*text);
   if (!digest.ok()) return Fail(ex, digest.status());
   auto upload = ReceiveChunk(ex);

@@ -17,17 +17,17 @@ size_t UploadQuota::size() const {
 
 std::optional<Status> UploadQuota::RefusalLocked(const std::string& client) const {
   if (max_total_ != 0 && total_ >= max_total_) {
-    return Status(ErrorCode::kTooManyRequests,
-                  "the registry has " + std::to_string(total_) +
-                      " upload sessions open, its limit (limits.max_uploads); finish or cancel "
-                      "one, or retry later");
+    return TooManyRequests(
+        "the registry has " + std::to_string(total_) +
+        " upload sessions open, its limit (limits.max_uploads); finish or cancel "
+        "one, or retry later");
   }
   auto it = taken_.find(client);
   if (max_per_client_ != 0 && it != taken_.end() && it->second >= max_per_client_) {
-    return Status(ErrorCode::kTooManyRequests,
-                  "this client has " + std::to_string(it->second) +
-                      " upload sessions open, its limit (limits.max_uploads_per_client); finish "
-                      "or cancel one first");
+    return TooManyRequests(
+        "this client has " + std::to_string(it->second) +
+        " upload sessions open, its limit (limits.max_uploads_per_client); finish "
+        "or cancel one first");
   }
   return std::nullopt;
 }

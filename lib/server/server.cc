@@ -125,7 +125,7 @@ Result<std::unique_ptr<httplib::Server>> NewHttpServer(const TlsConfig& tls,
     return problem.ok();
   });
   if (!problem.ok()) return problem;
-  if (!server->is_valid()) return Status(ErrorCode::kInternal, "cannot create a TLS context");
+  if (!server->is_valid()) return Internal("cannot create a TLS context");
   return std::unique_ptr<httplib::Server>(std::move(server));
 }
 
@@ -233,9 +233,8 @@ Status ServerImpl::Bind() {
   }
   if (!bound) {
     const int error = errno;
-    return {ErrorCode::kUnavailable,
-            "cannot listen on " + address + ":" + std::to_string(config_.listen.port) + ": " +
-                (error != 0 ? std::strerror(error) : "address not usable")};
+    return Unavailable("cannot listen on " + address + ":" + std::to_string(config_.listen.port) +
+                       ": " + (error != 0 ? std::strerror(error) : "address not usable"));
   }
   port_ = static_cast<uint16_t>(port);
   drainable_.RaiseBacklog();
@@ -245,7 +244,7 @@ Status ServerImpl::Bind() {
 Status ServerImpl::Run() {
   {
     std::lock_guard lock(mutex_);
-    if (run_called_) return {ErrorCode::kInvalidArgument, "Run called twice"};
+    if (run_called_) return InvalidArgument("Run called twice");
     run_called_ = true;
     if (stop_requested_) {
       drainable_.CloseUnservedSocket();
@@ -268,7 +267,7 @@ Status ServerImpl::Run() {
     changed_.notify_all();
   }
   if (gc_thread_.joinable()) gc_thread_.join();
-  if (!listened && !stopped) return {ErrorCode::kUnavailable, "the listening socket failed"};
+  if (!listened && !stopped) return Unavailable("the listening socket failed");
   return Status::Ok();
 }
 
@@ -312,8 +311,8 @@ Status ServerImpl::ReloadTls(const Config& config) {
   const bool wants_tls = !config.tls.certificate.empty();
   if (certificate_ == nullptr && !wants_tls) return Status::Ok();
   if (certificate_ == nullptr || !wants_tls) {
-    return {ErrorCode::kInvalidArgument, std::string("tls.certificate: turning TLS ") +
-                                             (wants_tls ? "on" : "off") + " needs a restart"};
+    return InvalidArgument(std::string("tls.certificate: turning TLS ") +
+                           (wants_tls ? "on" : "off") + " needs a restart");
   }
   return certificate_->Load(config.tls);
 }
@@ -355,13 +354,13 @@ void ServerImpl::CollectGarbagePeriodically() {
 Result<std::unique_ptr<RegistryServer>> RegistryServer::Create(const Config& config,
                                                                ServerHooks hooks) {
   if (config.limits.max_connections == 0) {
-    return Status(ErrorCode::kInvalidArgument, "limits.max_connections must be at least 1");
+    return InvalidArgument("limits.max_connections must be at least 1");
   }
   if (config.limits.max_open_connections == 0) {
-    return Status(ErrorCode::kInvalidArgument, "limits.max_open_connections must be at least 1");
+    return InvalidArgument("limits.max_open_connections must be at least 1");
   }
   if (config.limits.keep_alive_max_requests == 0) {
-    return Status(ErrorCode::kInvalidArgument, "limits.keep_alive_max_requests must be at least 1");
+    return InvalidArgument("limits.keep_alive_max_requests must be at least 1");
   }
   auto driver = NewFsDriver(config.storage.root);
   if (!driver.ok()) return driver.status();

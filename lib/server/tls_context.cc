@@ -57,7 +57,7 @@ std::string OpenSslError() {
 }
 
 Status Problem(std::string_view key, const std::string& path, const std::string& what) {
-  return {ErrorCode::kInvalidArgument, "tls." + std::string(key) + ": " + path + ": " + what};
+  return InvalidArgument("tls." + std::string(key) + ": " + path + ": " + what);
 }
 
 // Opens `path` for reading; OpenSSL's own message for a missing file is obscure.
@@ -175,12 +175,12 @@ Status ConfigureTls(ssl_ctx_st& context, const TlsConfig& tls, ServerCertificate
   SSL_CTX_set_min_proto_version(&context, TLS1_2_VERSION);
   SSL_CTX_set_options(&context, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION);
   if (SSL_CTX_set_cipher_list(&context, kTls12Ciphers) != 1) {
-    return {ErrorCode::kInternal, "cannot set the TLS 1.2 cipher suites: " + OpenSslError()};
+    return Internal("cannot set the TLS 1.2 cipher suites: " + OpenSslError());
   }
   if (SSL_CTX_set_session_id_context(&context,
                                      reinterpret_cast<const unsigned char*>(kSessionContext.data()),
                                      static_cast<unsigned int>(kSessionContext.size())) != 1) {
-    return {ErrorCode::kInternal, "cannot set the TLS session context: " + OpenSslError()};
+    return Internal("cannot set the TLS session context: " + OpenSslError());
   }
   OCIREG_RETURN_IF_ERROR(certificate.Load(tls));
   certificate.InstallOn(context);

@@ -22,7 +22,7 @@ Status LayoutStore::KeepLinked(std::string_view repo, std::initializer_list<std:
   for (const std::string& source : sources) {
     // On an existing target, Link refreshes its time (see StorageDriver::Link).
     linked = driver_->Link(source, target);
-    if (linked.ok() || linked.code() == ErrorCode::kAlreadyExists) return Status::Ok();
+    if (linked.ok() || IsAlreadyExists(linked)) return Status::Ok();
   }
   return linked;
 }

@@ -242,8 +242,7 @@ class FsAppender final : public FileAppender {
   }
 
   Status Truncate(uint64_t size) override {
-    if (size > size_)
-      return {ErrorCode::kInvalidArgument, "truncate " + display_ + " past its end"};
+    if (size > size_) return InvalidArgument("truncate " + display_ + " past its end");
     if (RetryOnEintr([&] { return ::ftruncate(fd_.get(), static_cast<off_t>(size)); }) != 0) {
       return Internal("truncate " + display_ + ": " + ErrnoText(errno));
     }
@@ -407,8 +406,8 @@ class FsDriver final : public StorageDriver {
     struct stat st;
     if (::fstat(fd.get(), &st) != 0) return Error("stat", path, errno);
     if (st.st_nlink > 1) {
-      return {ErrorCode::kAlreadyExists, Display(path) + " has " + std::to_string(st.st_nlink) +
-                                             " names: appending would change them all"};
+      return AlreadyExists(Display(path) + " has " + std::to_string(st.st_nlink) +
+                           " names: appending would change them all");
     }
     if (created) OCIREG_RETURN_IF_ERROR(SyncDir(ParentPath(path), durability));
     return std::unique_ptr<FileAppender>(std::make_unique<FsAppender>(
@@ -445,7 +444,7 @@ class FsDriver final : public StorageDriver {
         return Error("utimensat", from, errno);
       }
       Status made = MakeLink(source, target, durability);
-      const bool existed = made.code() == ErrorCode::kAlreadyExists;
+      const bool existed = IsAlreadyExists(made);
       if (!made.ok() && !existed) return made;
       if (!existed && AfterLinkHook()) AfterLinkHook()(to);
       // Refreshes an existing `to` (see the contract) and finds a new one that is gone already
@@ -530,7 +529,7 @@ class FsDriver final : public StorageDriver {
     }
     if (rc == 0) return Status::Ok();
     if (errno == EEXIST) {
-      return {ErrorCode::kAlreadyExists, Display(target) + ": " + ErrnoText(EEXIST)};
+      return AlreadyExists(Display(target) + ": " + ErrnoText(EEXIST));
     }
     return Error("link " + Display(source) + " to", target, errno);
   }
@@ -548,8 +547,8 @@ class FsDriver final : public StorageDriver {
   Status CheckPath(std::string_view path) const {
     OCIREG_RETURN_IF_ERROR(internal::ValidateDriverPath(path));
     if (path.substr(0, path.find('/')) == kTempDir) {
-      return {ErrorCode::kInvalidArgument,
-              "invalid storage path \"" + std::string(path) + "\": reserved by the driver"};
+      return InvalidArgument("invalid storage path \"" + std::string(path) +
+                             "\": reserved by the driver");
     }
     return Status::Ok();
   }

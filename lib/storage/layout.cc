@@ -25,9 +25,8 @@ Status ValidateStoreRepositoryName(std::string_view repo) {
                                                             ? std::string_view::npos
                                                             : next - slash - 1);
     if (IsLayoutEntry(component)) {
-      return {ErrorCode::kNameInvalid,
-              "repository name component '" + std::string(component) +
-                  "' is reserved: it names an entry of the parent repository's OCI layout"};
+      return NameInvalid("repository name component '" + std::string(component) +
+                         "' is reserved: it names an entry of the parent repository's OCI layout");
     }
     slash = next;
   }

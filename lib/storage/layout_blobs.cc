@@ -15,7 +15,7 @@ namespace ocireg::internal {
 Result<BlobInfo> LayoutStore::StatBlob(std::string_view repo, const Digest& digest) {
   OCIREG_RETURN_IF_ERROR(ValidateStoreRepositoryName(repo));
   auto info = driver_->Stat(RepoBlobPath(repo, digest));
-  if (!info.ok()) return IsNotFound(info.status()) ? BlobUnknown(repo, digest) : info.status();
+  if (!info.ok()) return IsNotFound(info.status()) ? UnknownBlob(repo, digest) : info.status();
   return BlobInfo{digest, info->size};
 }
 
@@ -23,25 +23,25 @@ Result<std::unique_ptr<FileReader>> LayoutStore::OpenBlob(std::string_view repo,
                                                           const Digest& digest) {
   OCIREG_RETURN_IF_ERROR(ValidateStoreRepositoryName(repo));
   auto reader = driver_->OpenReader(RepoBlobPath(repo, digest));
-  if (!reader.ok() && IsNotFound(reader.status())) return BlobUnknown(repo, digest);
+  if (!reader.ok() && IsNotFound(reader.status())) return UnknownBlob(repo, digest);
   return reader;
 }
 
 Status LayoutStore::DeleteBlob(std::string_view repo, const Digest& digest) {
   OCIREG_RETURN_IF_ERROR(ValidateStoreRepositoryName(repo));
   auto state = FindState(repo);
-  if (state == nullptr) return BlobUnknown(repo, digest);
+  if (state == nullptr) return UnknownBlob(repo, digest);
   std::unique_lock lock(state->mu);
   OCIREG_RETURN_IF_ERROR(LoadLocked(repo, *state));
   SettleLocked(lock, *state);
   const auto possible = state->possible();
   if (std::any_of(possible.begin(), possible.end(),
                   [&](const RepoIndex* index) { return index->FindManifest(digest) != nullptr; })) {
-    return {ErrorCode::kUnsupported, digest.ToString() + " is a manifest of " + std::string(repo) +
-                                         ": delete it through the manifests endpoint"};
+    return Unsupported(digest.ToString() + " is a manifest of " + std::string(repo) +
+                       ": delete it through the manifests endpoint");
   }
   Status removed = driver_->Remove(RepoBlobPath(repo, digest));
-  if (IsNotFound(removed)) return BlobUnknown(repo, digest);
+  if (IsNotFound(removed)) return UnknownBlob(repo, digest);
   return removed;
 }
 
@@ -54,14 +54,14 @@ Status LayoutStore::InstallBlob(std::string_view repo, const Digest& digest,
   // Prefer the copy the store already has, so every repository shares one file.
   Status shared = driver_->Link(content, target);
   if (shared.ok()) return Status::Ok();
-  if (shared.code() == ErrorCode::kAlreadyExists) return KeepLinked(repo, {content, own}, target);
+  if (IsAlreadyExists(shared)) return KeepLinked(repo, {content, own}, target);
   // No shared copy (or garbage collection just took it), or one that takes no more names
   // (EMLINK): the repository links our own file, which nobody else can remove.
   Status linked = driver_->Link(own, target);
-  if (linked.code() == ErrorCode::kAlreadyExists) return KeepLinked(repo, {content, own}, target);
+  if (IsAlreadyExists(linked)) return KeepLinked(repo, {content, own}, target);
   OCIREG_RETURN_IF_ERROR(linked);
   // The content store learns of our file for later pushes.
-  if (shared.code() == ErrorCode::kNotFound) return SeedContent(target, content);
+  if (IsNotFound(shared)) return SeedContent(target, content);
   ReplaceContent(own, content);
   return Status::Ok();
 }
@@ -71,11 +71,11 @@ Status LayoutStore::InstallBytes(std::string_view repo, const Digest& digest,
   const std::string content = ContentPath(digest);
   const std::string target = RepoBlobPath(repo, digest);
   Status linked = driver_->Link(content, target);
-  if (linked.code() == ErrorCode::kNotFound) {
+  if (IsNotFound(linked)) {
     OCIREG_RETURN_IF_ERROR(driver_->WriteFileAtomic(target, bytes));
     return SeedContent(target, content);
   }
-  if (linked.code() == ErrorCode::kAlreadyExists) return Status::Ok();
+  if (IsAlreadyExists(linked)) return Status::Ok();
   return linked;
 }
 
@@ -84,7 +84,7 @@ Status LayoutStore::SeedContent(std::string_view blob, std::string_view content)
   Status seeded = driver_->Link(blob, content, Durability::kCache);
   // Another push may have seeded it first, or the blob may be gone already: both are fine, the
   // content store is only a source for deduplication.
-  if (seeded.code() == ErrorCode::kAlreadyExists || seeded.code() == ErrorCode::kNotFound) {
+  if (IsAlreadyExists(seeded) || IsNotFound(seeded)) {
     return Status::Ok();
   }
   return seeded;
@@ -101,15 +101,14 @@ Result<BlobInfo> LayoutStore::MountBlob(std::string_view repo, const Digest& dig
   const std::string shared = ContentPath(digest);
   const std::string target = RepoBlobPath(repo, digest);
   Status linked = driver_->Link(own, target);
-  if (!linked.ok() && linked.code() != ErrorCode::kNotFound &&
-      linked.code() != ErrorCode::kAlreadyExists) {
+  if (!linked.ok() && !IsNotFound(linked) && !IsAlreadyExists(linked)) {
     // The source's file may take no more names (EMLINK); the content store's copy may be another
     // file (see ReplaceContent).
     Status copy = driver_->Link(shared, target);
-    if (copy.ok() || copy.code() == ErrorCode::kAlreadyExists) linked = copy;
+    if (copy.ok() || IsAlreadyExists(copy)) linked = copy;
   }
-  if (linked.code() == ErrorCode::kAlreadyExists) linked = KeepLinked(repo, {own, shared}, target);
-  if (linked.code() == ErrorCode::kNotFound) return BlobUnknown(from, digest);
+  if (IsAlreadyExists(linked)) linked = KeepLinked(repo, {own, shared}, target);
+  if (IsNotFound(linked)) return UnknownBlob(from, digest);
   OCIREG_RETURN_IF_ERROR(linked);
   return *source;
 }

@@ -37,7 +37,7 @@ bool LayoutStore::RepositoryExists(std::string_view repo) { return FindState(rep
 Result<Page> LayoutStore::ListTags(std::string_view repo, std::string_view last, size_t limit) {
   OCIREG_RETURN_IF_ERROR(ValidateStoreRepositoryName(repo));
   auto state = FindState(repo);
-  if (state == nullptr) return NameUnknown(repo);
+  if (state == nullptr) return UnknownRepository(repo);
   std::lock_guard lock(state->mu);
   OCIREG_RETURN_IF_ERROR(LoadLocked(repo, *state));
   return PageAfter(state->index.tags(), last, limit, [](const Digest&) { return true; });

@@ -27,14 +27,13 @@ Status LayoutStore::CheckReferencesLocked(std::string_view repo, RepoState& stat
     auto blob = driver_->Stat(RepoBlobPath(repo, d.digest));
     if (!blob.ok()) {
       if (!IsNotFound(blob.status())) return blob.status();
-      return {ErrorCode::kManifestBlobUnknown, "manifest references " + d.digest.ToString() +
-                                                   ", which is not in repository " +
-                                                   std::string(repo)};
+      return ManifestBlobUnknown("manifest references " + d.digest.ToString() +
+                                 ", which is not in repository " + std::string(repo));
     }
     if (d.size >= 0 && static_cast<uint64_t>(d.size) != blob->size) {
-      return {ErrorCode::kManifestInvalid, "descriptor of " + d.digest.ToString() + " gives size " +
-                                               std::to_string(d.size) + " but the blob has " +
-                                               std::to_string(blob->size) + " bytes"};
+      return ManifestInvalid("descriptor of " + d.digest.ToString() + " gives size " +
+                             std::to_string(d.size) + " but the blob has " +
+                             std::to_string(blob->size) + " bytes");
     }
   }
   return Status::Ok();
@@ -58,8 +57,8 @@ Result<PutManifestResult> LayoutStore::PutManifest(std::string_view repo,
       reference.is_digest() ? reference.digest().algorithm() : DigestAlgorithm::kSha256;
   Digest digest = Digester::Of(algorithm, body);
   if (reference.is_digest() && digest != reference.digest()) {
-    return Status(ErrorCode::kDigestInvalid, "manifest body has digest " + digest.ToString() +
-                                                 ", not " + reference.digest().ToString());
+    return DigestInvalid("manifest body has digest " + digest.ToString() + ", not " +
+                         reference.digest().ToString());
   }
 
   auto state = GetOrCreateState(repo);
@@ -86,13 +85,13 @@ Result<ManifestRecord> LayoutStore::ResolveManifest(std::string_view repo,
                                                     const Reference& reference) {
   OCIREG_RETURN_IF_ERROR(ValidateStoreRepositoryName(repo));
   auto state = FindState(repo);
-  if (state == nullptr) return NameUnknown(repo);
+  if (state == nullptr) return UnknownRepository(repo);
   std::lock_guard lock(state->mu);
   OCIREG_RETURN_IF_ERROR(LoadLocked(repo, *state));
   const Digest* digest =
       reference.is_digest() ? &reference.digest() : state->index.FindTag(reference.tag());
   const IndexEntry* entry = digest ? state->index.FindManifest(*digest) : nullptr;
-  if (entry == nullptr) return ManifestUnknown(repo, reference.ToString());
+  if (entry == nullptr) return UnknownManifest(repo, reference.ToString());
   return ManifestRecord{entry->digest, entry->media_type, entry->size};
 }
 
@@ -100,23 +99,22 @@ Result<std::string> LayoutStore::ReadManifest(std::string_view repo, const Diges
   auto record = ResolveManifest(repo, Reference::FromDigest(digest));
   OCIREG_RETURN_IF_ERROR(record);
   auto body = driver_->ReadFile(RepoBlobPath(repo, digest));
-  if (!body.ok() && IsNotFound(body.status())) return ManifestUnknown(repo, digest.ToString());
+  if (!body.ok() && IsNotFound(body.status())) return UnknownManifest(repo, digest.ToString());
   return body;
 }
 
 Status LayoutStore::DeleteManifest(std::string_view repo, const Digest& digest) {
   OCIREG_RETURN_IF_ERROR(ValidateStoreRepositoryName(repo));
   auto state = FindState(repo);
-  if (state == nullptr) return NameUnknown(repo);
+  if (state == nullptr) return UnknownRepository(repo);
   std::unique_lock lock(state->mu);
   OCIREG_RETURN_IF_ERROR(LoadLocked(repo, *state));
   RepoIndex index = state->latest();
-  if (!index.RemoveManifest(digest)) return ManifestUnknown(repo, digest.ToString());
+  if (!index.RemoveManifest(digest)) return UnknownManifest(repo, digest.ToString());
   // A child of an index cannot go while the index lists it: the index would no longer pull.
   if (auto parent = ParentLocked(repo, *state, digest)) {
-    return {ErrorCode::kUnsupported, digest.ToString() + " is listed by index " +
-                                         parent->ToString() + " of " + std::string(repo) +
-                                         ": delete the index first"};
+    return Unsupported(digest.ToString() + " is listed by index " + parent->ToString() + " of " +
+                       std::string(repo) + ": delete the index first");
   }
   OCIREG_RETURN_IF_ERROR(CommitIndexLocked(lock, repo, *state, std::move(index)));
   state->facts.erase(digest);
@@ -133,11 +131,11 @@ Status LayoutStore::DeleteManifest(std::string_view repo, const Digest& digest) 
 Status LayoutStore::DeleteTag(std::string_view repo, std::string_view tag) {
   OCIREG_RETURN_IF_ERROR(ValidateStoreRepositoryName(repo));
   auto state = FindState(repo);
-  if (state == nullptr) return NameUnknown(repo);
+  if (state == nullptr) return UnknownRepository(repo);
   std::unique_lock lock(state->mu);
   OCIREG_RETURN_IF_ERROR(LoadLocked(repo, *state));
   RepoIndex index = state->latest();
-  if (!index.RemoveTag(tag)) return ManifestUnknown(repo, tag);
+  if (!index.RemoveTag(tag)) return UnknownManifest(repo, tag);
   return CommitIndexLocked(lock, repo, *state, std::move(index));
 }
 

@@ -135,7 +135,7 @@ namespace ocireg {
 
 Result<std::unique_ptr<Store>> OpenStore(std::unique_ptr<StorageDriver> driver,
                                          StoreOptions options) {
-  if (driver == nullptr) return Status(ErrorCode::kInvalidArgument, "OpenStore needs a driver");
+  if (driver == nullptr) return InvalidArgument("OpenStore needs a driver");
   auto store = internal::LayoutStore::Open(std::move(driver), std::move(options));
   OCIREG_RETURN_IF_ERROR(store);
   return std::unique_ptr<Store>(std::move(*store));

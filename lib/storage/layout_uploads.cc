@@ -37,8 +37,8 @@ Result<std::shared_ptr<Upload>> LayoutStore::StartUpload(std::string_view repo,
 
 Result<std::shared_ptr<Upload>> LayoutStore::GetUpload(std::string_view repo, std::string_view id) {
   OCIREG_RETURN_IF_ERROR(ValidateStoreRepositoryName(repo));
-  Status unknown(ErrorCode::kBlobUploadUnknown,
-                 "upload " + std::string(id) + " of " + std::string(repo) + " is not in progress");
+  Status unknown = BlobUploadUnknown("upload " + std::string(id) + " of " + std::string(repo) +
+                                     " is not in progress");
   std::lock_guard lock(uploads_mu_);
   auto it = uploads_.find(std::string(id));
   std::shared_ptr<UploadSession> session;
@@ -49,7 +49,7 @@ Result<std::shared_ptr<Upload>> LayoutStore::GetUpload(std::string_view repo, st
     auto loaded =
         UploadSession::Load(*driver_, MakeUploadHooks(), std::string(id), options_.max_blob_bytes);
     if (!loaded.ok()) {
-      return loaded.status().code() == ErrorCode::kBlobUploadUnknown ? unknown : loaded.status();
+      return loaded.status().Is(ErrorCode::kBlobUploadUnknown) ? unknown : loaded.status();
     }
     session = *loaded;
     uploads_.emplace(session->id(), session);

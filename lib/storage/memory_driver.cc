@@ -42,13 +42,6 @@ struct State {
   std::map<std::string, Clock::time_point, std::less<>> dirs;  // directory -> last entry change
 };
 
-Status NotFoundError(std::string_view path) {
-  return NotFound(std::string(path) + ": No such file or directory");
-}
-Status IsDirectoryError(std::string_view path) {
-  return Internal(std::string(path) + ": Is a directory");
-}
-
 bool HasPrefix(std::string_view text, std::string_view prefix) {
   return text.substr(0, prefix.size()) == prefix;
 }
@@ -111,7 +104,7 @@ class MemoryAppender final : public FileAppender {
   Status Truncate(uint64_t size) override {
     std::lock_guard lock(state_->mu);
     if (size > inode_->data->size()) {
-      return {ErrorCode::kInvalidArgument, "truncate past the end of the file"};
+      return InvalidArgument("truncate past the end of the file");
     }
     if (inode_->data.use_count() > 1) {
       inode_->data = std::make_shared<std::string>(*inode_->data);  // a reader holds the old one
@@ -139,13 +132,14 @@ class MemoryDriver final : public StorageDriver {
     if (auto dir = state_->dirs.find(path); dir != state_->dirs.end()) {
       return FileInfo{0, true, dir->second};
     }
-    return NotFoundError(path);
+    return NotFound(std::string(path) + ": No such file or directory");
   }
 
   Result<std::vector<std::string>> List(std::string_view path) override {
     if (!path.empty()) OCIREG_RETURN_IF_ERROR(ValidateDriverPath(path));
     std::lock_guard lock(state_->mu);
-    if (!path.empty() && !state_->dirs.contains(path)) return NotFoundError(path);
+    if (!path.empty() && !state_->dirs.contains(path))
+      return NotFound(std::string(path) + ": No such file or directory");
     std::string prefix = path.empty() ? std::string() : std::string(path) + "/";
     std::vector<std::string> names;
     AddChildren(state_->files, prefix, names);
@@ -170,7 +164,7 @@ class MemoryDriver final : public StorageDriver {
     // Copied before locking: other callers need not wait for a large copy.
     auto inode = std::make_shared<Inode>(Inode{std::make_shared<std::string>(data), {}});
     std::lock_guard lock(state_->mu);
-    if (state_->dirs.contains(path)) return IsDirectoryError(path);
+    if (state_->dirs.contains(path)) return Internal(std::string(path) + ": Is a directory");
     Clock::time_point now = Clock::now();
     OCIREG_RETURN_IF_ERROR(MakeParents(*state_, path, now));
     inode->modified = now;
@@ -190,7 +184,7 @@ class MemoryDriver final : public StorageDriver {
   Result<std::unique_ptr<FileAppender>> OpenAppender(std::string_view path, Durability) override {
     OCIREG_RETURN_IF_ERROR(ValidateDriverPath(path));
     std::lock_guard lock(state_->mu);
-    if (state_->dirs.contains(path)) return IsDirectoryError(path);
+    if (state_->dirs.contains(path)) return Internal(std::string(path) + ": Is a directory");
     auto file = state_->files.find(path);
     if (file == state_->files.end()) {
       Clock::time_point now = Clock::now();
@@ -199,8 +193,7 @@ class MemoryDriver final : public StorageDriver {
       file = state_->files.emplace(std::string(path), std::move(inode)).first;
       TouchParent(*state_, path, now);
     } else if (HasOtherNames(file->second)) {
-      return {ErrorCode::kAlreadyExists,
-              std::string(path) + " has other names: appending would change them all"};
+      return AlreadyExists(std::string(path) + " has other names: appending would change them all");
     }
     return std::unique_ptr<FileAppender>(std::make_unique<MemoryAppender>(state_, file->second));
   }
@@ -212,7 +205,7 @@ class MemoryDriver final : public StorageDriver {
     auto file = state_->files.find(from);
     if (file == state_->files.end()) return MissingFileError(from);
     if (from == to) return Status::Ok();
-    if (state_->dirs.contains(to)) return IsDirectoryError(to);
+    if (state_->dirs.contains(to)) return Internal(std::string(to) + ": Is a directory");
     Clock::time_point now = Clock::now();
     OCIREG_RETURN_IF_ERROR(MakeParents(*state_, to, now));
     std::shared_ptr<Inode> inode = std::move(file->second);
@@ -231,10 +224,10 @@ class MemoryDriver final : public StorageDriver {
     if (file == state_->files.end()) return MissingFileError(from);
     if (auto existing = state_->files.find(to); existing != state_->files.end()) {
       existing->second->modified = Clock::now();  // see the contract: the caller relies on it
-      return {ErrorCode::kAlreadyExists, std::string(to) + ": File exists"};
+      return AlreadyExists(std::string(to) + ": File exists");
     }
     if (state_->dirs.contains(to)) {
-      return {ErrorCode::kAlreadyExists, std::string(to) + ": File exists"};
+      return AlreadyExists(std::string(to) + ": File exists");
     }
     Clock::time_point now = Clock::now();
     OCIREG_RETURN_IF_ERROR(MakeParents(*state_, to, now));
@@ -277,7 +270,9 @@ class MemoryDriver final : public StorageDriver {
   // kNotFound for a missing path; a directory where a file is expected is an error of its own, as
   // on a file system. Needs mu.
   Status MissingFileError(std::string_view path) const {
-    return state_->dirs.contains(path) ? IsDirectoryError(path) : NotFoundError(path);
+    return state_->dirs.contains(path)
+               ? Internal(std::string(path) + ": Is a directory")
+               : NotFound(std::string(path) + ": No such file or directory");
   }
 
   // Whether a name other than the one found also holds `inode`. Appenders hold inodes too, so

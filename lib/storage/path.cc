@@ -7,28 +7,28 @@
 namespace ocireg::internal {
 namespace {
 
-Status Invalid(std::string_view path, std::string_view reason) {
-  return {ErrorCode::kInvalidArgument,
-          "invalid storage path \"" + std::string(path) + "\": " + std::string(reason)};
+Status InvalidPath(std::string_view path, std::string_view reason) {
+  return InvalidArgument("invalid storage path \"" + std::string(path) +
+                         "\": " + std::string(reason));
 }
 
 }  // namespace
 
 Status ValidateDriverPath(std::string_view path) {
-  if (path.empty()) return Invalid(path, "empty");
+  if (path.empty()) return InvalidPath(path, "empty");
   // Checked first so that no message ever carries a NUL byte.
   if (path.find('\0') != std::string_view::npos) {
-    return {ErrorCode::kInvalidArgument, "invalid storage path: contains a NUL byte"};
+    return InvalidArgument("invalid storage path: contains a NUL byte");
   }
-  if (path.front() == '/') return Invalid(path, "absolute");
-  if (path.back() == '/') return Invalid(path, "trailing '/'");
+  if (path.front() == '/') return InvalidPath(path, "absolute");
+  if (path.back() == '/') return InvalidPath(path, "trailing '/'");
   size_t start = 0;
   while (start <= path.size()) {
     size_t end = path.find('/', start);
     if (end == std::string_view::npos) end = path.size();
     std::string_view component = path.substr(start, end - start);
-    if (component.empty()) return Invalid(path, "empty component");
-    if (component == "." || component == "..") return Invalid(path, "'.' or '..' component");
+    if (component.empty()) return InvalidPath(path, "empty component");
+    if (component == "." || component == "..") return InvalidPath(path, "'.' or '..' component");
     start = end + 1;
   }
   return Status::Ok();

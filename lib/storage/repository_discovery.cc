@@ -45,7 +45,7 @@ class Walk {
   // when it holds the marker.
   void Visit(const std::string& dir) {
     auto names = driver_.List(dir);
-    if (!names.ok() && names.status().code() != ErrorCode::kNotFound) {
+    if (!names.ok() && !IsNotFound(names.status())) {
       if (dir.empty()) return Fail(names.status());
       return Skip(dir + ": cannot be listed, skipped: " + names.status().message());
     }

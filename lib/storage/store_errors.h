@@ -10,18 +10,17 @@
 
 namespace ocireg::internal {
 
-inline Status NameUnknown(std::string_view repo) {
-  return {ErrorCode::kNameUnknown, "repository " + std::string(repo) + " is not known"};
+inline Status UnknownRepository(std::string_view repo) {
+  return NameUnknown("repository " + std::string(repo) + " is not known");
 }
 
-inline Status BlobUnknown(std::string_view repo, const Digest& digest) {
-  return {ErrorCode::kBlobUnknown,
-          "blob " + digest.ToString() + " is not in repository " + std::string(repo)};
+inline Status UnknownBlob(std::string_view repo, const Digest& digest) {
+  return BlobUnknown("blob " + digest.ToString() + " is not in repository " + std::string(repo));
 }
 
-inline Status ManifestUnknown(std::string_view repo, std::string_view reference) {
-  return {ErrorCode::kManifestUnknown,
-          "manifest " + std::string(reference) + " is not in repository " + std::string(repo)};
+inline Status UnknownManifest(std::string_view repo, std::string_view reference) {
+  return ManifestUnknown("manifest " + std::string(reference) + " is not in repository " +
+                         std::string(repo));
 }
 
 }  // namespace ocireg::internal

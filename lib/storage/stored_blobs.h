@@ -14,8 +14,6 @@
 
 namespace ocireg::internal {
 
-inline bool IsNotFound(const Status& s) { return s.code() == ErrorCode::kNotFound; }
-
 // Entries of `path`, or none when it does not exist.
 Result<std::vector<std::string>> ListOrEmpty(StorageDriver& driver, std::string_view path);
 

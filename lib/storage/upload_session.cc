@@ -13,7 +13,7 @@ namespace ocireg::internal {
 namespace {
 
 Status Unknown(const std::string& id) {
-  return {ErrorCode::kBlobUploadUnknown, "upload " + id + " is not in progress"};
+  return BlobUploadUnknown("upload " + id + " is not in progress");
 }
 
 std::string InfoJson(std::string_view repo, DigestAlgorithm algorithm) {
@@ -65,7 +65,7 @@ Result<std::shared_ptr<UploadSession>> UploadSession::Load(StorageDriver& driver
   if (!IsValidUploadId(id)) return Unknown(id);
   auto info = driver.ReadFile(UploadInfoPath(id));
   if (!info.ok()) {
-    if (info.status().code() == ErrorCode::kNotFound) return Unknown(id);
+    if (IsNotFound(info.status())) return Unknown(id);
     return info.status();
   }
   rapidjson::Document doc;
@@ -83,7 +83,7 @@ Result<std::shared_ptr<UploadSession>> UploadSession::Load(StorageDriver& driver
   // its data was committed (or never received a byte before a crash) and is over.
   auto data = driver.Stat(UploadDataPath(id));
   if (!data.ok()) {
-    if (data.status().code() == ErrorCode::kNotFound) return Unknown(id);
+    if (IsNotFound(data.status())) return Unknown(id);
     return data.status();
   }
   return std::make_shared<UploadSession>(driver, std::move(hooks), std::move(id),
@@ -107,7 +107,7 @@ Status UploadSession::HashLocked() {
   auto digester = Digester(algorithm_);
   auto hashed = HashFile(driver_, UploadDataPath(id_), digester);
   if (!hashed.ok()) {
-    return hashed.status().code() == ErrorCode::kNotFound ? Unknown(id_) : hashed.status();
+    return IsNotFound(hashed.status()) ? Unknown(id_) : hashed.status();
   }
   digester_.emplace(std::move(digester));
   hashed_ = *hashed;
@@ -120,14 +120,14 @@ Status UploadSession::OpenLocked() {
   auto appender = driver_.OpenAppender(UploadDataPath(id_), Durability::kCache);
   // A data file with other names is a committed blob whose session outlived its commit (a crash
   // lost the move out of the session): appending would corrupt the blob.
-  if (!appender.ok() && appender.status().code() == ErrorCode::kAlreadyExists) return Unknown(id_);
+  if (!appender.ok() && IsAlreadyExists(appender.status())) return Unknown(id_);
   OCIREG_RETURN_IF_ERROR(appender);
   if ((*appender)->size() != hashed_) {
     // Only this session writes the file, under mu_; should it differ anyway, the file is the truth.
     digester_.reset();
     OCIREG_RETURN_IF_ERROR(HashLocked());
     if ((*appender)->size() != hashed_) {
-      return {ErrorCode::kInternal, "upload " + id_ + " changed while it was being hashed"};
+      return Internal("upload " + id_ + " changed while it was being hashed");
     }
   }
   appender_ = std::move(*appender);
@@ -139,7 +139,7 @@ Result<uint64_t> UploadSession::SizeLocked() {
   if (appender_ != nullptr) return appender_->size();
   auto info = driver_.Stat(UploadDataPath(id_));
   if (!info.ok()) {
-    return info.status().code() == ErrorCode::kNotFound ? Unknown(id_) : info.status();
+    return IsNotFound(info.status()) ? Unknown(id_) : info.status();
   }
   return info->size;
 }
@@ -156,12 +156,11 @@ Status UploadSession::Append(std::span<const char> bytes, std::optional<uint64_t
   OCIREG_RETURN_IF_ERROR(OpenLocked());
   uint64_t size = hashed_;
   if (expected_offset && *expected_offset != size) {
-    return {ErrorCode::kRangeInvalid, "chunk starts at " + std::to_string(*expected_offset) +
-                                          " but the upload has " + std::to_string(size) + " bytes"};
+    return RangeInvalid("chunk starts at " + std::to_string(*expected_offset) +
+                        " but the upload has " + std::to_string(size) + " bytes");
   }
   if (max_bytes_ != 0 && size + bytes.size() > max_bytes_) {
-    return {ErrorCode::kSizeInvalid,
-            "blob exceeds the limit of " + std::to_string(max_bytes_) + " bytes"};
+    return SizeInvalid("blob exceeds the limit of " + std::to_string(max_bytes_) + " bytes");
   }
   Status appended;
   auto append = [&] { appended = appender_->Append(bytes); };
@@ -190,9 +189,8 @@ Status UploadSession::Rewind(uint64_t offset, uint64_t end) {
   auto size = SizeLocked();
   OCIREG_RETURN_IF_ERROR(size);
   if (offset > end || *size != end) {
-    return {ErrorCode::kRangeInvalid, "upload has " + std::to_string(*size) + " bytes, not the " +
-                                          std::to_string(end) + " to take back to " +
-                                          std::to_string(offset)};
+    return RangeInvalid("upload has " + std::to_string(*size) + " bytes, not the " +
+                        std::to_string(end) + " to take back to " + std::to_string(offset));
   }
   if (offset == end) return Status::Ok();
   if (appender_ == nullptr) {
@@ -222,9 +220,8 @@ Result<BlobInfo> UploadSession::Commit(const Digest& expected,
   uint64_t size = hashed_;
   if (expected_size && *expected_size != size) {
     (void)EndLocked();
-    return Status(ErrorCode::kSizeInvalid, "upload has " + std::to_string(size) +
-                                               " bytes, expected " +
-                                               std::to_string(*expected_size));
+    return SizeInvalid("upload has " + std::to_string(size) + " bytes, expected " +
+                       std::to_string(*expected_size));
   }
   Result<Digest> actual = expected.algorithm() == algorithm_ ? Result<Digest>(digester_->Finish())
                                                              : HashWith(expected.algorithm());
@@ -233,8 +230,8 @@ Result<BlobInfo> UploadSession::Commit(const Digest& expected,
   OCIREG_RETURN_IF_ERROR(actual);
   if (*actual != expected) {
     (void)EndLocked();
-    return Status(ErrorCode::kDigestInvalid, "upload content has digest " + actual->ToString() +
-                                                 ", not " + expected.ToString());
+    return DigestInvalid("upload content has digest " + actual->ToString() + ", not " +
+                         expected.ToString());
   }
   Status synced = appender_->Sync();
   appender_.reset();

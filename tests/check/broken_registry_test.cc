@@ -13,6 +13,7 @@
 
 #include "catch.h"
 #include "ocireg/check.h"
+#include "status_macros.h"
 #include "test_server.h"
 
 namespace ocireg::testing {
@@ -137,7 +138,7 @@ TEST_CASE("the proxy alone is transparent", "[check][broken]") {
   options.host = "127.0.0.1";
   options.port = proxy.port();
   auto report = RunChecks(options);
-  REQUIRE(report.ok());
+  REQUIRE_OK(report);
   for (const auto& r : report->results) {
     INFO(r.id << ": " << r.reason);
     CHECK(r.status == CheckStatus::kPass);
@@ -153,7 +154,7 @@ TEST_CASE("an unsorted tag list fails the tag list check, naming request and res
   options.port = proxy.port();
   options.categories = {CheckCategory::kDiscovery};
   auto report = RunChecks(options);
-  REQUIRE(report.ok());
+  REQUIRE_OK(report);
 
   const auto failed = Failures(*report);
   REQUIRE(failed.size() == 1);
@@ -182,7 +183,7 @@ TEST_CASE("a HEAD without Docker-Content-Digest fails both manifest HEAD checks"
   options.port = proxy.port();
   options.categories = {CheckCategory::kPull};
   auto report = RunChecks(options);
-  REQUIRE(report.ok());
+  REQUIRE_OK(report);
   std::set<std::string> failed;
   for (const auto* r : Failures(*report)) {
     failed.insert(r->id);
@@ -205,7 +206,7 @@ TEST_CASE("checks that need a failed check are skipped, naming it", "[check][bro
   options.port = proxy.port();
   options.categories = {CheckCategory::kPush};
   auto report = RunChecks(options);
-  REQUIRE(report.ok());
+  REQUIRE_OK(report);
   auto find = [&](const std::string& id) -> const CheckResult& {
     for (const auto& r : report->results) {
       if (r.id == id) return r;

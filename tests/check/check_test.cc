@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "catch.h"
+#include "status_macros.h"
 #include "test_server.h"
 
 namespace ocireg::testing {
@@ -29,7 +30,7 @@ TEST_CASE("every check passes against ocireg", "[check]") {
     events.push_back(p);
     if (!p.finished) started.push_back(p.result->id);
   });
-  REQUIRE(report.ok());
+  REQUIRE_OK(report);
 
   const auto listed = ListChecks(CheckOptions().categories);
   REQUIRE(report->results.size() == listed.size());
@@ -77,7 +78,7 @@ TEST_CASE("one category runs alone, in a repository of the caller's", "[check]")
   options.categories = {CheckCategory::kManagement};
   options.repository = "mine/checked";
   auto report = RunChecks(options);
-  REQUIRE(report.ok());
+  REQUIRE_OK(report);
   CHECK(report->repository == "mine/checked");
   CHECK(report->crossmount_repository == "mine/checked-mount");
   REQUIRE_FALSE(report->results.empty());
@@ -96,8 +97,8 @@ TEST_CASE("two runs against one registry do not collide", "[check]") {
   options.repository = "shared/repo";
   auto first = RunChecks(options);
   auto second = RunChecks(options);
-  REQUIRE(first.ok());
-  REQUIRE(second.ok());
+  REQUIRE_OK(first);
+  REQUIRE_OK(second);
   CHECK(first->AllPassed());
   CHECK(second->AllPassed());
 }
@@ -113,7 +114,7 @@ TEST_CASE("an unreachable registry fails every check with the reason", "[check]"
   options.port = port;
   options.categories = {CheckCategory::kPull};
   auto report = RunChecks(options);
-  REQUIRE(report.ok());
+  REQUIRE_OK(report);
   REQUIRE_FALSE(report->results.empty());
   for (const auto& r : report->results) {
     CHECK(r.status == CheckStatus::kFail);
@@ -150,15 +151,15 @@ TEST_CASE("bad options are refused before anything is sent", "[check]") {
 
 TEST_CASE("categories parse from the command line's names", "[check]") {
   auto all = ParseCategories("all");
-  REQUIRE(all.ok());
+  REQUIRE_OK(all);
   CHECK(all->size() == 4);
   auto two = ParseCategories("push,pull,push");
-  REQUIRE(two.ok());
+  REQUIRE_OK(two);
   CHECK(*two == std::vector<CheckCategory>{CheckCategory::kPush, CheckCategory::kPull});
   CHECK_FALSE(ParseCategories("pull,bogus").ok());
   CHECK_FALSE(ParseCategories("").ok());
   CHECK_FALSE(ParseCategories("pull,").ok());
-  for (const auto category : *all) CHECK(ParseCategories(CategoryName(category)).ok());
+  for (const auto category : *all) CHECK_OK(ParseCategories(CategoryName(category)));
 }
 
 TEST_CASE("listed checks have unique ids named by category and endpoint", "[check]") {

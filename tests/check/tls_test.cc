@@ -6,6 +6,7 @@
 #include "catch.h"
 #include "certificates.h"
 #include "ocireg/check.h"
+#include "status_macros.h"
 #include "test_server.h"
 
 namespace ocireg::testing {
@@ -27,7 +28,7 @@ TEST_CASE("over TLS the checks verify the registry's certificate", "[check][tls]
   SECTION("trusting the registry's CA, everything passes") {
     options.cacert = pki.ca();
     auto report = RunChecks(options);
-    REQUIRE(report.ok());
+    REQUIRE_OK(report);
     CHECK(report->target == "https://127.0.0.1:" + std::to_string(server.port()));
     for (const auto& r : report->results) {
       INFO(r.id << ": " << r.reason);
@@ -38,7 +39,7 @@ TEST_CASE("over TLS the checks verify the registry's certificate", "[check][tls]
     TestPki other(dir.path(), "other");
     options.cacert = other.ca();
     auto report = RunChecks(options);
-    REQUIRE(report.ok());
+    REQUIRE_OK(report);
     REQUIRE_FALSE(report->results.empty());
     for (const auto& r : report->results) {
       INFO(r.reason);
@@ -51,7 +52,7 @@ TEST_CASE("over TLS the checks verify the registry's certificate", "[check][tls]
   SECTION("insecure, the certificate is not checked") {
     options.insecure = true;
     auto report = RunChecks(options);
-    REQUIRE(report.ok());
+    REQUIRE_OK(report);
     CHECK(report->AllPassed());
   }
 }

@@ -11,6 +11,7 @@
 #include "catch.h"
 #include "oci_checks.h"
 #include "raw_http.h"
+#include "status_macros.h"
 #include "test_server.h"
 
 using ocireg::testing::PushBlob;
@@ -233,7 +234,7 @@ TEST_CASE("Graceful stop: no new connections, in-flight requests finish, session
     CHECK(done->status == 202);
     CHECK(done->HasHeader("Range: 0-1999"));
     stopping.get();
-    CHECK(server.run_status().ok());
+    CHECK_OK(server.run_status());
   }
   // After a restart over the same storage the session resumes.
   TestServer again([&](ocireg::Config& config, ocireg::ServerHooks&) {

@@ -16,6 +16,7 @@
 #include "ocireg/http/handler.h"
 #include "ocireg/storage/store.h"
 #include "process.h"
+#include "status_macros.h"
 #include "test_server.h"
 
 using ocireg::testing::PushImage;
@@ -350,7 +351,7 @@ TEST_CASE("/readyz probes storage at most once a second and still sees it fail",
   auto owned = std::make_unique<ocireg::testing::FaultInjectingDriver>(*inner);
   ocireg::testing::FaultInjectingDriver& driver = *owned;
   auto store = ocireg::OpenStore(std::move(owned), {});
-  REQUIRE(store.ok());
+  REQUIRE_OK(store);
   const ocireg::Config config = ocireg::testing::TestConfig("unused");
   ocireg::RegistryHandler handler(**store, config);
   httplib::Server http;

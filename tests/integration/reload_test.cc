@@ -9,6 +9,7 @@
 #include "catch.h"
 #include "ocireg/auth/access.h"
 #include "raw_http.h"
+#include "status_macros.h"
 #include "test_server.h"
 
 using ocireg::testing::RawConnection;
@@ -74,7 +75,7 @@ TEST_CASE("A reload re-reads the htpasswd file; a keep-alive connection carries 
   REQUIRE(GetBase(connection, kBobBasic) == 401);
 
   WriteFile(htpasswd, std::string(kAliceEntry) + "\n" + kBobEntry + "\n");
-  REQUIRE(server.server().ReloadAccess(server.config()).ok());
+  REQUIRE_OK(server.server().ReloadAccess(server.config()));
 
   // The connection opened before the reload is served with the new users.
   CHECK(GetBase(connection, kBobBasic) == 200);
@@ -100,7 +101,7 @@ TEST_CASE("A reload re-reads the htpasswd file; a keep-alive connection carries 
   }
   SECTION("a user removed from the file can no longer log in") {
     WriteFile(htpasswd, std::string(kBobEntry) + "\n");
-    REQUIRE(server.server().ReloadAccess(server.config()).ok());
+    REQUIRE_OK(server.server().ReloadAccess(server.config()));
     CHECK(GetBase(connection, kAliceBasic) == 401);
     CHECK(GetBase(connection, kBobBasic) == 200);
   }
@@ -123,7 +124,7 @@ TEST_CASE("A reload applies changed access rules", "[integration][reload]") {
   next.access = read_only;
   next.access->policy.front().actions = {ocireg::Action::kRead, ocireg::Action::kCreate};
   next.access->anonymous.push_back({{"public/**"}, {}, {}, {ocireg::Action::kRead}});
-  REQUIRE(server.server().ReloadAccess(next).ok());
+  REQUIRE_OK(server.server().ReloadAccess(next));
 
   auto after = client->Post("/v2/team/app/blobs/uploads/", "", "application/octet-stream");
   REQUIRE(after);
@@ -147,7 +148,7 @@ TEST_CASE("A reload can turn logins on for a server started without any", "[inte
 
   ocireg::Config next = server.config();
   next.auth.htpasswd.file = htpasswd.string();
-  REQUIRE(server.server().ReloadAccess(next).ok());
+  REQUIRE_OK(server.server().ReloadAccess(next));
   auto anonymous = server.Client()->Get("/v2/");
   REQUIRE(anonymous);
   CHECK(anonymous->status == 401);

@@ -6,6 +6,7 @@
 #include "catch.h"
 #include "oci_checks.h"
 #include "raw_http.h"
+#include "status_macros.h"
 #include "test_server.h"
 
 using ocireg::ErrorCode;
@@ -51,10 +52,10 @@ TEST_CASE("Stop before Run makes Run return at once; Stop twice is harmless",
           "[integration][server]") {
   TempDir dir;
   auto server = RegistryServer::Create(TestConfig(dir.path() / "data"));
-  REQUIRE(server.ok());
+  REQUIRE_OK(server);
   CHECK((*server)->port() != 0);
   (*server)->Stop();
-  CHECK((*server)->Run().ok());
+  CHECK_OK((*server)->Run());
   CHECK_FALSE((*server)->is_running());
   (*server)->Stop();
 }
@@ -64,7 +65,7 @@ TEST_CASE("is_running follows Run and Stop", "[integration][server]") {
   CHECK(server.server().is_running());
   server.Stop();
   CHECK_FALSE(server.server().is_running());
-  CHECK(server.run_status().ok());
+  CHECK_OK(server.run_status());
   CHECK_FALSE(ocireg::testing::RawConnection::PortAccepting(server.port()));
 }
 

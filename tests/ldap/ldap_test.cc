@@ -31,6 +31,7 @@
 #include "process.h"
 #include "raw_http.h"
 #include "slapd.h"
+#include "status_macros.h"
 #include "temp_dir.h"
 
 namespace ocireg {
@@ -69,8 +70,7 @@ Result<std::optional<Identity>> Login(Authenticator& authenticator, std::string_
 
 std::unique_ptr<LdapAuthenticator> Make(const LdapConfig& config) {
   auto authenticator = LdapAuthenticator::Create(config);
-  INFO(authenticator.status().ToString());
-  REQUIRE(authenticator.ok());
+  REQUIRE_OK(authenticator);
   return std::move(*authenticator);
 }
 
@@ -78,8 +78,7 @@ std::unique_ptr<LdapAuthenticator> Make(const LdapConfig& config) {
 std::vector<std::string> GroupsOf(Authenticator& authenticator, std::string_view user,
                                   std::string_view password) {
   auto result = Login(authenticator, user, password);
-  INFO(result.status().ToString());
-  REQUIRE(result.ok());
+  REQUIRE_OK(result);
   REQUIRE(result->has_value());
   CHECK((*result)->user == user);
   return (*result)->groups;
@@ -198,8 +197,7 @@ TEST_CASE("EscapeLdapFilterValue escapes the characters RFC 4515 requires", "[ld
 
 TEST_CASE("DN helpers: syntax and the first RDN's value", "[ldap]") {
   auto loaded = internal::LoadLdapLibrary();
-  INFO(loaded.status().ToString());
-  REQUIRE(loaded.ok());
+  REQUIRE_OK(loaded);
   const internal::LdapLibrary& ldap = **loaded;
   using internal::FirstRdnValue;
   using internal::IsLdapDn;
@@ -260,7 +258,7 @@ TEST_CASE("LdapAuthenticator::Create checks the settings without connecting", "[
   LdapConfig good;
   good.url = "ldap://127.0.0.1:1/";  // nothing listens there; Create must not care
   good.user_base_dn = "ou=people,dc=example,dc=test";
-  REQUIRE(LdapAuthenticator::Create(good).ok());
+  REQUIRE_OK(LdapAuthenticator::Create(good));
 
   testing::TempDir dir;
   struct Case {
@@ -309,14 +307,14 @@ TEST_CASE("LdapAuthenticator::Create checks the settings without connecting", "[
   // Accepted variations.
   LdapConfig ldaps = good;
   ldaps.url = "LDAPS://localhost:636";
-  CHECK(LdapAuthenticator::Create(ldaps).ok());
+  CHECK_OK(LdapAuthenticator::Create(ldaps));
   LdapConfig groups = good;
   groups.group_base_dn = "ou=groups,dc=example,dc=test";
   groups.group_filter = "(memberUid={user})";
-  CHECK(LdapAuthenticator::Create(groups).ok());
+  CHECK_OK(LdapAuthenticator::Create(groups));
   LdapConfig no_cache = good;
   no_cache.cache_ttl = std::chrono::seconds(0);
-  CHECK(LdapAuthenticator::Create(no_cache).ok());
+  CHECK_OK(LdapAuthenticator::Create(no_cache));
 }
 
 TEST_CASE("LDAP answers nothing without Basic credentials and refuses empty passwords unasked",
@@ -329,19 +327,19 @@ TEST_CASE("LDAP answers nothing without Basic credentials and refuses empty pass
 
   Credentials none;
   auto result = ldap->Authenticate(none);
-  REQUIRE(result.ok());
+  REQUIRE_OK(result);
   CHECK_FALSE(result->has_value());
   for (const char* header : {"Bearer abc", "Basic !!!", "Basic YWxpY2U="}) {  // "alice": no colon
     INFO(header);
     Credentials other;
     other.authorization = header;
     auto answer = ldap->Authenticate(other);
-    REQUIRE(answer.ok());
+    REQUIRE_OK(answer);
     CHECK_FALSE(answer->has_value());
   }
   // An empty user name is nobody.
   auto nobody = Login(*ldap, "", "pw");
-  REQUIRE(nobody.ok());
+  REQUIRE_OK(nobody);
   CHECK_FALSE(nobody->has_value());
 
   // kUnauthorized, not kUnavailable: no connection was tried.
@@ -415,7 +413,7 @@ TEST_CASE("LDAP: a wrong password is kUnauthorized, an unknown user nullopt", "[
   CHECK(wrong.status().message().find("alice") != std::string::npos);
 
   auto unknown = Login(*ldap, "mallory", "alice-pw");
-  REQUIRE(unknown.ok());
+  REQUIRE_OK(unknown);
   CHECK_FALSE(unknown->has_value());
 
   // A password with a NUL byte is not the same password.
@@ -452,8 +450,7 @@ TEST_CASE("LDAP: user names cannot change the search filter", "[ldap]") {
   for (const std::string& user : attempts) {
     INFO("user " << user);
     auto result = Login(*ldap, user, "alice-pw");
-    INFO(result.status().ToString());
-    REQUIRE(result.ok());
+    REQUIRE_OK(result);
     CHECK_FALSE(result->has_value());
   }
   // The real name still works.
@@ -465,7 +462,7 @@ TEST_CASE("LDAP: a search that finds more than one user finds nobody", "[ldap]")
   config.user_filter = "(|(uid={user})(uid=bob))";
   auto ldap = Make(config);
   auto result = Login(*ldap, "alice", "alice-pw");
-  REQUIRE(result.ok());
+  REQUIRE_OK(result);
   CHECK_FALSE(result->has_value());
 }
 
@@ -511,7 +508,7 @@ TEST_CASE("LDAP over StartTLS and ldaps:// with the configured CA", "[ldap]") {
   CHECK(GroupsOf(*ldap, "alice", "alice-pw") == std::vector<std::string>{"developers"});
   CHECK(CodeOf(Login(*ldap, "alice", "wrong")) == ErrorCode::kUnauthorized);
   auto unknown = Login(*ldap, "mallory", "pw");
-  REQUIRE(unknown.ok());
+  REQUIRE_OK(unknown);
   CHECK_FALSE(unknown->has_value());
 }
 
@@ -602,7 +599,7 @@ TEST_CASE("LDAP: successful logins are cached, failures are not", "[ldap]") {
   CHECK(CodeOf(Login(*ldap, "alice", "wrong")) == ErrorCode::kUnauthorized);
   CHECK(GroupsOf(*ldap, "alice", "alice-pw") == std::vector<std::string>{"developers"});
   auto unknown = Login(*ldap, "mallory", "pw");
-  REQUIRE(unknown.ok());
+  REQUIRE_OK(unknown);
   CHECK_FALSE(unknown->has_value());
   // Another password for a cached user still asks the server, which refuses it.
   CHECK(CodeOf(Login(*ldap, "alice", "alice-pw2")) == ErrorCode::kUnauthorized);

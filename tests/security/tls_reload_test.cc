@@ -7,6 +7,7 @@
 #include "catch.h"
 #include "certificates.h"
 #include "security_support.h"
+#include "status_macros.h"
 #include "test_server.h"
 
 using ocireg::Config;
@@ -66,7 +67,7 @@ TEST_CASE("TLS reload: new connections get the new certificate, open ones keep w
   CHECK(ServedSerial(server.port(), pki.ca(), log) == "serial=02");  // not before the reload
 
   const Status reloaded = server.server().ReloadTls(server.config());
-  REQUIRE(reloaded.ok());
+  REQUIRE_OK(reloaded);
   CHECK(ServedSerial(server.port(), pki.ca(), log) == "serial=07");
   auto still = open_client->Get("/v2/");
   REQUIRE(still);
@@ -77,7 +78,7 @@ TEST_CASE("TLS reload: new connections get the new certificate, open ones keep w
     Config config = server.config();
     config.tls.certificate = third.certificate;
     config.tls.private_key = third.key;
-    REQUIRE(server.server().ReloadTls(config).ok());
+    REQUIRE_OK(server.server().ReloadTls(config));
     CHECK(ServedSerial(server.port(), pki.ca(), log) == "serial=09");
   }
 }
@@ -142,7 +143,7 @@ TEST_CASE("TLS reload: a plain-HTTP server cannot turn TLS on", "[tls][reload]")
   TempDir dir;
   TestPki pki(dir.path());
   TestServer server;
-  CHECK(server.server().ReloadTls(server.config()).ok());
+  CHECK_OK(server.server().ReloadTls(server.config()));
   Config config = server.config();
   config.tls.certificate = pki.server_certificate();
   config.tls.private_key = pki.server_key();

@@ -16,6 +16,7 @@
 #include "manifest_builder.h"
 #include "ocireg/reference.h"
 #include "ocireg/storage/store.h"
+#include "status_macros.h"
 #include "storage/fs_test_hooks.h"
 #include "storage/layout.h"
 #include "store_fixture.h"
@@ -49,7 +50,7 @@ struct FaultyStore {
     auto driver = std::make_unique<FaultInjectingDriver>(*backend.driver);
     faults = driver.get();
     auto opened = OpenStore(std::move(driver), options);
-    REQUIRE(opened.ok());
+    REQUIRE_OK(opened);
     store = std::move(*opened);
   }
   StorageDriver& driver() { return *backend.driver; }
@@ -68,8 +69,8 @@ struct AfterLinkHookGuard {
 // A session of `repo` that holds `content`.
 std::shared_ptr<Upload> Begin(Store& store, std::string_view repo, std::string_view content) {
   auto upload = store.StartUpload(repo, DigestAlgorithm::kSha256);
-  REQUIRE(upload.ok());
-  REQUIRE((*upload)->Append(std::span<const char>(content.data(), content.size())).ok());
+  REQUIRE_OK(upload);
+  REQUIRE_OK((*upload)->Append(std::span<const char>(content.data(), content.size())));
   return *upload;
 }
 
@@ -79,11 +80,10 @@ Status PushBlob(Store& store, std::string_view repo, std::string_view content) {
 
 std::string ReadBlob(Store& store, std::string_view repo, const Digest& digest) {
   auto reader = store.OpenBlob(repo, digest);
-  INFO(reader.status().ToString());
-  REQUIRE(reader.ok());
+  REQUIRE_OK(reader);
   std::string out((*reader)->size(), '\0');
   auto n = (*reader)->ReadAt(0, std::span<char>(out.data(), out.size()));
-  REQUIRE(n.ok());
+  REQUIRE_OK(n);
   out.resize(*n);
   return out;
 }
@@ -119,9 +119,9 @@ COMMIT_TEST("a session that outlives its commit cannot append to the blob", "[up
         }
         return forward();
       });
-  REQUIRE(upload->Commit(digest).ok());
+  REQUIRE_OK(upload->Commit(digest));
   f.faults->set_interceptor(nullptr);
-  REQUIRE(f.driver().Stat(internal::UploadInfoPath(id)).ok());
+  REQUIRE_OK(f.driver().Stat(internal::UploadInfoPath(id)));
 
   for (bool restarted : {false, true}) {
     INFO("restarted: " << restarted);
@@ -143,7 +143,7 @@ COMMIT_TEST("a session whose data file is also a blob refuses to append", "[uplo
   upload.reset();
   // What a crash can leave when the move out of the session was lost but the link was not.
   const std::string blob = internal::RepoBlobPath("repo", DigestOf("abc"));
-  REQUIRE(f.driver().Link(internal::UploadDataPath(id), blob).ok());
+  REQUIRE_OK(f.driver().Link(internal::UploadDataPath(id), blob));
   f.Reopen();
   auto again = f.store->GetUpload("repo", id);
   if (again.ok()) {
@@ -178,7 +178,7 @@ COMMIT_TEST("a blob whose file takes no more links is still pushed and mounted",
   FaultyStore<TestType> f;
   const std::string content = "a layer in every repository";
   const Digest digest = DigestOf(content);
-  REQUIRE(PushBlob(*f.store, "first", content).ok());
+  REQUIRE_OK(PushBlob(*f.store, "first", content));
   // The names of a file at the file system's link limit (EMLINK); a rename over one of them gives
   // that name a file of its own.
   std::mutex mu;
@@ -198,18 +198,16 @@ COMMIT_TEST("a blob whose file takes no more links is still pushed and mounted",
   for (std::string repo : {"second", "third"}) {
     INFO(repo);
     Status pushed = PushBlob(*f.store, repo, content);
-    INFO(pushed.ToString());
-    CHECK(pushed.ok());
+    CHECK_OK(pushed);
     if (pushed.ok()) CHECK(ReadBlob(*f.store, repo, digest) == content);
   }
   auto mounted = f.store->MountBlob("fourth", digest, "first");
-  INFO(mounted.status().ToString());
-  CHECK(mounted.ok());
+  CHECK_OK(mounted);
   if (mounted.ok()) CHECK(ReadBlob(*f.store, "fourth", digest) == content);
   CHECK(ReadBlob(*f.store, "first", digest) == content);
   f.faults->set_interceptor(nullptr);
   auto scrub = f.store->maintenance().Scrub();
-  REQUIRE(scrub.ok());
+  REQUIRE_OK(scrub);
   CHECK(scrub->ok());
 }
 
@@ -220,11 +218,11 @@ COMMIT_TEST("an index write that fails after its rename is reported as done", "[
   f.Reopen();
   const std::string config = R"({"seed":"index"})";
   const std::string layer = "the layer of the index test";
-  REQUIRE(PushBlob(*f.store, "repo", config).ok());
-  REQUIRE(PushBlob(*f.store, "repo", layer).ok());
+  REQUIRE_OK(PushBlob(*f.store, "repo", config));
+  REQUIRE_OK(PushBlob(*f.store, "repo", layer));
   const std::string manifest = ImageManifest(RefTo(std::string(kConfigType), config),
                                              {RefTo(std::string(kLayerType), layer)});
-  REQUIRE(PutTag(*f.store, "repo", "v1", manifest).ok());
+  REQUIRE_OK(PutTag(*f.store, "repo", "v1", manifest));
 
   enum class Fault { kNone, kAfterRename, kBeforeRename };
   Fault fault = Fault::kNone;
@@ -245,9 +243,8 @@ COMMIT_TEST("an index write that fails after its rename is reported as done", "[
 
   fault = Fault::kAfterRename;
   Status visible = PutTag(*f.store, "repo", "v2", manifest);
-  INFO(visible.ToString());
-  CHECK(visible.ok());
-  CHECK(f.store->ResolveManifest("repo", *Reference::Parse("v2")).ok());
+  CHECK_OK(visible);
+  CHECK_OK(f.store->ResolveManifest("repo", *Reference::Parse("v2")));
   CHECK(warnings.size() == 1);
 
   fault = Fault::kBeforeRename;
@@ -257,7 +254,7 @@ COMMIT_TEST("an index write that fails after its rename is reported as done", "[
 
   // What this process answered is what the disk holds.
   f.Reopen();
-  CHECK(f.store->ResolveManifest("repo", *Reference::Parse("v2")).ok());
+  CHECK_OK(f.store->ResolveManifest("repo", *Reference::Parse("v2")));
   CHECK(f.store->ResolveManifest("repo", *Reference::Parse("v3")).status().code() ==
         ErrorCode::kManifestUnknown);
 }
@@ -269,15 +266,15 @@ TEST_CASE("a blob pushed or mounted again is protected from garbage collection a
   f.Reopen();
   const std::string content = "pushed again before its manifest";
   const Digest digest = DigestOf(content);
-  REQUIRE(PushBlob(*f.store, "source", content).ok());
-  REQUIRE(PushBlob(*f.store, "repo", content).ok());
+  REQUIRE_OK(PushBlob(*f.store, "source", content));
+  REQUIRE_OK(PushBlob(*f.store, "repo", content));
   // Every name of the blob shares one file, and so its time: all look pushed long ago.
   Age(f.backend, internal::RepoBlobPath("repo", digest));
   bool kept = true;
   SECTION("left alone, it is collected") { kept = false; }
-  SECTION("uploaded again") { REQUIRE(PushBlob(*f.store, "repo", content).ok()); }
-  SECTION("mounted again") { REQUIRE(f.store->MountBlob("repo", digest, "source").ok()); }
-  REQUIRE(f.store->maintenance().CollectGarbage().ok());
+  SECTION("uploaded again") { REQUIRE_OK(PushBlob(*f.store, "repo", content)); }
+  SECTION("mounted again") { REQUIRE_OK(f.store->MountBlob("repo", digest, "source")); }
+  REQUIRE_OK(f.store->maintenance().CollectGarbage());
   CHECK(f.store->StatBlob("repo", digest).ok() == kept);
 }
 
@@ -288,7 +285,7 @@ TEST_CASE("garbage collection between a link and its return does not take the ne
   f.Reopen();
   const std::string content = "shared by two repositories";
   const Digest digest = DigestOf(content);
-  REQUIRE(PushBlob(*f.store, "first", content).ok());
+  REQUIRE_OK(PushBlob(*f.store, "first", content));
   Age(f.backend, internal::ContentPath(digest));
   const std::string target = internal::RepoBlobPath("second", digest);
   int collections = 0;
@@ -300,17 +297,16 @@ TEST_CASE("garbage collection between a link and its return does not take the ne
     });
     pushed = PushBlob(*f.store, "second", content);
   }
-  INFO(pushed.ToString());
-  REQUIRE(pushed.ok());
+  REQUIRE_OK(pushed);
   CHECK(collections >= 1);
-  CHECK(f.store->StatBlob("second", digest).ok());
+  CHECK_OK(f.store->StatBlob("second", digest));
 }
 
 TEST_CASE("a link removed as soon as it is made is made again", "[store][commit][gc]") {
   StoreFixture<FsBackend> f;
   const std::string content = "collected at once";
   const Digest digest = DigestOf(content);
-  REQUIRE(PushBlob(*f.store, "first", content).ok());
+  REQUIRE_OK(PushBlob(*f.store, "first", content));
   const std::string target = internal::RepoBlobPath("second", digest);
   int removals = 0;
   Status pushed;
@@ -321,8 +317,7 @@ TEST_CASE("a link removed as soon as it is made is made again", "[store][commit]
     });
     pushed = PushBlob(*f.store, "second", content);
   }
-  INFO(pushed.ToString());
-  REQUIRE(pushed.ok());
+  REQUIRE_OK(pushed);
   CHECK(removals >= 1);
   CHECK(ReadBlob(*f.store, "second", digest) == content);
 }

@@ -13,6 +13,7 @@
 #include "fault_driver.h"
 #include "manifest_builder.h"
 #include "ocireg/storage/store.h"
+#include "status_macros.h"
 #include "store_fixture.h"
 
 using namespace ocireg;
@@ -126,24 +127,24 @@ std::unique_ptr<Store> OpenOver(std::unique_ptr<StorageDriver> driver) {
   StoreOptions options;
   options.gc_grace_period = 0s;
   auto store = OpenStore(std::move(driver), options);
-  REQUIRE(store.ok());
+  REQUIRE_OK(store);
   return std::move(*store);
 }
 
 // Everything visible must be whole: scrub finds nothing, and every manifest reads back intact.
 void CheckConsistent(Store& store) {
   auto scrub = store.maintenance().Scrub();
-  REQUIRE(scrub.ok());
+  REQUIRE_OK(scrub);
   for (const std::string& problem : scrub->problems) INFO(problem);
   CHECK(scrub->ok());
   for (const std::string& repo : store.ListRepositories("", 0).items) {
     auto tags = store.ListTags(repo, "", 0);
-    REQUIRE(tags.ok());
+    REQUIRE_OK(tags);
     for (const std::string& tag : tags->items) {
       auto record = store.ResolveManifest(repo, Tag(tag));
-      REQUIRE(record.ok());
+      REQUIRE_OK(record);
       auto body = store.ReadManifest(repo, record->digest);
-      REQUIRE(body.ok());
+      REQUIRE_OK(body);
       CHECK(DigestOf(*body) == record->digest);
     }
   }
@@ -163,7 +164,7 @@ void RunCrashAtEveryWrite(uint64_t stride) {
     auto store = OpenOver(std::move(faulty));
     after_step.push_back(Observe(*store));
     for (auto& step : steps) {
-      REQUIRE(step(*store).ok());
+      REQUIRE_OK(step(*store));
       after_step.push_back(Observe(*store));
     }
     total_writes = counter->operations();
@@ -191,8 +192,8 @@ void RunCrashAtEveryWrite(uint64_t stride) {
     CHECK((old_state || new_state));
     // The restarted store takes new work.
     std::string m;
-    REQUIRE(PushImage(*store, "app", "after", &m).ok());
-    REQUIRE(Put(*store, "app", Tag("after"), m).ok());
+    REQUIRE_OK(PushImage(*store, "app", "after", &m));
+    REQUIRE_OK(Put(*store, "app", Tag("after"), m));
     CheckConsistent(*store);
   }
 }
@@ -244,13 +245,13 @@ TEST_CASE("a writer killed at random instants leaves a consistent store", "[stor
     CHECK((WIFSIGNALED(status) || (WIFEXITED(status) && WEXITSTATUS(status) == 0)));
 
     auto driver = NewFsDriver(dir.path().string());
-    REQUIRE(driver.ok());
+    REQUIRE_OK(driver);
     auto store = OpenOver(std::move(*driver));
     CheckConsistent(*store);
   }
   // The writers got far enough to leave something behind to check.
   auto driver = NewFsDriver(dir.path().string());
-  REQUIRE(driver.ok());
+  REQUIRE_OK(driver);
   auto store = OpenOver(std::move(*driver));
   CHECK(!store->ListRepositories("", 0).items.empty());
 }

@@ -8,6 +8,7 @@
 #include "catch.h"
 #include "ocireg/reference.h"
 #include "ocireg/storage/store.h"
+#include "status_macros.h"
 #include "store_fixture.h"
 #include "store_push.h"
 
@@ -24,8 +25,7 @@ STORE_TEST("repositories named like layout entries at the root survive a restart
   for (const std::string& repo : repos) {
     INFO(repo);
     auto pushed = TryPushTaggedImage(*f.store, repo, repo, "v1");
-    INFO(pushed.status().ToString());
-    REQUIRE(pushed.ok());
+    REQUIRE_OK(pushed);
   }
   std::sort(repos.begin(), repos.end());
   REQUIRE(f.store->ListRepositories("", 0).items == repos);
@@ -36,8 +36,8 @@ STORE_TEST("repositories named like layout entries at the root survive a restart
     INFO(repo);
     CHECK(f.store->RepositoryExists(repo));
     auto tags = f.store->ListTags(repo, "", 0);
-    REQUIRE(tags.ok());
+    REQUIRE_OK(tags);
     CHECK(tags->items == std::vector<std::string>{"v1"});
-    CHECK(f.store->ResolveManifest(repo, *Reference::Parse("v1")).ok());
+    CHECK_OK(f.store->ResolveManifest(repo, *Reference::Parse("v1")));
   }
 }

@@ -22,21 +22,8 @@
 #include "ocireg/status.h"
 #include "ocireg/storage/driver.h"
 #include "ocireg/storage/forwarding_driver.h"
+#include "status_macros.h"
 #include "storage/path.h"
-
-// Both print the status's code and message when they fail.
-#define OCIREG_REQUIRE_OK(expr)                                           \
-  do {                                                                    \
-    ::ocireg::Status ocireg_status_ = ::ocireg::internal::StatusOf(expr); \
-    INFO(ocireg_status_.ToString());                                      \
-    REQUIRE(ocireg_status_.ok());                                         \
-  } while (0)
-#define OCIREG_CHECK_CODE(expr, expected)                                 \
-  do {                                                                    \
-    ::ocireg::Status ocireg_status_ = ::ocireg::internal::StatusOf(expr); \
-    INFO(ocireg_status_.ToString());                                      \
-    CHECK(ocireg_status_.code() == (expected));                           \
-  } while (0)
 
 namespace ocireg {
 namespace {
@@ -72,7 +59,7 @@ class TestDir {
 
 std::unique_ptr<StorageDriver> OpenFsDriver(const std::string& root) {
   Result<std::unique_ptr<StorageDriver>> driver = NewFsDriver(root);
-  OCIREG_REQUIRE_OK(driver);
+  REQUIRE_OK(driver);
   return std::move(*driver);
 }
 
@@ -93,17 +80,17 @@ std::span<const char> Bytes(std::string_view text) { return {text.data(), text.s
 
 std::string ReadAll(StorageDriver& driver, std::string_view path) {
   Result<std::string> content = driver.ReadFile(path);
-  OCIREG_REQUIRE_OK(content);
+  REQUIRE_OK(content);
   return *content;
 }
 
 void Write(StorageDriver& driver, std::string_view path, std::string_view data) {
-  OCIREG_REQUIRE_OK(driver.WriteFileAtomic(path, data));
+  REQUIRE_OK(driver.WriteFileAtomic(path, data));
 }
 
 std::set<std::string> ListSet(StorageDriver& driver, std::string_view path) {
   Result<std::vector<std::string>> names = driver.List(path);
-  OCIREG_REQUIRE_OK(names);
+  REQUIRE_OK(names);
   std::set<std::string> unique(names->begin(), names->end());
   CHECK(unique.size() == names->size());
   return unique;
@@ -112,7 +99,7 @@ std::set<std::string> ListSet(StorageDriver& driver, std::string_view path) {
 std::string ReadRange(FileReader& reader, uint64_t offset, size_t length) {
   std::string buffer(length, '\0');
   Result<size_t> count = reader.ReadAt(offset, buffer);
-  OCIREG_REQUIRE_OK(count);
+  REQUIRE_OK(count);
   REQUIRE(*count <= length);
   buffer.resize(*count);
   return buffer;
@@ -120,13 +107,13 @@ std::string ReadRange(FileReader& reader, uint64_t offset, size_t length) {
 
 std::unique_ptr<FileReader> OpenReader(StorageDriver& driver, std::string_view path) {
   Result<std::unique_ptr<FileReader>> reader = driver.OpenReader(path);
-  OCIREG_REQUIRE_OK(reader);
+  REQUIRE_OK(reader);
   return std::move(*reader);
 }
 
 std::unique_ptr<FileAppender> OpenAppender(StorageDriver& driver, std::string_view path) {
   Result<std::unique_ptr<FileAppender>> appender = driver.OpenAppender(path);
-  OCIREG_REQUIRE_OK(appender);
+  REQUIRE_OK(appender);
   return std::move(*appender);
 }
 
@@ -190,7 +177,7 @@ TEST_CASE("driver paths are validated and split", "[driver][path]") {
   for (std::string_view good :
        {"a", "a/b", "team/app/index.json", ".hidden", "a..b", "...", "_b/x"}) {
     INFO(good);
-    CHECK(ValidateDriverPath(good).ok());
+    CHECK_OK(ValidateDriverPath(good));
   }
   for (std::string_view bad :
        {"", "/", "/a", "a/", "a//b", ".", "..", "./a", "a/.", "a/../b", "../a", "a/./b"}) {
@@ -219,18 +206,18 @@ TEMPLATE_TEST_CASE("a driver refuses invalid paths with kInvalidArgument", "[dri
       "", "/abs", "a/", "a//b", ".", "..", "./a", "a/./b", "a/..", "../a", std::string("a\0b", 3)};
   for (const std::string& bad : bad_paths) {
     INFO("path: " << bad);
-    OCIREG_CHECK_CODE(driver.Stat(bad), ErrorCode::kInvalidArgument);
-    if (!bad.empty()) OCIREG_CHECK_CODE(driver.List(bad), ErrorCode::kInvalidArgument);
-    OCIREG_CHECK_CODE(driver.ReadFile(bad), ErrorCode::kInvalidArgument);
-    OCIREG_CHECK_CODE(driver.WriteFileAtomic(bad, "x"), ErrorCode::kInvalidArgument);
-    OCIREG_CHECK_CODE(driver.OpenReader(bad), ErrorCode::kInvalidArgument);
-    OCIREG_CHECK_CODE(driver.OpenAppender(bad), ErrorCode::kInvalidArgument);
-    OCIREG_CHECK_CODE(driver.Rename("ok", bad), ErrorCode::kInvalidArgument);
-    OCIREG_CHECK_CODE(driver.Rename(bad, "moved"), ErrorCode::kInvalidArgument);
-    OCIREG_CHECK_CODE(driver.Link("ok", bad), ErrorCode::kInvalidArgument);
-    OCIREG_CHECK_CODE(driver.Link(bad, "linked"), ErrorCode::kInvalidArgument);
-    OCIREG_CHECK_CODE(driver.Remove(bad), ErrorCode::kInvalidArgument);
-    OCIREG_CHECK_CODE(driver.RemoveTree(bad), ErrorCode::kInvalidArgument);
+    CHECK_CODE(driver.Stat(bad), ErrorCode::kInvalidArgument);
+    if (!bad.empty()) CHECK_CODE(driver.List(bad), ErrorCode::kInvalidArgument);
+    CHECK_CODE(driver.ReadFile(bad), ErrorCode::kInvalidArgument);
+    CHECK_CODE(driver.WriteFileAtomic(bad, "x"), ErrorCode::kInvalidArgument);
+    CHECK_CODE(driver.OpenReader(bad), ErrorCode::kInvalidArgument);
+    CHECK_CODE(driver.OpenAppender(bad), ErrorCode::kInvalidArgument);
+    CHECK_CODE(driver.Rename("ok", bad), ErrorCode::kInvalidArgument);
+    CHECK_CODE(driver.Rename(bad, "moved"), ErrorCode::kInvalidArgument);
+    CHECK_CODE(driver.Link("ok", bad), ErrorCode::kInvalidArgument);
+    CHECK_CODE(driver.Link(bad, "linked"), ErrorCode::kInvalidArgument);
+    CHECK_CODE(driver.Remove(bad), ErrorCode::kInvalidArgument);
+    CHECK_CODE(driver.RemoveTree(bad), ErrorCode::kInvalidArgument);
   }
   // Nothing was created, moved or removed.
   CHECK(ListSet(driver, "") == std::set<std::string>{"ok"});
@@ -255,7 +242,7 @@ TEMPLATE_TEST_CASE("WriteFileAtomic and ReadFile round-trip, replace, and create
     Write(driver, "team/app/index.json", "");
     CHECK(ReadAll(driver, "team/app/index.json").empty());
     Result<FileInfo> info = driver.Stat("team/app/index.json");
-    OCIREG_REQUIRE_OK(info);
+    REQUIRE_OK(info);
     CHECK(info->size == 0);
   }
   SECTION("binary and large content") {
@@ -268,10 +255,10 @@ TEMPLATE_TEST_CASE("WriteFileAtomic and ReadFile round-trip, replace, and create
     CHECK(ReadAll(driver, "deep/er/still/large") == large);
   }
   SECTION("missing files are kNotFound") {
-    OCIREG_CHECK_CODE(driver.ReadFile("missing"), ErrorCode::kNotFound);
-    OCIREG_CHECK_CODE(driver.ReadFile("team/app/missing"), ErrorCode::kNotFound);
-    OCIREG_CHECK_CODE(driver.ReadFile("team/app/index.json/below"), ErrorCode::kNotFound);
-    OCIREG_CHECK_CODE(driver.ReadFile("nowhere/at/all"), ErrorCode::kNotFound);
+    CHECK_CODE(driver.ReadFile("missing"), ErrorCode::kNotFound);
+    CHECK_CODE(driver.ReadFile("team/app/missing"), ErrorCode::kNotFound);
+    CHECK_CODE(driver.ReadFile("team/app/index.json/below"), ErrorCode::kNotFound);
+    CHECK_CODE(driver.ReadFile("nowhere/at/all"), ErrorCode::kNotFound);
   }
 }
 
@@ -283,26 +270,26 @@ TEMPLATE_TEST_CASE("files and directories in each other's place are errors", "[d
   Write(driver, "dir/inner", "i");
 
   SECTION("a file cannot be a parent") {
-    OCIREG_CHECK_CODE(driver.WriteFileAtomic("file/x", "y"), ErrorCode::kInternal);
-    OCIREG_CHECK_CODE(driver.OpenAppender("file/x"), ErrorCode::kInternal);
-    OCIREG_CHECK_CODE(driver.Rename("dir/inner", "file/x"), ErrorCode::kInternal);
-    OCIREG_CHECK_CODE(driver.Link("dir/inner", "file/x"), ErrorCode::kInternal);
-    OCIREG_CHECK_CODE(driver.List("file"), ErrorCode::kNotFound);
-    OCIREG_CHECK_CODE(driver.Stat("file/x"), ErrorCode::kNotFound);
-    OCIREG_CHECK_CODE(driver.Remove("file/x"), ErrorCode::kNotFound);
-    OCIREG_CHECK_CODE(driver.RemoveTree("file/x"), ErrorCode::kOk);
+    CHECK_CODE(driver.WriteFileAtomic("file/x", "y"), ErrorCode::kInternal);
+    CHECK_CODE(driver.OpenAppender("file/x"), ErrorCode::kInternal);
+    CHECK_CODE(driver.Rename("dir/inner", "file/x"), ErrorCode::kInternal);
+    CHECK_CODE(driver.Link("dir/inner", "file/x"), ErrorCode::kInternal);
+    CHECK_CODE(driver.List("file"), ErrorCode::kNotFound);
+    CHECK_CODE(driver.Stat("file/x"), ErrorCode::kNotFound);
+    CHECK_CODE(driver.Remove("file/x"), ErrorCode::kNotFound);
+    CHECK_CODE(driver.RemoveTree("file/x"), ErrorCode::kOk);
     CHECK(ReadAll(driver, "dir/inner") == "i");
   }
   SECTION("a directory is not a file") {
-    OCIREG_CHECK_CODE(driver.ReadFile("dir"), ErrorCode::kInternal);
-    OCIREG_CHECK_CODE(driver.OpenReader("dir"), ErrorCode::kInternal);
-    OCIREG_CHECK_CODE(driver.WriteFileAtomic("dir", "x"), ErrorCode::kInternal);
-    OCIREG_CHECK_CODE(driver.OpenAppender("dir"), ErrorCode::kInternal);
-    OCIREG_CHECK_CODE(driver.Remove("dir"), ErrorCode::kInternal);
-    OCIREG_CHECK_CODE(driver.Rename("dir", "moved"), ErrorCode::kInternal);
-    OCIREG_CHECK_CODE(driver.Rename("file", "dir"), ErrorCode::kInternal);
-    OCIREG_CHECK_CODE(driver.Link("dir", "linked"), ErrorCode::kInternal);
-    OCIREG_CHECK_CODE(driver.Link("file", "dir"), ErrorCode::kAlreadyExists);
+    CHECK_CODE(driver.ReadFile("dir"), ErrorCode::kInternal);
+    CHECK_CODE(driver.OpenReader("dir"), ErrorCode::kInternal);
+    CHECK_CODE(driver.WriteFileAtomic("dir", "x"), ErrorCode::kInternal);
+    CHECK_CODE(driver.OpenAppender("dir"), ErrorCode::kInternal);
+    CHECK_CODE(driver.Remove("dir"), ErrorCode::kInternal);
+    CHECK_CODE(driver.Rename("dir", "moved"), ErrorCode::kInternal);
+    CHECK_CODE(driver.Rename("file", "dir"), ErrorCode::kInternal);
+    CHECK_CODE(driver.Link("dir", "linked"), ErrorCode::kInternal);
+    CHECK_CODE(driver.Link("file", "dir"), ErrorCode::kAlreadyExists);
     CHECK(ReadAll(driver, "dir/inner") == "i");
     CHECK(ReadAll(driver, "file") == "f");
     CHECK(ListSet(driver, "") == std::set<std::string>{"dir", "file"});
@@ -319,30 +306,30 @@ TEMPLATE_TEST_CASE("appenders create, append, count and sync", "[driver]", FsDri
   CHECK(ReadAll(driver, "_uploads/1/data").empty());
   CHECK(IsDirectory(driver, "_uploads/1"));
 
-  OCIREG_REQUIRE_OK(appender->Append(Bytes("hello")));
-  OCIREG_REQUIRE_OK(appender->Append(Bytes(" world")));
-  OCIREG_REQUIRE_OK(appender->Append(Bytes("")));
+  REQUIRE_OK(appender->Append(Bytes("hello")));
+  REQUIRE_OK(appender->Append(Bytes(" world")));
+  REQUIRE_OK(appender->Append(Bytes("")));
   CHECK(appender->size() == 11);
-  OCIREG_REQUIRE_OK(appender->Sync());
+  REQUIRE_OK(appender->Sync());
   CHECK(ReadAll(driver, "_uploads/1/data") == "hello world");
   Result<FileInfo> info = driver.Stat("_uploads/1/data");
-  OCIREG_REQUIRE_OK(info);
+  REQUIRE_OK(info);
   CHECK(info->size == 11);
   appender.reset();
 
   // Reopening resumes at the end.
   appender = OpenAppender(driver, "_uploads/1/data");
   CHECK(appender->size() == 11);
-  OCIREG_REQUIRE_OK(appender->Append(Bytes("!")));
+  REQUIRE_OK(appender->Append(Bytes("!")));
   CHECK(appender->size() == 12);
-  OCIREG_REQUIRE_OK(appender->Sync());
+  REQUIRE_OK(appender->Sync());
   CHECK(ReadAll(driver, "_uploads/1/data") == "hello world!");
 
   // An appender opened on a file written whole appends to it.
   Write(driver, "whole", "abc");
   std::unique_ptr<FileAppender> second = OpenAppender(driver, "whole");
   CHECK(second->size() == 3);
-  OCIREG_REQUIRE_OK(second->Append(Bytes("def")));
+  REQUIRE_OK(second->Append(Bytes("def")));
   CHECK(ReadAll(driver, "whole") == "abcdef");
 }
 
@@ -351,14 +338,14 @@ TEMPLATE_TEST_CASE("appenders truncate back and append from there", "[driver]", 
   TestType fixture;
   StorageDriver& driver = *fixture.driver;
   std::unique_ptr<FileAppender> appender = OpenAppender(driver, "up/data");
-  OCIREG_REQUIRE_OK(appender->Append(Bytes("kept+dropped")));
-  OCIREG_REQUIRE_OK(appender->Truncate(5));
+  REQUIRE_OK(appender->Append(Bytes("kept+dropped")));
+  REQUIRE_OK(appender->Truncate(5));
   CHECK(appender->size() == 5);
   CHECK(ReadAll(driver, "up/data") == "kept+");
-  OCIREG_REQUIRE_OK(appender->Append(Bytes("new")));
+  REQUIRE_OK(appender->Append(Bytes("new")));
   CHECK(ReadAll(driver, "up/data") == "kept+new");
-  OCIREG_CHECK_CODE(appender->Truncate(9), ErrorCode::kInvalidArgument);
-  OCIREG_REQUIRE_OK(appender->Truncate(8));
+  CHECK_CODE(appender->Truncate(9), ErrorCode::kInvalidArgument);
+  REQUIRE_OK(appender->Truncate(8));
   CHECK(appender->size() == 8);
 }
 
@@ -377,7 +364,7 @@ TEMPLATE_TEST_CASE("readers read at offsets and outlive removal and replacement"
   CHECK(ReadRange(*reader, 10, 4).empty());
   CHECK(ReadRange(*reader, 1000, 4).empty());
   CHECK(ReadRange(*reader, 2, 0).empty());
-  OCIREG_CHECK_CODE(driver.OpenReader("blobs/missing"), ErrorCode::kNotFound);
+  CHECK_CODE(driver.OpenReader("blobs/missing"), ErrorCode::kNotFound);
 
   SECTION("after replacement the old reader keeps the old content") {
     Write(driver, "blobs/b", "replaced");
@@ -385,18 +372,18 @@ TEMPLATE_TEST_CASE("readers read at offsets and outlive removal and replacement"
     CHECK(ReadRange(*OpenReader(driver, "blobs/b"), 0, 100) == "replaced");
   }
   SECTION("after removal the reader still reads") {
-    OCIREG_REQUIRE_OK(driver.Remove("blobs/b"));
-    OCIREG_CHECK_CODE(driver.OpenReader("blobs/b"), ErrorCode::kNotFound);
+    REQUIRE_OK(driver.Remove("blobs/b"));
+    CHECK_CODE(driver.OpenReader("blobs/b"), ErrorCode::kNotFound);
     CHECK(ReadRange(*reader, 5, 100) == "56789");
   }
   SECTION("after a rename over it the reader still reads") {
     Write(driver, "other", "moved in");
-    OCIREG_REQUIRE_OK(driver.Rename("other", "blobs/b"));
+    REQUIRE_OK(driver.Rename("other", "blobs/b"));
     CHECK(ReadRange(*reader, 0, 100) == "0123456789");
   }
   SECTION("the size is the one at opening") {
     std::unique_ptr<FileAppender> appender = OpenAppender(driver, "blobs/b");
-    OCIREG_REQUIRE_OK(appender->Append(Bytes("abc")));
+    REQUIRE_OK(appender->Append(Bytes("abc")));
     CHECK(reader->size() == 10);
     CHECK(ReadRange(*reader, 0, 100) == "0123456789");
     CHECK(ReadRange(*reader, 10, 3).empty());
@@ -433,27 +420,27 @@ TEMPLATE_TEST_CASE("Rename moves a file, replacing the target and creating paren
   StorageDriver& driver = *fixture.driver;
   Write(driver, "_uploads/u1/data", "abc");
 
-  OCIREG_REQUIRE_OK(driver.Rename("_uploads/u1/data", "_blobs/sha256/ab/abcdef"));
+  REQUIRE_OK(driver.Rename("_uploads/u1/data", "_blobs/sha256/ab/abcdef"));
   CHECK(ReadAll(driver, "_blobs/sha256/ab/abcdef") == "abc");
-  OCIREG_CHECK_CODE(driver.ReadFile("_uploads/u1/data"), ErrorCode::kNotFound);
+  CHECK_CODE(driver.ReadFile("_uploads/u1/data"), ErrorCode::kNotFound);
   CHECK(IsDirectory(driver, "_blobs/sha256/ab"));
   CHECK(ListSet(driver, "_uploads/u1").empty());
 
   Write(driver, "src", "new");
   Write(driver, "dst", "old");
   std::unique_ptr<FileReader> old_reader = OpenReader(driver, "dst");
-  OCIREG_REQUIRE_OK(driver.Rename("src", "dst"));
+  REQUIRE_OK(driver.Rename("src", "dst"));
   CHECK(ReadAll(driver, "dst") == "new");
-  OCIREG_CHECK_CODE(driver.Stat("src"), ErrorCode::kNotFound);
+  CHECK_CODE(driver.Stat("src"), ErrorCode::kNotFound);
   CHECK(ReadRange(*old_reader, 0, 10) == "old");
 
-  OCIREG_REQUIRE_OK(driver.Rename("dst", "dst"));
+  REQUIRE_OK(driver.Rename("dst", "dst"));
   CHECK(ReadAll(driver, "dst") == "new");
 
-  OCIREG_CHECK_CODE(driver.Rename("missing", "target"), ErrorCode::kNotFound);
-  OCIREG_CHECK_CODE(driver.Rename("missing", "new/parent/target"), ErrorCode::kNotFound);
-  OCIREG_CHECK_CODE(driver.Stat("target"), ErrorCode::kNotFound);
-  OCIREG_CHECK_CODE(driver.Stat("new"), ErrorCode::kNotFound);
+  CHECK_CODE(driver.Rename("missing", "target"), ErrorCode::kNotFound);
+  CHECK_CODE(driver.Rename("missing", "new/parent/target"), ErrorCode::kNotFound);
+  CHECK_CODE(driver.Stat("target"), ErrorCode::kNotFound);
+  CHECK_CODE(driver.Stat("new"), ErrorCode::kNotFound);
 }
 
 TEMPLATE_TEST_CASE("Link shares content, refreshes the time and refuses existing targets",
@@ -464,30 +451,29 @@ TEMPLATE_TEST_CASE("Link shares content, refreshes the time and refuses existing
   Write(driver, "other", "keep");
 
   Clock::time_point before = Clock::now() - kClockSlack;
-  OCIREG_REQUIRE_OK(driver.Link("_blobs/sha256/x", "team/app/blobs/sha256/x"));
+  REQUIRE_OK(driver.Link("_blobs/sha256/x", "team/app/blobs/sha256/x"));
   CHECK(ReadAll(driver, "team/app/blobs/sha256/x") == "content");
   CHECK(IsDirectory(driver, "team/app/blobs/sha256"));
   Result<FileInfo> info = driver.Stat("team/app/blobs/sha256/x");
-  OCIREG_REQUIRE_OK(info);
+  REQUIRE_OK(info);
   CHECK(info->size == 7);
   CHECK(info->modified >= before);
   CHECK(info->modified <= Clock::now() + kClockSlack);
 
-  OCIREG_CHECK_CODE(driver.Link("_blobs/sha256/x", "team/app/blobs/sha256/x"),
-                    ErrorCode::kAlreadyExists);
-  OCIREG_CHECK_CODE(driver.Link("_blobs/sha256/x", "other"), ErrorCode::kAlreadyExists);
+  CHECK_CODE(driver.Link("_blobs/sha256/x", "team/app/blobs/sha256/x"), ErrorCode::kAlreadyExists);
+  CHECK_CODE(driver.Link("_blobs/sha256/x", "other"), ErrorCode::kAlreadyExists);
   CHECK(ReadAll(driver, "other") == "keep");
 
-  OCIREG_CHECK_CODE(driver.Link("missing", "y"), ErrorCode::kNotFound);
-  OCIREG_CHECK_CODE(driver.Link("missing", "new/dir/y"), ErrorCode::kNotFound);
-  OCIREG_CHECK_CODE(driver.Stat("y"), ErrorCode::kNotFound);
-  OCIREG_CHECK_CODE(driver.Stat("new"), ErrorCode::kNotFound);
+  CHECK_CODE(driver.Link("missing", "y"), ErrorCode::kNotFound);
+  CHECK_CODE(driver.Link("missing", "new/dir/y"), ErrorCode::kNotFound);
+  CHECK_CODE(driver.Stat("y"), ErrorCode::kNotFound);
+  CHECK_CODE(driver.Stat("new"), ErrorCode::kNotFound);
 
   // Either name may go; the content stays under the other.
-  OCIREG_REQUIRE_OK(driver.Remove("_blobs/sha256/x"));
+  REQUIRE_OK(driver.Remove("_blobs/sha256/x"));
   CHECK(ReadAll(driver, "team/app/blobs/sha256/x") == "content");
-  OCIREG_REQUIRE_OK(driver.Link("team/app/blobs/sha256/x", "_blobs/sha256/x"));
-  OCIREG_REQUIRE_OK(driver.Remove("team/app/blobs/sha256/x"));
+  REQUIRE_OK(driver.Link("team/app/blobs/sha256/x", "_blobs/sha256/x"));
+  REQUIRE_OK(driver.Remove("team/app/blobs/sha256/x"));
   CHECK(ReadAll(driver, "_blobs/sha256/x") == "content");
 }
 
@@ -496,15 +482,15 @@ TEMPLATE_TEST_CASE("OpenAppender refuses a file that has other names", "[driver]
   TestType fixture;
   StorageDriver& driver = *fixture.driver;
   Write(driver, "_uploads/u/data", "blob");
-  OCIREG_REQUIRE_OK(driver.Link("_uploads/u/data", "repo/blobs/sha256/x"));
+  REQUIRE_OK(driver.Link("_uploads/u/data", "repo/blobs/sha256/x"));
   // Appending through either name would change the other: a committed blob.
-  OCIREG_CHECK_CODE(driver.OpenAppender("_uploads/u/data"), ErrorCode::kAlreadyExists);
-  OCIREG_CHECK_CODE(driver.OpenAppender("repo/blobs/sha256/x"), ErrorCode::kAlreadyExists);
+  CHECK_CODE(driver.OpenAppender("_uploads/u/data"), ErrorCode::kAlreadyExists);
+  CHECK_CODE(driver.OpenAppender("repo/blobs/sha256/x"), ErrorCode::kAlreadyExists);
   CHECK(ReadAll(driver, "repo/blobs/sha256/x") == "blob");
   // With one name left, appending is the file's own business again.
-  OCIREG_REQUIRE_OK(driver.Remove("repo/blobs/sha256/x"));
+  REQUIRE_OK(driver.Remove("repo/blobs/sha256/x"));
   std::unique_ptr<FileAppender> appender = OpenAppender(driver, "_uploads/u/data");
-  OCIREG_REQUIRE_OK(appender->Append(Bytes("!")));
+  REQUIRE_OK(appender->Append(Bytes("!")));
   CHECK(ReadAll(driver, "_uploads/u/data") == "blob!");
 }
 
@@ -515,9 +501,9 @@ TEST_CASE("fs driver: Link to an existing name refreshes that name's time", "[dr
   Write(*driver, "repo/blobs/x", "content");  // a separate file, as after a content replacement
   Age(dir.path() + "/repo/blobs/x", std::chrono::hours(2));
   Clock::time_point before = Clock::now() - kClockSlack;
-  OCIREG_CHECK_CODE(driver->Link("_blobs/x", "repo/blobs/x"), ErrorCode::kAlreadyExists);
+  CHECK_CODE(driver->Link("_blobs/x", "repo/blobs/x"), ErrorCode::kAlreadyExists);
   Result<FileInfo> info = driver->Stat("repo/blobs/x");
-  OCIREG_REQUIRE_OK(info);
+  REQUIRE_OK(info);
   CHECK(info->modified >= before);
 }
 
@@ -528,9 +514,9 @@ TEST_CASE("memory driver: Link to an existing name refreshes that name's time", 
   // The memory driver stamps from system_clock itself, so a short pause orders the times.
   std::this_thread::sleep_for(std::chrono::milliseconds(20));
   Clock::time_point before = Clock::now();
-  OCIREG_CHECK_CODE(driver->Link("_blobs/x", "repo/blobs/x"), ErrorCode::kAlreadyExists);
+  CHECK_CODE(driver->Link("_blobs/x", "repo/blobs/x"), ErrorCode::kAlreadyExists);
   Result<FileInfo> info = driver->Stat("repo/blobs/x");
-  OCIREG_REQUIRE_OK(info);
+  REQUIRE_OK(info);
   CHECK(info->modified >= before);
 }
 
@@ -544,31 +530,31 @@ TEMPLATE_TEST_CASE("Remove deletes one file and RemoveTree a whole directory", "
   Write(driver, "r2/4", "4");
   Write(driver, "keep/5", "5");
 
-  OCIREG_REQUIRE_OK(driver.Remove("r/a/1"));
-  OCIREG_CHECK_CODE(driver.Remove("r/a/1"), ErrorCode::kNotFound);
-  OCIREG_CHECK_CODE(driver.Stat("r/a/1"), ErrorCode::kNotFound);
-  OCIREG_CHECK_CODE(driver.Remove("never/there"), ErrorCode::kNotFound);
+  REQUIRE_OK(driver.Remove("r/a/1"));
+  CHECK_CODE(driver.Remove("r/a/1"), ErrorCode::kNotFound);
+  CHECK_CODE(driver.Stat("r/a/1"), ErrorCode::kNotFound);
+  CHECK_CODE(driver.Remove("never/there"), ErrorCode::kNotFound);
   CHECK(ListSet(driver, "r/a") == std::set<std::string>{"2"});
   // A directory stays when its last file goes, as on a file system.
-  OCIREG_REQUIRE_OK(driver.Remove("r/a/2"));
+  REQUIRE_OK(driver.Remove("r/a/2"));
   CHECK(ListSet(driver, "r/a").empty());
   CHECK(IsDirectory(driver, "r/a"));
 
   std::unique_ptr<FileReader> reader = OpenReader(driver, "r/b/c/3");
-  OCIREG_REQUIRE_OK(driver.RemoveTree("r"));
-  OCIREG_CHECK_CODE(driver.Stat("r"), ErrorCode::kNotFound);
-  OCIREG_CHECK_CODE(driver.List("r"), ErrorCode::kNotFound);
-  OCIREG_CHECK_CODE(driver.ReadFile("r/b/c/3"), ErrorCode::kNotFound);
+  REQUIRE_OK(driver.RemoveTree("r"));
+  CHECK_CODE(driver.Stat("r"), ErrorCode::kNotFound);
+  CHECK_CODE(driver.List("r"), ErrorCode::kNotFound);
+  CHECK_CODE(driver.ReadFile("r/b/c/3"), ErrorCode::kNotFound);
   CHECK(ReadRange(*reader, 0, 10) == "3");
   // "r2" shares a prefix with "r" but is not below it.
   CHECK(ListSet(driver, "") == std::set<std::string>{"keep", "r2"});
   CHECK(ReadAll(driver, "r2/4") == "4");
 
-  OCIREG_CHECK_CODE(driver.RemoveTree("r"), ErrorCode::kOk);
-  OCIREG_CHECK_CODE(driver.RemoveTree("never/there"), ErrorCode::kOk);
+  CHECK_CODE(driver.RemoveTree("r"), ErrorCode::kOk);
+  CHECK_CODE(driver.RemoveTree("never/there"), ErrorCode::kOk);
   // Given a file, RemoveTree removes it, like rm -r.
-  OCIREG_REQUIRE_OK(driver.RemoveTree("keep/5"));
-  OCIREG_CHECK_CODE(driver.Stat("keep/5"), ErrorCode::kNotFound);
+  REQUIRE_OK(driver.RemoveTree("keep/5"));
+  CHECK_CODE(driver.Stat("keep/5"), ErrorCode::kNotFound);
   CHECK(IsDirectory(driver, "keep"));
 }
 
@@ -587,9 +573,9 @@ TEMPLATE_TEST_CASE("List names the entries directly below a directory", "[driver
   CHECK(ListSet(driver, "") == std::set<std::string>{"a", "a.txt", "b"});
   CHECK(ListSet(driver, "a") == std::set<std::string>{"x", "y"});
   CHECK(ListSet(driver, "a/y") == std::set<std::string>{"v", "w", "z"});
-  OCIREG_CHECK_CODE(driver.List("missing"), ErrorCode::kNotFound);
-  OCIREG_CHECK_CODE(driver.List("a/missing"), ErrorCode::kNotFound);
-  OCIREG_CHECK_CODE(driver.List("b"), ErrorCode::kNotFound);
+  CHECK_CODE(driver.List("missing"), ErrorCode::kNotFound);
+  CHECK_CODE(driver.List("a/missing"), ErrorCode::kNotFound);
+  CHECK_CODE(driver.List("b"), ErrorCode::kNotFound);
 }
 
 TEMPLATE_TEST_CASE("Stat reports size, kind and modification time", "[driver]", FsDriverFixture,
@@ -600,7 +586,7 @@ TEMPLATE_TEST_CASE("Stat reports size, kind and modification time", "[driver]", 
   Write(driver, "s/t/f", "12345");
 
   Result<FileInfo> file = driver.Stat("s/t/f");
-  OCIREG_REQUIRE_OK(file);
+  REQUIRE_OK(file);
   CHECK(file->size == 5);
   CHECK(!file->is_directory);
   CHECK(file->modified >= before);
@@ -609,12 +595,12 @@ TEMPLATE_TEST_CASE("Stat reports size, kind and modification time", "[driver]", 
   for (std::string_view dir : {"s", "s/t"}) {
     INFO(dir);
     Result<FileInfo> info = driver.Stat(dir);
-    OCIREG_REQUIRE_OK(info);
+    REQUIRE_OK(info);
     CHECK(info->is_directory);
     CHECK(info->modified >= before);
   }
-  OCIREG_CHECK_CODE(driver.Stat("missing"), ErrorCode::kNotFound);
-  OCIREG_CHECK_CODE(driver.Stat("s/missing"), ErrorCode::kNotFound);
+  CHECK_CODE(driver.Stat("missing"), ErrorCode::kNotFound);
+  CHECK_CODE(driver.Stat("s/missing"), ErrorCode::kNotFound);
 }
 
 TEMPLATE_TEST_CASE("concurrent writers of distinct files in shared new directories", "[driver]",
@@ -716,11 +702,11 @@ TEST_CASE("fs driver: Link is a hard link and refreshes the shared time", "[driv
   Write(*driver, "_blobs/x", "content");
   Age(dir.path() + "/_blobs/x", std::chrono::hours(2));
   Result<FileInfo> aged = driver->Stat("_blobs/x");
-  OCIREG_REQUIRE_OK(aged);
+  REQUIRE_OK(aged);
   REQUIRE(aged->modified < Clock::now() - std::chrono::hours(1));
 
   Clock::time_point before = Clock::now() - kClockSlack;
-  OCIREG_REQUIRE_OK(driver->Link("_blobs/x", "repo/blobs/x"));
+  REQUIRE_OK(driver->Link("_blobs/x", "repo/blobs/x"));
   struct stat from_st;
   struct stat to_st;
   REQUIRE(::stat((dir.path() + "/_blobs/x").c_str(), &from_st) == 0);
@@ -730,7 +716,7 @@ TEST_CASE("fs driver: Link is a hard link and refreshes the shared time", "[driv
   for (std::string_view path : {"_blobs/x", "repo/blobs/x"}) {
     INFO(path);
     Result<FileInfo> info = driver->Stat(path);
-    OCIREG_REQUIRE_OK(info);
+    REQUIRE_OK(info);
     CHECK(info->modified >= before);
   }
 }
@@ -741,13 +727,13 @@ TEST_CASE("fs driver: temp files stay in .tmp and are gone after each call", "[d
   Write(*driver, "a/index.json", "1");
   Write(*driver, "a/index.json", "2");
   Write(*driver, "b/c/d", "3");
-  OCIREG_REQUIRE_OK(driver->Rename("b/c/d", "b/e"));
-  OCIREG_REQUIRE_OK(driver->Link("b/e", "f/g"));
+  REQUIRE_OK(driver->Rename("b/c/d", "b/e"));
+  REQUIRE_OK(driver->Link("b/e", "f/g"));
   std::unique_ptr<FileAppender> appender = OpenAppender(*driver, "h/data");
-  OCIREG_REQUIRE_OK(appender->Append(Bytes("x")));
+  REQUIRE_OK(appender->Append(Bytes("x")));
   // Failed writes must clean up too.
-  OCIREG_CHECK_CODE(driver->WriteFileAtomic("b/e/below", "x"), ErrorCode::kInternal);
-  OCIREG_CHECK_CODE(driver->WriteFileAtomic("a", "x"), ErrorCode::kInternal);
+  CHECK_CODE(driver->WriteFileAtomic("b/e/below", "x"), ErrorCode::kInternal);
+  CHECK_CODE(driver->WriteFileAtomic("a", "x"), ErrorCode::kInternal);
 
   std::set<std::string> files;
   for (const fs::directory_entry& entry : fs::recursive_directory_iterator(dir.path())) {
@@ -758,9 +744,9 @@ TEST_CASE("fs driver: temp files stay in .tmp and are gone after each call", "[d
   CHECK(fs::is_empty(dir.path() + "/.tmp"));
   // The driver's directory is not one of its paths.
   CHECK(ListSet(*driver, "") == std::set<std::string>{"a", "b", "f", "h"});
-  OCIREG_CHECK_CODE(driver->WriteFileAtomic(".tmp/x", "x"), ErrorCode::kInvalidArgument);
-  OCIREG_CHECK_CODE(driver->Stat(".tmp"), ErrorCode::kInvalidArgument);
-  OCIREG_CHECK_CODE(driver->RemoveTree(".tmp"), ErrorCode::kInvalidArgument);
+  CHECK_CODE(driver->WriteFileAtomic(".tmp/x", "x"), ErrorCode::kInvalidArgument);
+  CHECK_CODE(driver->Stat(".tmp"), ErrorCode::kInvalidArgument);
+  CHECK_CODE(driver->RemoveTree(".tmp"), ErrorCode::kInvalidArgument);
 }
 
 TEST_CASE("fs driver: opening removes stale temp files and keeps fresh ones", "[driver][fs]") {
@@ -798,10 +784,10 @@ TEST_CASE("fs driver: the root is created, checked and reopened", "[driver][fs]"
 
   Write(*reopened, "plain-file", "x");
   Result<std::unique_ptr<StorageDriver>> on_file = NewFsDriver(root + "plain-file");
-  OCIREG_CHECK_CODE(on_file, ErrorCode::kInternal);
+  CHECK_CODE(on_file, ErrorCode::kInternal);
   CHECK(on_file.status().message().find("not a directory") != std::string::npos);
-  OCIREG_CHECK_CODE(NewFsDriver(root + "plain-file/below"), ErrorCode::kInternal);
-  OCIREG_CHECK_CODE(NewFsDriver(""), ErrorCode::kInternal);
+  CHECK_CODE(NewFsDriver(root + "plain-file/below"), ErrorCode::kInternal);
+  CHECK_CODE(NewFsDriver(""), ErrorCode::kInternal);
 
   // Permission bits do not bind root, so only other users can see this refusal.
   if (::geteuid() != 0) {
@@ -810,7 +796,7 @@ TEST_CASE("fs driver: the root is created, checked and reopened", "[driver][fs]"
     fs::permissions(read_only, fs::perms::owner_read | fs::perms::owner_exec);
     Result<std::unique_ptr<StorageDriver>> refused = NewFsDriver(read_only);
     fs::permissions(read_only, fs::perms::owner_all);
-    OCIREG_CHECK_CODE(refused, ErrorCode::kInternal);
+    CHECK_CODE(refused, ErrorCode::kInternal);
     CHECK(refused.status().message().find("not writable") != std::string::npos);
   }
 }
@@ -848,8 +834,8 @@ TEST_CASE("FaultInjectingDriver fails every call once its budget is spent", "[dr
   control->set_budget(3);
   std::unique_ptr<FileAppender> appender = OpenAppender(*driver, "up/data");  // 1
   std::unique_ptr<FileReader> reader = OpenReader(*driver, "before");         // reads are free
-  OCIREG_REQUIRE_OK(appender->Append(Bytes("ab")));                           // 2
-  OCIREG_REQUIRE_OK(appender->Sync());                                        // 3
+  REQUIRE_OK(appender->Append(Bytes("ab")));                                  // 2
+  REQUIRE_OK(appender->Sync());                                               // 3
   CHECK(control->operations() == 4);
 
   // The fourth mutation is the crash; everything after it fails as well.
@@ -857,16 +843,16 @@ TEST_CASE("FaultInjectingDriver fails every call once its budget is spent", "[dr
   CHECK(crash.code() == ErrorCode::kUnavailable);
   CHECK(crash.message() == "injected crash");
   CHECK(control->crashed());
-  OCIREG_CHECK_CODE(driver->ReadFile("before"), ErrorCode::kUnavailable);
-  OCIREG_CHECK_CODE(driver->Stat("before"), ErrorCode::kUnavailable);
-  OCIREG_CHECK_CODE(driver->List(""), ErrorCode::kUnavailable);
-  OCIREG_CHECK_CODE(reader->ReadAt(0, std::span<char>()), ErrorCode::kUnavailable);
-  OCIREG_CHECK_CODE(driver->Remove("before"), ErrorCode::kUnavailable);
-  OCIREG_CHECK_CODE(driver->Link("before", "l"), ErrorCode::kUnavailable);
-  OCIREG_CHECK_CODE(driver->Rename("before", "r"), ErrorCode::kUnavailable);
-  OCIREG_CHECK_CODE(driver->RemoveTree("up"), ErrorCode::kUnavailable);
-  OCIREG_CHECK_CODE(driver->WriteFileAtomic("w", "x"), ErrorCode::kUnavailable);
-  OCIREG_CHECK_CODE(driver->OpenAppender("a"), ErrorCode::kUnavailable);
+  CHECK_CODE(driver->ReadFile("before"), ErrorCode::kUnavailable);
+  CHECK_CODE(driver->Stat("before"), ErrorCode::kUnavailable);
+  CHECK_CODE(driver->List(""), ErrorCode::kUnavailable);
+  CHECK_CODE(reader->ReadAt(0, std::span<char>()), ErrorCode::kUnavailable);
+  CHECK_CODE(driver->Remove("before"), ErrorCode::kUnavailable);
+  CHECK_CODE(driver->Link("before", "l"), ErrorCode::kUnavailable);
+  CHECK_CODE(driver->Rename("before", "r"), ErrorCode::kUnavailable);
+  CHECK_CODE(driver->RemoveTree("up"), ErrorCode::kUnavailable);
+  CHECK_CODE(driver->WriteFileAtomic("w", "x"), ErrorCode::kUnavailable);
+  CHECK_CODE(driver->OpenAppender("a"), ErrorCode::kUnavailable);
   CHECK(control->operations() == 4);
   CHECK(control->failures() == 11);
 
@@ -879,7 +865,7 @@ TEST_CASE("FaultInjectingDriver fails every call once its budget is spent", "[dr
   CHECK(ReadAll(*driver, "before") == "1");
   control->set_budget(0);
   CHECK(ReadAll(*driver, "before") == "1");
-  OCIREG_CHECK_CODE(driver->Remove("before"), ErrorCode::kUnavailable);
+  CHECK_CODE(driver->Remove("before"), ErrorCode::kUnavailable);
   CHECK(ReadAll(*inner, "before") == "1");
 }
 

@@ -15,6 +15,7 @@
 #include "catch.h"
 #include "ocireg/reference.h"
 #include "ocireg/storage/store.h"
+#include "status_macros.h"
 #include "storage/layout_store.h"
 #include "store_fixture.h"
 #include "store_push.h"
@@ -52,7 +53,7 @@ class ThrowingIndexDriver final : public ForwardingDriver {
 
 std::unique_ptr<LayoutStore> OpenLayoutStore(std::unique_ptr<StorageDriver> driver) {
   auto store = LayoutStore::Open(std::move(driver), {});
-  REQUIRE(store.ok());
+  REQUIRE_OK(store);
   return std::move(*store);
 }
 
@@ -90,7 +91,7 @@ TEST_CASE("an index write that throws fails every waiting push instead of hangin
   std::vector<std::string> manifests;
   for (int i = 0; i < kPushers; ++i) {
     auto blobs = TryPushImageBlobs(*store, "team/app", "image " + std::to_string(i));
-    REQUIRE(blobs.ok());
+    REQUIRE_OK(blobs);
     manifests.push_back(*blobs);
   }
   driver.armed = true;
@@ -124,7 +125,7 @@ TEST_CASE("an index write that throws fails every waiting push instead of hangin
   driver.armed = false;
   // The repository works again, and none of the failed tags appeared.
   auto tags = store->ListTags("team/app", "", 0);
-  REQUIRE(tags.ok());
+  REQUIRE_OK(tags);
   CHECK(tags->items.empty());
   REQUIRE(store
               ->PutManifest("team/app", *Reference::Parse("after"), {}, media_types::kOciManifest,

@@ -13,6 +13,7 @@
 
 #include "catch.h"
 #include "ocireg/digest.h"
+#include "status_macros.h"
 
 using namespace ocireg;
 using internal::HashHelper;
@@ -46,7 +47,7 @@ TEST_CASE("a hash that throws on the helper thread fails its caller", "[hash]") 
   // The helper thread survived and serves the next piece.
   helper.TEST_SetBeforeHash(nullptr);
   Digester again(DigestAlgorithm::kSha256);
-  REQUIRE(helper.UpdateAlongside(again, bytes, [] {}).ok());
+  REQUIRE_OK(helper.UpdateAlongside(again, bytes, [] {}));
   CHECK(again.Finish() == Digester::Of(DigestAlgorithm::kSha256, bytes));
 }
 
@@ -58,6 +59,6 @@ TEST_CASE("an exception from the work is passed on once the helper let go of the
       (void)helper.UpdateAlongside(digester, bytes, [] { throw std::runtime_error("work"); }),
       std::runtime_error);
   Digester again(DigestAlgorithm::kSha256);
-  REQUIRE(helper.UpdateAlongside(again, bytes, [] {}).ok());
+  REQUIRE_OK(helper.UpdateAlongside(again, bytes, [] {}));
   CHECK(again.Finish() == Digester::Of(DigestAlgorithm::kSha256, bytes));
 }

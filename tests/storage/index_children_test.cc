@@ -6,6 +6,7 @@
 #include "catch.h"
 #include "ocireg/reference.h"
 #include "ocireg/storage/store.h"
+#include "status_macros.h"
 #include "store_fixture.h"
 #include "store_push.h"
 
@@ -17,7 +18,7 @@ using namespace ocireg::testing;
 STORE_TEST("a child manifest cannot be deleted while an index lists it", "[delete][index]") {
   StoreFixture<TestType> f;
   auto child = TryPushImageBlobs(*f.store, "multi", "amd64");
-  REQUIRE(child.ok());
+  REQUIRE_OK(child);
   const Digest child_digest = DigestOf(*child);
   REQUIRE(f.store
               ->PutManifest("multi", Reference::FromDigest(child_digest), {},
@@ -35,12 +36,12 @@ STORE_TEST("a child manifest cannot be deleted while an index lists it", "[delet
   // The index still pulls whole.
   CHECK(*f.store->ReadManifest("multi", child_digest) == *child);
   auto scrub = f.store->maintenance().Scrub();
-  REQUIRE(scrub.ok());
+  REQUIRE_OK(scrub);
   CHECK(scrub->problems.empty());
 
   // Once the index is gone, so can the child be.
-  REQUIRE(f.store->DeleteManifest("multi", DigestOf(index)).ok());
-  CHECK(f.store->DeleteManifest("multi", child_digest).ok());
+  REQUIRE_OK(f.store->DeleteManifest("multi", DigestOf(index)));
+  CHECK_OK(f.store->DeleteManifest("multi", child_digest));
 }
 
 STORE_TEST("scrub reports an index whose child is no manifest of the repository",
@@ -49,14 +50,14 @@ STORE_TEST("scrub reports an index whose child is no manifest of the repository"
   // The child's bytes arrive as a blob only, so the index is accepted but its child cannot be
   // pulled as a manifest (how an index looked after its child was deleted).
   auto child = TryPushImageBlobs(*f.store, "multi", "arm64");
-  REQUIRE(child.ok());
-  REQUIRE(TryPushBlob(*f.store, "multi", *child, media_types::kOciManifest).ok());
+  REQUIRE_OK(child);
+  REQUIRE_OK(TryPushBlob(*f.store, "multi", *child, media_types::kOciManifest));
   const std::string index = ImageIndex({RefTo(std::string(media_types::kOciManifest), *child)});
   REQUIRE(
       f.store->PutManifest("multi", *Reference::Parse("latest"), {}, media_types::kOciIndex, index)
           .ok());
   auto scrub = f.store->maintenance().Scrub();
-  REQUIRE(scrub.ok());
+  REQUIRE_OK(scrub);
   REQUIRE(scrub->problems.size() == 1);
   CHECK(scrub->problems[0].find(DigestOf(*child).ToString()) != std::string::npos);
   CHECK(scrub->problems[0].find("not a manifest") != std::string::npos);

@@ -7,6 +7,7 @@
 #include "catch.h"
 #include "manifest_builder.h"
 #include "ocireg/storage/store.h"
+#include "status_macros.h"
 #include "store_fixture.h"
 
 using namespace ocireg;
@@ -41,9 +42,9 @@ std::string Slurp(const std::filesystem::path& path) {
 
 void PushBlob(Store& store, std::string_view repo, std::string_view content) {
   auto upload = store.StartUpload(repo, DigestAlgorithm::kSha256);
-  REQUIRE(upload.ok());
-  REQUIRE((*upload)->Append(std::span<const char>(content.data(), content.size())).ok());
-  REQUIRE((*upload)->Commit(DigestOf(content)).ok());
+  REQUIRE_OK(upload);
+  REQUIRE_OK((*upload)->Append(std::span<const char>(content.data(), content.size())));
+  REQUIRE_OK((*upload)->Commit(DigestOf(content)));
 }
 
 // Pushes a runnable-looking single-layer image (a real tar and a real config) and tags it.
@@ -64,7 +65,7 @@ Digest PushImage(Store& store, std::string_view repo, const std::filesystem::pat
                     {RefTo("application/vnd.oci.image.layer.v1.tar", layer)});
   auto put = store.PutManifest(repo, *Reference::Parse(tag), {}, media_types::kOciManifest,
                                manifest);
-  REQUIRE(put.ok());
+  REQUIRE_OK(put);
   return put->digest;
 }
 
@@ -79,7 +80,7 @@ TEST_CASE("skopeo and umoci read a repository straight from the storage root",
   PushImage(*f.store, "team/app", scratch.path() / "b", "v2", "app two");
   Digest cache = PushImage(*f.store, "team/app/cache", scratch.path() / "c", "latest", "cache");
   // An untagged manifest stays in index.json without disturbing the tools.
-  REQUIRE(f.store->DeleteTag("team/app", "v2").ok());
+  REQUIRE_OK(f.store->DeleteTag("team/app", "v2"));
 
   SECTION("skopeo inspect") {
     auto app = Run("skopeo inspect oci:" + (root / "team/app").string() + ":v1");

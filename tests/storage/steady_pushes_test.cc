@@ -15,6 +15,7 @@
 #include "catch.h"
 #include "ocireg/reference.h"
 #include "ocireg/storage/store.h"
+#include "status_macros.h"
 #include "storage/layout_store.h"
 #include "store_fixture.h"
 #include "store_push.h"
@@ -123,7 +124,7 @@ TEST_CASE("deletes, garbage collection and scrub finish while tag pushes keep co
   StoreOptions options;
   options.gc_grace_period = std::chrono::seconds(0);  // collect whatever is unreferenced
   auto opened = internal::LayoutStore::Open(std::move(owned), options);
-  REQUIRE(opened.ok());
+  REQUIRE_OK(opened);
   internal::LayoutStore& store = **opened;
 
   auto config = TryPushBlob(store, kRepo, "{\"steady\":1}", kTestConfigType);
@@ -132,11 +133,14 @@ TEST_CASE("deletes, garbage collection and scrub finish while tag pushes keep co
   // manifest.
   auto loose = TryPushBlob(store, kRepo, "a blob nobody references");
   auto extra_config = TryPushBlob(store, kRepo, "{\"extra\":1}", kTestConfigType);
-  REQUIRE((config.ok() && layer.ok() && loose.ok() && extra_config.ok()));
+  REQUIRE_OK(config);
+  REQUIRE_OK(layer);
+  REQUIRE_OK(loose);
+  REQUIRE_OK(extra_config);
   const std::string extra = ImageManifest(*extra_config, {});
   auto put_extra = store.PutManifest(kRepo, Reference::FromDigest(DigestOf(extra)), {},
                                      media_types::kOciManifest, extra);
-  REQUIRE(put_extra.ok());
+  REQUIRE_OK(put_extra);
 
   std::mutex pushed_mu;
   std::map<std::string, std::string> pushed;  // tag -> manifest
@@ -172,28 +176,26 @@ TEST_CASE("deletes, garbage collection and scrub finish while tag pushes keep co
   for (auto& t : pushers) t.join();
 
   CHECK_FALSE(exhausted_meanwhile);  // they finished while the pushes still came
-  INFO(deleted_blob.ToString());
-  CHECK(deleted_blob.ok());
-  INFO(gc.status().ToString());
-  REQUIRE(gc.ok());
-  REQUIRE(scrub.ok());
+  CHECK_OK(deleted_blob);
+  REQUIRE_OK(gc);
+  REQUIRE_OK(scrub);
   CHECK(scrub->problems.empty());
-  CHECK(deleted_manifest.ok());
-  for (const Status& failure : failures) CHECK(failure.ok());
+  CHECK_OK(deleted_manifest);
+  for (const Status& failure : failures) CHECK_OK(failure);
 
   // Nothing a push referenced was collected, pending or not.
   CHECK(store.StatBlob(kRepo, loose->digest).status().code() == ErrorCode::kBlobUnknown);
-  CHECK(store.StatBlob(kRepo, config->digest).ok());
-  CHECK(store.StatBlob(kRepo, layer->digest).ok());
+  CHECK_OK(store.StatBlob(kRepo, config->digest));
+  CHECK_OK(store.StatBlob(kRepo, layer->digest));
   for (const auto& [tag, manifest] : pushed) {
     INFO(tag);
     auto record = store.ResolveManifest(kRepo, *Reference::Parse(tag));
-    REQUIRE(record.ok());
+    REQUIRE_OK(record);
     auto body = store.ReadManifest(kRepo, record->digest);
-    REQUIRE(body.ok());
+    REQUIRE_OK(body);
     CHECK(*body == manifest);
   }
   auto after = store.maintenance().Scrub();
-  REQUIRE(after.ok());
+  REQUIRE_OK(after);
   CHECK(after->problems.empty());
 }

@@ -15,6 +15,7 @@
 #include "ocireg/manifest.h"
 #include "ocireg/reference.h"
 #include "ocireg/storage/store.h"
+#include "status_macros.h"
 #include "storage/layout.h"
 #include "store_fixture.h"
 #include "store_push.h"
@@ -45,16 +46,14 @@ Result<std::string> TryPushImage(Store& store, std::string_view repo, const std:
 BlobRef Push(Store& store, std::string_view repo, std::string_view content,
              std::string_view media_type = kTestLayerType) {
   Result<BlobRef> ref = TryPushBlob(store, repo, content, media_type);
-  INFO(ref.status().ToString());
-  REQUIRE(ref.ok());
+  REQUIRE_OK(ref);
   return *ref;
 }
 
 std::string PushImage(Store& store, std::string_view repo, const std::string& seed,
                       int layer_count = 2) {
   Result<std::string> manifest = TryPushImage(store, repo, seed, layer_count);
-  INFO(manifest.status().ToString());
-  REQUIRE(manifest.ok());
+  REQUIRE_OK(manifest);
   return *manifest;
 }
 
@@ -63,7 +62,7 @@ std::string ReadAll(FileReader& reader) {
   uint64_t offset = 0;
   while (offset < out.size()) {
     auto n = reader.ReadAt(offset, std::span<char>(out.data() + offset, out.size() - offset));
-    REQUIRE(n.ok());
+    REQUIRE_OK(n);
     REQUIRE(*n > 0);
     offset += *n;
   }
@@ -78,21 +77,21 @@ STORE_TEST("a committed upload becomes a blob of its repository", "[upload]") {
   StoreFixture<TestType> f;
   std::string content = "hello, registry";
   auto upload = f.store->StartUpload("library/hello", DigestAlgorithm::kSha256);
-  REQUIRE(upload.ok());
+  REQUIRE_OK(upload);
   CHECK(*(*upload)->Size() == 0);
-  REQUIRE((*upload)->Append(std::span<const char>(content.data(), 5), 0).ok());
-  REQUIRE((*upload)->Append(std::span<const char>(content.data() + 5, content.size() - 5), 5).ok());
+  REQUIRE_OK((*upload)->Append(std::span<const char>(content.data(), 5), 0));
+  REQUIRE_OK((*upload)->Append(std::span<const char>(content.data() + 5, content.size() - 5), 5));
   CHECK(*(*upload)->Size() == content.size());
   Digest digest = DigestOf(content);
   auto info = (*upload)->Commit(digest, content.size());
-  REQUIRE(info.ok());
+  REQUIRE_OK(info);
   CHECK(info->size == content.size());
 
   auto stat = f.store->StatBlob("library/hello", digest);
-  REQUIRE(stat.ok());
+  REQUIRE_OK(stat);
   CHECK(stat->size == content.size());
   auto reader = f.store->OpenBlob("library/hello", digest);
-  REQUIRE(reader.ok());
+  REQUIRE_OK(reader);
   CHECK(ReadAll(**reader) == content);
   CHECK(f.store->RepositoryExists("library/hello"));
   // The session is over.
@@ -106,18 +105,18 @@ STORE_TEST("a committed upload becomes a blob of its repository", "[upload]") {
 STORE_TEST("an empty blob can be uploaded and read", "[upload]") {
   StoreFixture<TestType> f;
   auto upload = f.store->StartUpload("empty", DigestAlgorithm::kSha256);
-  REQUIRE(upload.ok());
-  REQUIRE((*upload)->Commit(DigestOf("")).ok());
+  REQUIRE_OK(upload);
+  REQUIRE_OK((*upload)->Commit(DigestOf("")));
   auto stat = f.store->StatBlob("empty", DigestOf(""));
-  REQUIRE(stat.ok());
+  REQUIRE_OK(stat);
   CHECK(stat->size == 0);
 }
 
 STORE_TEST("a digest mismatch is DIGEST_INVALID and discards the upload", "[upload]") {
   StoreFixture<TestType> f;
   auto upload = f.store->StartUpload("repo", DigestAlgorithm::kSha256);
-  REQUIRE(upload.ok());
-  REQUIRE((*upload)->Append(std::span<const char>("abc", 3)).ok());
+  REQUIRE_OK(upload);
+  REQUIRE_OK((*upload)->Append(std::span<const char>("abc", 3)));
   auto committed = (*upload)->Commit(DigestOf("abd"));
   CHECK(committed.status().code() == ErrorCode::kDigestInvalid);
   CHECK(f.store->StatBlob("repo", DigestOf("abc")).status().code() == ErrorCode::kBlobUnknown);
@@ -132,7 +131,7 @@ STORE_TEST("a digest mismatch is DIGEST_INVALID and discards the upload", "[uplo
 STORE_TEST("a size mismatch is SIZE_INVALID", "[upload]") {
   StoreFixture<TestType> f;
   auto upload = f.store->StartUpload("repo", DigestAlgorithm::kSha256);
-  REQUIRE((*upload)->Append(std::span<const char>("abc", 3)).ok());
+  REQUIRE_OK((*upload)->Append(std::span<const char>("abc", 3)));
   CHECK((*upload)->Commit(DigestOf("abc"), 4).status().code() == ErrorCode::kSizeInvalid);
   CHECK(f.store->StatBlob("repo", DigestOf("abc")).status().code() == ErrorCode::kBlobUnknown);
 }
@@ -140,36 +139,36 @@ STORE_TEST("a size mismatch is SIZE_INVALID", "[upload]") {
 STORE_TEST("Rewind takes back a failed chunk, only while nothing followed it", "[upload]") {
   StoreFixture<TestType> f;
   auto upload = f.store->StartUpload("repo", DigestAlgorithm::kSha256);
-  REQUIRE(upload.ok());
-  REQUIRE((*upload)->Append(std::span<const char>("abc", 3), 0).ok());
-  REQUIRE((*upload)->Append(std::span<const char>("XY", 2), 3).ok());
+  REQUIRE_OK(upload);
+  REQUIRE_OK((*upload)->Append(std::span<const char>("abc", 3), 0));
+  REQUIRE_OK((*upload)->Append(std::span<const char>("XY", 2), 3));
   // Another request's end does not match: nothing changes.
   CHECK((*upload)->Rewind(3, 4).code() == ErrorCode::kRangeInvalid);
   CHECK((*upload)->Rewind(6, 5).code() == ErrorCode::kRangeInvalid);
   CHECK(*(*upload)->Size() == 5);
-  REQUIRE((*upload)->Rewind(3, 5).ok());
+  REQUIRE_OK((*upload)->Rewind(3, 5));
   CHECK(*(*upload)->Size() == 3);
   // The digest is rebuilt from what remains; a fresh handle (after the request) sees the same.
   const std::string id = (*upload)->id();
   upload->reset();
   auto resumed = f.store->GetUpload("repo", id);
-  REQUIRE(resumed.ok());
+  REQUIRE_OK(resumed);
   CHECK(*(*resumed)->Size() == 3);
-  REQUIRE((*resumed)->Append(std::span<const char>("def", 3), 3).ok());
+  REQUIRE_OK((*resumed)->Append(std::span<const char>("def", 3), 3));
   auto blob = (*resumed)->Commit(DigestOf("abcdef"));
-  REQUIRE(blob.ok());
+  REQUIRE_OK(blob);
   CHECK(blob->size == 6);
 }
 
 STORE_TEST("a chunk out of order is a range error and changes nothing", "[upload]") {
   StoreFixture<TestType> f;
   auto upload = f.store->StartUpload("repo", DigestAlgorithm::kSha256);
-  REQUIRE((*upload)->Append(std::span<const char>("abc", 3), 0).ok());
+  REQUIRE_OK((*upload)->Append(std::span<const char>("abc", 3), 0));
   CHECK((*upload)->Append(std::span<const char>("def", 3), 2).code() == ErrorCode::kRangeInvalid);
   CHECK((*upload)->Append(std::span<const char>("def", 3), 4).code() == ErrorCode::kRangeInvalid);
   CHECK(*(*upload)->Size() == 3);
-  REQUIRE((*upload)->Append(std::span<const char>("def", 3), 3).ok());
-  CHECK((*upload)->Commit(DigestOf("abcdef")).ok());
+  REQUIRE_OK((*upload)->Append(std::span<const char>("def", 3), 3));
+  CHECK_OK((*upload)->Commit(DigestOf("abcdef")));
 }
 
 STORE_TEST("an upload whose metadata a crash cut short is unknown, not an error", "[upload]") {
@@ -179,10 +178,10 @@ STORE_TEST("an upload whose metadata a crash cut short is unknown, not an error"
   std::vector<std::string> ids;
   for (std::string_view damage : {"", "{\"repository\":\"re", "{\"repository\":\"repo\"}"}) {
     auto upload = f.store->StartUpload("repo", DigestAlgorithm::kSha256);
-    REQUIRE(upload.ok());
-    REQUIRE((*upload)->Append(std::span<const char>("abc", 3)).ok());
+    REQUIRE_OK(upload);
+    REQUIRE_OK((*upload)->Append(std::span<const char>("abc", 3)));
     ids.push_back((*upload)->id());
-    REQUIRE(f.driver().WriteFileAtomic(internal::UploadInfoPath(ids.back()), damage).ok());
+    REQUIRE_OK(f.driver().WriteFileAtomic(internal::UploadInfoPath(ids.back()), damage));
   }
   f.Reopen();
   for (const std::string& id : ids) {
@@ -191,15 +190,15 @@ STORE_TEST("an upload whose metadata a crash cut short is unknown, not an error"
   }
   // Other sessions and pushes are unaffected.
   std::string m = PushImage(*f.store, "repo", "after");
-  CHECK(f.store->PutManifest("repo", Tag("v1"), {}, media_types::kOciManifest, m).ok());
+  CHECK_OK(f.store->PutManifest("repo", Tag("v1"), {}, media_types::kOciManifest, m));
 }
 
 STORE_TEST("a cancelled upload is gone", "[upload]") {
   StoreFixture<TestType> f;
   auto upload = f.store->StartUpload("repo", DigestAlgorithm::kSha256);
   std::string id = (*upload)->id();
-  REQUIRE((*upload)->Append(std::span<const char>("abc", 3)).ok());
-  REQUIRE((*upload)->Cancel().ok());
+  REQUIRE_OK((*upload)->Append(std::span<const char>("abc", 3)));
+  REQUIRE_OK((*upload)->Cancel());
   CHECK((*upload)->Append(std::span<const char>("x", 1)).code() == ErrorCode::kBlobUploadUnknown);
   CHECK(f.store->GetUpload("repo", id).status().code() == ErrorCode::kBlobUploadUnknown);
   f.Reopen();
@@ -209,8 +208,8 @@ STORE_TEST("a cancelled upload is gone", "[upload]") {
 STORE_TEST("sessions are found only in their own repository and by well-formed ids", "[upload]") {
   StoreFixture<TestType> f;
   auto upload = f.store->StartUpload("repo/a", DigestAlgorithm::kSha256);
-  REQUIRE(upload.ok());
-  CHECK(f.store->GetUpload("repo/a", (*upload)->id()).ok());
+  REQUIRE_OK(upload);
+  CHECK_OK(f.store->GetUpload("repo/a", (*upload)->id()));
   CHECK(f.store->GetUpload("repo/b", (*upload)->id()).status().code() ==
         ErrorCode::kBlobUploadUnknown);
   for (std::string_view bad :
@@ -223,15 +222,15 @@ STORE_TEST("an upload survives a restart and resumes with its digest rebuilt", "
   StoreFixture<TestType> f;
   auto upload = f.store->StartUpload("repo", DigestAlgorithm::kSha256);
   std::string id = (*upload)->id();
-  REQUIRE((*upload)->Append(std::span<const char>("first half, ", 12)).ok());
+  REQUIRE_OK((*upload)->Append(std::span<const char>("first half, ", 12)));
   upload->reset();
   f.Reopen();
   auto resumed = f.store->GetUpload("repo", id);
-  REQUIRE(resumed.ok());
+  REQUIRE_OK(resumed);
   CHECK(*(*resumed)->Size() == 12);
-  REQUIRE((*resumed)->Append(std::span<const char>("second half", 11), 12).ok());
+  REQUIRE_OK((*resumed)->Append(std::span<const char>("second half", 11), 12));
   auto info = (*resumed)->Commit(DigestOf("first half, second half"));
-  REQUIRE(info.ok());
+  REQUIRE_OK(info);
   CHECK(info->size == 23);
 }
 
@@ -239,18 +238,18 @@ STORE_TEST("sha512 uploads and cross-algorithm commits", "[upload]") {
   StoreFixture<TestType> f;
   std::string content = "sha512 content";
   auto upload = f.store->StartUpload("repo", DigestAlgorithm::kSha512);
-  REQUIRE(upload.ok());
+  REQUIRE_OK(upload);
   CHECK((*upload)->algorithm() == DigestAlgorithm::kSha512);
-  REQUIRE((*upload)->Append(std::span<const char>(content.data(), content.size())).ok());
+  REQUIRE_OK((*upload)->Append(std::span<const char>(content.data(), content.size())));
   Digest d512 = Digester::Of(DigestAlgorithm::kSha512, content);
-  REQUIRE((*upload)->Commit(d512).ok());
-  CHECK(f.store->StatBlob("repo", d512).ok());
+  REQUIRE_OK((*upload)->Commit(d512));
+  CHECK_OK(f.store->StatBlob("repo", d512));
 
   // A session hashed with sha256 still verifies a sha512 digest given at commit.
   auto other = f.store->StartUpload("repo", DigestAlgorithm::kSha256);
-  REQUIRE((*other)->Append(std::span<const char>("xyz", 3)).ok());
-  REQUIRE((*other)->Commit(Digester::Of(DigestAlgorithm::kSha512, "xyz")).ok());
-  CHECK(f.store->StatBlob("repo", Digester::Of(DigestAlgorithm::kSha512, "xyz")).ok());
+  REQUIRE_OK((*other)->Append(std::span<const char>("xyz", 3)));
+  REQUIRE_OK((*other)->Commit(Digester::Of(DigestAlgorithm::kSha512, "xyz")));
+  CHECK_OK(f.store->StatBlob("repo", Digester::Of(DigestAlgorithm::kSha512, "xyz")));
 }
 
 STORE_TEST("the blob size limit is enforced while appending", "[upload]") {
@@ -258,7 +257,7 @@ STORE_TEST("the blob size limit is enforced while appending", "[upload]") {
   f.options.max_blob_bytes = 8;
   f.Reopen();
   auto upload = f.store->StartUpload("repo", DigestAlgorithm::kSha256);
-  REQUIRE((*upload)->Append(std::span<const char>("12345678", 8)).ok());
+  REQUIRE_OK((*upload)->Append(std::span<const char>("12345678", 8)));
   CHECK((*upload)->Append(std::span<const char>("9", 1)).code() == ErrorCode::kSizeInvalid);
 }
 
@@ -266,19 +265,19 @@ STORE_TEST("manifests are stored byte for byte and resolved by tag and digest", 
   StoreFixture<TestType> f;
   std::string manifest = PushImage(*f.store, "team/app", "v1");
   auto put = f.store->PutManifest("team/app", Tag("v1"), {}, media_types::kOciManifest, manifest);
-  REQUIRE(put.ok());
+  REQUIRE_OK(put);
   CHECK(put->digest == DigestOf(manifest));
   CHECK(!put->subject);
 
   auto by_tag = f.store->ResolveManifest("team/app", Tag("v1"));
-  REQUIRE(by_tag.ok());
+  REQUIRE_OK(by_tag);
   CHECK(by_tag->digest == put->digest);
   CHECK(by_tag->media_type == media_types::kOciManifest);
   CHECK(by_tag->size == manifest.size());
   auto by_digest = f.store->ResolveManifest("team/app", Reference::FromDigest(put->digest));
-  REQUIRE(by_digest.ok());
+  REQUIRE_OK(by_digest);
   auto body = f.store->ReadManifest("team/app", put->digest);
-  REQUIRE(body.ok());
+  REQUIRE_OK(body);
   CHECK(*body == manifest);
 
   CHECK(f.store->ResolveManifest("team/app", Tag("v2")).status().code() ==
@@ -288,7 +287,7 @@ STORE_TEST("manifests are stored byte for byte and resolved by tag and digest", 
 
   f.Reopen();
   auto again = f.store->ResolveManifest("team/app", Tag("v1"));
-  REQUIRE(again.ok());
+  REQUIRE_OK(again);
   CHECK(again->digest == put->digest);
   CHECK(*f.store->ReadManifest("team/app", put->digest) == manifest);
 }
@@ -318,9 +317,9 @@ STORE_TEST("a manifest put by digest must match its body", "[manifest]") {
   std::vector<std::string> tags = {"one", "two"};
   auto put = f.store->PutManifest("repo", Reference::FromDigest(DigestOf(manifest)), tags,
                                   media_types::kOciManifest, manifest);
-  REQUIRE(put.ok());
+  REQUIRE_OK(put);
   auto page = f.store->ListTags("repo", "", 0);
-  REQUIRE(page.ok());
+  REQUIRE_OK(page);
   CHECK(page->items == std::vector<std::string>{"one", "two"});
   std::vector<std::string> bad_tags = {"-bad"};
   CHECK(f.store
@@ -362,14 +361,14 @@ STORE_TEST("an index needs its child manifests in the repository", "[manifest]")
                             arm64)
               .ok());
   auto put = f.store->PutManifest("multi", Tag("latest"), {}, media_types::kOciIndex, index);
-  REQUIRE(put.ok());
+  REQUIRE_OK(put);
   CHECK(f.store->ResolveManifest("multi", Tag("latest"))->media_type == media_types::kOciIndex);
   // A child the index still lists cannot be deleted: the index would no longer pull.
   CHECK(f.store->DeleteManifest("multi", a.digest).code() == ErrorCode::kUnsupported);
-  CHECK(f.store->ResolveManifest("multi", Reference::FromDigest(a.digest)).ok());
-  CHECK(f.store->StatBlob("multi", a.digest).ok());
+  CHECK_OK(f.store->ResolveManifest("multi", Reference::FromDigest(a.digest)));
+  CHECK_OK(f.store->StatBlob("multi", a.digest));
   auto scrub = f.store->maintenance().Scrub();
-  REQUIRE(scrub.ok());
+  REQUIRE_OK(scrub);
   CHECK(scrub->ok());
 }
 
@@ -377,12 +376,12 @@ STORE_TEST("tags move atomically and old manifests stay listed untagged", "[mani
   StoreFixture<TestType> f;
   std::string m1 = PushImage(*f.store, "repo", "1");
   std::string m2 = PushImage(*f.store, "repo", "2");
-  REQUIRE(f.store->PutManifest("repo", Tag("latest"), {}, media_types::kOciManifest, m1).ok());
-  REQUIRE(f.store->PutManifest("repo", Tag("latest"), {}, media_types::kOciManifest, m2).ok());
+  REQUIRE_OK(f.store->PutManifest("repo", Tag("latest"), {}, media_types::kOciManifest, m1));
+  REQUIRE_OK(f.store->PutManifest("repo", Tag("latest"), {}, media_types::kOciManifest, m2));
   CHECK(f.store->ResolveManifest("repo", Tag("latest"))->digest == DigestOf(m2));
-  CHECK(f.store->ResolveManifest("repo", Reference::FromDigest(DigestOf(m1))).ok());
+  CHECK_OK(f.store->ResolveManifest("repo", Reference::FromDigest(DigestOf(m1))));
   auto index = f.driver().ReadFile("repo/index.json");
-  REQUIRE(index.ok());
+  REQUIRE_OK(index);
   CHECK(index->find(DigestOf(m1).ToString()) != std::string::npos);
   CHECK(index->find(R"("org.opencontainers.image.ref.name":"latest")") != std::string::npos);
 }
@@ -391,12 +390,12 @@ STORE_TEST("deleting a tag keeps the manifest; deleting a manifest drops its tag
   StoreFixture<TestType> f;
   std::string m = PushImage(*f.store, "repo", "del");
   std::vector<std::string> more = {"b"};
-  REQUIRE(f.store->PutManifest("repo", Tag("a"), more, media_types::kOciManifest, m).ok());
-  REQUIRE(f.store->DeleteTag("repo", "a").ok());
+  REQUIRE_OK(f.store->PutManifest("repo", Tag("a"), more, media_types::kOciManifest, m));
+  REQUIRE_OK(f.store->DeleteTag("repo", "a"));
   CHECK(f.store->DeleteTag("repo", "a").code() == ErrorCode::kManifestUnknown);
   CHECK(f.store->ResolveManifest("repo", Tag("a")).status().code() == ErrorCode::kManifestUnknown);
-  CHECK(f.store->ResolveManifest("repo", Tag("b")).ok());
-  REQUIRE(f.store->DeleteManifest("repo", DigestOf(m)).ok());
+  CHECK_OK(f.store->ResolveManifest("repo", Tag("b")));
+  REQUIRE_OK(f.store->DeleteManifest("repo", DigestOf(m)));
   CHECK(f.store->ResolveManifest("repo", Tag("b")).status().code() == ErrorCode::kManifestUnknown);
   CHECK(f.store->ResolveManifest("repo", Reference::FromDigest(DigestOf(m))).status().code() ==
         ErrorCode::kManifestUnknown);
@@ -409,11 +408,11 @@ STORE_TEST("deleting a tag keeps the manifest; deleting a manifest drops its tag
 STORE_TEST("blobs can be deleted, but not manifests through the blob call", "[delete]") {
   StoreFixture<TestType> f;
   BlobRef b = Push(*f.store, "repo", "to delete");
-  REQUIRE(f.store->DeleteBlob("repo", b.digest).ok());
+  REQUIRE_OK(f.store->DeleteBlob("repo", b.digest));
   CHECK(f.store->StatBlob("repo", b.digest).status().code() == ErrorCode::kBlobUnknown);
   CHECK(f.store->DeleteBlob("repo", b.digest).code() == ErrorCode::kBlobUnknown);
   std::string m = PushImage(*f.store, "repo", "keep");
-  REQUIRE(f.store->PutManifest("repo", Tag("t"), {}, media_types::kOciManifest, m).ok());
+  REQUIRE_OK(f.store->PutManifest("repo", Tag("t"), {}, media_types::kOciManifest, m));
   CHECK(f.store->DeleteBlob("repo", DigestOf(m)).code() == ErrorCode::kUnsupported);
 }
 
@@ -421,9 +420,9 @@ STORE_TEST("repositories nest without disturbing each other", "[names]") {
   StoreFixture<TestType> f;
   std::string parent = PushImage(*f.store, "team/app", "parent");
   std::string child = PushImage(*f.store, "team/app/cache", "child");
-  REQUIRE(f.store->PutManifest("team/app", Tag("v1"), {}, media_types::kOciManifest, parent).ok());
-  REQUIRE(
-      f.store->PutManifest("team/app/cache", Tag("v1"), {}, media_types::kOciManifest, child).ok());
+  REQUIRE_OK(f.store->PutManifest("team/app", Tag("v1"), {}, media_types::kOciManifest, parent));
+  REQUIRE_OK(
+      f.store->PutManifest("team/app/cache", Tag("v1"), {}, media_types::kOciManifest, child));
   CHECK(f.store->ResolveManifest("team/app", Tag("v1"))->digest == DigestOf(parent));
   CHECK(f.store->ResolveManifest("team/app/cache", Tag("v1"))->digest == DigestOf(child));
   CHECK(f.store->ReadManifest("team/app", DigestOf(child)).status().code() ==
@@ -455,7 +454,7 @@ STORE_TEST("a reopened store finds every repository of a wide, deep tree", "[nam
 STORE_TEST("names that would collide with a layout's entries are NAME_INVALID", "[names]") {
   StoreFixture<TestType> f;
   std::string m = PushImage(*f.store, "team", "t");
-  REQUIRE(f.store->PutManifest("team", Tag("v1"), {}, media_types::kOciManifest, m).ok());
+  REQUIRE_OK(f.store->PutManifest("team", Tag("v1"), {}, media_types::kOciManifest, m));
   for (std::string_view bad :
        {"team/blobs", "team/index.json", "team/oci-layout", "team/blobs/sha256", "a/b/blobs/c"}) {
     INFO(bad);
@@ -469,8 +468,8 @@ STORE_TEST("names that would collide with a layout's entries are NAME_INVALID", 
           ErrorCode::kNameInvalid);
   }
   // As a first component these names sit in the store's root, not in a layout: allowed.
-  CHECK(f.store->StartUpload("blobs", DigestAlgorithm::kSha256).ok());
-  CHECK(f.store->StartUpload("blobs/app", DigestAlgorithm::kSha256).ok());
+  CHECK_OK(f.store->StartUpload("blobs", DigestAlgorithm::kSha256));
+  CHECK_OK(f.store->StartUpload("blobs/app", DigestAlgorithm::kSha256));
   // The parent is intact.
   CHECK(*f.store->ReadManifest("team", DigestOf(m)) == m);
 }
@@ -491,9 +490,9 @@ STORE_TEST("repositories and tags list in lexical pages", "[listing]") {
 
   std::string m = PushImage(*f.store, "a", "tags");
   std::vector<std::string> tags = {"v2", "v10", "latest", "V1"};
-  REQUIRE(f.store->PutManifest("a", Tag("v1"), tags, media_types::kOciManifest, m).ok());
+  REQUIRE_OK(f.store->PutManifest("a", Tag("v1"), tags, media_types::kOciManifest, m));
   auto page = f.store->ListTags("a", "", 3);
-  REQUIRE(page.ok());
+  REQUIRE_OK(page);
   CHECK(page->items == std::vector<std::string>{"V1", "latest", "v1"});
   CHECK(page->more);
   auto rest = f.store->ListTags("a", "v1", 3);
@@ -506,25 +505,25 @@ STORE_TEST("mounting links a blob from another repository", "[mount]") {
   StoreFixture<TestType> f;
   BlobRef b = Push(*f.store, "source", "shared layer");
   auto mounted = f.store->MountBlob("target", b.digest, "source");
-  REQUIRE(mounted.ok());
+  REQUIRE_OK(mounted);
   CHECK(mounted->size == b.size);
-  CHECK(f.store->StatBlob("target", b.digest).ok());
+  CHECK_OK(f.store->StatBlob("target", b.digest));
   CHECK(f.store->MountBlob("target2", b.digest, "nowhere").status().code() ==
         ErrorCode::kBlobUnknown);
   CHECK(f.store->MountBlob("target2", DigestOf("nothing"), "source").status().code() ==
         ErrorCode::kBlobUnknown);
   CHECK(f.store->FindBlob(b.digest) == std::vector<std::string>{"source", "target"});
   // Deleting the source's copy leaves the target's.
-  REQUIRE(f.store->DeleteBlob("source", b.digest).ok());
+  REQUIRE_OK(f.store->DeleteBlob("source", b.digest));
   auto reader = f.store->OpenBlob("target", b.digest);
-  REQUIRE(reader.ok());
+  REQUIRE_OK(reader);
   CHECK(ReadAll(**reader) == "shared layer");
 }
 
 STORE_TEST("referrers are listed by subject and filtered by artifact type", "[referrers]") {
   StoreFixture<TestType> f;
   std::string image = PushImage(*f.store, "repo", "subject");
-  REQUIRE(f.store->PutManifest("repo", Tag("v1"), {}, media_types::kOciManifest, image).ok());
+  REQUIRE_OK(f.store->PutManifest("repo", Tag("v1"), {}, media_types::kOciManifest, image));
   BlobRef subject = RefTo(std::string(media_types::kOciManifest), image);
   BlobRef empty = Push(*f.store, "repo", "{}", media_types::kOciEmptyJson);
   BlobRef sig = Push(*f.store, "repo", "signature");
@@ -534,7 +533,7 @@ STORE_TEST("referrers are listed by subject and filtered by artifact type", "[re
       ImageManifest(empty, {sig}, subject, "application/vnd.example.sig", "sig");
   auto put = f.store->PutManifest("repo", Reference::FromDigest(DigestOf(sbom_manifest)), {},
                                   media_types::kOciManifest, sbom_manifest);
-  REQUIRE(put.ok());
+  REQUIRE_OK(put);
   REQUIRE(put->subject == subject.digest);
   REQUIRE(f.store
               ->PutManifest("repo", Reference::FromDigest(DigestOf(sig_manifest)), {},
@@ -542,7 +541,7 @@ STORE_TEST("referrers are listed by subject and filtered by artifact type", "[re
               .ok());
 
   auto all = f.store->ListReferrers("repo", subject.digest, "");
-  REQUIRE(all.ok());
+  REQUIRE_OK(all);
   REQUIRE(all->size() == 2);
   auto only_sbom = f.store->ListReferrers("repo", subject.digest, "application/vnd.example.sbom");
   REQUIRE(only_sbom->size() == 1);
@@ -568,7 +567,7 @@ STORE_TEST("referrers are listed by subject and filtered by artifact type", "[re
   // The index is rebuilt after a restart and follows deletions.
   f.Reopen();
   CHECK(f.store->ListReferrers("repo", subject.digest, "")->size() == 2);
-  REQUIRE(f.store->DeleteManifest("repo", DigestOf(sig_manifest)).ok());
+  REQUIRE_OK(f.store->DeleteManifest("repo", DigestOf(sig_manifest)));
   auto left = f.store->ListReferrers("repo", subject.digest, "");
   REQUIRE(left->size() == 1);
   CHECK(left->front().digest == DigestOf(sbom_manifest));
@@ -581,32 +580,32 @@ STORE_TEST("garbage collection removes only unreferenced blobs past the grace pe
   f.options.gc_grace_period = 1h;
   f.Reopen();
   std::string m = PushImage(*f.store, "repo", "kept", 1);
-  REQUIRE(f.store->PutManifest("repo", Tag("v1"), {}, media_types::kOciManifest, m).ok());
+  REQUIRE_OK(f.store->PutManifest("repo", Tag("v1"), {}, media_types::kOciManifest, m));
   BlobRef loose = Push(*f.store, "repo", "never referenced");
 
   auto early = f.store->maintenance().CollectGarbage();
-  REQUIRE(early.ok());
+  REQUIRE_OK(early);
   CHECK(early->blobs_removed == 0);
-  CHECK(f.store->StatBlob("repo", loose.digest).ok());
+  CHECK_OK(f.store->StatBlob("repo", loose.digest));
 
   now += 2h;
   auto late = f.store->maintenance().CollectGarbage();
-  REQUIRE(late.ok());
+  REQUIRE_OK(late);
   CHECK(late->repositories_scanned == 1);
   CHECK(late->blobs_removed == 1);
   CHECK(late->bytes_reclaimed == loose.size);
   CHECK(f.store->StatBlob("repo", loose.digest).status().code() == ErrorCode::kBlobUnknown);
   // Everything the manifest needs is intact.
   auto scrub = f.store->maintenance().Scrub();
-  REQUIRE(scrub.ok());
+  REQUIRE_OK(scrub);
   CHECK(scrub->ok());
   CHECK(scrub->manifests_checked == 1);
   CHECK(scrub->blobs_checked == 3);
 
   // Once the manifest is deleted its blobs go too.
-  REQUIRE(f.store->DeleteManifest("repo", DigestOf(m)).ok());
+  REQUIRE_OK(f.store->DeleteManifest("repo", DigestOf(m)));
   auto after = f.store->maintenance().CollectGarbage();
-  REQUIRE(after.ok());
+  REQUIRE_OK(after);
   CHECK(after->blobs_removed == 2);
   CHECK(f.driver().List("repo/blobs/sha256")->empty());
   auto content = f.driver().List("_blobs/sha256");
@@ -620,7 +619,7 @@ STORE_TEST("garbage collection removes idle upload sessions", "[gc]") {
   f.options.upload_ttl = 1h;
   f.Reopen();
   auto idle = f.store->StartUpload("repo", DigestAlgorithm::kSha256);
-  REQUIRE((*idle)->Append(std::span<const char>("abc", 3)).ok());
+  REQUIRE_OK((*idle)->Append(std::span<const char>("abc", 3)));
   CHECK(f.store->maintenance().CollectGarbage()->uploads_removed == 0);
   now += 2h;
   CHECK(f.store->maintenance().CollectGarbage()->uploads_removed == 1);
@@ -631,17 +630,17 @@ STORE_TEST("garbage collection removes idle upload sessions", "[gc]") {
 STORE_TEST("scrub reports a blob whose content does not match its digest", "[scrub]") {
   StoreFixture<TestType> f;
   std::string m = PushImage(*f.store, "repo", "scrub", 1);
-  REQUIRE(f.store->PutManifest("repo", Tag("v1"), {}, media_types::kOciManifest, m).ok());
+  REQUIRE_OK(f.store->PutManifest("repo", Tag("v1"), {}, media_types::kOciManifest, m));
   CHECK(f.store->maintenance().Scrub()->ok());
   BlobRef layer = RefTo(std::string(kTestLayerType), "layer 0 of scrub");
   std::string path = "repo/blobs/sha256/" + layer.digest.hex();
-  REQUIRE(f.driver().Remove(path).ok());
-  REQUIRE(f.driver().WriteFileAtomic(path, "tampered").ok());
+  REQUIRE_OK(f.driver().Remove(path));
+  REQUIRE_OK(f.driver().WriteFileAtomic(path, "tampered"));
   auto report = f.store->maintenance().Scrub();
-  REQUIRE(report.ok());
+  REQUIRE_OK(report);
   REQUIRE(report->problems.size() == 1);
   CHECK(report->problems[0].find(layer.digest.ToString()) != std::string::npos);
-  REQUIRE(f.driver().Remove(path).ok());
+  REQUIRE_OK(f.driver().Remove(path));
   report = f.store->maintenance().Scrub();
   REQUIRE(report->problems.size() == 1);
   CHECK(report->problems[0].find("missing") != std::string::npos);
@@ -668,7 +667,7 @@ STORE_TEST("concurrent uploads of one blob all succeed", "[concurrency]") {
   CHECK(ok == 8);
   for (const std::string& repo : f.store->ListRepositories("", 0).items) {
     auto reader = f.store->OpenBlob(repo, digest);
-    REQUIRE(reader.ok());
+    REQUIRE_OK(reader);
     CHECK(ReadAll(**reader) == content);
   }
 }
@@ -702,11 +701,11 @@ STORE_TEST("concurrent pushes, tag moves and deletes keep every repository consi
   CHECK(failures == 0);
   f.Reopen();
   auto scrub = f.store->maintenance().Scrub();
-  REQUIRE(scrub.ok());
+  REQUIRE_OK(scrub);
   CHECK(scrub->ok());
   auto latest = f.store->ResolveManifest("busy", Tag("latest"));
   // The last write wins, unless that manifest was deleted; either way the index parsed.
-  if (latest.ok()) CHECK(f.store->ReadManifest("busy", latest->digest).ok());
+  if (latest.ok()) CHECK_OK(f.store->ReadManifest("busy", latest->digest));
 }
 
 STORE_TEST("garbage collection racing with pushes never removes a referenced blob", "[gc]") {
@@ -733,7 +732,7 @@ STORE_TEST("garbage collection racing with pushes never removes a referenced blo
   collector.join();
   INFO("accepted " << accepted << " of 40");
   auto scrub = f.store->maintenance().Scrub();
-  REQUIRE(scrub.ok());
+  REQUIRE_OK(scrub);
   for (const auto& p : scrub->problems) INFO(p);
   CHECK(scrub->ok());
   CHECK(scrub->manifests_checked == static_cast<uint64_t>(accepted));
@@ -815,10 +814,10 @@ STORE_TEST("a failed index write fails every tag push it carried, and none of th
   auto driver = std::make_unique<FirstIndexWriteFails>(*backend.driver);
   FirstIndexWriteFails& control = *driver;
   auto opened = OpenStore(std::move(driver), StoreOptions{});
-  REQUIRE(opened.ok());
+  REQUIRE_OK(opened);
   std::unique_ptr<Store> store = std::move(*opened);
   const std::string m = PushImage(*store, "tags", "one image");
-  REQUIRE(store->PutManifest("tags", Tag("before"), {}, media_types::kOciManifest, m).ok());
+  REQUIRE_OK(store->PutManifest("tags", Tag("before"), {}, media_types::kOciManifest, m));
 
   control.Arm();
   std::map<std::string, bool> acknowledged;
@@ -838,12 +837,12 @@ STORE_TEST("a failed index write fails every tag push it carried, and none of th
   first.join();
   for (auto& t : others) t.join();
   CHECK_FALSE(acknowledged["first"]);
-  REQUIRE(store->PutManifest("tags", Tag("after"), {}, media_types::kOciManifest, m).ok());
+  REQUIRE_OK(store->PutManifest("tags", Tag("after"), {}, media_types::kOciManifest, m));
 
   // A push is visible exactly when it was acknowledged, also after a restart.
   auto check_tags = [&](Store& s) {
-    CHECK(s.ResolveManifest("tags", Tag("before")).ok());
-    CHECK(s.ResolveManifest("tags", Tag("after")).ok());
+    CHECK_OK(s.ResolveManifest("tags", Tag("before")));
+    CHECK_OK(s.ResolveManifest("tags", Tag("after")));
     for (const auto& [tag, ok] : acknowledged) {
       INFO(tag);
       CHECK(s.ResolveManifest("tags", Tag(tag)).ok() == ok);
@@ -852,7 +851,7 @@ STORE_TEST("a failed index write fails every tag push it carried, and none of th
   check_tags(*store);
   store.reset();
   auto reopened = OpenStore(std::make_unique<ForwardingDriver>(*backend.driver), StoreOptions{});
-  REQUIRE(reopened.ok());
+  REQUIRE_OK(reopened);
   check_tags(**reopened);
 }
 

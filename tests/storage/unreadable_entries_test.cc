@@ -8,6 +8,7 @@
 #include "catch.h"
 #include "ocireg/reference.h"
 #include "ocireg/storage/store.h"
+#include "status_macros.h"
 #include "store_fixture.h"
 #include "store_push.h"
 
@@ -67,28 +68,26 @@ STORE_TEST("an unreadable directory under the root is skipped and reported", "[u
   TestType backend;
   {
     auto store = *OpenStore(std::make_unique<ForwardingDriver>(*backend.driver));
-    REQUIRE(TryPushTaggedImage(*store, "team/app", "app", "v1").ok());
-    REQUIRE(TryPushTaggedImage(*store, "solo", "solo", "v1").ok());
+    REQUIRE_OK(TryPushTaggedImage(*store, "team/app", "app", "v1"));
+    REQUIRE_OK(TryPushTaggedImage(*store, "solo", "solo", "v1"));
   }
-  REQUIRE(backend.driver->WriteFileAtomic("lost+found/#1234", "x", Durability::kDurable).ok());
-  REQUIRE(
-      backend.driver->WriteFileAtomic("team/hidden/oci-layout", "{}", Durability::kDurable).ok());
+  REQUIRE_OK(backend.driver->WriteFileAtomic("lost+found/#1234", "x", Durability::kDurable));
+  REQUIRE_OK(backend.driver->WriteFileAtomic("team/hidden/oci-layout", "{}", Durability::kDurable));
 
   for (const std::string denied : {"lost+found", "team/hidden"}) {
     INFO(denied);
     auto opened = OpenStore(std::make_unique<DenyingDriver>(*backend.driver, denied));
-    INFO(opened.status().ToString());
-    REQUIRE(opened.ok());
+    REQUIRE_OK(opened);
     Store& store = **opened;
     std::vector<std::string> expected = {"solo", "team/app"};
     if (denied != "team/hidden") expected.push_back("team/hidden");
     CHECK(store.ListRepositories("", 0).items == expected);
-    CHECK(store.ResolveManifest("team/app", Tag("v1")).ok());
+    CHECK_OK(store.ResolveManifest("team/app", Tag("v1")));
     auto gc = store.maintenance().CollectGarbage();
-    REQUIRE(gc.ok());
+    REQUIRE_OK(gc);
     CHECK(Mentions(gc->problems, denied));
     auto scrub = store.maintenance().Scrub();
-    REQUIRE(scrub.ok());
+    REQUIRE_OK(scrub);
     CHECK(Mentions(scrub->problems, denied));
   }
 }
@@ -101,11 +100,11 @@ STORE_TEST("a manifest that no longer parses stops neither collection nor referr
   f.Reopen();
   // The broken repository: a subject, a referrer of it, a manifest to corrupt, a loose blob.
   auto subject = TryPushTaggedImage(*f.store, "team/broken", "subject", "v1");
-  REQUIRE(subject.ok());
+  REQUIRE_OK(subject);
   auto doomed = TryPushTaggedImage(*f.store, "team/broken", "doomed", "v2");
-  REQUIRE(doomed.ok());
+  REQUIRE_OK(doomed);
   auto config = TryPushBlob(*f.store, "team/broken", "{}", kTestConfigType);
-  REQUIRE(config.ok());
+  REQUIRE_OK(config);
   const std::string referrer =
       ImageManifest(*config, {}, RefTo(std::string(media_types::kOciManifest), *subject));
   REQUIRE(f.store
@@ -113,12 +112,12 @@ STORE_TEST("a manifest that no longer parses stops neither collection nor referr
                             media_types::kOciManifest, referrer)
               .ok());
   auto loose_broken = TryPushBlob(*f.store, "team/broken", "loose in broken");
-  REQUIRE(loose_broken.ok());
+  REQUIRE_OK(loose_broken);
   // A healthy repository with garbage, and an idle upload.
-  REQUIRE(TryPushTaggedImage(*f.store, "team/ok", "ok", "v1").ok());
+  REQUIRE_OK(TryPushTaggedImage(*f.store, "team/ok", "ok", "v1"));
   auto loose_ok = TryPushBlob(*f.store, "team/ok", "loose in ok");
-  REQUIRE(loose_ok.ok());
-  REQUIRE(f.store->StartUpload("team/ok", DigestAlgorithm::kSha256).ok());
+  REQUIRE_OK(loose_ok);
+  REQUIRE_OK(f.store->StartUpload("team/ok", DigestAlgorithm::kSha256));
 
   // The manifest's file is replaced by garbage (a disk error, a careless hand).
   const Digest doomed_digest = DigestOf(*doomed);
@@ -129,24 +128,22 @@ STORE_TEST("a manifest that no longer parses stops neither collection nor referr
   f.Reopen();  // forgets what it had read of the manifests
 
   auto referrers = f.store->ListReferrers("team/broken", DigestOf(*subject), "");
-  INFO(referrers.status().ToString());
-  REQUIRE(referrers.ok());
+  REQUIRE_OK(referrers);
   REQUIRE(referrers->size() == 1);
   CHECK((*referrers)[0].digest == DigestOf(referrer));
 
   auto gc = f.store->maintenance().CollectGarbage();
-  INFO(gc.status().ToString());
-  REQUIRE(gc.ok());
+  REQUIRE_OK(gc);
   CHECK(Mentions(gc->problems, "team/broken"));
   CHECK(Mentions(gc->problems, doomed_digest.ToString()));
   // The healthy repository was collected and the idle upload expired.
   CHECK(f.store->StatBlob("team/ok", loose_ok->digest).status().code() == ErrorCode::kBlobUnknown);
   CHECK(gc->uploads_removed == 1);
   // The broken repository keeps everything: nothing there can be judged unreferenced.
-  CHECK(f.store->StatBlob("team/broken", loose_broken->digest).ok());
-  CHECK(f.store->ResolveManifest("team/broken", Tag("v1")).ok());
+  CHECK_OK(f.store->StatBlob("team/broken", loose_broken->digest));
+  CHECK_OK(f.store->ResolveManifest("team/broken", Tag("v1")));
 
   auto scrub = f.store->maintenance().Scrub();
-  REQUIRE(scrub.ok());
+  REQUIRE_OK(scrub);
   CHECK(Mentions(scrub->problems, doomed_digest.ToString()));
 }

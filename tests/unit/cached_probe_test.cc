@@ -5,6 +5,7 @@
 #include <chrono>
 
 #include "catch.h"
+#include "status_macros.h"
 
 using ocireg::ErrorCode;
 using ocireg::Status;
@@ -22,13 +23,13 @@ TEST_CASE("CachedProbe probes once per period and then again", "[cached_probe]")
       },
       std::chrono::seconds(1), [&] { return now; });
 
-  for (int i = 0; i < 100; ++i) CHECK(probe.Check().ok());
+  for (int i = 0; i < 100; ++i) CHECK_OK(probe.Check());
   CHECK(probes == 1);
 
   // Storage fails: the cached answer stands for the rest of the period, then the failure shows.
   next = Status(ErrorCode::kInternal, "disk full");
   now += milliseconds(999);
-  CHECK(probe.Check().ok());
+  CHECK_OK(probe.Check());
   CHECK(probes == 1);
   now += milliseconds(1);
   CHECK(probe.Check().code() == ErrorCode::kInternal);
@@ -39,6 +40,6 @@ TEST_CASE("CachedProbe probes once per period and then again", "[cached_probe]")
 
   next = Status::Ok();
   now += std::chrono::seconds(5);
-  CHECK(probe.Check().ok());
+  CHECK_OK(probe.Check());
   CHECK(probes == 3);
 }

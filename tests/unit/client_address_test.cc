@@ -8,6 +8,7 @@
 
 #include "address_range.h"
 #include "catch.h"
+#include "status_macros.h"
 
 namespace {
 
@@ -18,7 +19,7 @@ using ocireg::internal::TrustedProxies;
 
 bool InRange(const std::string& range, const std::string& address) {
   auto parsed = AddressRange::Parse(range);
-  REQUIRE(parsed.ok());
+  REQUIRE_OK(parsed);
   auto ip = IpAddress::Parse(address);
   REQUIRE(ip);
   return parsed->Contains(*ip);

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "catch.h"
+#include "status_macros.h"
 
 using ocireg::AccessConfig;
 using ocireg::AccessRule;
@@ -135,7 +136,7 @@ Config ParseOne(std::string_view table, std::string_view key_value) {
   INFO("config text:\n" << text);
   Result<Config> config = Parse(text);
   INFO("error: " << config.status().message());
-  REQUIRE(config.ok());
+  REQUIRE_OK(config);
   return *config;
 }
 
@@ -184,7 +185,7 @@ TEST_CASE("the embedded default text parses to Config{}", "[config]") {
   REQUIRE(!text.empty());
   Result<Config> config = ocireg::ParseConfig(text, "<default>");
   INFO(config.status().message());
-  REQUIRE(config.ok());
+  REQUIRE_OK(config);
   CheckSameConfig(*config, Config{});
 }
 
@@ -193,19 +194,19 @@ TEST_CASE("the example file parses to Config{}", "[config]") {
   INFO(path);
   Result<Config> config = ocireg::LoadConfig(path);
   INFO(config.status().message());
-  REQUIRE(config.ok());
+  REQUIRE_OK(config);
   CheckSameConfig(*config, Config{});
 }
 
 TEST_CASE("an empty config and missing keys keep the defaults", "[config]") {
   SECTION("empty text") {
     Result<Config> config = Parse("");
-    REQUIRE(config.ok());
+    REQUIRE_OK(config);
     CheckSameConfig(*config, Config{});
   }
   SECTION("only comments and empty tables") {
     Result<Config> config = Parse("# nothing here\n[listen]\n[storage]\n[limits]\n[log]\n");
-    REQUIRE(config.ok());
+    REQUIRE_OK(config);
     CheckSameConfig(*config, Config{});
   }
   SECTION("one key set, every other field default") {
@@ -252,7 +253,7 @@ access_log = false
 )toml";
   Result<Config> parsed = Parse(kText);
   INFO(parsed.status().message());
-  REQUIRE(parsed.ok());
+  REQUIRE_OK(parsed);
   const Config& config = *parsed;
   CHECK(config.listen.address == "::1");
   CHECK(config.listen.port == 0);
@@ -285,7 +286,7 @@ TEST_CASE("inline tables and dotted keys are the same tables", "[config]") {
       "storage.root = \"/data\"\n"
       "log.level = \"warn\"\n");
   INFO(config.status().message());
-  REQUIRE(config.ok());
+  REQUIRE_OK(config);
   CHECK(config->listen.address == "0.0.0.0");
   CHECK(config->listen.port == 6000);
   CHECK(config->storage.root == "/data");
@@ -534,7 +535,7 @@ TEST_CASE("LoadConfig reads a file and names it in errors", "[config]") {
     }
     Result<Config> config = ocireg::LoadConfig(path.string());
     std::filesystem::remove(path);
-    REQUIRE(config.ok());
+    REQUIRE_OK(config);
     CHECK(config->listen.port == 7000);
     CHECK(config->storage.root == "./ocireg-data");
   }
@@ -600,7 +601,7 @@ actions = ["update", "update"]
 )toml";
   Result<Config> parsed = Parse(kText);
   INFO(parsed.status().message());
-  REQUIRE(parsed.ok());
+  REQUIRE_OK(parsed);
   Config want;
   want.tls = {"/etc/ocireg/tls/server.crt", "/etc/ocireg/tls/server.key",
               "/etc/ocireg/tls/clients.crt", ClientAuth::kOptional, ClientIdentity::kSanEmail};
@@ -654,7 +655,7 @@ TEST_CASE("tls settings are checked together at the [tls] line", "[config]") {
   }
   SECTION("empty paths turn TLS off") {
     Result<Config> config = Parse("[tls]\ncertificate = \"\"\nprivate_key = \"\"\n");
-    REQUIRE(config.ok());
+    REQUIRE_OK(config);
     CHECK(config->tls.certificate.empty());
   }
 }
@@ -688,13 +689,13 @@ TEST_CASE("ldap settings are checked together at the [auth.ldap] line", "[config
   SECTION("without a url the other keys are not checked") {
     Result<Config> config = Parse("[auth.ldap]\nstart_tls = true\nuser_filter = \"(cn=x)\"\n");
     INFO(config.status().message());
-    REQUIRE(config.ok());
+    REQUIRE_OK(config);
     CHECK(config->auth.ldap.start_tls);
   }
   SECTION("ldaps:// without start_tls") {
     Result<Config> config = Parse("[auth.ldap]\nurl = \"ldaps://ldap:636\"\n" + base);
     INFO(config.status().message());
-    REQUIRE(config.ok());
+    REQUIRE_OK(config);
     CHECK(config->auth.ldap.url == "ldaps://ldap:636");
   }
 }
@@ -774,12 +775,12 @@ TEST_CASE("access rules name the element and its line", "[config]") {
 TEST_CASE("an [access] table, even empty, replaces the implicit policy", "[config]") {
   SECTION("no [access]: no access config") {
     Result<Config> config = Parse("[auth]\nrealm = \"r\"\n");
-    REQUIRE(config.ok());
+    REQUIRE_OK(config);
     CHECK(!config->access.has_value());
   }
   SECTION("an empty [access]") {
     Result<Config> config = Parse("[access]\n");
-    REQUIRE(config.ok());
+    REQUIRE_OK(config);
     CheckSameAccess(config->access, AccessConfig{});
   }
   SECTION("[[access.policy]] without an [access] header") {
@@ -787,7 +788,7 @@ TEST_CASE("an [access] table, even empty, replaces the implicit policy", "[confi
         "[[access.policy]]\nrepositories = [\"ci/**\"]\nusers = [\"robot\"]\n"
         "actions = [\"create\"]\n");
     INFO(config.status().message());
-    REQUIRE(config.ok());
+    REQUIRE_OK(config);
     AccessConfig want;
     want.policy = {Rule({"ci/**"}, {Action::kCreate}, {"robot"})};
     CheckSameAccess(config->access, want);
@@ -797,7 +798,7 @@ TEST_CASE("an [access] table, even empty, replaces the implicit policy", "[confi
         "access = { admins = [\"root\"], anonymous = [{ repositories = [\"p/*\"], "
         "actions = [\"read\"] }] }\n");
     INFO(config.status().message());
-    REQUIRE(config.ok());
+    REQUIRE_OK(config);
     AccessConfig want;
     want.admins = {"root"};
     want.anonymous = {Rule({"p/*"}, {Action::kRead})};
@@ -810,7 +811,7 @@ TEST_CASE("the secure example file parses to its documented settings", "[config]
   INFO(path);
   Result<Config> config = ocireg::LoadConfig(path);
   INFO(config.status().message());
-  REQUIRE(config.ok());
+  REQUIRE_OK(config);
   Config want;
   want.listen.address = "0.0.0.0";
   want.listen.port = 5000;

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "catch.h"
+#include "status_macros.h"
 
 using ocireg::Digest;
 using ocireg::DigestAlgorithm;
@@ -48,8 +49,7 @@ std::string PatternBytes(size_t size) {
 
 Digest MustParse(std::string_view text) {
   auto digest = Digest::Parse(text);
-  INFO(digest.status().ToString());
-  REQUIRE(digest.ok());
+  REQUIRE_OK(digest);
   return *digest;
 }
 
@@ -64,10 +64,10 @@ TEST_CASE("algorithm names, parsing and hex lengths", "[digest]") {
   CHECK(ocireg::HexLength(DigestAlgorithm::kSha512) == 128);
 
   auto sha256 = ocireg::ParseAlgorithm("sha256");
-  REQUIRE(sha256.ok());
+  REQUIRE_OK(sha256);
   CHECK(*sha256 == DigestAlgorithm::kSha256);
   auto sha512 = ocireg::ParseAlgorithm("sha512");
-  REQUIRE(sha512.ok());
+  REQUIRE_OK(sha512);
   CHECK(*sha512 == DigestAlgorithm::kSha512);
 
   for (std::string_view bad : {"", "SHA256", "sha384", "md5", "sha1", "sha256 ", " sha256", "sha",

@@ -8,6 +8,7 @@
 
 #include "catch.h"
 #include "ocireg/config.h"
+#include "status_macros.h"
 
 using ocireg::Action;
 using ocireg::ClientAuth;
@@ -27,7 +28,7 @@ Config LoadExample(std::string_view name) {
   const std::string path = (ExamplesDir() / name).string();
   Result<Config> config = ocireg::LoadConfig(path);
   INFO(path << ": " << config.status().message());
-  REQUIRE(config.ok());
+  REQUIRE_OK(config);
   return *config;
 }
 

@@ -27,6 +27,7 @@
 #include "auth/htpasswd_internal.h"
 #include "catch.h"
 #include "ocireg/auth/authenticator.h"
+#include "status_macros.h"
 #include "temp_dir.h"
 
 extern char** environ;
@@ -141,7 +142,7 @@ std::string BasicHeader(std::string_view user, std::string_view password) {
 std::unique_ptr<HtpasswdAuthenticator> LoadOk(const std::string& path) {
   Result<std::unique_ptr<HtpasswdAuthenticator>> loaded = HtpasswdAuthenticator::Load(path);
   INFO(loaded.status().message());
-  REQUIRE(loaded.ok());
+  REQUIRE_OK(loaded);
   return std::move(*loaded);
 }
 
@@ -544,7 +545,7 @@ TEST_CASE("htpasswd: every Basic login runs one bcrypt check; unknown users the 
   RecordingCheck recording;
   Result<HtpasswdUsers> users = HtpasswdUsers::Load(path, recording.Function());
   INFO(users.status().message());
-  REQUIRE(users.ok());
+  REQUIRE_OK(users);
   REQUIRE(users->size() == 3);
 
   const std::string& dummy = users->dummy_hash();
@@ -596,17 +597,17 @@ TEST_CASE("htpasswd: the dummy cost on ties and for a file without users", "[htp
   const std::string six = files.Entry("six", "x", {"-B", "-C", "6"});
 
   Result<HtpasswdUsers> tie = HtpasswdUsers::Load(files.Write("tie", five + "\n" + six + "\n"));
-  REQUIRE(tie.ok());
+  REQUIRE_OK(tie);
   CHECK(BcryptCost(tie->dummy_hash()) == 6);  // the higher cost on a tie
 
   Result<HtpasswdUsers> empty = HtpasswdUsers::Load(files.Write("empty", ""));
-  REQUIRE(empty.ok());
+  REQUIRE_OK(empty);
   CHECK(empty->size() == 0);
   CHECK(BcryptCost(empty->dummy_hash()) == 5);
 
   // Each Load makes a fresh salt.
   Result<HtpasswdUsers> again = HtpasswdUsers::Load(files.Write("tie", five + "\n" + six + "\n"));
-  REQUIRE(again.ok());
+  REQUIRE_OK(again);
   CHECK(again->dummy_hash() != tie->dummy_hash());
 }
 

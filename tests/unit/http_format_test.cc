@@ -7,6 +7,7 @@
 #include "http/exchange.h"
 #include "http/response.h"
 #include "ocireg/http/handler.h"
+#include "status_macros.h"
 
 using ocireg::ErrorCode;
 using ocireg::Status;
@@ -87,10 +88,10 @@ TEST_CASE("ResolveRange clamps to the blob and refuses unsatisfiable ranges", "[
 TEST_CASE("CheckChunkRange takes a chunk at the session's end covering Content-Length bytes",
           "[http]") {
   using internal::CheckChunkRange;
-  CHECK(CheckChunkRange(std::nullopt, 10, 5).ok());  // no Content-Range: nothing to check
-  CHECK(CheckChunkRange("5-14", 10, 5).ok());
-  CHECK(CheckChunkRange("5-14", std::nullopt, 5).ok());  // chunked: no length to compare
-  CHECK(CheckChunkRange("0-0", 1, 0).ok());
+  CHECK_OK(CheckChunkRange(std::nullopt, 10, 5));  // no Content-Range: nothing to check
+  CHECK_OK(CheckChunkRange("5-14", 10, 5));
+  CHECK_OK(CheckChunkRange("5-14", std::nullopt, 5));  // chunked: no length to compare
+  CHECK_OK(CheckChunkRange("0-0", 1, 0));
   CHECK(CheckChunkRange("4-14", 11, 5).code() == ErrorCode::kRangeInvalid);  // out of order
   CHECK(CheckChunkRange("5-14", 9, 5).code() == ErrorCode::kRangeInvalid);
   CHECK(CheckChunkRange("5-x", 1, 5).code() == ErrorCode::kRangeInvalid);

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "catch.h"
+#include "status_macros.h"
 
 using ocireg::Descriptor;
 using ocireg::ErrorCode;
@@ -118,8 +119,7 @@ TEST_CASE("an OCI image manifest is parsed into its parts", "[manifest]") {
       R"(, "annotations": {"com.example.key1": "value1", "com.example.key2": "value2"})");
   const std::string copy = body;
   Result<ManifestInfo> info = Parse(body, kOciManifestType);
-  INFO(info.status().ToString());
-  REQUIRE(info.ok());
+  REQUIRE_OK(info);
   CHECK(body == copy);
   CHECK(info->kind == ManifestKind::kOciManifest);
   CHECK(info->media_type == kOciManifestType);
@@ -160,8 +160,7 @@ TEST_CASE("an OCI index with platforms is parsed", "[manifest]") {
        Desc(kOciIndexType, Sha('d'), "7682")},
       R"("annotations": {"com.example.key1": "value1"})");
   Result<ManifestInfo> info = Parse(body, kOciIndexType);
-  INFO(info.status().ToString());
-  REQUIRE(info.ok());
+  REQUIRE_OK(info);
   CHECK(info->kind == ManifestKind::kOciIndex);
   CHECK(ocireg::IsIndexKind(info->kind));
   CHECK(info->media_type == kOciIndexType);
@@ -179,7 +178,7 @@ TEST_CASE("an OCI index with platforms is parsed", "[manifest]") {
 
 TEST_CASE("an index may list no manifests at all", "[manifest]") {
   Result<ManifestInfo> info = Parse(OciIndex({}), kOciIndexType);
-  REQUIRE(info.ok());
+  REQUIRE_OK(info);
   CHECK(info->manifests.empty());
   CHECK(info->References().empty());
 }
@@ -207,7 +206,7 @@ TEST_CASE("a malformed platform in an index is refused", "[manifest]") {
 TEST_CASE("unknown platform fields are ignored", "[manifest]") {
   std::string platform =
       R"({"architecture": "amd64", "os": "linux", "x-cpu-flags": {"avx": true}})";
-  CHECK(Parse(OciIndex({PlatformEntry('a', platform)}), kOciIndexType).ok());
+  CHECK_OK(Parse(OciIndex({PlatformEntry('a', platform)}), kOciIndexType));
 }
 
 TEST_CASE("an artifact manifest reports its artifactType to the referrers API", "[manifest]") {
@@ -222,8 +221,7 @@ TEST_CASE("an artifact manifest reports its artifactType to the referrers API", 
                               Desc(kOciManifestType, Sha('9'), "100"),
                           empty),
               kOciManifestType);
-    INFO(info.status().ToString());
-    REQUIRE(info.ok());
+    REQUIRE_OK(info);
     CHECK(info->artifact_type == "application/vnd.example.sbom.v1");
     CHECK(info->ReferrerArtifactType() == "application/vnd.example.sbom.v1");
     REQUIRE(info->subject.has_value());
@@ -234,7 +232,7 @@ TEST_CASE("an artifact manifest reports its artifactType to the referrers API", 
   SECTION("no artifactType: the config media type stands in") {
     const std::string config = Desc("application/vnd.example.config.v1+json", Sha('c'), "123");
     Result<ManifestInfo> info = Parse(OciManifest({Layer('1')}, "", config), kOciManifestType);
-    REQUIRE(info.ok());
+    REQUIRE_OK(info);
     CHECK(info->artifact_type.empty());
     CHECK(info->ReferrerArtifactType() == "application/vnd.example.config.v1+json");
   }
@@ -254,8 +252,7 @@ TEST_CASE("an index may carry artifactType and subject", "[manifest]") {
       Parse(OciIndex({Desc(kOciManifestType, Sha('a'), "10")},
                      R"("artifactType": "application/vnd.example.bundle", "subject": )" +
                          Desc(kOciIndexType, Sha('f'), "500")));
-  INFO(info.status().ToString());
-  REQUIRE(info.ok());
+  REQUIRE_OK(info);
   CHECK(info->kind == ManifestKind::kOciIndex);
   CHECK(info->ReferrerArtifactType() == "application/vnd.example.bundle");
   REQUIRE(info->subject.has_value());
@@ -267,8 +264,7 @@ TEST_CASE("an index may carry artifactType and subject", "[manifest]") {
 TEST_CASE("a Docker v2 manifest is parsed", "[manifest]") {
   const std::string body = Fixture("docker-v2-manifest.json");
   Result<ManifestInfo> info = Parse(body, media_types::kDockerManifest);
-  INFO(info.status().ToString());
-  REQUIRE(info.ok());
+  REQUIRE_OK(info);
   CHECK(info->kind == ManifestKind::kDockerManifest);
   CHECK(!ocireg::IsIndexKind(info->kind));
   CHECK(info->media_type == media_types::kDockerManifest);
@@ -284,7 +280,7 @@ TEST_CASE("a Docker v2 manifest is parsed", "[manifest]") {
 
   SECTION("the media type may come from the body alone") {
     Result<ManifestInfo> untyped = Parse(body);
-    REQUIRE(untyped.ok());
+    REQUIRE_OK(untyped);
     CHECK(untyped->kind == ManifestKind::kDockerManifest);
   }
   SECTION("a Docker manifest must name its mediaType in the body") {
@@ -298,8 +294,7 @@ TEST_CASE("a Docker v2 manifest is parsed", "[manifest]") {
                                       R"("schemaVersion": 2, "subject": 5, "annotations": [],)");
     REQUIRE(extended != body);
     Result<ManifestInfo> ignored = Parse(extended, media_types::kDockerManifest);
-    INFO(ignored.status().ToString());
-    REQUIRE(ignored.ok());
+    REQUIRE_OK(ignored);
     CHECK(!ignored->subject.has_value());
     CHECK(ignored->annotations.empty());
   }
@@ -308,8 +303,7 @@ TEST_CASE("a Docker v2 manifest is parsed", "[manifest]") {
 TEST_CASE("a Docker manifest list is parsed", "[manifest]") {
   const std::string body = Fixture("docker-manifest-list.json");
   Result<ManifestInfo> info = Parse(body, media_types::kDockerManifestList);
-  INFO(info.status().ToString());
-  REQUIRE(info.ok());
+  REQUIRE_OK(info);
   CHECK(info->kind == ManifestKind::kDockerManifestList);
   CHECK(ocireg::IsIndexKind(info->kind));
   CHECK(info->media_type == media_types::kDockerManifestList);
@@ -327,7 +321,7 @@ TEST_CASE("a Docker manifest list is parsed", "[manifest]") {
     CheckInvalid(Parse(bare, media_types::kDockerManifestList), "mediaType: is required");
     // Without either type the shape says OCI index, which is what such a body is.
     Result<ManifestInfo> inferred = Parse(bare);
-    REQUIRE(inferred.ok());
+    REQUIRE_OK(inferred);
     CHECK(inferred->kind == ManifestKind::kOciIndex);
   }
 }
@@ -370,8 +364,7 @@ TEST_CASE("Content-Type parameters and case are ignored", "[manifest]") {
                std::string("APPLICATION/VND.OCI.IMAGE.MANIFEST.V1+JSON ; q=1"));
   INFO(content_type);
   Result<ManifestInfo> info = Parse(DefaultManifest(), content_type);
-  INFO(info.status().ToString());
-  REQUIRE(info.ok());
+  REQUIRE_OK(info);
   CHECK(info->kind == ManifestKind::kOciManifest);
   CHECK(info->media_type == kOciManifestType);
 }
@@ -379,7 +372,7 @@ TEST_CASE("Content-Type parameters and case are ignored", "[manifest]") {
 TEST_CASE("a Content-Type of only parameters or blanks counts as absent", "[manifest]") {
   std::string content_type = GENERATE(std::string(" "), std::string("; charset=utf-8"));
   Result<ManifestInfo> info = Parse(DefaultManifest(), content_type);
-  REQUIRE(info.ok());
+  REQUIRE_OK(info);
   CHECK(info->media_type == kOciManifestType);
 }
 
@@ -394,19 +387,19 @@ TEST_CASE("a missing mediaType is taken from Content-Type or inferred", "[manife
 
   SECTION("from Content-Type") {
     Result<ManifestInfo> info = Parse(manifest, kOciManifestType);
-    REQUIRE(info.ok());
+    REQUIRE_OK(info);
     CHECK(info->media_type == kOciManifestType);
     info = Parse(index, kOciIndexType);
-    REQUIRE(info.ok());
+    REQUIRE_OK(info);
     CHECK(info->kind == ManifestKind::kOciIndex);
   }
   SECTION("from the shape of the body") {
     Result<ManifestInfo> info = Parse(manifest);
-    REQUIRE(info.ok());
+    REQUIRE_OK(info);
     CHECK(info->kind == ManifestKind::kOciManifest);
     CHECK(info->media_type == kOciManifestType);
     info = Parse(index);
-    REQUIRE(info.ok());
+    REQUIRE_OK(info);
     CHECK(info->kind == ManifestKind::kOciIndex);
     CHECK(info->media_type == kOciIndexType);
   }
@@ -496,7 +489,7 @@ TEST_CASE("descriptor sizes must be non-negative integers", "[manifest]") {
 TEST_CASE("descriptor sizes up to int64 max are accepted", "[manifest]") {
   Result<ManifestInfo> info =
       Parse(OciManifest({Layer('1', "0"), Layer('2', "9223372036854775807")}));
-  REQUIRE(info.ok());
+  REQUIRE_OK(info);
   CHECK(info->layers[0].size == 0);
   CHECK(info->layers[1].size == INT64_MAX);
 }
@@ -511,7 +504,7 @@ TEST_CASE("a body over max_bytes is refused before it is parsed", "[manifest]") 
   const std::string body = DefaultManifest();
   CheckFails(ParseManifest(kOciManifestType, body, body.size() - 1), ErrorCode::kManifestTooLarge,
              std::to_string(body.size()));
-  CHECK(ParseManifest(kOciManifestType, body, body.size()).ok());
+  CHECK_OK(ParseManifest(kOciManifestType, body, body.size()));
   // Too large wins over invalid: the size is checked first.
   CheckFails(ParseManifest("", "{not json at all", 4), ErrorCode::kManifestTooLarge, "limit of 4");
   CHECK(ocireg::kDefaultMaxManifestBytes == 4 * 1024 * 1024);
@@ -537,7 +530,7 @@ TEST_CASE("trailing bytes after the JSON object are refused", "[manifest]") {
 }
 
 TEST_CASE("whitespace around the JSON object is fine", "[manifest]") {
-  CHECK(Parse("\r\n\t " + DefaultManifest() + "\n\n  \t", kOciManifestType).ok());
+  CHECK_OK(Parse("\r\n\t " + DefaultManifest() + "\n\n  \t", kOciManifestType));
 }
 
 TEST_CASE("a body that is not a JSON object is refused", "[manifest]") {
@@ -640,8 +633,7 @@ TEST_CASE("descriptor media types unknown to us are accepted", "[manifest]") {
       GENERATE(std::string("application/vnd.example.data.v1.tar+zstd"), std::string("text/plain"),
                std::string("application/" + std::string(127, 'a')), std::string("A1/b!#$&^_.+-"));
   Result<ManifestInfo> info = Parse(OciManifest({Desc(media_type, Sha('1'), "1")}));
-  INFO(info.status().ToString());
-  REQUIRE(info.ok());
+  REQUIRE_OK(info);
   CHECK(info->layers[0].media_type == media_type);
 }
 
@@ -659,8 +651,7 @@ TEST_CASE("annotations, urls and artifactType of descriptors are extracted", "[m
   Result<ManifestInfo> info = Parse(OciManifest(
       {layer}, R"("annotations": {"org.opencontainers.image.created": "2024-01-02T03:04:05Z"})",
       Config(R"("annotations": {"c": "d"})")));
-  INFO(info.status().ToString());
-  REQUIRE(info.ok());
+  REQUIRE_OK(info);
   const Descriptor& d = info->layers.at(0);
   CHECK(d.urls == std::vector<std::string>{"https://a.example/x", "https://b.example/x"});
   CHECK(d.annotations ==
@@ -674,8 +665,7 @@ TEST_CASE("annotations, urls and artifactType of descriptors are extracted", "[m
 TEST_CASE("annotation values keep escapes and Unicode", "[manifest]") {
   Result<ManifestInfo> info = Parse(DefaultManifest(
       R"("annotations": {"k\u00e9y": "line\nbreak \"quoted\" caf\u00e9 \ud83d\ude00"})"));
-  INFO(info.status().ToString());
-  REQUIRE(info.ok());
+  REQUIRE_OK(info);
   CHECK(info->annotations.at("k\xc3\xa9y") ==
         "line\nbreak \"quoted\" caf\xc3\xa9 \xf0\x9f\x98\x80");
 }
@@ -685,8 +675,7 @@ TEST_CASE("unknown fields are ignored", "[manifest]") {
   Result<ManifestInfo> info = Parse(OciManifest(
       {layer}, R"("x-vendor": {"nested": [true, false, 1.5e300]}, "comment": null, "data": 5)",
       Config(R"("x-extra": "value")")));
-  INFO(info.status().ToString());
-  REQUIRE(info.ok());
+  REQUIRE_OK(info);
   CHECK(info->layers.size() == 1);
   CHECK(info->annotations.empty());
 }
@@ -695,8 +684,7 @@ TEST_CASE("deep nesting in an unknown field does not exhaust the stack", "[manif
   const size_t depth = 100000;
   std::string nested = std::string(depth, '[') + std::string(depth, ']');
   Result<ManifestInfo> info = Parse(DefaultManifest(R"("x-deep": )" + nested));
-  INFO(info.status().ToString());
-  CHECK(info.ok());
+  CHECK_OK(info);
   std::string unbalanced = std::string(depth, '[') + std::string(depth - 1, ']');
   CheckInvalid(Parse(DefaultManifest(R"("x-deep": )" + unbalanced)), "invalid JSON");
 }
@@ -713,7 +701,7 @@ TEST_CASE("duplicate keys in interpreted objects are refused", "[manifest]") {
 TEST_CASE("an image manifest may have no layers", "[manifest]") {
   // The schema file says minItems 1, but the normative text only says layers SHOULD have an entry.
   Result<ManifestInfo> info = Parse(OciManifest({}), kOciManifestType);
-  REQUIRE(info.ok());
+  REQUIRE_OK(info);
   CHECK(info->layers.empty());
   CHECK(info->References().size() == 1);
 }
@@ -760,8 +748,7 @@ std::vector<SpecExample> ExtractExamples(const std::filesystem::path& path) {
 TEST_CASE("the project's own OCI documents of every kind are accepted", "[manifest]") {
   const std::string image = Fixture("oci/image-manifest.json");
   Result<ManifestInfo> manifest = Parse(image, kOciManifestType);
-  INFO(manifest.status().ToString());
-  REQUIRE(manifest.ok());
+  REQUIRE_OK(manifest);
   CHECK(manifest->kind == ManifestKind::kOciManifest);
   REQUIRE(manifest->config.has_value());
   CHECK(manifest->config->size == 1472);
@@ -772,12 +759,11 @@ TEST_CASE("the project's own OCI documents of every kind are accepted", "[manife
   CHECK(!manifest->subject.has_value());
   // The same body without a Content-Type is recognised from its mediaType.
   Result<ManifestInfo> untyped = Parse(image);
-  REQUIRE(untyped.ok());
+  REQUIRE_OK(untyped);
   CHECK(untyped->References() == manifest->References());
 
   Result<ManifestInfo> artifact = Parse(Fixture("oci/artifact-manifest.json"), kOciManifestType);
-  INFO(artifact.status().ToString());
-  REQUIRE(artifact.ok());
+  REQUIRE_OK(artifact);
   CHECK(artifact->artifact_type == "application/vnd.example.sbom.v1+json");
   REQUIRE(artifact->config.has_value());
   CHECK(artifact->config->media_type == "application/vnd.oci.empty.v1+json");
@@ -787,16 +773,14 @@ TEST_CASE("the project's own OCI documents of every kind are accepted", "[manife
             std::string("7d6c5b4a3f2e1d0c9b8a7f6e5d4c3b2a1f0e9d8c7b6a5f4e3d2c1b0a9f8e7d6c"));
 
   Result<ManifestInfo> index = Parse(Fixture("oci/image-index.json"), kOciIndexType);
-  INFO(index.status().ToString());
-  REQUIRE(index.ok());
+  REQUIRE_OK(index);
   CHECK(index->kind == ManifestKind::kOciIndex);
   CHECK(index->manifests.size() == 3);
   CHECK(index->layers.empty());
   CHECK(index->annotations.at("org.opencontainers.image.ref.name") == "1.4.2");
 
   Result<ManifestInfo> referrer = Parse(Fixture("oci/index-with-subject.json"));
-  INFO(referrer.status().ToString());
-  REQUIRE(referrer.ok());
+  REQUIRE_OK(referrer);
   CHECK(referrer->kind == ManifestKind::kOciIndex);
   CHECK(referrer->artifact_type == "application/vnd.example.signature-bundle");
   REQUIRE(referrer->subject.has_value());
@@ -804,8 +788,7 @@ TEST_CASE("the project's own OCI documents of every kind are accepted", "[manife
 
   // A bare descriptor with urls and annotations, checked as the only layer of a manifest.
   Result<ManifestInfo> wrapped = Parse(OciManifest({Fixture("oci/layer-descriptor.json")}));
-  INFO(wrapped.status().ToString());
-  REQUIRE(wrapped.ok());
+  REQUIRE_OK(wrapped);
   REQUIRE(wrapped->layers.size() == 1);
   CHECK(wrapped->layers[0].size == 33554432);
   CHECK(wrapped->layers[0].urls.size() == 1);
@@ -836,11 +819,10 @@ TEST_CASE("the JSON examples of the image spec are accepted, when the spec is pr
       INFO(example.file << " example of " << example.media_type << ":\n" << example.json);
       if (example.media_type == kOciManifestType || example.media_type == kOciIndexType) {
         Result<ManifestInfo> typed = Parse(example.json, example.media_type);
-        INFO(typed.status().ToString());
-        REQUIRE(typed.ok());
+        REQUIRE_OK(typed);
         CHECK(typed->media_type == example.media_type);
         Result<ManifestInfo> untyped = Parse(example.json);
-        REQUIRE(untyped.ok());
+        REQUIRE_OK(untyped);
         CHECK(untyped->kind == typed->kind);
         CHECK(untyped->References() == typed->References());
         if (typed->kind == ManifestKind::kOciManifest) {
@@ -853,8 +835,7 @@ TEST_CASE("the JSON examples of the image spec are accepted, when the spec is pr
       } else if (example.media_type == "application/vnd.oci.descriptor.v1+json") {
         // A bare descriptor: check it as the only layer of a manifest.
         Result<ManifestInfo> wrapped = Parse(OciManifest({example.json}));
-        INFO(wrapped.status().ToString());
-        REQUIRE(wrapped.ok());
+        REQUIRE_OK(wrapped);
         REQUIRE(wrapped->layers.size() == 1);
         CHECK(wrapped->layers[0].size > 0);
         ++descriptors;

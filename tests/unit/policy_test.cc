@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "catch.h"
+#include "status_macros.h"
 
 using ocireg::AccessConfig;
 using ocireg::AccessPolicy;
@@ -142,11 +143,11 @@ TEST_CASE("without [access], no login method means everyone may do everything", 
   const AccessPolicy policy = AccessPolicy::FromConfig(Config{});
   for (Action action : kActions) {
     INFO(ocireg::ActionName(action));
-    CHECK(policy.Check(Anonymous(), "any/repo", action).ok());
-    CHECK(policy.Check(User("alice"), "any/repo", action).ok());
+    CHECK_OK(policy.Check(Anonymous(), "any/repo", action));
+    CHECK_OK(policy.Check(User("alice"), "any/repo", action));
   }
   CHECK(policy.Allowed(Anonymous(), "x") == ActionSet::All());
-  CHECK(policy.Check(Anonymous(), "", Action::kRead).ok());
+  CHECK_OK(policy.Check(Anonymous(), "", Action::kRead));
 }
 
 TEST_CASE("without [access], any login method closes the registry to anonymous callers",
@@ -167,14 +168,14 @@ TEST_CASE("without [access], any login method closes the registry to anonymous c
   for (Action action : kActions) {
     INFO(ocireg::ActionName(action));
     CHECK(CodeOf(policy, Anonymous(), "any/repo", action) == ErrorCode::kUnauthorized);
-    CHECK(policy.Check(User("alice"), "any/repo", action).ok());
+    CHECK_OK(policy.Check(User("alice"), "any/repo", action));
   }
   CHECK(policy.Allowed(Anonymous(), "any/repo").empty());
   CHECK(policy.Allowed(User("bob", {"g"}), "a/b/c") == ActionSet::All());
   // GET /v2/ asks for credentials only when a client can send a password.
   CHECK(CodeOf(policy, Anonymous(), "", Action::kRead) ==
         (password_login ? ErrorCode::kUnauthorized : ErrorCode::kOk));
-  CHECK(policy.Check(User("alice"), "", Action::kRead).ok());
+  CHECK_OK(policy.Check(User("alice"), "", Action::kRead));
 }
 
 TEST_CASE("an [access] table replaces the implicit policy", "[policy]") {
@@ -185,7 +186,7 @@ TEST_CASE("an [access] table replaces the implicit policy", "[policy]") {
   CHECK(closed.Allowed(User("alice"), "a").empty());
   CHECK(CodeOf(closed, Anonymous(), "a", Action::kRead) == ErrorCode::kUnauthorized);
   CHECK(CodeOf(closed, User("alice"), "a", Action::kRead) == ErrorCode::kDenied);
-  CHECK(closed.Check(Anonymous(), "", Action::kRead).ok());  // no password to ask for
+  CHECK_OK(closed.Check(Anonymous(), "", Action::kRead));  // no password to ask for
 
   config.auth.htpasswd.file = "/etc/ocireg/htpasswd";
   const AccessPolicy with_login = AccessPolicy::FromConfig(config);
@@ -245,7 +246,7 @@ TEST_CASE("anonymous callers are told to log in, users are denied", "[policy]") 
   const ocireg::Status user = policy.Check(User("alice"), "a", Action::kDelete);
   CHECK(user.code() == ErrorCode::kDenied);
   CHECK(user.message().find("delete") != std::string::npos);
-  CHECK(policy.Check(User("alice"), "a", Action::kRead).ok());
+  CHECK_OK(policy.Check(User("alice"), "a", Action::kRead));
 }
 
 TEST_CASE("one access matrix: actions by kinds of callers", "[policy]") {

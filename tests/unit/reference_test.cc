@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "catch.h"
+#include "status_macros.h"
 
 using ocireg::ErrorCode;
 using ocireg::Reference;
@@ -71,8 +72,7 @@ TEST_CASE("valid repository names", "[reference]") {
   for (const std::string& name : names) {
     INFO("name: \"" << name << "\"");
     const Status status = ocireg::ValidateRepositoryName(name);
-    INFO(status.ToString());
-    CHECK(status.ok());
+    CHECK_OK(status);
   }
 }
 
@@ -149,8 +149,7 @@ TEST_CASE("valid tags", "[reference]") {
   for (const std::string& tag : tags) {
     INFO("tag: \"" << tag << "\"");
     const Status status = ocireg::ValidateTag(tag);
-    INFO(status.ToString());
-    CHECK(status.ok());
+    CHECK_OK(status);
   }
 }
 
@@ -182,28 +181,26 @@ TEST_CASE("references parse as tags or digests", "[reference]") {
 
   SECTION("a tag") {
     auto reference = Reference::Parse("v1.2.3");
-    INFO(reference.status().ToString());
-    REQUIRE(reference.ok());
+    REQUIRE_OK(reference);
     CHECK(!reference->is_digest());
     CHECK(reference->tag() == "v1.2.3");
     CHECK(reference->ToString() == "v1.2.3");
   }
   SECTION("an algorithm name without ':' is a tag") {
     auto reference = Reference::Parse("sha256");
-    REQUIRE(reference.ok());
+    REQUIRE_OK(reference);
     CHECK(!reference->is_digest());
     CHECK(reference->tag() == "sha256");
   }
   SECTION("a 128-character tag") {
     const std::string tag = "T" + std::string(127, '_');
     auto reference = Reference::Parse(tag);
-    REQUIRE(reference.ok());
+    REQUIRE_OK(reference);
     CHECK(reference->tag() == tag);
   }
   SECTION("a digest") {
     auto reference = Reference::Parse(digest_text);
-    INFO(reference.status().ToString());
-    REQUIRE(reference.ok());
+    REQUIRE_OK(reference);
     CHECK(reference->is_digest());
     CHECK(reference->digest().algorithm() == ocireg::DigestAlgorithm::kSha256);
     CHECK(reference->digest().hex() == kSha256Abc);

@@ -3,6 +3,7 @@
 #include "http/route.h"
 
 #include "catch.h"
+#include "status_macros.h"
 
 using ocireg::ErrorCode;
 using ocireg::internal::AllowedMethods;
@@ -21,14 +22,14 @@ const char* const kDigest =
 TEST_CASE("ParseRoute recognises the base and catalog endpoints", "[route]") {
   for (const char* path : {"/v2/", "/v2"}) {
     auto route = ParseRoute("GET", path);
-    REQUIRE(route.ok());
+    REQUIRE_OK(route);
     CHECK(route->kind == RouteKind::kBase);
     CHECK(route->name.empty());
   }
   auto catalog = ParseRoute("GET", "/v2/_catalog");
-  REQUIRE(catalog.ok());
+  REQUIRE_OK(catalog);
   CHECK(catalog->kind == RouteKind::kCatalog);
-  CHECK(ParseRoute("HEAD", "/v2/_catalog").ok());
+  CHECK_OK(ParseRoute("HEAD", "/v2/_catalog"));
 }
 
 TEST_CASE("ParseRoute splits name and reference of every repository endpoint", "[route]") {
@@ -70,7 +71,7 @@ TEST_CASE("ParseRoute splits name and reference of every repository endpoint", "
       CHECK(route.status().code() == ErrorCode::kNameInvalid);
       continue;
     }
-    REQUIRE(route.ok());
+    REQUIRE_OK(route);
     CHECK(route->kind == c.kind);
     CHECK(route->name == c.name);
     CHECK(route->reference == c.reference);
@@ -110,7 +111,7 @@ TEST_CASE("ParseRoute answers UNSUPPORTED for a method the endpoint lacks", "[ro
   CHECK(ParseRoute("OPTIONS", "/v2/a/tags/list").status().code() == ErrorCode::kUnsupported);
   // The endpoint itself is still known, whatever the method.
   auto endpoint = ParseEndpoint(blob);
-  REQUIRE(endpoint.ok());
+  REQUIRE_OK(endpoint);
   CHECK(endpoint->kind == RouteKind::kBlob);
   CHECK(AllowedMethods(RouteKind::kBlob) == "GET, HEAD, DELETE");
   CHECK(ParseRoute("HEAD", blob)->method == Method::kHead);

@@ -1,9 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
+// Status and Result<T>: the code table, the factories and predicates, and error propagation.
 #include "ocireg/status.h"
 
 #include <set>
+#include <utility>
+#include <vector>
 
 #include "catch.h"
+#include "status_macros.h"
 
 using ocireg::ErrorCode;
 using ocireg::Result;
@@ -47,7 +51,7 @@ TEST_CASE("every 4xx code a client can see is one of the spec's fourteen", "[sta
 
 namespace {
 Result<int> Half(int n) {
-  if (n % 2 != 0) return Status(ErrorCode::kSizeInvalid, "odd");
+  if (n % 2 != 0) return ocireg::SizeInvalid("odd");
   return n / 2;
 }
 Status HalfTwice(int n, int* out) {
@@ -62,11 +66,79 @@ Status HalfTwice(int n, int* out) {
 
 TEST_CASE("Result carries a value or an error, and errors propagate", "[status]") {
   int out = 0;
-  CHECK(HalfTwice(8, &out).ok());
+  CHECK_OK(HalfTwice(8, &out));
   CHECK(out == 2);
   Status s = HalfTwice(6, &out);
   CHECK(s.code() == ErrorCode::kSizeInvalid);
   CHECK(s.message() == "odd");
   CHECK(s.ToString() == "SIZE_INVALID: odd");
   CHECK(Status().ToString() == "OK");
+}
+
+TEST_CASE("every error code has a factory that makes it", "[status]") {
+  const std::vector<std::pair<Status, ErrorCode>> made = {
+      {ocireg::BlobUnknown("m"), ErrorCode::kBlobUnknown},
+      {ocireg::BlobUploadInvalid("m"), ErrorCode::kBlobUploadInvalid},
+      {ocireg::BlobUploadUnknown("m"), ErrorCode::kBlobUploadUnknown},
+      {ocireg::DigestInvalid("m"), ErrorCode::kDigestInvalid},
+      {ocireg::ManifestBlobUnknown("m"), ErrorCode::kManifestBlobUnknown},
+      {ocireg::ManifestInvalid("m"), ErrorCode::kManifestInvalid},
+      {ocireg::ManifestUnknown("m"), ErrorCode::kManifestUnknown},
+      {ocireg::NameInvalid("m"), ErrorCode::kNameInvalid},
+      {ocireg::NameUnknown("m"), ErrorCode::kNameUnknown},
+      {ocireg::SizeInvalid("m"), ErrorCode::kSizeInvalid},
+      {ocireg::Unauthorized("m"), ErrorCode::kUnauthorized},
+      {ocireg::Denied("m"), ErrorCode::kDenied},
+      {ocireg::Unsupported("m"), ErrorCode::kUnsupported},
+      {ocireg::TooManyRequests("m"), ErrorCode::kTooManyRequests},
+      {ocireg::RangeInvalid("m"), ErrorCode::kRangeInvalid},
+      {ocireg::ManifestTooLarge("m"), ErrorCode::kManifestTooLarge},
+      {ocireg::NotFound("m"), ErrorCode::kNotFound},
+      {ocireg::AlreadyExists("m"), ErrorCode::kAlreadyExists},
+      {ocireg::InvalidArgument("m"), ErrorCode::kInvalidArgument},
+      {ocireg::Internal("m"), ErrorCode::kInternal},
+      {ocireg::Unavailable("m"), ErrorCode::kUnavailable},
+  };
+  std::set<ErrorCode> covered;
+  for (const auto& [status, code] : made) {
+    INFO(status.ToString());
+    CHECK(status == Status(code, "m"));
+    CHECK(status.Is(code));
+    CHECK_FALSE(status.Is(ErrorCode::kOk));
+    covered.insert(code);
+  }
+  // The last code of the enum is kUnavailable: a new code needs a factory too.
+  for (int i = static_cast<int>(ErrorCode::kBlobUnknown);
+       i <= static_cast<int>(ErrorCode::kUnavailable); ++i) {
+    INFO("code " << i);
+    CHECK(covered.count(static_cast<ErrorCode>(i)) == 1);
+  }
+}
+
+TEST_CASE("Is asks for one code; IsNotFound and IsAlreadyExists for the storage ones", "[status]") {
+  CHECK(Status::Ok().Is(ErrorCode::kOk));
+  CHECK_FALSE(Status::Ok().Is(ErrorCode::kNotFound));
+  CHECK_FALSE(ocireg::IsNotFound(Status::Ok()));
+
+  const Status missing = ocireg::NotFound("a/b: No such file or directory");
+  CHECK(missing.Is(ErrorCode::kNotFound));
+  CHECK(ocireg::IsNotFound(missing));
+  CHECK_FALSE(ocireg::IsAlreadyExists(missing));
+
+  const Status there = ocireg::AlreadyExists("a/b: File exists");
+  CHECK(ocireg::IsAlreadyExists(there));
+  CHECK_FALSE(ocireg::IsNotFound(there));
+
+  // A spec code a client sees is not the storage condition it may have come from.
+  CHECK_FALSE(ocireg::IsNotFound(ocireg::BlobUnknown("sha256:...")));
+  CHECK_FALSE(ocireg::IsNotFound(ocireg::NameUnknown("team/app")));
+}
+
+TEST_CASE("the status assertions take a Status or a Result", "[status]") {
+  int out = 0;
+  REQUIRE_OK(HalfTwice(8, &out));
+  REQUIRE_OK(Half(4));
+  CHECK_OK(Status::Ok());
+  CHECK_CODE(Half(3), ErrorCode::kSizeInvalid);
+  CHECK_CODE(HalfTwice(6, &out), ErrorCode::kSizeInvalid);
 }

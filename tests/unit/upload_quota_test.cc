@@ -7,6 +7,7 @@
 #include <string>
 
 #include "catch.h"
+#include "status_macros.h"
 
 using ocireg::ErrorCode;
 using ocireg::internal::UploadQuota;
@@ -52,7 +53,7 @@ TEST_CASE("UploadQuota bounds each client and frees the places of ended sessions
   CHECK(Open(quota, open, "a", "a3"));
   CHECK(quota.size() == 3);
   // A place given back (a session that ended within its request) is free too.
-  REQUIRE(quota.Reserve("b", open.Fn()).ok());
+  REQUIRE_OK(quota.Reserve("b", open.Fn()));
   quota.Release("b");
   CHECK(quota.size() == 3);
 }
