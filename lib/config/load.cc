@@ -25,7 +25,6 @@ using config_parse::FieldSpec;
 using config_parse::Schema;
 using config_parse::SectionSpec;
 using config_parse::TypeName;
-using config_parse::Wrong;
 using config_parse::WrongType;
 
 // Walks a parsed document against the schema. toml++ tables are sorted by key, so the reader
