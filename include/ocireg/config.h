@@ -244,10 +244,10 @@ OCIREG_EXPORT std::string DescribeConfig(const Config& config);
 
 // The sections of `next` that differ from `running` in a setting that only a restart applies, by
 // the names a reload warning gives them: "listen", "storage", "limits", "features", "log",
-// "tls (on or off, client_ca, client_auth, client_identity)" and "auth (realm, login throttle and
-// trusted proxies)". Empty when `next` changes nothing or only what RegistryServer reloads: the
-// logins ([auth.htpasswd], [auth.ldap]), [access], and the certificate and key of a server that
-// keeps TLS on. Changes of [docs] and [metrics] are not reported.
+// "tls (on or off, client_ca, client_auth, client_identity)", "auth (realm, login throttle and
+// trusted proxies)", "docs" and "metrics". Empty when `next` changes nothing or only what
+// RegistryServer reloads: the logins ([auth.htpasswd], [auth.ldap]), [access], and the
+// certificate and key of a server that keeps TLS on.
 OCIREG_EXPORT std::vector<std::string> RestartOnlyChanges(const Config& running,
                                                           const Config& next);
 

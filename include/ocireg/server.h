@@ -14,8 +14,8 @@
 // in the store and can be resumed after a restart. Garbage collection runs every
 // config.storage.gc_interval on a background thread while the server runs.
 //
-// Thread-safety: Run from one thread; Stop, ReloadAccess, ReloadTls, port and is_running from any
-// thread.
+// Thread-safety: Run from one thread; Stop, Reload, ReloadAccess, ReloadTls, running_config, port
+// and is_running from any thread.
 //
 // NewAuthenticator, also here, builds the login methods a Config enables: the server's wiring
 // uses it, and so does anything that wants the same logins (ocireg-serve --check-config).
@@ -23,6 +23,8 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "ocireg/auth/authenticator.h"
 #include "ocireg/config.h"
@@ -31,6 +33,19 @@
 #include "ocireg/status.h"
 
 namespace ocireg {
+
+// What RegistryServer::Reload did with a re-read configuration.
+struct ReloadResult {
+  // The sections that differ from the configuration in effect and need a restart
+  // (RestartOnlyChanges); they are not applied.
+  std::vector<std::string> restart_only;
+  // True when the certificate and key were swapped in; false for a plain-HTTP server, when the
+  // new configuration turns TLS on or off, or on an error (`tls` says which).
+  bool tls_reloaded = false;
+  Status tls;
+  // Ok when the logins and access rules were swapped in; else why the old ones stay.
+  Status access;
+};
 
 class OCIREG_EXPORT RegistryServer {
  public:
@@ -73,7 +88,20 @@ class OCIREG_EXPORT RegistryServer {
   // a restart. Ok and nothing done for a plain-HTTP server given a config without TLS.
   // Thread-safe.
   virtual Status ReloadTls(const Config& config) = 0;
+  // What SIGHUP does: applies what a running server can take from `next`, the certificate and
+  // key (ReloadTls, when the server runs TLS and `next` keeps it on) and the logins and access
+  // rules (ReloadAccess), each on its own, so that a broken htpasswd file does not hold back a
+  // certificate rotation; reports the restart-only sections `next` changes. The configuration in
+  // effect (running_config) takes what was applied. Thread-safe; concurrent calls are serialized.
+  virtual ReloadResult Reload(const Config& next) = 0;
+  // The configuration in effect: the one given to Create with what Reload applied since.
+  virtual Config running_config() const = 0;
 };
+
+// Checks what starting a server on `config` would read besides the file itself: the login
+// methods can be built (the htpasswd file loads, the LDAP settings are valid). Errors: those of
+// NewAuthenticator. What ocireg-serve --check-config runs.
+OCIREG_EXPORT Status CheckConfig(const Config& config);
 
 // The methods `config` enables, chained in the documented order: client certificate (when
 // tls.client_ca is set), htpasswd (auth.htpasswd.file), LDAP (auth.ldap.url). Null when none is

@@ -45,9 +45,9 @@ std::vector<std::string> RestartOnlyChanges(const Config& running, const Config&
          "tls (on or off, client_ca, client_auth, client_identity)");
   report(RestartOnlyPart(running.auth) != RestartOnlyPart(auth),
          "auth (realm, login throttle and trusted proxies)");
-  // Not reported: [access] and the logins, which ReloadAccess applies. [docs] and [metrics] are
-  // read only when the server is created, but stay out of the warning as the usage text and the
-  // README list the restart-only settings without them.
+  report(running.docs != docs, "docs");
+  report(running.metrics != metrics, "metrics");
+  // Not reported: [access] and the logins, which ReloadAccess applies.
   return changed;
 }
 

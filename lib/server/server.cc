@@ -135,6 +135,7 @@ class ServerImpl final : public RegistryServer {
              std::unique_ptr<internal::ServerCertificate> certificate,
              std::unique_ptr<httplib::Server> http)
       : config_(config),
+        running_(config),
         log_(hooks.log),
         store_(std::move(store)),
         handler_(std::make_unique<RegistryHandler>(*store_, config, std::move(hooks))),
@@ -155,6 +156,11 @@ class ServerImpl final : public RegistryServer {
   uint16_t port() const override { return port_; }
   Status ReloadAccess(const Config& config) override;
   Status ReloadTls(const Config& config) override;
+  ReloadResult Reload(const Config& next) override;
+  Config running_config() const override {
+    std::lock_guard lock(reload_mutex_);
+    return running_;
+  }
   bool is_running() const override {
     std::lock_guard lock(mutex_);
     return http_->is_running() && !stop_requested_ && !accept_loop_done_;
@@ -167,6 +173,8 @@ class ServerImpl final : public RegistryServer {
   void CollectGarbagePeriodically();
 
   const Config config_;
+  mutable std::mutex reload_mutex_;  // serializes Reload; guards running_
+  Config running_;                   // config_ with what Reload applied
   std::function<void(LogLevel, std::string_view)> log_;
   std::unique_ptr<Store> store_;
   std::unique_ptr<RegistryHandler> handler_;
@@ -317,6 +325,29 @@ Status ServerImpl::ReloadTls(const Config& config) {
   return certificate_->Load(config.tls);
 }
 
+ReloadResult ServerImpl::Reload(const Config& next) {
+  std::lock_guard lock(reload_mutex_);
+  ReloadResult result;
+  result.restart_only = RestartOnlyChanges(running_, next);
+  // Turning TLS on or off is among the restart-only changes; the certificate is swapped only
+  // when both sides run TLS.
+  if (!running_.tls.certificate.empty() && !next.tls.certificate.empty()) {
+    result.tls = ReloadTls(next);
+    result.tls_reloaded = result.tls.ok();
+    if (result.tls_reloaded) {
+      running_.tls.certificate = next.tls.certificate;
+      running_.tls.private_key = next.tls.private_key;
+    }
+  }
+  result.access = ReloadAccess(next);
+  if (result.access.ok()) {
+    running_.auth.htpasswd = next.auth.htpasswd;
+    running_.auth.ldap = next.auth.ldap;
+    running_.access = next.access;
+  }
+  return result;
+}
+
 void ServerImpl::CollectGarbagePeriodically() {
   std::unique_lock lock(mutex_);
   while (true) {
@@ -386,6 +417,12 @@ Result<std::unique_ptr<RegistryServer>> RegistryServer::Create(const Config& con
                                              std::move(certificate), std::move(*http));
   OCIREG_RETURN_IF_ERROR(server->Bind());
   return std::unique_ptr<RegistryServer>(std::move(server));
+}
+
+Status CheckConfig(const Config& config) {
+  // The login methods read their own files (htpasswd) and settings (LDAP).
+  auto authenticator = NewAuthenticator(config);
+  return authenticator.ok() ? Status::Ok() : authenticator.status();
 }
 
 }  // namespace ocireg

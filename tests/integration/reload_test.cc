@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
-// RegistryServer::ReloadAccess: logins and access rules swapped while the server runs, without
-// dropping connections; a broken htpasswd file keeps the old state.
+// RegistryServer::ReloadAccess and Reload: logins and access rules swapped while the server runs,
+// without dropping connections; a broken htpasswd file keeps the old state; Reload reports what
+// needs a restart and tracks the configuration in effect.
 #include <filesystem>
 #include <fstream>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "catch.h"
 #include "ocireg/auth/access.h"
@@ -154,4 +156,40 @@ TEST_CASE("A reload can turn logins on for a server started without any", "[inte
   CHECK(anonymous->status == 401);
   CHECK(anonymous->get_header_value("WWW-Authenticate") == "Basic realm=\"ocireg\"");
   CHECK(GetBaseAs(server, "alice", "alice-pw") == 200);
+}
+
+TEST_CASE("Reload applies the logins, reports restart-only sections and tracks what is in effect",
+          "[integration][reload]") {
+  TempDir files;
+  const auto htpasswd = files.path() / "htpasswd";
+  WriteFile(htpasswd, std::string(kAliceEntry) + "\n");
+  TestServer server(WithHtpasswd(htpasswd));
+  REQUIRE(server.server().running_config() == server.config());
+
+  ocireg::Config next = server.config();
+  const auto other = files.path() / "other.htpasswd";
+  WriteFile(other, std::string(kBobEntry) + "\n");
+  next.auth.htpasswd.file = other.string();
+  next.listen.port = 1;                 // restart-only: reported, not applied
+  next.metrics.enabled = !next.metrics.enabled;  // likewise
+  ocireg::ReloadResult result = server.server().Reload(next);
+  CHECK(result.restart_only == std::vector<std::string>{"listen", "metrics"});
+  CHECK_OK(result.access);
+  CHECK_OK(result.tls);
+  CHECK_FALSE(result.tls_reloaded);  // plain HTTP: no certificate to swap
+  CHECK(GetBaseAs(server, "bob", "bob-pw") == 200);
+  CHECK(GetBaseAs(server, "alice", "alice-pw") == 401);
+  const ocireg::Config running = server.server().running_config();
+  CHECK(running.auth.htpasswd.file == other.string());
+  CHECK(running.listen.port == server.config().listen.port);
+  CHECK(running.metrics == server.config().metrics);
+
+  SECTION("a broken login file keeps the logins and the configuration in effect") {
+    ocireg::Config broken = next;
+    broken.auth.htpasswd.file = (files.path() / "missing").string();
+    result = server.server().Reload(broken);
+    CHECK_FALSE(result.access.ok());
+    CHECK(server.server().running_config().auth.htpasswd.file == other.string());
+    CHECK(GetBaseAs(server, "bob", "bob-pw") == 200);
+  }
 }

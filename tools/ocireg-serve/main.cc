@@ -13,7 +13,6 @@
 #include <vector>
 
 #include "maintenance.h"
-#include "ocireg/auth/authenticator.h"
 #include "ocireg/config.h"
 #include "ocireg/server.h"
 
@@ -30,8 +29,8 @@ constexpr const char* kUsage =
     "127.0.0.1:5000, storage in ./ocireg-data. SIGTERM or SIGINT stop it gracefully. SIGHUP\n"
     "re-reads CONFIG.toml, the htpasswd file and the TLS certificate and key, and applies the\n"
     "new logins, access rules and certificate without dropping connections; listen, storage,\n"
-    "limits, features, log, the realm, turning TLS on or off and the tls.client_* settings need\n"
-    "a restart. A broken file on SIGHUP keeps the old state and logs the error.\n"
+    "limits, features, log, docs, metrics, the realm, turning TLS on or off and the tls.client_*\n"
+    "settings need a restart. A broken file on SIGHUP keeps the old state and logs the error.\n"
     "\n"
     "--check-config reads CONFIG.toml and the htpasswd file and checks the LDAP settings.\n"
     "gc runs one garbage collection of storage.root and prints what it removed. It may run\n"
@@ -67,28 +66,9 @@ ocireg::ServerHooks MakeHooks(const ocireg::Config& config) {
   return hooks;
 }
 
-// Swaps in the certificate and key `next` names when the server runs TLS and `next` keeps it on
-// (a change of that needs a restart). A broken file keeps the current ones.
-void ReloadCertificate(const std::string& path, ocireg::RegistryServer& server,
-                       ocireg::Config& running, const ocireg::Config& next,
-                       const ocireg::ServerHooks& hooks) {
-  if (running.tls.certificate.empty() || next.tls.certificate.empty()) return;
-  const ocireg::Status status = server.ReloadTls(next);
-  if (!status.ok()) {
-    hooks.log(ocireg::LogLevel::kError,
-              "TLS reload failed, keeping the current certificate and key: " + status.message());
-    return;
-  }
-  running.tls.certificate = next.tls.certificate;
-  running.tls.private_key = next.tls.private_key;
-  hooks.log(ocireg::LogLevel::kInfo, "reloaded the TLS certificate " + running.tls.certificate +
-                                         " and key " + running.tls.private_key + " from " + path);
-}
-
-// SIGHUP: re-reads the configuration file and swaps in its logins, access rules, certificate and
-// key. Anything wrong keeps the state the server runs with; the certificate and the logins are
-// reloaded independently, so a broken htpasswd file does not hold back a certificate rotation.
-void Reload(const std::string& path, ocireg::RegistryServer& server, ocireg::Config& running,
+// SIGHUP: re-reads the configuration file and has the server apply what it can (see
+// RegistryServer::Reload); reports what it applied and what needs a restart.
+void Reload(const std::string& path, ocireg::RegistryServer& server,
             const ocireg::ServerHooks& hooks) {
   if (path.empty()) {
     hooks.log(ocireg::LogLevel::kWarn,
@@ -101,36 +81,39 @@ void Reload(const std::string& path, ocireg::RegistryServer& server, ocireg::Con
               "reload failed, keeping the current configuration: " + next.status().message());
     return;
   }
-  for (const std::string& section : ocireg::RestartOnlyChanges(running, *next)) {
+  const ocireg::ReloadResult result = server.Reload(*next);
+  for (const std::string& section : result.restart_only) {
     hooks.log(ocireg::LogLevel::kWarn,
               "reload: " + section + " settings changed; they take effect after a restart");
   }
-  ReloadCertificate(path, server, running, *next, hooks);
-  const ocireg::Status status = server.ReloadAccess(*next);
-  if (!status.ok()) {
+  if (!result.tls.ok()) {
     hooks.log(ocireg::LogLevel::kError,
-              "reload failed, keeping the current logins and access rules: " + status.message());
+              "TLS reload failed, keeping the current certificate and key: " +
+                  result.tls.message());
+  } else if (result.tls_reloaded) {
+    hooks.log(ocireg::LogLevel::kInfo, "reloaded the TLS certificate " + next->tls.certificate +
+                                           " and key " + next->tls.private_key + " from " + path);
+  }
+  if (!result.access.ok()) {
+    hooks.log(ocireg::LogLevel::kError, "reload failed, keeping the current logins and access rules: " +
+                                            result.access.message());
     return;
   }
-  running.auth.htpasswd = next->auth.htpasswd;
-  running.auth.ldap = next->auth.ldap;
-  running.access = next->access;
   hooks.log(ocireg::LogLevel::kInfo, "reloaded logins and access rules from " + path + ": " +
-                                         ocireg::DescribeConfig(running));
+                                         ocireg::DescribeConfig(server.running_config()));
 }
 
 // Waits for signals (blocked in every thread, so only sigwait sees them): SIGHUP reloads,
 // SIGTERM or SIGINT stop the server, SIGUSR1 only ends the wait, when the server stopped by
 // itself.
 void HandleSignals(const sigset_t& signals, ocireg::RegistryServer& server,
-                   const ocireg::ServerHooks& hooks, const std::string& path,
-                   ocireg::Config running) {
+                   const ocireg::ServerHooks& hooks, const std::string& path) {
   while (true) {
     int signal_number = 0;
     sigwait(&signals, &signal_number);
     if (signal_number == SIGUSR1) return;
     if (signal_number == SIGHUP) {
-      Reload(path, server, running, hooks);
+      Reload(path, server, hooks);
       continue;
     }
     hooks.log(ocireg::LogLevel::kInfo,
@@ -159,7 +142,7 @@ int Serve(const ocireg::Config& config, const std::string& path) {
                                          std::to_string((*server)->port()) + ", storage in " +
                                          config.storage.root);
   hooks.log(ocireg::LogLevel::kInfo, "configuration: " + ocireg::DescribeConfig(config));
-  std::thread handler([&] { HandleSignals(signals, **server, hooks, path, config); });
+  std::thread handler([&] { HandleSignals(signals, **server, hooks, path); });
   ocireg::Status status = (*server)->Run();
   pthread_kill(handler.native_handle(), SIGUSR1);
   handler.join();
@@ -193,10 +176,9 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "%s\n", config.status().message().c_str());
       return 1;
     }
-    // The login methods read their own files (htpasswd) and settings (LDAP).
-    auto authenticator = ocireg::NewAuthenticator(*config);
-    if (!authenticator.ok()) {
-      std::fprintf(stderr, "%s\n", authenticator.status().message().c_str());
+    const ocireg::Status checked = ocireg::CheckConfig(*config);
+    if (!checked.ok()) {
+      std::fprintf(stderr, "%s\n", checked.message().c_str());
       return 1;
     }
     std::printf("%s: ok\n", argv[2]);
