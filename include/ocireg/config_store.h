@@ -1,12 +1,19 @@
 // SPDX-License-Identifier: Apache-2.0
-// The store options a configuration sets: what RegistryServer and ocireg-serve's gc and scrub give
-// OpenStore for the layouts under config.storage.root.
+// The store a configuration names: the driver of [storage] and the options of [storage] and
+// [limits], as RegistryServer and ocireg-serve's gc and scrub open it.
 //
-// Contract: a pure function of its argument; thread-safe, never prints.
+//   StoreOptions options = StoreOptionsFromConfig(config);
+//   options.progress = ShowProgress;
+//   auto store = OpenStoreFromConfig(config, std::move(options));
+//
+// Contract: thread-safe, never prints.
 #pragma once
+
+#include <memory>
 
 #include "ocireg/config.h"
 #include "ocireg/export.h"
+#include "ocireg/status.h"
 #include "ocireg/storage/store.h"
 
 namespace ocireg {
@@ -15,5 +22,11 @@ namespace ocireg {
 // manifest and blob size limits of [limits]; the hooks (now, progress, warn) are left empty for
 // the caller to set.
 OCIREG_EXPORT StoreOptions StoreOptionsFromConfig(const Config& config);
+
+// Opens the store of config.storage (the file-system driver at storage.root, created when
+// missing) with `options`, usually StoreOptionsFromConfig(config) with the caller's hooks set.
+// Errors: those of the driver (kInternal: an unusable root) and of OpenStore.
+OCIREG_EXPORT Result<std::unique_ptr<Store>> OpenStoreFromConfig(const Config& config,
+                                                                 StoreOptions options);
 
 }  // namespace ocireg

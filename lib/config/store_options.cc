@@ -1,6 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
-// StoreOptionsFromConfig: the settings of [storage] and [limits] that the store enforces.
+// StoreOptionsFromConfig and OpenStoreFromConfig: the store [storage] names, with the settings of
+// [storage] and [limits] that the store enforces.
 #include "ocireg/config_store.h"
+
+#include <memory>
+#include <utility>
+
+#include "ocireg/storage/driver.h"
 
 namespace ocireg {
 
@@ -11,6 +17,12 @@ StoreOptions StoreOptionsFromConfig(const Config& config) {
   options.max_manifest_bytes = static_cast<size_t>(config.limits.max_manifest_bytes);
   options.max_blob_bytes = config.limits.max_blob_bytes;
   return options;
+}
+
+Result<std::unique_ptr<Store>> OpenStoreFromConfig(const Config& config, StoreOptions options) {
+  auto driver = NewFsDriver(config.storage.root);
+  if (!driver.ok()) return driver.status();
+  return OpenStore(std::move(*driver), std::move(options));
 }
 
 }  // namespace ocireg

@@ -20,7 +20,6 @@
 #include "ocireg/http/handler.h"
 #include "server/connection_dispatcher.h"
 #include "server/tls_context.h"
-#include "ocireg/storage/driver.h"
 #include "ocireg/storage/store.h"
 
 namespace ocireg {
@@ -393,15 +392,13 @@ Result<std::unique_ptr<RegistryServer>> RegistryServer::Create(const Config& con
   if (config.limits.keep_alive_max_requests == 0) {
     return InvalidArgument("limits.keep_alive_max_requests must be at least 1");
   }
-  auto driver = NewFsDriver(config.storage.root);
-  if (!driver.ok()) return driver.status();
   StoreOptions store_options = StoreOptionsFromConfig(config);
   if (hooks.log) {
     store_options.warn = [log = hooks.log](std::string_view message) {
       log(LogLevel::kWarn, message);
     };
   }
-  auto store = OpenStore(std::move(*driver), std::move(store_options));
+  auto store = OpenStoreFromConfig(config, std::move(store_options));
   if (!store.ok()) return store.status();
   auto certificate =
       config.tls.certificate.empty() ? nullptr : std::make_unique<internal::ServerCertificate>();

@@ -13,7 +13,6 @@
 #include <system_error>
 
 #include "ocireg/config_store.h"
-#include "ocireg/storage/driver.h"
 #include "ocireg/storage/store.h"
 
 namespace ocireg_serve {
@@ -76,16 +75,11 @@ std::unique_ptr<ocireg::Store> OpenConfiguredStore(const ocireg::Config& config,
                  config.storage.root.c_str());
     return nullptr;
   }
-  auto driver = ocireg::NewFsDriver(config.storage.root);
-  if (!driver.ok()) {
-    std::fprintf(stderr, "ocireg-serve: %s\n", driver.status().message().c_str());
-    return nullptr;
-  }
   ocireg::StoreOptions options = ocireg::StoreOptionsFromConfig(config);
   options.progress = [&progress](std::string_view stage, uint64_t done) {
     progress.Update(stage, done);
   };
-  auto store = ocireg::OpenStore(std::move(*driver), std::move(options));
+  auto store = ocireg::OpenStoreFromConfig(config, std::move(options));
   if (!store.ok()) {
     std::fprintf(stderr, "ocireg-serve: %s\n", store.status().message().c_str());
     return nullptr;
