@@ -43,15 +43,15 @@ bool PushImage(ocireg::Store& store, const std::string& repo, std::vector<std::s
   std::string config = R"({"architecture":"amd64","os":"linux","repo":")" + repo + R"("})";
   std::string layer = "layer of " + repo;
   if (!PushBlob(store, repo, config) || !PushBlob(store, repo, layer)) return false;
-  std::string manifest = R"({"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":)" +
-                         Descriptor("application/vnd.oci.image.config.v1+json", config) +
-                         R"(,"layers":[)" +
-                         Descriptor("application/vnd.oci.image.layer.v1.tar", layer) + "]}";
+  std::string manifest =
+      R"({"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":)" +
+      Descriptor("application/vnd.oci.image.config.v1+json", config) + R"(,"layers":[)" +
+      Descriptor("application/vnd.oci.image.layer.v1.tar", layer) + "]}";
   std::string first = tags.front();
   tags.erase(tags.begin());
   return store
-      .PutManifest(repo, *ocireg::Reference::Parse(first), tags,
-                   ocireg::media_types::kOciManifest, manifest)
+      .PutManifest(repo, *ocireg::Reference::Parse(first), tags, ocireg::media_types::kOciManifest,
+                   manifest)
       .ok();
 }
 

@@ -2,14 +2,14 @@
 // Digest parsing and validation, and the streaming Digester over OpenSSL's EVP interface.
 #include "ocireg/digest.h"
 
+#include <fmt/format.h>
+#include <openssl/evp.h>
+
 #include <array>
 #include <cassert>
 #include <new>
 #include <string>
 #include <utility>
-
-#include <fmt/format.h>
-#include <openssl/evp.h>
 
 #include "quote.h"
 
@@ -104,9 +104,9 @@ std::string Digest::ToString() const {
   return out;
 }
 
-// The Digester's OpenSSL context. EVP calls on the built-in SHA-2 digests fail only when memory runs
-// out; Digester has no error channel, so such failures surface as std::bad_alloc, as any allocation
-// in the library would.
+// The Digester's OpenSSL context. EVP calls on the built-in SHA-2 digests fail only when memory
+// runs out; Digester has no error channel, so such failures surface as std::bad_alloc, as any
+// allocation in the library would.
 struct Digester::State {
   struct CtxFree {
     void operator()(EVP_MD_CTX* context) const { EVP_MD_CTX_free(context); }

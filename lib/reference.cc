@@ -2,11 +2,11 @@
 // Hand-written matchers for the distribution spec's repository name and tag grammars.
 #include "ocireg/reference.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <string>
 #include <utility>
-
-#include <fmt/format.h>
 
 #include "quote.h"
 
@@ -29,7 +29,8 @@ bool IsAllowedSeparator(std::string_view run) {
 }
 
 // Checks one '/'-separated component, [a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*, which starts at byte
-// `offset` of the whole name and is the `index`-th component (1-based), so messages can point at it.
+// `offset` of the whole name and is the `index`-th component (1-based), so messages can point at
+// it.
 Status ValidateComponent(std::string_view component, size_t index, size_t offset) {
   const auto where = [&] { return fmt::format("component {} ({})", index, Quote(component)); };
   if (component == "." || component == "..") {
@@ -43,14 +44,16 @@ Status ValidateComponent(std::string_view component, size_t index, size_t offset
       continue;
     }
     if (c >= 'A' && c <= 'Z') {
-      return NameInvalid(fmt::format("repository name {} has uppercase {} at offset {}; names are "
-                                     "lowercase",
-                                     where(), Quote(component.substr(i, 1)), offset + i));
+      return NameInvalid(
+          fmt::format("repository name {} has uppercase {} at offset {}; names are "
+                      "lowercase",
+                      where(), Quote(component.substr(i, 1)), offset + i));
     }
     if (!IsNameSeparator(c)) {
-      return NameInvalid(fmt::format("repository name {} has invalid character {} at offset {}; "
-                                     "allowed are a-z, 0-9, '.', '_', '-' and '/'",
-                                     where(), Quote(component.substr(i, 1)), offset + i));
+      return NameInvalid(
+          fmt::format("repository name {} has invalid character {} at offset {}; "
+                      "allowed are a-z, 0-9, '.', '_', '-' and '/'",
+                      where(), Quote(component.substr(i, 1)), offset + i));
     }
     // A run of separators: it must sit between alphanumerics and be one the grammar allows.
     const size_t run_end = std::min(component.find_first_not_of("._-", i), component.size());
@@ -90,9 +93,10 @@ Status ValidateRepositoryName(std::string_view name) {
     const size_t slash = name.find('/', start);
     const size_t end = slash == std::string_view::npos ? name.size() : slash;
     if (end == start) {
-      return NameInvalid(fmt::format("repository name has an empty component {} at offset {} "
-                                     "(consecutive '/')",
-                                     index, start));
+      return NameInvalid(
+          fmt::format("repository name has an empty component {} at offset {} "
+                      "(consecutive '/')",
+                      index, start));
     }
     OCIREG_RETURN_IF_ERROR(ValidateComponent(name.substr(start, end - start), index, start));
     if (slash == std::string_view::npos) return Status::Ok();

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // Config: everything ocireg-serve reads from its TOML file, as plain structs with their defaults.
 //
-// ParseConfig checks every key: an unknown key, a wrong type or a bad value is an error whose message
-// names the file, the line and the dotted key, e.g. "ocireg.toml:7: storage.gc_interval: ...".
+// ParseConfig checks every key: an unknown key, a wrong type or a bad value is an error whose
+// message names the file, the line and the dotted key, as in
+// "ocireg.toml:7: storage.gc_interval: ...".
 //
 // Contract: Config is a plain value (copy it, share it read-only between threads); ParseConfig and
 // LoadConfig are thread-safe and never print. Files named inside a config (certificates, htpasswd)
@@ -44,7 +45,7 @@ struct StorageConfig {
 struct LimitsConfig {
   uint64_t max_manifest_bytes = 4 * 1024 * 1024;  // Default: 4 MiB
   uint64_t max_blob_bytes = 0;                    // 0 means no limit. Default: 0
-  uint32_t max_connections = 512;   // Connections served at once, one thread each. Default: 512
+  uint32_t max_connections = 512;  // Connections served at once, one thread each. Default: 512
   // Connections open at once: served, waiting for a request head, or idle between requests.
   // Beyond it a new connection is answered 503 and closed. Default: 2048
   uint32_t max_open_connections = 2048;
@@ -227,8 +228,8 @@ struct Config {
 OCIREG_EXPORT std::string_view DefaultConfigText();
 
 // Parses TOML `text`; `source` names it in error messages (a file name, or "<default>").
-// Errors: kInvalidArgument with "source:line: key: what is wrong" for a syntax error, an unknown key,
-// a wrong type or a bad value. Durations are integers with a unit suffix: "30s", "5m", "24h".
+// Errors: kInvalidArgument with "source:line: key: what is wrong" for a syntax error, an unknown
+// key, a wrong type or a bad value. Durations are integers with a unit suffix: "30s", "5m", "24h".
 OCIREG_EXPORT Result<Config> ParseConfig(std::string_view text, std::string_view source);
 
 // Reads and parses the file at `path`. kInvalidArgument also when it cannot be read.

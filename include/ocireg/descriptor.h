@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// Descriptor: the OCI content descriptor (media type, digest, size and the optional fields we keep).
-// A plain value: copy it freely, share it read-only between threads.
+// Descriptor: the OCI content descriptor (media type, digest, size and the optional fields we
+// keep). A plain value: copy it freely, share it read-only between threads.
 #pragma once
 
 #include <cstdint>

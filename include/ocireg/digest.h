@@ -29,8 +29,8 @@ OCIREG_EXPORT Result<DigestAlgorithm> ParseAlgorithm(std::string_view name);
 // The length of a lowercase hex encoding: 64 for sha256, 128 for sha512.
 OCIREG_EXPORT size_t HexLength(DigestAlgorithm algorithm);
 
-// A digest "algorithm:hex" that is known to be well formed: a supported algorithm and lowercase hex of
-// exactly the algorithm's length. A value type; thread-compatible.
+// A digest "algorithm:hex" that is known to be well formed: a supported algorithm and lowercase hex
+// of exactly the algorithm's length. A value type; thread-compatible.
 class OCIREG_EXPORT Digest {
  public:
   // kDigestInvalid for anything but "sha256:<64 lowercase hex>" or "sha512:<128 lowercase hex>".
@@ -45,7 +45,8 @@ class OCIREG_EXPORT Digest {
   bool operator==(const Digest& other) const = default;
 
  private:
-  Digest(DigestAlgorithm algorithm, std::string hex) : algorithm_(algorithm), hex_(std::move(hex)) {}
+  Digest(DigestAlgorithm algorithm, std::string hex)
+      : algorithm_(algorithm), hex_(std::move(hex)) {}
   friend class Digester;
 
   DigestAlgorithm algorithm_ = DigestAlgorithm::kSha256;
@@ -83,5 +84,7 @@ class OCIREG_EXPORT Digester {
 
 template <>
 struct std::hash<ocireg::Digest> {
-  size_t operator()(const ocireg::Digest& d) const noexcept { return std::hash<std::string>()(d.hex()); }
+  size_t operator()(const ocireg::Digest& d) const noexcept {
+    return std::hash<std::string>()(d.hex());
+  }
 };

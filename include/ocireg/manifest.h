@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 // ParseManifest: validates an image manifest or index and extracts what the registry needs from it.
 //
-// The body is never rewritten: the registry stores and serves the exact bytes it was given, and this
-// parser only reads them. Accepted kinds: OCI image manifest, OCI image index, Docker image manifest
-// v2 schema 2 and Docker manifest list. Docker schema 1 is refused with kManifestInvalid.
+// The body is never rewritten: the registry stores and serves the exact bytes it was given, and
+// this parser only reads them. Accepted kinds: OCI image manifest, OCI image index, Docker image
+// manifest v2 schema 2 and Docker manifest list. Docker schema 1 is refused with kManifestInvalid.
 //
-// Contract: ParseManifest is a pure function (thread-safe, no I/O); the parsed result owns copies of
-// what it extracted and does not refer to the body. Errors: kManifestInvalid (malformed JSON, a
+// Contract: ParseManifest is a pure function (thread-safe, no I/O); the parsed result owns copies
+// of what it extracted and does not refer to the body. Errors: kManifestInvalid (malformed JSON, a
 // contradicting media type, bad descriptors), kManifestTooLarge, kDigestInvalid.
 #pragma once
 
@@ -52,11 +52,11 @@ struct OCIREG_EXPORT ManifestInfo {
   // The media type the manifest is stored and served with: the Content-Type it was pushed with, or
   // the body's mediaType when no Content-Type was given.
   std::string media_type;
-  std::optional<Descriptor> config;     // image manifests only
-  std::vector<Descriptor> layers;       // image manifests only
-  std::vector<Descriptor> manifests;    // indexes and manifest lists only
+  std::optional<Descriptor> config;   // image manifests only
+  std::vector<Descriptor> layers;     // image manifests only
+  std::vector<Descriptor> manifests;  // indexes and manifest lists only
   std::optional<Descriptor> subject;
-  std::string artifact_type;            // the body's artifactType, if any
+  std::string artifact_type;  // the body's artifactType, if any
   Annotations annotations;
 
   // The type a referrers response reports: artifactType, else the config's media type (image
@@ -69,7 +69,8 @@ struct OCIREG_EXPORT ManifestInfo {
 // Validates `body` as a manifest pushed with Content-Type `content_type` (may be empty).
 // Errors:
 //   kManifestTooLarge   the body is longer than `max_bytes`
-//   kManifestInvalid    malformed JSON, schema violations, an unknown or schema 1 media type, a body
+//   kManifestInvalid    malformed JSON, schema violations, an unknown or schema 1 media type, a
+//   body
 //                       mediaType that contradicts `content_type`, a negative size
 //   kDigestInvalid      a descriptor carries a malformed digest
 OCIREG_EXPORT Result<ManifestInfo> ParseManifest(std::string_view content_type,

@@ -44,14 +44,14 @@ enum class ErrorCode {
   kUnsupported,          // 405 UNSUPPORTED
   kTooManyRequests,      // 429 TOOMANYREQUESTS
   // Conditions the spec names by HTTP status; the body uses the closest spec code.
-  kRangeInvalid,       // 416 BLOB_UPLOAD_INVALID: chunk out of order, unsatisfiable range
-  kManifestTooLarge,   // 413 MANIFEST_INVALID: manifest over the configured limit
+  kRangeInvalid,      // 416 BLOB_UPLOAD_INVALID: chunk out of order, unsatisfiable range
+  kManifestTooLarge,  // 413 MANIFEST_INVALID: manifest over the configured limit
   // Storage-level conditions. The store maps them to a spec code before they reach a client.
-  kNotFound,       // 404 NOT_FOUND: a path of the storage driver does not exist
-  kAlreadyExists,  // 409 ALREADY_EXISTS: a path of the storage driver exists already
+  kNotFound,         // 404 NOT_FOUND: a path of the storage driver does not exist
+  kAlreadyExists,    // 409 ALREADY_EXISTS: a path of the storage driver exists already
   kInvalidArgument,  // 400 UNSUPPORTED: a bad argument or configuration (never from a request)
-  kInternal,       // 500 UNKNOWN: a bug or an I/O failure
-  kUnavailable,    // 503 UNAVAILABLE: shutting down, or a backend is unreachable
+  kInternal,         // 500 UNKNOWN: a bug or an I/O failure
+  kUnavailable,      // 503 UNAVAILABLE: shutting down, or a backend is unreachable
 };
 
 // The OCI error identifier of `code`, e.g. "BLOB_UNKNOWN". Never empty.
@@ -151,7 +151,7 @@ inline bool IsAlreadyExists(const Status& status) { return status.Is(ErrorCode::
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : value_(std::move(value)) {}  // NOLINT: implicit by design
+  Result(T value) : value_(std::move(value)) {}         // NOLINT: implicit by design
   Result(Status status) : status_(std::move(status)) {  // NOLINT: implicit by design
     assert(!status_.ok() && "Result needs a value or an error");
     if (status_.ok()) status_ = Internal("Result built from an ok Status");
@@ -186,12 +186,12 @@ class [[nodiscard]] Result {
 
 }  // namespace ocireg
 
-// Returns the Status of `expr` (a Status or a Result) from the enclosing function when it is an error.
-#define OCIREG_RETURN_IF_ERROR(expr)                               \
-  do {                                                             \
-    if (auto ocireg_status_ = ::ocireg::internal::StatusOf(expr);  \
-        !ocireg_status_.ok())                                      \
-      return ocireg_status_;                                       \
+// Returns the Status of `expr` (a Status or a Result) from the enclosing function when it is an
+// error.
+#define OCIREG_RETURN_IF_ERROR(expr)                                                    \
+  do {                                                                                  \
+    if (auto ocireg_status_ = ::ocireg::internal::StatusOf(expr); !ocireg_status_.ok()) \
+      return ocireg_status_;                                                            \
   } while (0)
 
 namespace ocireg::internal {

@@ -20,10 +20,9 @@ bool SharesAny(const std::vector<std::string>& list, const std::vector<std::stri
 }
 
 bool Covers(const AccessRule& rule, std::string_view repository) {
-  return std::any_of(rule.repositories.begin(), rule.repositories.end(),
-                     [&](const std::string& pattern) {
-                       return MatchRepositoryPattern(pattern, repository);
-                     });
+  return std::any_of(
+      rule.repositories.begin(), rule.repositories.end(),
+      [&](const std::string& pattern) { return MatchRepositoryPattern(pattern, repository); });
 }
 
 void Grant(const std::vector<AccessRule>& rules, std::string_view repository, ActionSet& allowed) {
@@ -101,8 +100,7 @@ ActionSet AccessPolicy::Allowed(const Caller& caller, std::string_view repositor
   return allowed;
 }
 
-Status AccessPolicy::Check(const Caller& caller, std::string_view repository,
-                           Action action) const {
+Status AccessPolicy::Check(const Caller& caller, std::string_view repository, Action action) const {
   if (repository.empty()) {
     if (caller.anonymous() && password_login_) {
       return Unauthorized("authentication required");

@@ -7,7 +7,8 @@ namespace ocireg::config_parse {
 namespace {
 
 Status CheckRule(const AccessRule& rule, bool names_callers) {
-  if (rule.repositories.empty()) return InvalidArgument("repositories is required (a list of patterns)");
+  if (rule.repositories.empty())
+    return InvalidArgument("repositories is required (a list of patterns)");
   if (rule.actions.empty()) return InvalidArgument("actions is required (a list of actions)");
   if (names_callers && rule.users.empty() && rule.groups.empty()) {
     return InvalidArgument("a policy needs users or groups");

@@ -11,7 +11,8 @@ Status CheckLdap(const Config& c) {
   const LdapConfig& ldap = c.auth.ldap;
   if (ldap.url.empty()) return Status::Ok();
   if (!ldap.url.starts_with("ldap://") && !ldap.url.starts_with("ldaps://")) {
-    return InvalidArgument(fmt::format("url must start with ldap:// or ldaps://, got \"{}\"", ldap.url));
+    return InvalidArgument(
+        fmt::format("url must start with ldap:// or ldaps://, got \"{}\"", ldap.url));
   }
   if (ldap.start_tls && ldap.url.starts_with("ldaps://")) {
     return InvalidArgument("start_tls applies to ldap:// URLs; ldaps:// is TLS already");

@@ -168,7 +168,8 @@ Result<Config> LoadConfig(const std::string& path) {
   auto close = [](std::FILE* file) { std::fclose(file); };
   std::unique_ptr<std::FILE, decltype(close)> file(std::fopen(path.c_str(), "rb"), close);
   const auto failure = [&path] {
-    return InvalidArgument(fmt::format("{}: cannot read: {}", path, std::generic_category().message(errno)));
+    return InvalidArgument(
+        fmt::format("{}: cannot read: {}", path, std::generic_category().message(errno)));
   };
   if (file == nullptr) return failure();
   std::string text;

@@ -80,7 +80,9 @@ Status WrongType(std::string_view expected, const toml::node& node) {
 
 namespace {
 
-Status Negative(int64_t value) { return InvalidArgument(fmt::format("must not be negative, got {}", value)); }
+Status Negative(int64_t value) {
+  return InvalidArgument(fmt::format("must not be negative, got {}", value));
+}
 
 std::string UnitList(std::span<const Unit> units) {
   std::string list;
@@ -100,12 +102,13 @@ Result<uint64_t> ParseWithUnit(std::string_view text, const Quantity& quantity) 
   uint64_t number = 0;
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), number);
   if (ec == std::errc::invalid_argument) {
-    return InvalidArgument(fmt::format("{}expected a whole number and a unit ({}), e.g. \"{}\"", prefix,
-                             units, quantity.example));
+    return InvalidArgument(fmt::format("{}expected a whole number and a unit ({}), e.g. \"{}\"",
+                                       prefix, units, quantity.example));
   }
   if (ec == std::errc::result_out_of_range) return InvalidArgument(too_large);
   std::string_view suffix = text.substr(static_cast<size_t>(end - text.data()));
-  if (suffix.starts_with('.')) return InvalidArgument(prefix + "must be a whole number; use a smaller unit");
+  if (suffix.starts_with('.'))
+    return InvalidArgument(prefix + "must be a whole number; use a smaller unit");
   while (suffix.starts_with(' ') || suffix.starts_with('\t')) suffix.remove_prefix(1);
   if (suffix.empty()) return InvalidArgument(fmt::format("{}missing a unit ({})", prefix, units));
   for (const Unit& unit : quantity.units) {
@@ -124,7 +127,7 @@ Result<uint64_t> ReadQuantity(const toml::node& node, const Quantity& quantity, 
     value = static_cast<uint64_t>(integer->get());
     if (value > quantity.max) {
       return InvalidArgument(fmt::format("must be at most {} {} ({}), got {}", quantity.max,
-                               quantity.base_unit, quantity.max_text, value));
+                                         quantity.base_unit, quantity.max_text, value));
     }
   } else if (const auto* string = node.as_string()) {
     Result<uint64_t> parsed = ParseWithUnit(string->get(), quantity);
@@ -183,7 +186,8 @@ Result<std::vector<std::string>> ReadStringList(const toml::node& node) {
       return InvalidArgument(
           fmt::format("element {}: {}", i + 1, WrongType("a string", (*array)[i]).message()));
     }
-    if (string->get().empty()) return InvalidArgument(fmt::format("element {}: must not be empty", i + 1));
+    if (string->get().empty())
+      return InvalidArgument(fmt::format("element {}: must not be empty", i + 1));
     list.push_back(string->get());
   }
   return list;

@@ -37,7 +37,8 @@ Result<T> ReadInteger(const toml::node& node, T min = std::numeric_limits<T>::mi
     return InvalidArgument(fmt::format("must be at least {}, got {}", min, value));
   }
   if (std::cmp_greater(value, std::numeric_limits<T>::max())) {
-    return InvalidArgument(fmt::format("must be at most {}, got {}", std::numeric_limits<T>::max(), value));
+    return InvalidArgument(
+        fmt::format("must be at most {}, got {}", std::numeric_limits<T>::max(), value));
   }
   return static_cast<T>(value);
 }

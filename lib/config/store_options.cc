@@ -1,11 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 // StoreOptionsFromConfig and OpenStoreFromConfig: the store [storage] names, with the settings of
 // [storage] and [limits] that the store enforces.
-#include "ocireg/config_store.h"
-
 #include <memory>
 #include <utility>
 
+#include "ocireg/config_store.h"
 #include "ocireg/storage/driver.h"
 
 namespace ocireg {

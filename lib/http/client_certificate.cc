@@ -50,10 +50,18 @@ std::string ClientCertificateIdentity(const ssl_st* ssl, ClientIdentity which) {
   if (certificate == nullptr) return {};
   std::string identity;
   switch (which) {
-    case ClientIdentity::kCommonName: identity = CommonName(certificate.get()); break;
-    case ClientIdentity::kSanDns: identity = FirstAltName(certificate.get(), GEN_DNS); break;
-    case ClientIdentity::kSanEmail: identity = FirstAltName(certificate.get(), GEN_EMAIL); break;
-    case ClientIdentity::kSanUri: identity = FirstAltName(certificate.get(), GEN_URI); break;
+    case ClientIdentity::kCommonName:
+      identity = CommonName(certificate.get());
+      break;
+    case ClientIdentity::kSanDns:
+      identity = FirstAltName(certificate.get(), GEN_DNS);
+      break;
+    case ClientIdentity::kSanEmail:
+      identity = FirstAltName(certificate.get(), GEN_EMAIL);
+      break;
+    case ClientIdentity::kSanUri:
+      identity = FirstAltName(certificate.get(), GEN_URI);
+      break;
   }
   // A name with a NUL inside could pass for a shorter one.
   if (identity.find('\0') != std::string::npos) return {};

@@ -1,8 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // NewAuthenticator: the login methods a Config enables, chained. It sits with the server's wiring
 // so that the Authenticator interface (ocireg/auth/authenticator.h) needs no Config.
-#include "ocireg/server.h"
-
 #include <memory>
 #include <utility>
 #include <vector>
@@ -11,6 +9,7 @@
 #include "ocireg/auth/htpasswd.h"
 #include "ocireg/auth/ldap.h"
 #include "ocireg/config.h"
+#include "ocireg/server.h"
 
 namespace ocireg {
 

@@ -18,9 +18,9 @@
 #include "ocireg/auth/policy.h"
 #include "ocireg/config_store.h"
 #include "ocireg/http/handler.h"
+#include "ocireg/storage/store.h"
 #include "server/connection_dispatcher.h"
 #include "server/tls_context.h"
-#include "ocireg/storage/store.h"
 
 namespace ocireg {
 namespace {

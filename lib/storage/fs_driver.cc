@@ -269,10 +269,9 @@ class FsAppender final : public FileAppender {
       const auto start = static_cast<off_t>(written_back_);
       (void)::sync_file_range(fd_.get(), start, kWritebackBytes, SYNC_FILE_RANGE_WRITE);
       if (written_back_ >= kWritebackBytes) {
-        (void)::sync_file_range(fd_.get(), start - static_cast<off_t>(kWritebackBytes),
-                                kWritebackBytes,
-                                SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE |
-                                    SYNC_FILE_RANGE_WAIT_AFTER);
+        (void)::sync_file_range(
+            fd_.get(), start - static_cast<off_t>(kWritebackBytes), kWritebackBytes,
+            SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE | SYNC_FILE_RANGE_WAIT_AFTER);
       }
       written_back_ += kWritebackBytes;
     }
@@ -377,7 +376,7 @@ class FsDriver final : public StorageDriver {
   }
 
   Result<std::unique_ptr<FileAppender>> OpenAppender(std::string_view path,
-                                                      Durability durability) override {
+                                                     Durability durability) override {
     OCIREG_RETURN_IF_ERROR(CheckPath(path));
     std::string target(path);
     bool created = false;

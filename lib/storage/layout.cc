@@ -21,9 +21,8 @@ Status ValidateStoreRepositoryName(std::string_view repo) {
   size_t slash = repo.find('/');
   while (slash != std::string_view::npos) {
     size_t next = repo.find('/', slash + 1);
-    std::string_view component = repo.substr(slash + 1, next == std::string_view::npos
-                                                            ? std::string_view::npos
-                                                            : next - slash - 1);
+    std::string_view component = repo.substr(
+        slash + 1, next == std::string_view::npos ? std::string_view::npos : next - slash - 1);
     if (IsLayoutEntry(component)) {
       return NameInvalid("repository name component '" + std::string(component) +
                          "' is reserved: it names an entry of the parent repository's OCI layout");
@@ -88,7 +87,9 @@ Result<std::string> NewUploadId() {
   return id;
 }
 
-std::string UploadDir(std::string_view id) { return std::string(kUploadsDir) + "/" + std::string(id); }
+std::string UploadDir(std::string_view id) {
+  return std::string(kUploadsDir) + "/" + std::string(id);
+}
 std::string UploadDataPath(std::string_view id) { return UploadDir(id) + "/data"; }
 std::string UploadInfoPath(std::string_view id) { return UploadDir(id) + "/info"; }
 std::string UploadStagingPath(std::string_view id) { return UploadDir(id) + ".committing"; }

@@ -31,8 +31,8 @@ std::string ContentPath(const Digest& digest);                     // _blobs/<al
 std::string ContentAlgorithmDir(DigestAlgorithm algorithm);        // _blobs/<alg>
 std::string RepoBlobPath(std::string_view repo, const Digest& d);  // <repo>/blobs/<alg>/<hex>
 std::string RepoBlobAlgorithmDir(std::string_view repo, DigestAlgorithm algorithm);
-std::string RepoIndexPath(std::string_view repo);                  // <repo>/index.json
-std::string RepoMarkerPath(std::string_view repo);                 // <repo>/oci-layout
+std::string RepoIndexPath(std::string_view repo);   // <repo>/index.json
+std::string RepoMarkerPath(std::string_view repo);  // <repo>/oci-layout
 
 // Upload ids are UUIDs in lowercase hex (8-4-4-4-12), which keeps them safe as path components.
 bool IsValidUploadId(std::string_view id);

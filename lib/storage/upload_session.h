@@ -30,8 +30,7 @@ class UploadSession final : public Upload {
  public:
   // Creates the session's files. kInternal on I/O failure.
   static Result<std::shared_ptr<UploadSession>> Create(StorageDriver& driver, UploadHooks hooks,
-                                                       std::string repo,
-                                                       DigestAlgorithm algorithm,
+                                                       std::string repo, DigestAlgorithm algorithm,
                                                        uint64_t max_bytes);
   // Reattaches to a session found on disk; its hash state is rebuilt on first use.
   // kBlobUploadUnknown when there is no such session.

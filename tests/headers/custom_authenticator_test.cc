@@ -1,8 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // A custom Authenticator written against ocireg/auth/authenticator.h alone, as an embedding
 // program writes one: the interface needs status.h and the identity types, not the configuration.
-#include "ocireg/auth/authenticator.h"
-
 #include <memory>
 #include <optional>
 #include <string>
@@ -11,6 +9,7 @@
 #include <vector>
 
 #include "catch.h"
+#include "ocireg/auth/authenticator.h"
 
 // Were ocireg::Config declared by what authenticator.h includes (ocireg/config.h back among its
 // includes, or a forward declaration), this alias would clash with it and the file would not

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// A program outside the build that uses the installed library through pkg-config (.ci/run builds it).
+// A program outside the build that uses the installed library through pkg-config (.ci/run builds
+// it).
 #include <ocireg/ocireg.h>
 
 #include <cstdio>

@@ -2,11 +2,11 @@
 // Connection-level behaviour: unread bodies, unframed bodies, Expect: 100-continue, 256 keep-alive
 // clients, and graceful stop with requests in flight.
 #include <atomic>
-#include <thread>
 #include <future>
 #include <latch>
 #include <map>
 #include <set>
+#include <thread>
 
 #include "catch.h"
 #include "oci_checks.h"

@@ -170,7 +170,7 @@ TEST_CASE("Reload applies the logins, reports restart-only sections and tracks w
   const auto other = files.path() / "other.htpasswd";
   WriteFile(other, std::string(kBobEntry) + "\n");
   next.auth.htpasswd.file = other.string();
-  next.listen.port = 1;                 // restart-only: reported, not applied
+  next.listen.port = 1;                          // restart-only: reported, not applied
   next.metrics.enabled = !next.metrics.enabled;  // likewise
   ocireg::ReloadResult result = server.server().Reload(next);
   CHECK(result.restart_only == std::vector<std::string>{"listen", "metrics"});

@@ -56,8 +56,7 @@ inline AccessConfig TestAccess() {
 
 // Sets `config` up for htpasswd at `dir`/htpasswd, LDAP at `slapd` and TestAccess().
 inline void ConfigureLogins(Config& config, const std::filesystem::path& dir, const Slapd& slapd) {
-  config.auth.htpasswd.file =
-      MakeHtpasswd(dir / "htpasswd", {kRoot, kUma, kCody, kMallory});
+  config.auth.htpasswd.file = MakeHtpasswd(dir / "htpasswd", {kRoot, kUma, kCody, kMallory});
   config.auth.ldap = slapd.config();
   config.auth.ldap.group_attribute.clear();
   config.auth.ldap.group_base_dn = Slapd::kGroupsDn;

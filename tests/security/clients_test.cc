@@ -58,11 +58,10 @@ TEST_CASE("skopeo and curl log in with htpasswd and LDAP users over TLS", "[clie
   const std::string base = "https://" + host + "/v2/";
   CHECK(RunStatus({"curl", "-sf", "--cacert", pki.ca(), "-u", Creds(kAlice), base},
                   dir.path() / "curl-alice.log") == 0);
-  CHECK(RunStatus({"curl", "-sf", "--cacert", pki.ca(), "-u", Creds(kRoot),
-                   base + "team/app/tags/list"},
-                  dir.path() / "curl-root.log") == 0);
-  CHECK(RunStatus({"curl", "-sf", "--cacert", pki.ca(), base}, dir.path() / "curl-none.log") !=
-        0);
+  CHECK(RunStatus(
+            {"curl", "-sf", "--cacert", pki.ca(), "-u", Creds(kRoot), base + "team/app/tags/list"},
+            dir.path() / "curl-root.log") == 0);
+  CHECK(RunStatus({"curl", "-sf", "--cacert", pki.ca(), base}, dir.path() / "curl-none.log") != 0);
   std::set<std::string> users;
   for (const auto& entry : server.access_log()) users.insert(entry.user);
   for (const char* user : {"alice", "root", "uma", "-"}) CHECK(users.count(user) == 1);

@@ -5,8 +5,8 @@
 
 #include <chrono>
 #include <map>
-#include <set>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 
@@ -87,9 +87,9 @@ TEST_CASE("policy matrix: every action by every kind of caller", "[policy][ldap]
   };
   int cell = 0;
   for (const Row& row : rows) {
-    for (auto [act, expected] : {std::pair{Act::kRead, row.read}, std::pair{Act::kCreate, row.create},
-                                 std::pair{Act::kUpdate, row.update},
-                                 std::pair{Act::kDelete, row.del}}) {
+    for (auto [act, expected] :
+         {std::pair{Act::kRead, row.read}, std::pair{Act::kCreate, row.create},
+          std::pair{Act::kUpdate, row.update}, std::pair{Act::kDelete, row.del}}) {
       PushImage(*root, kRepo, "v1");  // the same state before every cell
       auto client = ClientAs(*server, row.login);
       INFO(row.name << ", action " << static_cast<int>(act));
@@ -122,8 +122,7 @@ TEST_CASE("policy: create and update are told apart by what a tag pointed to", "
   other.insert(other.size() - 1, R"(,"annotations":{"x":"y"})");
   CHECK(StatusOf(cody->Put(std::string("/v2/") + kRepo + "/manifests/v1", other,
                            kOciManifestType)) == 403);
-  CHECK(StatusOf(cody->Put(std::string("/v2/") + kRepo + "/manifests/" + Sha256(other) +
-                               "?tag=v1",
+  CHECK(StatusOf(cody->Put(std::string("/v2/") + kRepo + "/manifests/" + Sha256(other) + "?tag=v1",
                            other, kOciManifestType)) == 403);
   // Nothing moved.
   auto v1 = root->Head(std::string("/v2/") + kRepo + "/manifests/v1");

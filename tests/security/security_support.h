@@ -14,8 +14,8 @@
 #include <vector>
 
 #include "certificates.h"
-#include "process.h"
 #include "ocireg/digest.h"
+#include "process.h"
 #include "test_server.h"
 
 namespace ocireg::testing {
@@ -64,8 +64,8 @@ inline std::string AddLayoutBlob(const std::filesystem::path& layout, const std:
   const Digest digest = Digester::Of(DigestAlgorithm::kSha256, content);
   std::filesystem::create_directories(layout / "blobs" / "sha256");
   WriteTextFile(layout / "blobs" / "sha256" / digest.hex(), content);
-  return R"({"mediaType":")" + media_type + R"(","digest":")" + digest.ToString() +
-         R"(","size":)" + std::to_string(content.size()) + "}";
+  return R"({"mediaType":")" + media_type + R"(","digest":")" + digest.ToString() + R"(","size":)" +
+         std::to_string(content.size()) + "}";
 }
 
 // An OCI image layout at `dir` holding one image tagged `tag` (a config and one layer of random

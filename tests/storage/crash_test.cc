@@ -47,17 +47,18 @@ Status PushImage(Store& store, std::string_view repo, const std::string& seed,
   OCIREG_RETURN_IF_ERROR(PushBlob(store, repo, config));
   OCIREG_RETURN_IF_ERROR(PushBlob(store, repo, layer_a));
   OCIREG_RETURN_IF_ERROR(PushBlob(store, repo, layer_b));
-  *manifest = ImageManifest(RefTo(std::string(kConfigType), config),
-                            {RefTo(std::string(kLayerType), layer_a),
-                             RefTo(std::string(kLayerType), layer_b)});
+  *manifest = ImageManifest(
+      RefTo(std::string(kConfigType), config),
+      {RefTo(std::string(kLayerType), layer_a), RefTo(std::string(kLayerType), layer_b)});
   return Status::Ok();
 }
 
 std::string Manifest(const std::string& seed) {
   std::string config = R"({"image":")" + seed + R"("})";
-  return ImageManifest(RefTo(std::string(kConfigType), config),
-                       {RefTo(std::string(kLayerType), "layer a of " + seed + std::string(3000, 'a')),
-                        RefTo(std::string(kLayerType), "layer b of " + seed)});
+  return ImageManifest(
+      RefTo(std::string(kConfigType), config),
+      {RefTo(std::string(kLayerType), "layer a of " + seed + std::string(3000, 'a')),
+       RefTo(std::string(kLayerType), "layer b of " + seed)});
 }
 
 Status Put(Store& store, std::string_view repo, const Reference& ref, const std::string& body) {
@@ -80,9 +81,9 @@ std::vector<std::function<Status(Store&)>> Workload() {
   });
   steps.push_back([](Store& s) {
     std::string m = Manifest("one");
-    for (const std::string& layer : {std::string(R"({"image":"one"})"),
-                                     "layer a of one" + std::string(3000, 'a'),
-                                     std::string("layer b of one")}) {
+    for (const std::string& layer :
+         {std::string(R"({"image":"one"})"), "layer a of one" + std::string(3000, 'a'),
+          std::string("layer b of one")}) {
       OCIREG_RETURN_IF_ERROR(s.MountBlob("app/mirror", DigestOf(layer), "app").status());
     }
     return Put(s, "app/mirror", Reference::FromDigest(DigestOf(m)), m);
@@ -117,7 +118,8 @@ Observation Observe(Store& store) {
     }
     for (std::string seed : {"one", "two", "three"}) {
       Digest d = DigestOf(Manifest(seed));
-      seen[repo + "@" + seed] = store.ResolveManifest(repo, Reference::FromDigest(d)).ok() ? "+" : "-";
+      seen[repo + "@" + seed] =
+          store.ResolveManifest(repo, Reference::FromDigest(d)).ok() ? "+" : "-";
     }
   }
   return seen;

@@ -56,15 +56,15 @@ Digest PushImage(Store& store, std::string_view repo, const std::filesystem::pat
                  (scratch / "layer.tar").string() + " hello.txt");
   REQUIRE(tar.exit_code == 0);
   std::string layer = Slurp(scratch / "layer.tar");
-  std::string config = R"({"architecture":"amd64","os":"linux","config":{},"rootfs":{"type":"layers","diff_ids":[")" +
-                       DigestOf(layer).ToString() + R"("]}})";
+  std::string config =
+      R"({"architecture":"amd64","os":"linux","config":{},"rootfs":{"type":"layers","diff_ids":[")" +
+      DigestOf(layer).ToString() + R"("]}})";
   PushBlob(store, repo, layer);
   PushBlob(store, repo, config);
-  std::string manifest =
-      ImageManifest(RefTo("application/vnd.oci.image.config.v1+json", config),
-                    {RefTo("application/vnd.oci.image.layer.v1.tar", layer)});
-  auto put = store.PutManifest(repo, *Reference::Parse(tag), {}, media_types::kOciManifest,
-                               manifest);
+  std::string manifest = ImageManifest(RefTo("application/vnd.oci.image.config.v1+json", config),
+                                       {RefTo("application/vnd.oci.image.layer.v1.tar", layer)});
+  auto put =
+      store.PutManifest(repo, *Reference::Parse(tag), {}, media_types::kOciManifest, manifest);
   REQUIRE_OK(put);
   return put->digest;
 }
@@ -107,8 +107,8 @@ TEST_CASE("skopeo and umoci read a repository straight from the storage root",
 
   SECTION("skopeo copies every blob out, verifying digests") {
     auto out = scratch.path() / "copy";
-    auto copied = Run("skopeo copy --quiet oci:" + (root / "team/app").string() + ":v1 dir:" +
-                      out.string());
+    auto copied =
+        Run("skopeo copy --quiet oci:" + (root / "team/app").string() + ":v1 dir:" + out.string());
     INFO(copied.output);
     REQUIRE(copied.exit_code == 0);
     CHECK(Slurp(out / "manifest.json") == *f.store->ReadManifest("team/app", app_v1));

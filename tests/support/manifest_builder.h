@@ -32,8 +32,8 @@ inline std::string ImageManifest(const BlobRef& config, const std::vector<BlobRe
                                  const std::optional<BlobRef>& subject = std::nullopt,
                                  const std::string& artifact_type = "",
                                  const std::string& annotation = "") {
-  std::string json = R"({"schemaVersion":2,"mediaType":")" +
-                     std::string(media_types::kOciManifest) + R"(",)";
+  std::string json =
+      R"({"schemaVersion":2,"mediaType":")" + std::string(media_types::kOciManifest) + R"(",)";
   if (!artifact_type.empty()) json += R"("artifactType":")" + artifact_type + R"(",)";
   json += R"("config":)" + DescriptorJson(config) + R"(,"layers":[)";
   for (size_t i = 0; i < layers.size(); ++i) {
@@ -49,8 +49,8 @@ inline std::string ImageManifest(const BlobRef& config, const std::vector<BlobRe
 
 // An OCI image index over `manifests`.
 inline std::string ImageIndex(const std::vector<BlobRef>& manifests) {
-  std::string json = R"({"schemaVersion":2,"mediaType":")" +
-                     std::string(media_types::kOciIndex) + R"(","manifests":[)";
+  std::string json = R"({"schemaVersion":2,"mediaType":")" + std::string(media_types::kOciIndex) +
+                     R"(","manifests":[)";
   for (size_t i = 0; i < manifests.size(); ++i) {
     if (i) json += ",";
     json += DescriptorJson(manifests[i]);

@@ -71,7 +71,7 @@ TEST_CASE("algorithm names, parsing and hex lengths", "[digest]") {
   CHECK(*sha512 == DigestAlgorithm::kSha512);
 
   for (std::string_view bad : {"", "SHA256", "sha384", "md5", "sha1", "sha256 ", " sha256", "sha",
-                                "blake3", "sha512\n", "sha256:"}) {
+                               "blake3", "sha512\n", "sha256:"}) {
     INFO("algorithm: \"" << bad << "\"");
     auto result = ocireg::ParseAlgorithm(bad);
     REQUIRE(!result.ok());
@@ -245,8 +245,8 @@ TEST_CASE("well-formed digests parse", "[digest]") {
   CHECK(sha512.hex() == kSha512Empty);
 
   // Every hex digit is accepted.
-  const std::string all_digits = Sha256Text(std::string(4, '0') + "123456789abcdef" +
-                                            std::string(64 - 4 - 15, 'f'));
+  const std::string all_digits =
+      Sha256Text(std::string(4, '0') + "123456789abcdef" + std::string(64 - 4 - 15, 'f'));
   CHECK(MustParse(all_digits).ToString() == all_digits);
 }
 
@@ -254,8 +254,9 @@ TEST_CASE("malformed digests are DIGEST_INVALID with a reason", "[digest]") {
   const std::string hex64(kSha256Abc);
   const std::string hex128(kSha512Abc);
   std::string upper64 = hex64;
-  std::transform(upper64.begin(), upper64.end(), upper64.begin(),
-                 [](char c) { return c >= 'a' && c <= 'f' ? static_cast<char>(c - 'a' + 'A') : c; });
+  std::transform(upper64.begin(), upper64.end(), upper64.begin(), [](char c) {
+    return c >= 'a' && c <= 'f' ? static_cast<char>(c - 'a' + 'A') : c;
+  });
   std::string one_upper = hex64;
   one_upper[10] = 'A';
 

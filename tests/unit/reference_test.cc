@@ -142,9 +142,21 @@ TEST_CASE("invalid repository names are NAME_INVALID with a reason", "[reference
 
 TEST_CASE("valid tags", "[reference]") {
   const std::vector<std::string> tags = {
-      "latest",   "v1",      "v1.0.0",         "1.2.3-rc.1_build.7", "_",
-      "A",        "9",       "UPPER_lower.x-1", "v-",                 "a..b",
-      "a--__..b", "_hidden", "sha256",          std::string(128, 'a'), "a" + std::string(127, '-'),
+      "latest",
+      "v1",
+      "v1.0.0",
+      "1.2.3-rc.1_build.7",
+      "_",
+      "A",
+      "9",
+      "UPPER_lower.x-1",
+      "v-",
+      "a..b",
+      "a--__..b",
+      "_hidden",
+      "sha256",
+      std::string(128, 'a'),
+      "a" + std::string(127, '-'),
   };
   for (const std::string& tag : tags) {
     INFO("tag: \"" << tag << "\"");

@@ -35,10 +35,10 @@ TEST_CASE("every spec error code maps to its identifier and HTTP status", "[stat
 
 TEST_CASE("every 4xx code a client can see is one of the spec's fourteen", "[status]") {
   const std::set<std::string_view> spec = {
-      "BLOB_UNKNOWN",     "BLOB_UPLOAD_INVALID", "BLOB_UPLOAD_UNKNOWN", "DIGEST_INVALID",
-      "MANIFEST_BLOB_UNKNOWN", "MANIFEST_INVALID", "MANIFEST_UNKNOWN", "NAME_INVALID",
-      "NAME_UNKNOWN",     "SIZE_INVALID",        "UNAUTHORIZED",        "DENIED",
-      "UNSUPPORTED",      "TOOMANYREQUESTS"};
+      "BLOB_UNKNOWN",          "BLOB_UPLOAD_INVALID", "BLOB_UPLOAD_UNKNOWN", "DIGEST_INVALID",
+      "MANIFEST_BLOB_UNKNOWN", "MANIFEST_INVALID",    "MANIFEST_UNKNOWN",    "NAME_INVALID",
+      "NAME_UNKNOWN",          "SIZE_INVALID",        "UNAUTHORIZED",        "DENIED",
+      "UNSUPPORTED",           "TOOMANYREQUESTS"};
   for (int i = static_cast<int>(ErrorCode::kBlobUnknown);
        i <= static_cast<int>(ErrorCode::kManifestTooLarge); ++i) {
     auto code = static_cast<ErrorCode>(i);

@@ -87,16 +87,17 @@ void Reload(const std::string& path, ocireg::RegistryServer& server,
               "reload: " + section + " settings changed; they take effect after a restart");
   }
   if (!result.tls.ok()) {
-    hooks.log(ocireg::LogLevel::kError,
-              "TLS reload failed, keeping the current certificate and key: " +
-                  result.tls.message());
+    hooks.log(
+        ocireg::LogLevel::kError,
+        "TLS reload failed, keeping the current certificate and key: " + result.tls.message());
   } else if (result.tls_reloaded) {
     hooks.log(ocireg::LogLevel::kInfo, "reloaded the TLS certificate " + next->tls.certificate +
                                            " and key " + next->tls.private_key + " from " + path);
   }
   if (!result.access.ok()) {
-    hooks.log(ocireg::LogLevel::kError, "reload failed, keeping the current logins and access rules: " +
-                                            result.access.message());
+    hooks.log(
+        ocireg::LogLevel::kError,
+        "reload failed, keeping the current logins and access rules: " + result.access.message());
     return;
   }
   hooks.log(ocireg::LogLevel::kInfo, "reloaded logins and access rules from " + path + ": " +

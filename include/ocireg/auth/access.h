@@ -36,7 +36,9 @@ class ActionSet {
   static constexpr ActionSet All() {
     return {Action::kRead, Action::kCreate, Action::kUpdate, Action::kDelete};
   }
-  constexpr bool contains(Action action) const { return (bits_ & static_cast<uint8_t>(action)) != 0; }
+  constexpr bool contains(Action action) const {
+    return (bits_ & static_cast<uint8_t>(action)) != 0;
+  }
   constexpr bool empty() const { return bits_ == 0; }
   constexpr ActionSet& operator|=(ActionSet other) {
     bits_ |= other.bits_;

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 // StorageDriver: the one seam between the OCI-layout logic and the bytes it keeps.
 //
-// A driver stores files at '/'-separated relative paths ("team/app/index.json"). It knows nothing of
-// digests, manifests or repositories; the Store (store.h) lays out the OCI image layout on top of it.
-// A POSIX file system (NewFsDriver) and memory (NewMemoryDriver) implement it today; an object store
-// can implement it later and must pass the same driver and store test suites.
+// A driver stores files at '/'-separated relative paths ("team/app/index.json"). It knows nothing
+// of digests, manifests or repositories; the Store (store.h) lays out the OCI image layout on top
+// of it. A POSIX file system (NewFsDriver) and memory (NewMemoryDriver) implement it today; an
+// object store can implement it later and must pass the same driver and store test suites.
 //
 // Contract for every implementation:
 // - Thread-safe: all methods may be called concurrently from any thread.
@@ -12,7 +12,8 @@
 //   a driver refuses such a path with kInvalidArgument.
 // - Missing paths are kNotFound. I/O failures are kInternal with the path and the OS message.
 // - Parent "directories" are created as needed by every call that creates a file.
-// - Every call that makes a file visible (WriteFileAtomic, Rename, Link) is atomic and durable when it
+// - Every call that makes a file visible (WriteFileAtomic, Rename, Link) is atomic and durable when
+// it
 //   returns: readers see the old state or the new one, and a crash afterwards keeps the new one.
 //   Calls given Durability::kCache stay atomic but may be lost in a crash (see Durability).
 #pragma once
@@ -119,14 +120,14 @@ class OCIREG_EXPORT StorageDriver {
   virtual Status RemoveTree(std::string_view path) = 0;
 };
 
-// A driver over the directory `root` of a POSIX file system, created when missing. Files are written
-// to a temporary name, fsynced and renamed; directories are fsynced after entries change. Link is a
-// hard link, so every repository's copy of a blob shares one inode.
-// Errors: kInternal when `root` cannot be created or is not a writable directory.
+// A driver over the directory `root` of a POSIX file system, created when missing. Files are
+// written to a temporary name, fsynced and renamed; directories are fsynced after entries change.
+// Link is a hard link, so every repository's copy of a blob shares one inode. Errors: kInternal
+// when `root` cannot be created or is not a writable directory.
 OCIREG_EXPORT Result<std::unique_ptr<StorageDriver>> NewFsDriver(const std::string& root);
 
-// A driver that keeps everything in memory, for tests and for embedding without a disk. Linked files
-// share one buffer.
+// A driver that keeps everything in memory, for tests and for embedding without a disk. Linked
+// files share one buffer.
 OCIREG_EXPORT std::unique_ptr<StorageDriver> NewMemoryDriver();
 
 }  // namespace ocireg

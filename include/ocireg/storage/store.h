@@ -170,8 +170,7 @@ class OCIREG_EXPORT Store {
   virtual Result<std::shared_ptr<Upload>> StartUpload(std::string_view repo,
                                                       DigestAlgorithm algorithm) = 0;
   // The session `id` of `repo`, also after a restart. kBlobUploadUnknown.
-  virtual Result<std::shared_ptr<Upload>> GetUpload(std::string_view repo,
-                                                    std::string_view id) = 0;
+  virtual Result<std::shared_ptr<Upload>> GetUpload(std::string_view repo, std::string_view id) = 0;
 
   // --- Manifests -----------------------------------------------------------------------------
   // Validates and stores a manifest under `reference` (a tag, or a digest that must match the body:
