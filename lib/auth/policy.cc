@@ -3,6 +3,7 @@
 #include "ocireg/auth/policy.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <string>
 #include <utility>
 #include <vector>
@@ -49,14 +50,15 @@ bool MatchRepositoryPattern(std::string_view pattern, std::string_view name) {
   // come from the config and names are at most 255 characters: O(|pattern| * |name|) is cheap
   // and, unlike backtracking, stays so for any number of stars.
   const size_t n = name.size();
-  std::vector<char> next(n + 1, 0);
-  std::vector<char> current(n + 1, 0);
+  // Bytes rather than vector<bool>, whose packed bits would cost a shift on every step.
+  std::vector<uint8_t> next(n + 1, 0);
+  std::vector<uint8_t> current(n + 1, 0);
   next[n] = 1;  // the empty pattern matches the empty rest
   size_t i = pattern.size();
   while (i > 0) {
     const bool double_star = i >= 2 && pattern[i - 1] == '*' && pattern[i - 2] == '*';
     const char p = pattern[i - 1];
-    current[n] = (p == '*') ? next[n] : 0;
+    current[n] = (p == '*') ? next[n] : uint8_t{0};
     for (size_t j = n; j-- > 0;) {
       const char c = name[j];
       if (double_star) {

@@ -40,7 +40,7 @@ std::string DescribeConfig(const Config& config) {
     }
   }
   std::vector<std::string> logins;
-  if (!tls.certificate.empty() && !tls.client_ca.empty()) logins.push_back("client-certificate");
+  if (!tls.certificate.empty() && !tls.client_ca.empty()) logins.emplace_back("client-certificate");
   if (!config.auth.htpasswd.file.empty()) logins.push_back("htpasswd " + config.auth.htpasswd.file);
   if (!config.auth.ldap.url.empty()) logins.push_back("ldap " + config.auth.ldap.url);
   std::string access = "implicit (no [access] table)";

@@ -43,9 +43,9 @@ struct SectionSpec {
 
 // One schema entry per field of Config. The macros spell the key from the member name, so the two
 // cannot drift apart; `n` is the TOML value and `c` the Config inside `reader`.
-#define OCIREG_FIELD_OF(object, member, reader)                                           \
-  FieldSpec {                                                                             \
-#member, [](const toml::node& n, Config& c) { return Assign(reader, object.member); } \
+#define OCIREG_FIELD_OF(object, member, reader)                                             \
+  FieldSpec {                                                                               \
+#member, [](const toml::node& n, Config& c) { return Assign(reader, (object).member); } \
   }
 #define OCIREG_FIELD(section, member, reader) OCIREG_FIELD_OF(c.section, member, reader)
 
