@@ -19,6 +19,7 @@
 #include <utility>
 
 #include "auth/htpasswd_internal.h"
+#include "operator_file.h"
 #include "quote.h"
 
 namespace ocireg {
@@ -142,22 +143,6 @@ int MostCommonCost(const std::map<int, int>& entries_by_cost) {
   return best;
 }
 
-Result<std::string> ReadFile(const std::string& path) {
-  auto close = [](std::FILE* file) { std::fclose(file); };
-  std::unique_ptr<std::FILE, decltype(close)> file(std::fopen(path.c_str(), "rb"), close);
-  const auto failure = [&path] {
-    return InvalidArgument(
-        fmt::format("{}: cannot read: {}", path, std::generic_category().message(errno)));
-  };
-  if (file == nullptr) return failure();
-  std::string text;
-  char buffer[8192];
-  size_t got = 0;
-  while ((got = std::fread(buffer, 1, sizeof(buffer), file.get())) > 0) text.append(buffer, got);
-  if (std::ferror(file.get())) return failure();
-  return text;
-}
-
 // Without surrounding blanks and the '\r' of CRLF files, as Apache reads these files.
 std::string_view Trim(std::string_view line) {
   constexpr std::string_view kBlanks = " \t\r";
@@ -226,7 +211,7 @@ Result<HtpasswdEntries> ParseHtpasswd(std::string_view text, std::string_view so
 }
 
 Result<HtpasswdUsers> HtpasswdUsers::Load(const std::string& path, BcryptCheck check) {
-  Result<std::string> text = ReadFile(path);
+  Result<std::string> text = internal::ReadOperatorFile(path);
   OCIREG_RETURN_IF_ERROR(text);
   Result<HtpasswdEntries> entries = ParseHtpasswd(*text, path);
   OCIREG_RETURN_IF_ERROR(entries);

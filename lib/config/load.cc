@@ -17,6 +17,7 @@
 #include "config/parse.h"
 #include "config/schema.h"
 #include "ocireg/config.h"
+#include "operator_file.h"
 
 namespace ocireg {
 namespace {
@@ -165,19 +166,9 @@ Result<Config> ParseConfig(std::string_view text, std::string_view source) {
 }
 
 Result<Config> LoadConfig(const std::string& path) {
-  auto close = [](std::FILE* file) { std::fclose(file); };
-  std::unique_ptr<std::FILE, decltype(close)> file(std::fopen(path.c_str(), "rb"), close);
-  const auto failure = [&path] {
-    return InvalidArgument(
-        fmt::format("{}: cannot read: {}", path, std::generic_category().message(errno)));
-  };
-  if (file == nullptr) return failure();
-  std::string text;
-  char buffer[8192];
-  size_t got = 0;
-  while ((got = std::fread(buffer, 1, sizeof(buffer), file.get())) > 0) text.append(buffer, got);
-  if (std::ferror(file.get())) return failure();
-  return ParseConfig(text, path);
+  auto text = internal::ReadOperatorFile(path);
+  if (!text.ok()) return text.status();
+  return ParseConfig(*text, path);
 }
 
 }  // namespace ocireg
