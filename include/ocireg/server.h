@@ -91,10 +91,11 @@ class OCIREG_EXPORT RegistryServer {
   // What SIGHUP does: applies what a running server can take from `next`, the certificate and
   // key (ReloadTls, when the server runs TLS and `next` keeps it on) and the logins and access
   // rules (ReloadAccess), each on its own, so that a broken htpasswd file does not hold back a
-  // certificate rotation; reports the restart-only sections `next` changes. The configuration in
-  // effect (running_config) takes what was applied. Thread-safe; concurrent calls are serialized.
+  // certificate rotation; reports the restart-only sections `next` changes, compared with
+  // running_config(). Thread-safe; concurrent calls are serialized.
   virtual ReloadResult Reload(const Config& next) = 0;
-  // The configuration in effect: the one given to Create with what Reload applied since.
+  // The configuration in effect: the one given to Create with what Reload, ReloadAccess and
+  // ReloadTls applied since.
   virtual Config running_config() const = 0;
 };
 

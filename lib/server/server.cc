@@ -170,10 +170,13 @@ class ServerImpl final : public RegistryServer {
     if (log_) log_(level, message);
   }
   void CollectGarbagePeriodically();
+  // ReloadAccess and ReloadTls under reload_mutex_: each records what it applied in running_.
+  Status ReloadAccessLocked(const Config& config);
+  Status ReloadTlsLocked(const Config& config);
 
   const Config config_;
-  mutable std::mutex reload_mutex_;  // serializes Reload; guards running_
-  Config running_;                   // config_ with what Reload applied
+  mutable std::mutex reload_mutex_;  // serializes the reloads; guards running_
+  Config running_;                   // config_ with what the reloads applied
   std::function<void(LogLevel, std::string_view)> log_;
   std::unique_ptr<Store> store_;
   std::unique_ptr<RegistryHandler> handler_;
@@ -305,23 +308,39 @@ void ServerImpl::Stop() {
 }
 
 Status ServerImpl::ReloadAccess(const Config& config) {
+  std::lock_guard lock(reload_mutex_);
+  return ReloadAccessLocked(config);
+}
+
+Status ServerImpl::ReloadTls(const Config& config) {
+  std::lock_guard lock(reload_mutex_);
+  return ReloadTlsLocked(config);
+}
+
+Status ServerImpl::ReloadAccessLocked(const Config& config) {
   Config effective = config;
   effective.tls = config_.tls;  // certificate logins must match the TLS context in use
   auto authenticator = NewAuthenticator(effective);
   if (!authenticator.ok()) return authenticator.status();
   handler_->SetAccess(std::move(*authenticator),
                       AccessPolicy::FromConfig(effective).AsAuthorizeFn());
+  running_.auth.htpasswd = config.auth.htpasswd;
+  running_.auth.ldap = config.auth.ldap;
+  running_.access = config.access;
   return Status::Ok();
 }
 
-Status ServerImpl::ReloadTls(const Config& config) {
+Status ServerImpl::ReloadTlsLocked(const Config& config) {
   const bool wants_tls = !config.tls.certificate.empty();
   if (certificate_ == nullptr && !wants_tls) return Status::Ok();
   if (certificate_ == nullptr || !wants_tls) {
     return InvalidArgument(std::string("tls.certificate: turning TLS ") +
                            (wants_tls ? "on" : "off") + " needs a restart");
   }
-  return certificate_->Load(config.tls);
+  OCIREG_RETURN_IF_ERROR(certificate_->Load(config.tls));
+  running_.tls.certificate = config.tls.certificate;
+  running_.tls.private_key = config.tls.private_key;
+  return Status::Ok();
 }
 
 ReloadResult ServerImpl::Reload(const Config& next) {
@@ -330,20 +349,11 @@ ReloadResult ServerImpl::Reload(const Config& next) {
   result.restart_only = RestartOnlyChanges(running_, next);
   // Turning TLS on or off is among the restart-only changes; the certificate is swapped only
   // when both sides run TLS.
-  if (!running_.tls.certificate.empty() && !next.tls.certificate.empty()) {
-    result.tls = ReloadTls(next);
+  if (certificate_ != nullptr && !next.tls.certificate.empty()) {
+    result.tls = ReloadTlsLocked(next);
     result.tls_reloaded = result.tls.ok();
-    if (result.tls_reloaded) {
-      running_.tls.certificate = next.tls.certificate;
-      running_.tls.private_key = next.tls.private_key;
-    }
   }
-  result.access = ReloadAccess(next);
-  if (result.access.ok()) {
-    running_.auth.htpasswd = next.auth.htpasswd;
-    running_.auth.ldap = next.auth.ldap;
-    running_.access = next.access;
-  }
+  result.access = ReloadAccessLocked(next);
   return result;
 }
 

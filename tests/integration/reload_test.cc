@@ -151,6 +151,7 @@ TEST_CASE("A reload can turn logins on for a server started without any", "[inte
   ocireg::Config next = server.config();
   next.auth.htpasswd.file = htpasswd.string();
   REQUIRE_OK(server.server().ReloadAccess(next));
+  CHECK(server.server().running_config().auth.htpasswd.file == htpasswd.string());
   auto anonymous = server.Client()->Get("/v2/");
   REQUIRE(anonymous);
   CHECK(anonymous->status == 401);
