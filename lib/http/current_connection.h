@@ -17,8 +17,10 @@ class RequestConnection {
  public:
   virtual ~RequestConnection() = default;
   // Reads up to out.size() bytes of the current request's body, straight into `out` when none
-  // are buffered; never past the body's Content-Length. Waits up to the read timeout. Returns
-  // the count, 0 at the end of the body or of the connection, -1 on error or timeout.
+  // are buffered; never past the body's Content-Length. A chunked body comes decoded, and its
+  // framing is never passed. Waits up to the read timeout. Returns the count; 0 at the end of
+  // the body, or of the connection within a Content-Length body; -1 on error or timeout, or
+  // when a chunked body is malformed or cut short.
   virtual ssize_t ReadBody(std::span<char> out) = 0;
   // The connection ends after the current response, whatever the request said.
   virtual void EndAfterResponse() = 0;

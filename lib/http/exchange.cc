@@ -74,27 +74,43 @@ bool HasContentEncoding(const httplib::Request& req) {
 namespace {
 
 // A body at least this large, with a Content-Length, is received straight from the connection
-// into our buffer (see current_connection.h); httplib would hand it over 4 KiB at a time.
+// into our buffer (see current_connection.h); httplib would hand it over 4 KiB at a time. A
+// chunked body always is, whatever its size: the connection decodes it and learns where it ends.
 constexpr uint64_t kDirectBodyBytes = 1 << 20;
 
-// Receives the rest of a body of `length` bytes into `buffer`, handing each full buffer to
-// `flush`. The connection bounds each wait by the read timeout and never reads past the body.
-// False when the body ended early or `flush` refused it.
-bool ReceiveDirect(RequestConnection& connection, uint64_t length, uint64_t& received,
-                   IoBuffer& buffer, const std::function<bool()>& flush,
-                   const std::function<bool()>& aborted) {
-  while (received < length) {
-    if (aborted()) return false;
-    std::span<char> space = buffer.unfilled();
-    size_t want = static_cast<size_t>(std::min<uint64_t>(space.size(), length - received));
-    ssize_t n = connection.ReadBody(space.first(want));
-    if (n <= 0) return false;  // the client went away, or the read timeout passed
-    buffer.MarkFilled(static_cast<size_t>(n));
-    received += static_cast<uint64_t>(n);
-    request_body_bytes += static_cast<uint64_t>(n);
-    if (buffer.full() && !flush()) return false;
+// The connection to read the body from, or null for httplib's reader.
+RequestConnection* DirectConnection(const Exchange& ex, const BodyFraming& framing,
+                                    uint64_t limit) {
+  // Content-Encoding is left to httplib's reader, which decodes it.
+  if (HasContentEncoding(ex.req)) return nullptr;
+  if (framing.chunked) return CurrentConnection();
+  if (framing.length && *framing.length >= kDirectBodyBytes &&
+      (limit == 0 || *framing.length <= limit)) {
+    return CurrentConnection();
   }
-  return true;
+  return nullptr;
+}
+
+// Receives the rest of a body of `length` bytes (nullopt: chunked, to its end) from
+// `connection` into the unfilled part of `buffer`, telling `took` of every piece. The connection
+// bounds each wait by the read timeout and never reads past the body. False when the body ended
+// early or was malformed, or `took` refused a piece.
+bool ReceiveDirect(RequestConnection& connection, std::optional<uint64_t> length, IoBuffer& buffer,
+                   const std::function<bool(size_t)>& took) {
+  uint64_t received = 0;
+  for (;;) {
+    std::span<char> space = buffer.unfilled();
+    if (length) {
+      space =
+          space.first(static_cast<size_t>(std::min<uint64_t>(space.size(), *length - received)));
+      if (space.empty()) return true;
+    }
+    ssize_t n = connection.ReadBody(space);
+    if (n < 0) return false;     // the client went away, the read timeout passed, bad framing
+    if (n == 0) return !length;  // a chunked body's end, or a connection closed too soon
+    received += static_cast<uint64_t>(n);
+    if (!took(static_cast<size_t>(n))) return false;
+  }
 }
 
 }  // namespace
@@ -116,41 +132,48 @@ Status ReadBody(Exchange& ex, uint64_t limit, const Status& over_limit, size_t c
     buffer.Clear();
     return failure.ok();
   };
-  auto aborted = [&]() -> bool {
-    if (!abort.load()) return false;
-    failure = Unavailable("server shutting down");
-    return true;
+  // Counts `n` more bytes of the body; false to stop reading it.
+  auto count = [&](size_t n) -> bool {
+    if (abort.load()) {
+      failure = Unavailable("server shutting down");
+      return false;
+    }
+    received += n;
+    request_body_bytes += n;
+    if (limit == 0 || received <= limit) return true;
+    // Keep reading, and discard, a bounded overrun: a client still sending its body then gets
+    // to read the error instead of a reset connection.
+    failure = over_limit;
+    buffer.Clear();
+    return received - limit <= kMaxDrainBytes;
   };
   // Takes a piece of the body as httplib hands it over; the store is called per chunk_bytes.
   auto take = [&](const char* data, size_t n) -> bool {
-    if (aborted()) return false;
-    received += n;
-    request_body_bytes += n;
-    if (limit != 0 && received > limit) {
-      // Keep reading, and discard, a bounded overrun: a client still sending its body then gets
-      // to read the error instead of a reset connection.
-      failure = over_limit;
-      buffer.Clear();
-      return received - limit <= kMaxDrainBytes;
-    }
-    while (n > 0) {
-      size_t took = buffer.Append(data, n);
-      data += took;
-      n -= took;
+    if (!count(n)) return false;
+    while (failure.ok() && n > 0) {
+      size_t appended = buffer.Append(data, n);
+      data += appended;
+      n -= appended;
       if (buffer.full() && !flush()) return false;
     }
     return true;
   };
+  // Takes `n` bytes the connection received into the buffer's unfilled part.
+  auto took = [&](size_t n) -> bool {
+    if (!count(n)) return false;
+    if (!failure.ok()) {
+      buffer.Clear();  // over the limit: drained, not kept
+      return true;
+    }
+    buffer.MarkFilled(n);
+    return !buffer.full() || flush();
+  };
 
-  RequestConnection* connection = nullptr;
-  // Content-Encoding is left to httplib's reader, which decodes it.
-  if (!framing.chunked && framing.length && *framing.length >= kDirectBodyBytes &&
-      (limit == 0 || *framing.length <= limit) && !HasContentEncoding(ex.req)) {
-    connection = CurrentConnection();
-  }
-  bool completed =
-      connection ? ReceiveDirect(*connection, *framing.length, received, buffer, flush, aborted)
-                 : (*ex.reader)(take);
+  RequestConnection* connection = DirectConnection(ex, framing, limit);
+  bool completed = connection
+                       ? ReceiveDirect(*connection, framing.chunked ? std::nullopt : framing.length,
+                                       buffer, took)
+                       : (*ex.reader)(take);
   if (completed && failure.ok() && !flush()) completed = false;
   if (completed && failure.ok()) return Status::Ok();
   if (completed) return failure;  // over the limit, but the whole body was read

@@ -188,8 +188,8 @@ void ServeConnection(ConnectionPtr connection, const ConnectionSettings& setting
       CurrentConnectionScope scope(&stream);
       ok = process(stream, last, connection_closed);
     }
-    // A chunked body is never counted as consumed: its end is httplib's to find, so the
-    // connection ends after it rather than trust that both found the same end.
+    // A chunked body counts as consumed only when ReadBody decoded it to its end: when httplib
+    // read it, the connection ends rather than trust that both found the same end.
     const bool consumed = stream.RequestConsumed();
     if (!ok || last || connection_closed || stream.end_requested() || !consumed) {
       stream.Close(ok, !consumed);

@@ -123,8 +123,20 @@ ssize_t ConnectionStream::Fill(Clock::time_point deadline, size_t room) {
 
 void ConnectionStream::BeginRequest(size_t head_size, std::optional<uint64_t> body_length) {
   consumed_ = 0;
+  head_size_ = head_size;
   limit_ = body_length ? std::optional<uint64_t>(head_size + *body_length) : std::nullopt;
+  if (body_length) {
+    chunked_.reset();
+  } else {
+    chunked_.emplace();
+  }
   end_requested_ = false;
+}
+
+bool ConnectionStream::RequestConsumed() const {
+  if (limit_) return consumed_ == *limit_;
+  // httplib read exactly the head, and ReadBody the body to its last CRLF.
+  return chunked_ && chunked_->done() && consumed_ == head_size_;
 }
 
 bool ConnectionStream::is_readable() const {
@@ -136,24 +148,55 @@ bool ConnectionStream::is_writable() const {
   return WaitFor(POLLOUT, Clock::now() + timeouts_.write);
 }
 
+ssize_t ConnectionStream::ReadAvailable(char* ptr, size_t size) {
+  if (begin_ == end_ && size >= kDirectReadBytes) {
+    return std::max<ssize_t>(Receive(ptr, size, Clock::now() + timeouts_.read), -1);
+  }
+  if (begin_ == end_) {
+    // httplib reads a line a byte at a time and a body 4 KiB at a time: one receive serves many.
+    ssize_t n = Fill(Clock::now() + timeouts_.read, kBufferBytes);
+    if (n <= 0) return std::max<ssize_t>(n, -1);
+  }
+  const size_t n = std::min(size, end_ - begin_);
+  std::memcpy(ptr, buffer_.get() + begin_, n);
+  begin_ += n;
+  return static_cast<ssize_t>(n);
+}
+
 ssize_t ConnectionStream::read(char* ptr, size_t size) {
   if (limit_) size = static_cast<size_t>(std::min<uint64_t>(size, *limit_ - consumed_));
   if (size == 0) return 0;
-  ssize_t n = 0;
-  if (begin_ == end_ && size >= kDirectReadBytes) {
-    n = std::max<ssize_t>(Receive(ptr, size, Clock::now() + timeouts_.read), -1);
-  } else {
-    if (begin_ == end_) {
-      // httplib reads a line a byte at a time and a body 4 KiB at a time: one receive serves many.
-      n = Fill(Clock::now() + timeouts_.read, kBufferBytes);
-      if (n <= 0) return std::max<ssize_t>(n, -1);
-    }
-    n = static_cast<ssize_t>(std::min(size, end_ - begin_));
-    std::memcpy(ptr, buffer_.get() + begin_, static_cast<size_t>(n));
-    begin_ += static_cast<size_t>(n);
-  }
+  ssize_t n = ReadAvailable(ptr, size);
   if (n > 0) consumed_ += static_cast<uint64_t>(n);
   return n;
+}
+
+ssize_t ConnectionStream::ReadBody(std::span<char> out) {
+  if (chunked_) return ReadChunked(out);
+  return read(out.data(), out.size());
+}
+
+ssize_t ConnectionStream::ReadChunked(std::span<char> out) {
+  ChunkedFraming& framing = *chunked_;
+  // httplib reading the body as well would leave neither reader with all of it.
+  if (consumed_ != head_size_) return -1;
+  while (!out.empty()) {
+    if (framing.failed()) return -1;
+    if (framing.done()) return 0;
+    if (framing.data_left() > 0) {
+      const auto want = static_cast<size_t>(std::min<uint64_t>(out.size(), framing.data_left()));
+      ssize_t n = ReadAvailable(out.data(), want);
+      if (n <= 0) return -1;  // the client closed or went quiet in the middle of the body
+      framing.TookData(static_cast<uint64_t>(n));
+      return n;
+    }
+    if (begin_ == end_) {
+      ssize_t n = Fill(Clock::now() + timeouts_.read, kBufferBytes);
+      if (n <= 0) return -1;
+    }
+    begin_ += framing.Consume(Buffered());
+  }
+  return 0;
 }
 
 ssize_t ConnectionStream::write(const char* ptr, size_t size) {

@@ -5,8 +5,9 @@
 // Why: httplib's own stream reads a request line and headers of any size, and would read the
 // next request's bytes as the body of this one. Here the server reads the head itself into a
 // bounded buffer, checks it, then lets httplib parse it from the buffer; reads past the head are
-// held to the body's Content-Length, so an unread body can never become a request. Large reads
-// go straight from the socket into the caller's memory, in one recv() each.
+// held to the body's Content-Length, so an unread body can never become a request. A chunked
+// body read through ReadBody is decoded here (chunked_framing.h), so its end is known too. Large
+// reads go straight from the socket into the caller's memory, in one recv() each.
 #pragma once
 
 #include <httplib.h>
@@ -19,6 +20,7 @@
 #include <optional>
 #include <string_view>
 
+#include "http/chunked_framing.h"
 #include "http/current_connection.h"
 
 namespace ocireg::internal {
@@ -49,7 +51,7 @@ class ConnectionStream final : public httplib::Stream, public RequestConnection 
   socket_t socket() const override { return fd_; }
 
   // RequestConnection: what a handler calls.
-  ssize_t ReadBody(std::span<char> out) override { return read(out.data(), out.size()); }
+  ssize_t ReadBody(std::span<char> out) override;
   void EndAfterResponse() override { end_requested_ = true; }
 
   // Bytes received and not yet read.
@@ -63,10 +65,12 @@ class ConnectionStream final : public httplib::Stream, public RequestConnection 
   ssize_t Fill(Clock::time_point deadline, size_t room);
 
   // Starts a request whose head is the first `head_size` buffered bytes and whose body has
-  // `body_length` bytes (nullopt: chunked, unbounded here). Reads stop at the body's end.
+  // `body_length` bytes, or is chunked (nullopt). Reads stop at a Content-Length body's end;
+  // httplib's reads of a chunked body are not bounded here (ReadBody's are, by its framing).
   void BeginRequest(size_t head_size, std::optional<uint64_t> body_length);
-  // Whether httplib and the handler read the whole request (head and Content-Length body).
-  bool RequestConsumed() const { return limit_ && consumed_ == *limit_; }
+  // Whether the whole request was read: head and Content-Length body, or head (by httplib) and
+  // chunked body to its end (by ReadBody).
+  bool RequestConsumed() const;
   bool end_requested() const { return end_requested_; }
   bool is_tls() const { return ssl_ != nullptr; }
   SSL* ssl() const { return ssl_; }
@@ -83,6 +87,12 @@ class ConnectionStream final : public httplib::Stream, public RequestConnection 
   // Receives with waits of up to `deadline` (then kTimedOut).
   ssize_t Receive(char* ptr, size_t size, Clock::time_point deadline);
   bool WaitFor(short events, Clock::time_point deadline) const;
+  // Reads up to `size` bytes: from the buffer, or straight into `ptr` when the buffer is empty
+  // and the read is large. >0 bytes, 0 closed, -1 error or timeout.
+  ssize_t ReadAvailable(char* ptr, size_t size);
+  // ReadBody of a chunked body: the decoded bytes, 0 at its end, -1 when it is malformed, cut
+  // short or late.
+  ssize_t ReadChunked(std::span<char> out);
   void EnsureBuffer();
 
   static constexpr size_t kBufferBytes = 128 * 1024;
@@ -96,7 +106,9 @@ class ConnectionStream final : public httplib::Stream, public RequestConnection 
   size_t begin_ = 0;               // first unread byte in buffer_
   size_t end_ = 0;                 // one past the last received byte
   std::optional<uint64_t> limit_;  // bytes of the current request (head and body)
-  uint64_t consumed_ = 0;          // bytes of the current request read so far
+  uint64_t consumed_ = 0;          // bytes of the current request read by read()
+  size_t head_size_ = 0;
+  std::optional<ChunkedFraming> chunked_;  // the framing of a chunked body
   bool end_requested_ = false;
 };
 

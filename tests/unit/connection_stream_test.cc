@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -101,4 +102,79 @@ TEST_CASE("ConnectionStream Fill times out and reports a closed peer", "[unit][c
   ::close(pair.fds[1]);
   pair.fds[1] = -1;
   CHECK(stream.Fill(Clock::now() + std::chrono::seconds(5), 100) == 0);
+}
+
+namespace {
+
+// Reads a chunked body through ReadBody in pieces of `piece` bytes; nullopt when it fails.
+std::optional<std::string> ReadChunkedBody(ConnectionStream& stream, size_t piece) {
+  std::string out;
+  std::string chunk(piece, '\0');
+  for (;;) {
+    ssize_t n = stream.ReadBody(chunk);
+    if (n < 0) return std::nullopt;
+    if (n == 0) return out;
+    out.append(chunk.data(), static_cast<size_t>(n));
+  }
+}
+
+// Starts a request on `stream` whose head httplib has read: the head and a chunked body.
+void BeginChunked(ConnectionStream& stream, const std::string& head) {
+  while (stream.Buffered().size() < head.size()) {
+    REQUIRE(stream.Fill(Clock::now() + std::chrono::seconds(5), 1 << 20) > 0);
+  }
+  stream.BeginRequest(head.size(), std::nullopt);
+  std::string read_head(head.size(), '\0');
+  REQUIRE(stream.read(read_head.data(), read_head.size()) == static_cast<ssize_t>(head.size()));
+}
+
+}  // namespace
+
+TEST_CASE("ConnectionStream decodes a chunked body to its end and keeps the next request",
+          "[unit][connection]") {
+  Pair pair;
+  ConnectionStream stream(pair.fds[0], nullptr, Short());
+  const std::string head = "PATCH /x HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n";
+  const std::string big(200 * 1024, 'd');  // larger than the stream's buffer
+  std::string body = "3\r\nabc\r\n";
+  body += "32000\r\n" + big + "\r\n";
+  body += "0\r\nTrailer: x\r\n\r\n";
+  const std::string next = "GET /v2/ HTTP/1.1\r\nHost: a\r\n\r\n";
+  std::thread writer([&] { pair.Send(head + body + next); });
+  BeginChunked(stream, head);
+  CHECK_FALSE(stream.RequestConsumed());
+  const size_t piece = GENERATE(1, 4096, 1 << 20);
+  auto got = ReadChunkedBody(stream, piece);
+  writer.join();
+  REQUIRE(got);
+  CHECK(*got == "abc" + big);
+  CHECK(stream.RequestConsumed());
+  while (stream.Buffered().size() < next.size()) {
+    REQUIRE(stream.Fill(Clock::now() + std::chrono::seconds(5), 1 << 20) > 0);
+  }
+  CHECK(stream.Buffered() == next);
+}
+
+TEST_CASE("ConnectionStream refuses a malformed or unfinished chunked body", "[unit][connection]") {
+  Pair pair;
+  ConnectionStream stream(pair.fds[0], nullptr, Short());
+  const std::string head = "PATCH /x HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n";
+  SECTION("data longer than its chunk size") {
+    pair.Send(head + "3\r\nabcdef\r\n0\r\n\r\n");
+    BeginChunked(stream, head);
+    CHECK_FALSE(ReadChunkedBody(stream, 4096));
+  }
+  SECTION("a body that stops before its last chunk") {
+    pair.Send(head + "3\r\nabc\r\n");
+    BeginChunked(stream, head);
+    CHECK_FALSE(ReadChunkedBody(stream, 4096));  // the read timeout ends the wait
+  }
+  SECTION("a peer that closes in the middle") {
+    pair.Send(head + "10\r\nabc");
+    ::close(pair.fds[1]);
+    pair.fds[1] = -1;
+    BeginChunked(stream, head);
+    CHECK_FALSE(ReadChunkedBody(stream, 4096));
+  }
+  CHECK_FALSE(stream.RequestConsumed());
 }
