@@ -128,7 +128,8 @@ def benchmark(registries, run, chosen, rounds):
     for round_number in range(1, rounds + 1):
         log(f"round {round_number}/{rounds}: machine limits")
         add(limit_samples, limits.measure(run.blobs["push"], run.scratch, run.loopback_tool,
-                                          run.workload.loopback_bytes))
+                                          run.workload.loopback_bytes, run.podman,
+                                          run.layouts.get("single")))
         for registry in registries:
             for name, phase in phases.PHASES.items():
                 if name in chosen:
