@@ -1,8 +1,9 @@
 # SPDX-License-Identifier: Apache-2.0
 """The real clients, each timed pushing to (or pulling from) a running registry: skopeo, podman
-and containerd's ctr. podman and containerd keep everything under the scratch directory (their
-own storage roots, a private containerd started and stopped by PID), so nothing of the
-machine's own container setup is read or changed."""
+and containerd's ctr. podman and containerd keep their state under the scratch directory (their
+own storage roots, a private containerd started and stopped by PID), so the machine's own
+container storage and daemons are left alone; they only read its configuration (podman's
+policy.json and registries.conf)."""
 
 import os
 import shutil
@@ -87,7 +88,7 @@ class Podman:
 
 class Containerd:
     """A private containerd (its own root, state, socket and config), started and stopped by
-    PID, holding one image imported unpacked-less from a layout archive."""
+    PID, holding one image imported, without unpacking it, from a layout archive."""
 
     NAME = "bench.local/image:" + TAG
 

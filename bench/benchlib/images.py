@@ -1,10 +1,12 @@
 # SPDX-License-Identifier: Apache-2.0
 """OCI image layouts on disk for the real clients to push: made once per run, with random layers.
 
-Each layer is a tar holding one file, wrapped in gzip with stored (level 0) deflate blocks: the
-media type says tar+gzip, so skopeo and containerd send it as it is rather than compressing it
-(they compress only layers they see as uncompressed), and it costs no CPU to make. The config
-carries the true diff_ids, which podman checks when it imports the layout."""
+Each layer is a tar holding one file, wrapped in gzip with stored (level 0) deflate blocks. Its
+media type says tar+gzip, so skopeo sends it as it is: skopeo 1.9 gzips a layer whose media type
+says uncompressed on its way to a registry, and has no option against that (--dest-compress is
+for dir: destinations only). ctr pushes content as it is stored, whatever its type. Stored blocks
+cost no CPU to make. The config carries the true diff_ids, which podman checks when it imports
+the layout."""
 
 import hashlib
 import json
