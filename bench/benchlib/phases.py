@@ -1,0 +1,210 @@
+# SPDX-License-Identifier: Apache-2.0
+"""The phases of one round against one registry. Each starts the server over a fresh storage
+root (the listing phase over its populated one) and stops it however the phase ends, and returns
+metric -> value. `--only` picks phases by the names in PHASES."""
+
+import os
+import statistics
+
+from . import clients, transfers
+from .common import GIB, MIB, CpuMeter, peak_rss_mib
+from .images import MANIFEST_TYPE
+from .rates import ab_head, wrk_get
+from .registries import serving
+
+
+class Workload:
+    """What one round does; --quick shrinks it to check the script itself in a minute or two."""
+
+    def __init__(self, quick):
+        self.quick = quick
+        self.blob_bytes = 32 * MIB if quick else GIB
+        self.big_blob_bytes = 128 * MIB if quick else 4 * GIB
+        self.chunk_bytes = 4 * MIB if quick else 64 * MIB
+        self.parallel_parts = 4  # parallel pushes of blob_bytes / 4, and ranges of the pull
+        self.many_layers = 20
+        self.many_layer_bytes = MIB if quick else 16 * MIB
+        self.loopback_bytes = 256 * MIB if quick else 2 * GIB
+        self.rate_seconds = 1 if quick else 5
+        self.small_pushes = 200
+        self.small_push_bytes = 16 * 1024
+        self.small_push_connections = 16
+        self.image_layers = 5
+        self.image_layer_bytes = 256 * 1024
+        self.repositories = 300 if quick else 10000
+        self.tags = 300 if quick else 10000
+        self.page_requests = 50 if quick else 200
+
+
+def core(registry, run):
+    """Monolithic and 64 MiB-PATCH pushes, pulls, request rates, small pushes, a small skopeo
+    pull."""
+    m = {}
+    errors = 0
+    blob, chunked = run.blobs["push"], run.blobs["chunked"]
+    with serving(registry, run.scratch):
+        m["startup_empty_s"] = registry.ready_seconds
+        cpu = CpuMeter(registry.pid)
+        seconds = transfers.push_monolithic(registry, "bench/big", blob)
+        m["cpu_s_per_gib_pushed"] = cpu.per_gib(blob.size)
+        m["push_monolithic_MBps"] = blob.size / seconds / 1e6
+        m["peak_rss_push_MiB"] = peak_rss_mib(registry.pid)
+        # Three pulls, the first right after the push: their median is the round's figure.
+        cpu = CpuMeter(registry.pid)
+        pulls = [transfers.pull(registry, "bench/big", blob) for _ in range(3)]
+        m["cpu_s_per_gib_pulled"] = cpu.per_gib(3 * blob.size)
+        m["pull_MBps"] = blob.size / statistics.median(pulls) / 1e6
+        cpu = CpuMeter(registry.pid)
+        seconds = transfers.push_chunked(registry, "bench/big", chunked)
+        m["cpu_s_per_gib_chunked"] = cpu.per_gib(chunked.size)
+        m["push_chunked_MBps"] = chunked.size / seconds / 1e6
+
+        image = registry.load("push-image", "--repo", "bench/small", "--tag", "v1",
+                              "--layers", str(run.workload.image_layers),
+                              "--layer-size", str(run.workload.image_layer_bytes))
+        errors += request_rates(registry, run.workload, image["layer_digests"][0], m)
+
+        pushes = registry.load("push-blobs", "--repo", "bench/many",
+                               "--count", str(run.workload.small_pushes),
+                               "--size", str(run.workload.small_push_bytes),
+                               "--connections", str(run.workload.small_push_connections))
+        m["small_pushes_per_s"] = pushes["pushes_per_second"]
+        errors += pushes["errors"]
+        m["skopeo_pull_s"] = clients.skopeo_pull(registry, "bench/small",
+                                                 os.path.join(run.scratch, "skopeo-pull"))
+    m["request_errors"] = errors
+    return m
+
+
+def request_rates(registry, workload, layer, m):
+    """Manifest GETs and blob HEADs at 8 and 64 connections into m; returns the errors."""
+    errors = 0
+    gets = 0
+    cpu = CpuMeter(registry.pid)
+    for connections in (8, 64):
+        rate, total, failed = wrk_get(registry, "/v2/bench/small/manifests/v1", connections,
+                                      workload.rate_seconds, [f"Accept: {MANIFEST_TYPE}"])
+        m[f"manifest_get_rps_c{connections}"] = rate
+        gets += total
+        errors += failed
+    m["cpu_s_per_1000_manifest_gets"] = cpu.seconds() * 1000 / gets
+    for connections in (8, 64):
+        rate, _, failed = ab_head(registry, f"/v2/bench/small/blobs/{layer}", connections,
+                                  workload.rate_seconds)
+        m[f"blob_head_rps_c{connections}"] = rate
+        errors += failed
+    return errors
+
+
+def push_paths(registry, run):
+    """The push paths of the real clients: one streamed PATCH, several layers at once; and the
+    pull in parallel ranges."""
+    m = {}
+    blob, parts = run.blobs["push"], run.blobs["parts"]
+    with serving(registry, run.scratch):
+        cpu = CpuMeter(registry.pid)
+        seconds = transfers.push_streamed(registry, "bench/streamed", blob)
+        m["cpu_s_per_gib_streamed"] = cpu.per_gib(blob.size)
+        m["push_streamed_MBps"] = blob.size / seconds / 1e6
+        total = sum(part.size for part in parts)
+        cpu = CpuMeter(registry.pid)
+        seconds = transfers.push_parallel(registry, "bench/parallel", parts)
+        m["cpu_s_per_gib_parallel"] = cpu.per_gib(total)
+        m["push_parallel_MBps"] = total / seconds / 1e6
+        seconds = transfers.pull_ranged(registry, "bench/streamed", blob,
+                                        run.workload.parallel_parts)
+        m["pull_ranged_MBps"] = blob.size / seconds / 1e6
+    return m
+
+
+def tls(registry, run):
+    """A monolithic push and three pulls over TLS, with the server's CPU for each."""
+    m = {}
+    blob = run.blobs["push"]
+    with serving(registry, run.scratch, tls=run.tls):
+        cpu = CpuMeter(registry.pid)
+        seconds = transfers.push_monolithic(registry, "bench/tls", blob)
+        m["tls_cpu_s_per_gib_pushed"] = cpu.per_gib(blob.size)
+        m["tls_push_MBps"] = blob.size / seconds / 1e6
+        cpu = CpuMeter(registry.pid)
+        pulls = [transfers.pull(registry, "bench/tls", blob) for _ in range(3)]
+        m["tls_cpu_s_per_gib_pulled"] = cpu.per_gib(3 * blob.size)
+        m["tls_pull_MBps"] = blob.size / statistics.median(pulls) / 1e6
+    return m
+
+
+def skopeo(registry, run):
+    """skopeo copy of the one-layer and the 20-layer image, each pushed then pulled back."""
+    m = {}
+    target = os.path.join(run.scratch, "skopeo-pull")
+    with serving(registry, run.scratch):
+        for key, layout in (("1g", run.layouts["single"]), ("20", run.layouts["many"])):
+            m[f"skopeo_push_{key}_s"] = clients.skopeo_push(registry, layout, f"bench/skopeo{key}")
+            m[f"skopeo_pull_{key}_s"] = clients.skopeo_pull(registry, f"bench/skopeo{key}",
+                                                            target)
+    return m
+
+
+def podman(registry, run):
+    with serving(registry, run.scratch):
+        return {"podman_push_s": run.podman.push(registry, "bench/podman")}
+
+
+def ctr(registry, run):
+    with serving(registry, run.scratch):
+        return {"ctr_push_s": run.containerd.push(registry, "bench/ctr")}
+
+
+def big_push(registry, run):
+    """Peak resident memory of a fresh server through one push of the big blob."""
+    blob = run.blobs["big"]
+    with serving(registry, run.scratch):
+        seconds = transfers.push_monolithic(registry, "bench/huge", blob)
+        return {"peak_rss_big_push_MiB": peak_rss_mib(registry.pid),
+                "push_big_MBps": blob.size / seconds / 1e6}
+
+
+def populate(registry, root, workload):
+    """Fills a root with many repositories and one repository with many tags, once."""
+    with serving(registry, None, keep_root=root):
+        repos = registry.load("populate-repos", "--count", str(workload.repositories),
+                              "--prefix", "bench/r")
+        tags = registry.load("populate-tags", "--repo", "bench/tags",
+                             "--count", str(workload.tags))
+        return {"populate_repos_s": repos["seconds"], "populate_tags_s": tags["seconds"],
+                "populate_errors": repos["errors"] + tags["errors"]}
+
+
+def listing(registry, run):
+    """Startup over the populated root, then catalog and tag page latencies."""
+    workload = run.workload
+    with serving(registry, None, keep_root=run.populated[registry.name]):
+        m = {"startup_populated_s": registry.ready_seconds}
+        pages = {
+            "catalog_first_page_ms": "/v2/_catalog?n=100",
+            "catalog_middle_page_ms":
+                f"/v2/_catalog?n=100&last=bench/r{workload.repositories // 2:05d}",
+            "tags_first_page_ms": "/v2/bench/tags/tags/list?n=100",
+            "tags_middle_page_ms": f"/v2/bench/tags/tags/list?n=100&last=t{workload.tags // 2:05d}",
+        }
+        errors = 0
+        for metric, path in pages.items():
+            result = registry.load("latency", "--path", path, "--count",
+                                   str(workload.page_requests))
+            m[metric] = result["median_ms"]
+            errors += result["errors"]
+        m["listing_errors"] = errors
+        return m
+
+
+# In the order a round runs them.
+PHASES = {
+    "core": core,
+    "paths": push_paths,
+    "tls": tls,
+    "skopeo": skopeo,
+    "podman": podman,
+    "ctr": ctr,
+    "big": big_push,
+    "listing": listing,
+}
