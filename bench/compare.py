@@ -23,11 +23,18 @@ A round runs these phases (bench/benchlib/phases.py), each on a fresh server:
   listing  startup over 10k repositories and 10k tags, catalog and tag page latencies
 --only PHASE,... runs some of them (the table then has only their rows).
 
+--drop-caches empties the kernel's page cache (`sync`, then `echo 1 > /proc/sys/vm/drop_caches`;
+root only) before each phase of each registry. Without it a phase meets whatever the earlier
+ones left: with memory full of cached files, every page a push writes must first be reclaimed,
+which raises both servers' system time (by about 1 s per GiB here) and varies from phase to
+phase. scripts/bench passes it when run as root.
+
 Both registries fsync each blob before they acknowledge its push: distribution's filesystem
 driver syncs an upload's file when it commits it, ocireg fdatasyncs the blob and fsyncs the
 directories it changes.
 
-Usage: bench/compare.py BUILD_DIR [--rounds N] [--quick] [--only PHASES] [--work DIR] [--json FILE]
+Usage: bench/compare.py BUILD_DIR [--rounds N] [--quick] [--only PHASES] [--drop-caches]
+                        [--work DIR] [--json FILE]
 BUILD_DIR holds tools/ocireg-serve, bench/registry_load and bench/loopback_speed (a release build
 gives the figures worth quoting). Needs curl, wrk, ab (apache2-utils), skopeo, podman, containerd,
 openssl, docker-registry.
@@ -109,7 +116,14 @@ class Run:
             self.podman.remove()
 
 
-def benchmark(registries, run, chosen, rounds):
+def drop_page_cache():
+    """Writes dirty pages back, then drops the clean ones from the page cache."""
+    os.sync()
+    with open("/proc/sys/vm/drop_caches", "w") as f:
+        f.write("1\n")
+
+
+def benchmark(registries, run, chosen, rounds, drop_caches=False):
     samples = {r.name: {} for r in registries}
     limit_samples = {}
 
@@ -129,11 +143,14 @@ def benchmark(registries, run, chosen, rounds):
         log(f"round {round_number}/{rounds}: machine limits")
         add(limit_samples, limits.measure(run.blobs["push"], run.scratch, run.loopback_tool,
                                           run.workload.loopback_bytes, run.podman,
-                                          run.layouts.get("single")))
+                                          run.layouts.get("single"),
+                                          run.layouts if "skopeo" in chosen else None))
         for registry in registries:
             for name, phase in phases.PHASES.items():
                 if name in chosen:
                     log(f"round {round_number}/{rounds}: {registry.name}: {name}")
+                    if drop_caches:
+                        drop_page_cache()
                     add(samples[registry.name], phase(registry, run))
     medians = {k: statistics.median(v) for k, v in limit_samples.items()}
     return {
@@ -141,6 +158,7 @@ def benchmark(registries, run, chosen, rounds):
         "machine": limits.machine(run.scratch),
         "rounds": rounds,
         "quick": run.workload.quick,
+        "drop_caches": drop_caches,
         "phases": [name for name in phases.PHASES if name in chosen],
         "limits": medians,
         "rows": report.summarize(samples, medians, run.workload),
@@ -156,6 +174,8 @@ def parse_options():
                         help="small sizes and 1 s rate runs: checks the script, not the servers")
     parser.add_argument("--only", help="comma-separated phases to run (default: all): " +
                         ", ".join(phases.PHASES))
+    parser.add_argument("--drop-caches", action="store_true",
+                        help="empty the page cache before each phase (root only)")
     parser.add_argument("--work", help="scratch directory (default: a new one under $TMPDIR)")
     parser.add_argument("--json", help="also write the JSON line to this file")
     options = parser.parse_args()
@@ -181,6 +201,8 @@ def verdict(report_data):
 
 def main():
     options = parse_options()
+    if options.drop_caches and not os.access("/proc/sys/vm/drop_caches", os.W_OK):
+        sys.exit("bench: --drop-caches needs root (it writes /proc/sys/vm/drop_caches)")
     build = os.path.abspath(options.build_dir)
     serve = os.path.join(build, "tools", "ocireg-serve")
     load_tool = os.path.join(build, "bench", "registry_load")
@@ -196,7 +218,7 @@ def main():
         run = Run(workload, scratch, options.chosen,
                   os.path.join(build, "bench", "loopback_speed"))
         run.start_clients(options.chosen)
-        result = benchmark(registries, run, options.chosen, options.rounds)
+        result = benchmark(registries, run, options.chosen, options.rounds, options.drop_caches)
     finally:
         for registry in registries:
             registry.stop()

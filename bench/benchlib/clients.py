@@ -30,6 +30,17 @@ def skopeo_pull(registry, repo, target):
         shutil.rmtree(target, ignore_errors=True)
 
 
+def skopeo_to_dir(layout, target):
+    """skopeo copy of the layout's image into a dir: directory, with no registry: what skopeo
+    itself takes to read, check and write the layers; returns seconds."""
+    shutil.rmtree(target, ignore_errors=True)
+    try:
+        return timed(["skopeo", "copy", "--quiet", f"oci:{layout.directory}:{TAG}",
+                      f"dir:{target}"])
+    finally:
+        shutil.rmtree(target, ignore_errors=True)
+
+
 class Podman:
     """podman over a private root with the vfs driver, holding one image imported from a layout.
 

@@ -1,13 +1,15 @@
 # SPDX-License-Identifier: Apache-2.0
 """The machine's own limits, measured in the same run as the registries: what a push can not
 beat (the disk's synced write rate, one core's SHA-256), what a pull can not beat (loopback TCP,
-one core's AES-GCM for TLS), and what podman push can not beat (podman alone, no registry)."""
+one core's AES-GCM for TLS), and what skopeo and podman can not beat (each alone, copying the
+image into a local directory, no registry)."""
 
 import json
 import os
 import platform
 import time
 
+from .clients import skopeo_to_dir
 from .common import GIB, MIB, run
 
 
@@ -50,18 +52,23 @@ LIMITS = {
     "loopback_MBps": "loopback TCP, one connection",
     "aes_128_gcm_MBps": "single-core AES-128-GCM (16 KiB)",
     "podman_dir_MBps": "podman alone (its push of the image into a dir:)",
+    "skopeo_dir_single_MBps": "skopeo alone (1 GiB image into a dir:)",
+    "skopeo_dir_many_MBps": "skopeo alone (20-layer image into a dir:)",
 }
 
 
-def measure(blob, scratch, loopback_tool, loopback_bytes, podman=None, image=None):
+def measure(blob, scratch, loopback_tool, loopback_bytes, podman=None, image=None, layouts=None):
     """One sample of every limit, keyed as LIMITS; podman's own floor when it holds the image
-    (an images.Layout)."""
+    (an images.Layout), skopeo's for each image layout of `layouts` (by name)."""
     sample = {"dd_fdatasync_MBps": dd_fdatasync_MBps(blob, scratch),
               "sha256_MBps": sha256_single_core_MBps(),
               "loopback_MBps": loopback_MBps(loopback_tool, loopback_bytes),
               "aes_128_gcm_MBps": aes_128_gcm_single_core_MBps()}
     if podman is not None:
         sample["podman_dir_MBps"] = image.size / podman.push_to_dir() / 1e6
+    for name, layout in (layouts or {}).items():
+        seconds = skopeo_to_dir(layout, os.path.join(scratch, "skopeo-dir"))
+        sample[f"skopeo_dir_{name}_MBps"] = layout.size / seconds / 1e6
     return sample
 
 
