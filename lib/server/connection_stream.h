@@ -51,6 +51,8 @@ class ConnectionStream final : public httplib::Stream, public RequestConnection 
   // RequestConnection: what a handler calls.
   ssize_t ReadBody(std::span<char> out) override { return read(out.data(), out.size()); }
   void EndAfterResponse() override { end_requested_ = true; }
+  bool CanSendFile() const override { return ssl_ == nullptr; }
+  ssize_t SendFile(int file, uint64_t offset, size_t length) override;
 
   // Bytes received and not yet read.
   std::string_view Buffered() const;
@@ -98,6 +100,7 @@ class ConnectionStream final : public httplib::Stream, public RequestConnection 
   std::optional<uint64_t> limit_;  // bytes of the current request (head and body)
   uint64_t consumed_ = 0;          // bytes of the current request read so far
   bool end_requested_ = false;
+  uint64_t sent_ahead_ = 0;  // bytes SendFile sent that write() is still to be handed
 };
 
 }  // namespace ocireg::internal
