@@ -25,6 +25,13 @@ constexpr const char* kTls12Ciphers =
     "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
     "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
 
+// TLS 1.3 suites, AES-128-GCM first: with AES instructions it is the cheapest per byte, and it is
+// as safe as AES-256-GCM for the data a registry moves. OpenSSL's default list puts AES-256-GCM
+// first and follows the client's order, and OpenSSL clients such as curl send that same list: every
+// pull paid for AES-256's 14 rounds instead of 10.
+constexpr const char* kTls13Ciphers =
+    "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256";
+
 // Sessions (TLS 1.2 ids and TLS 1.3 tickets) may only be resumed by the context that made them.
 // OpenSSL refuses to resume a session with peer verification on unless this is set, and it does
 // so with an internal-error alert that clients treat as fatal.
@@ -173,9 +180,15 @@ int ServerCertificate::PutOn(ssl_st& ssl) const {
 Status ConfigureTls(ssl_ctx_st& context, const TlsConfig& tls, ServerCertificate& certificate) {
   ERR_clear_error();
   SSL_CTX_set_min_proto_version(&context, TLS1_2_VERSION);
-  SSL_CTX_set_options(&context, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION);
+  // Our order of suites decides, except that a client that lists ChaCha20 first (one without AES
+  // instructions, where ChaCha20 is the faster) gets it.
+  SSL_CTX_set_options(&context, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION |
+                                    SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_PRIORITIZE_CHACHA);
   if (SSL_CTX_set_cipher_list(&context, kTls12Ciphers) != 1) {
     return Internal("cannot set the TLS 1.2 cipher suites: " + OpenSslError());
+  }
+  if (SSL_CTX_set_ciphersuites(&context, kTls13Ciphers) != 1) {
+    return Internal("cannot set the TLS 1.3 cipher suites: " + OpenSslError());
   }
   if (SSL_CTX_set_session_id_context(&context,
                                      reinterpret_cast<const unsigned char*>(kSessionContext.data()),

@@ -291,3 +291,24 @@ TEST_CASE("Past the shutdown deadline a stalled request is cut off", "[integrati
     warned |= m.find("shutdown deadline") != std::string::npos;
   CHECK(warned);
 }
+
+TEST_CASE("Past the shutdown deadline a stalled download is cut off", "[integration][shutdown]") {
+  TestServer server([](ocireg::Config& config, ocireg::ServerHooks&) {
+    config.limits.shutdown_timeout = std::chrono::seconds(1);
+  });
+  // Larger than the socket buffers hold: the server is still sending when it stops.
+  std::string blob(40 * 1024 * 1024, '\0');
+  for (size_t i = 0; i < blob.size(); i += 4096) blob[i] = static_cast<char>(i / 4096);
+  const std::string digest = PushBlob(*server.Client(), "stalled", blob);
+  RawConnection stalled(server.port());
+  stalled.Send("GET /v2/stalled/blobs/" + digest + " HTTP/1.1\r\nHost: x\r\n\r\n");
+  // The client reads nothing: no Content-Length worth of bytes can have left the server.
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  server.Stop();
+  CHECK(stalled.ClosedByPeer());
+  CHECK_FALSE(stalled.ReadResponse(false, 1000));
+  bool warned = false;
+  for (const auto& m : server.messages())
+    warned |= m.find("shutdown deadline") != std::string::npos;
+  CHECK(warned);
+}

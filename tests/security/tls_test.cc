@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "catch.h"
@@ -127,6 +128,69 @@ TEST_CASE("TLS: a blob of several MiB pushed in one request arrives whole", "[tl
   REQUIRE(pulled);
   CHECK(pulled->status == 200);
   CHECK(pulled->body == blob);
+}
+
+TEST_CASE("TLS: ranged pulls are byte-exact, and a file cut short ends the connection", "[tls]") {
+  TempDir dir;
+  TestPki pki(dir.path());
+  TestServer server(WithTls(pki));
+  auto client = SecureClient(server.port(), pki.ca());
+  // TLS pulls copy through the server's buffer in 1 MiB pieces: ranges inside and across them.
+  std::string blob(40 * 1024 * 1024, '\0');
+  for (size_t i = 0; i < blob.size(); ++i) blob[i] = static_cast<char>((i * 2654435761u) >> 13);
+  const std::string digest = ocireg::testing::Sha256(blob);
+  auto pushed = client->Post("/v2/tls/ranged/blobs/uploads/?digest=" + digest, blob,
+                             "application/octet-stream");
+  REQUIRE(pushed);
+  REQUIRE(pushed->status == 201);
+  const std::string path = "/v2/tls/ranged/blobs/" + digest;
+  for (auto [range, first, length] :
+       {std::tuple<std::string, size_t, size_t>{"bytes=1048570-3145730", 1048570, 2097161},
+        {"bytes=-1000001", blob.size() - 1000001, 1000001},
+        {"bytes=39845888-", 39845888, blob.size() - 39845888}}) {
+    INFO(range);
+    auto res = client->Get(path, {{"Range", range}});
+    REQUIRE(res);
+    CHECK(res->status == 206);
+    CHECK(res->body == blob.substr(first, length));
+  }
+
+  // Larger than the socket buffers hold, so the server is still sending when the file shrinks.
+  const std::filesystem::path file =
+      server.dir() / "data" / "_blobs" / "sha256" / digest.substr(digest.find(':') + 1);
+  REQUIRE(std::filesystem::exists(file));
+  size_t received = 0;
+  bool truncated = false;
+  auto cut = client->Get(path, [&](const char*, size_t n) {
+    if (!truncated) std::filesystem::resize_file(file, 1024 * 1024);
+    truncated = true;
+    received += n;
+    return true;
+  });
+  CHECK_FALSE(cut);
+  CHECK(truncated);
+  CHECK(received < blob.size());
+}
+
+TEST_CASE("TLS: the server picks AES-128-GCM unless the client puts ChaCha20 first", "[tls]") {
+  TempDir dir;
+  TestPki pki(dir.path());
+  TestServer server(WithTls(pki));
+  const std::string address = "127.0.0.1:" + std::to_string(server.port());
+  // OpenSSL clients list AES-256-GCM first by default; the test's server key is ECDSA.
+  for (auto [protocol, suites, expected] :
+       {std::tuple<std::string, std::string, std::string>{"-tls1_3", "", "TLS_AES_128_GCM_SHA256"},
+        {"-tls1_3", "TLS_CHACHA20_POLY1305_SHA256:TLS_AES_128_GCM_SHA256",
+         "TLS_CHACHA20_POLY1305_SHA256"},
+        {"-tls1_2", "", "ECDHE-ECDSA-AES128-GCM-SHA256"}}) {
+    INFO(protocol << " " << suites);
+    const std::filesystem::path log = dir.path() / "suite.log";
+    std::vector<std::string> command = {"openssl", "s_client", "-connect", address,
+                                        protocol,  "-CAfile",  pki.ca(),   "-verify_return_error"};
+    if (!suites.empty()) command.insert(command.end(), {"-ciphersuites", suites});
+    REQUIRE(RunStatus(command, log) == 0);
+    CHECK(ReadTextFile(log).find("Cipher is " + expected) != std::string::npos);
+  }
 }
 
 TEST_CASE("TLS: unreadable and mismatched files are clear startup errors", "[tls]") {
