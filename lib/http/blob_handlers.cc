@@ -2,12 +2,9 @@
 // Blob endpoints: GET/HEAD /v2/<name>/blobs/<digest> (end-2, with Range) and DELETE (end-10).
 #include <httplib.h>
 
-#include <algorithm>
-#include <atomic>
 #include <memory>
 
 #include "http/api.h"
-#include "http/current_connection.h"
 #include "http/io_buffer.h"
 #include "http/response.h"
 
@@ -18,13 +15,8 @@ constexpr const char* kBlobType = "application/octet-stream";
 
 constexpr size_t kBlobReadBytes = 1 << 20;
 
-// What StreamBlobFile hands httplib's sink for bytes sendfile() already sent: the connection counts
-// them and reads none (current_connection.h). Zero pages that are never touched.
-char already_sent[kBlobReadBytes];
-
-// Streams bytes [first, first + length) of `reader` in kBlobReadBytes pieces, copied through a
-// buffer. httplib calls the provider with offsets relative to the response body; the reader is
-// released with the response.
+// Streams bytes [first, first + length) of `reader` in kBlobReadBytes pieces. httplib calls the
+// provider with offsets relative to the response body; the reader is released with the response.
 void StreamBlob(httplib::Response& res, std::unique_ptr<FileReader> reader, uint64_t first,
                 uint64_t length, const std::atomic<bool>& abort) {
   auto shared_reader = std::shared_ptr<FileReader>(std::move(reader));
@@ -39,29 +31,6 @@ void StreamBlob(httplib::Response& res, std::unique_ptr<FileReader> reader, uint
         // closes the connection before Content-Length bytes went out, so the client notices.
         if (!got.ok() || *got == 0) return false;
         return sink.write(buffer->writable().data(), *got);
-      },
-      [shared_reader](bool) {});
-}
-
-// The same with sendfile() from the reader's file descriptor to `connection`: the kernel moves
-// the bytes from the page cache to the socket, with neither a read() nor a send() copy. Pieces
-// stay kBlobReadBytes, so the write timeout and the abort check apply as often as when copying.
-// httplib writes the response within the request's CurrentConnectionScope, so `connection`
-// outlives the provider's calls.
-void StreamBlobFile(httplib::Response& res, std::unique_ptr<FileReader> reader,
-                    RequestConnection& connection, uint64_t first, uint64_t length,
-                    const std::atomic<bool>& abort) {
-  auto shared_reader = std::shared_ptr<FileReader>(std::move(reader));
-  res.set_content_provider(
-      static_cast<size_t>(length), kBlobType,
-      [shared_reader, &connection, first, &abort](size_t offset, size_t want,
-                                                  httplib::DataSink& sink) {
-        if (abort.load()) return false;
-        ssize_t sent = connection.SendFile(shared_reader->file_descriptor(), first + offset,
-                                           std::min(want, kBlobReadBytes));
-        // As when copying: a short file or an error fails the response part-way.
-        if (sent <= 0) return false;
-        return sink.write(already_sent, static_cast<size_t>(sent));
       },
       [shared_reader](bool) {});
 }
@@ -113,10 +82,6 @@ void Api::GetBlob(Exchange& ex) {
     // hangs); an empty string body gets Content-Length: 0.
     ex.res.set_content("", kBlobType);
     return;
-  }
-  RequestConnection* connection = CurrentConnection();
-  if (connection != nullptr && connection->CanSendFile() && (*reader)->file_descriptor() >= 0) {
-    return StreamBlobFile(ex.res, std::move(*reader), *connection, first, length, aborting);
   }
   StreamBlob(ex.res, std::move(*reader), first, length, aborting);
 }

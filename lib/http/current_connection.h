@@ -9,8 +9,6 @@
 
 #include <sys/types.h>
 
-#include <cstddef>
-#include <cstdint>
 #include <span>
 
 namespace ocireg::internal {
@@ -26,18 +24,6 @@ class RequestConnection {
   virtual ssize_t ReadBody(std::span<char> out) = 0;
   // The connection ends after the current response, whatever the request said.
   virtual void EndAfterResponse() = 0;
-
-  // Whether SendFile works here: on a plain connection. TLS records are encrypted in user space
-  // (kernel TLS is not assumed), so their bytes go through httplib like any other.
-  virtual bool CanSendFile() const = 0;
-  // Sends bytes [offset, offset + length) of the open file `file` to the client with sendfile(2),
-  // from the page cache without a copy through user space, waiting for the client up to the write
-  // timeout. httplib's content provider advances its offset only through DataSink::write, so the
-  // sent bytes stay owed to httplib: the caller passes the returned count to sink.write, and the
-  // connection counts those bytes as written without sending them again. Returns the bytes sent
-  // (fewer than `length` only where the file ends), 0 when the file ends at `offset`, -1 on an
-  // error, a timeout, or when !CanSendFile().
-  virtual ssize_t SendFile(int file, uint64_t offset, size_t length) = 0;
 };
 
 // The connection of the request this thread serves, or null outside one.

@@ -6,7 +6,6 @@
 #include <fcntl.h>
 #include <netdb.h>
 #include <poll.h>
-#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -132,7 +131,6 @@ void ConnectionStream::BeginRequest(size_t head_size, std::optional<uint64_t> bo
     chunked_.emplace();
   }
   end_requested_ = false;
-  sent_ahead_ = 0;  // left over only by a response that failed, which closed the connection
 }
 
 bool ConnectionStream::RequestConsumed() const {
@@ -202,9 +200,7 @@ ssize_t ConnectionStream::ReadChunked(std::span<char> out) {
 }
 
 ssize_t ConnectionStream::write(const char* ptr, size_t size) {
-  // Bytes SendFile already put on the wire come here only for httplib to count them.
-  size_t written = static_cast<size_t>(std::min<uint64_t>(size, sent_ahead_));
-  sent_ahead_ -= written;
+  size_t written = 0;
   const Clock::time_point deadline = Clock::now() + timeouts_.write;
   while (written < size) {
     short wait_for = POLLOUT;
@@ -234,26 +230,6 @@ ssize_t ConnectionStream::write(const char* ptr, size_t size) {
     if (!WaitFor(wait_for, deadline)) return -1;
   }
   return static_cast<ssize_t>(written);
-}
-
-ssize_t ConnectionStream::SendFile(int file, uint64_t offset, size_t length) {
-  if (!CanSendFile()) return -1;
-  size_t sent = 0;
-  const Clock::time_point deadline = Clock::now() + timeouts_.write;
-  while (sent < length) {
-    auto at = static_cast<off_t>(offset + sent);
-    ssize_t n = ::sendfile(fd_, file, &at, length - sent);
-    if (n > 0) {
-      sent += static_cast<size_t>(n);
-      continue;
-    }
-    if (n == 0) break;  // the file ends here
-    if (errno == EINTR) continue;
-    // The socket is non-blocking: EAGAIN means the client has not taken enough yet.
-    if (errno != EAGAIN || !WaitFor(POLLOUT, deadline)) return -1;
-  }
-  sent_ahead_ += sent;
-  return static_cast<ssize_t>(sent);
 }
 
 void ConnectionStream::get_remote_ip_and_port(std::string& ip, int& port) const {

@@ -53,8 +53,6 @@ class ConnectionStream final : public httplib::Stream, public RequestConnection 
   // RequestConnection: what a handler calls.
   ssize_t ReadBody(std::span<char> out) override;
   void EndAfterResponse() override { end_requested_ = true; }
-  bool CanSendFile() const override { return ssl_ == nullptr; }
-  ssize_t SendFile(int file, uint64_t offset, size_t length) override;
 
   // Bytes received and not yet read.
   std::string_view Buffered() const;
@@ -112,7 +110,6 @@ class ConnectionStream final : public httplib::Stream, public RequestConnection 
   size_t head_size_ = 0;
   std::optional<ChunkedFraming> chunked_;  // the framing of a chunked body
   bool end_requested_ = false;
-  uint64_t sent_ahead_ = 0;  // bytes SendFile sent that write() is still to be handed
 };
 
 }  // namespace ocireg::internal

@@ -216,8 +216,6 @@ class FsReader final : public FileReader {
     return done;
   }
 
-  int file_descriptor() const override { return fd_.get(); }
-
  private:
   const Fd fd_;
   const uint64_t size_;

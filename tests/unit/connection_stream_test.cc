@@ -1,12 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
-// ConnectionStream: reads serve the buffered head first and never go past the request's body;
-// SendFile sends a file's bytes that httplib then counts without sending them again.
+// ConnectionStream: reads serve the buffered head first and never go past the request's body; a
+// chunked body is decoded to its exact end.
 #include "server/connection_stream.h"
 
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <cstdlib>
 #include <optional>
 #include <string>
 #include <thread>
@@ -130,38 +129,6 @@ void BeginChunked(ConnectionStream& stream, const std::string& head) {
   REQUIRE(stream.read(read_head.data(), read_head.size()) == static_cast<ssize_t>(head.size()));
 }
 
-// A file of `bytes` that the stream may sendfile() from; removed with the object.
-struct TempFile {
-  explicit TempFile(const std::string& bytes) {
-    char name[] = "/tmp/ocireg-sendfile-XXXXXX";
-    fd = ::mkstemp(name);
-    REQUIRE(fd >= 0);
-    ::unlink(name);
-    REQUIRE(::write(fd, bytes.data(), bytes.size()) == static_cast<ssize_t>(bytes.size()));
-  }
-  ~TempFile() { ::close(fd); }
-  int fd = -1;
-};
-
-// Reads `size` bytes from the test's end of `pair` (fewer when it closes first).
-std::string Receive(const Pair& pair, size_t size) {
-  std::string out(size, '\0');
-  size_t got = 0;
-  while (got < size) {
-    ssize_t n = ::recv(pair.fds[1], out.data() + got, size - got, 0);
-    if (n <= 0) break;
-    got += static_cast<size_t>(n);
-  }
-  out.resize(got);
-  return out;
-}
-
-std::string Pattern(size_t size) {
-  std::string bytes(size, '\0');
-  for (size_t i = 0; i < size; ++i) bytes[i] = static_cast<char>((i * 131) ^ (i >> 9));
-  return bytes;
-}
-
 }  // namespace
 
 TEST_CASE("ConnectionStream decodes a chunked body to its end and keeps the next request",
@@ -211,57 +178,4 @@ TEST_CASE("ConnectionStream refuses a malformed or unfinished chunked body", "[u
     CHECK_FALSE(ReadChunkedBody(stream, 4096));
   }
   CHECK_FALSE(stream.RequestConsumed());
-}
-
-TEST_CASE("ConnectionStream sends a file's range, and httplib's write of it adds nothing",
-          "[unit][connection]") {
-  Pair pair;
-  ConnectionStream stream(pair.fds[0], nullptr, Short());
-  REQUIRE(stream.CanSendFile());
-  const std::string bytes = Pattern(3 * 1024 * 1024 + 5);
-  TempFile file(bytes);
-  const uint64_t first = 1024 * 1024 - 3;
-  const size_t length = 2 * 1024 * 1024;
-  std::string got;
-  std::thread reader([&] { got = Receive(pair, length + 4); });
-  REQUIRE(stream.SendFile(file.fd, first, length) == static_cast<ssize_t>(length));
-  // httplib counts the bytes through its sink: that write sends nothing, nor reads the buffer.
-  REQUIRE(stream.write(nullptr, length) == static_cast<ssize_t>(length));
-  REQUIRE(stream.write("tail", 4) == 4);
-  reader.join();
-  CHECK(got == bytes.substr(first, length) + "tail");
-}
-
-TEST_CASE("ConnectionStream counts sent bytes across httplib's writes", "[unit][connection]") {
-  Pair pair;
-  ConnectionStream stream(pair.fds[0], nullptr, Short());
-  TempFile file("0123456789");
-  REQUIRE(stream.SendFile(file.fd, 2, 5) == 5);
-  // A write longer than what was sent ahead skips the sent part and sends the rest.
-  REQUIRE(stream.write("XXXab", 3) == 3);
-  REQUIRE(stream.write("XXab", 4) == 4);
-  CHECK(Receive(pair, 7) == "23456ab");
-}
-
-TEST_CASE("ConnectionStream SendFile stops where the file ends", "[unit][connection]") {
-  Pair pair;
-  ConnectionStream stream(pair.fds[0], nullptr, Short());
-  TempFile file("short file");
-  // The file changed under the reader: fewer bytes than asked, then none.
-  CHECK(stream.SendFile(file.fd, 6, 100) == 4);
-  CHECK(stream.SendFile(file.fd, 10, 100) == 0);
-  CHECK(stream.write(nullptr, 4) == 4);
-  CHECK(stream.write("!", 1) == 1);
-  CHECK(Receive(pair, 5) == "file!");
-}
-
-TEST_CASE("ConnectionStream SendFile gives up when the client takes nothing",
-          "[unit][connection]") {
-  Pair pair;
-  ConnectionStream stream(pair.fds[0], nullptr, Short());
-  const std::string bytes = Pattern(32 * 1024 * 1024);
-  TempFile file(bytes);
-  // Nobody reads the other end: once the socket buffers are full, the write timeout ends it.
-  CHECK(stream.SendFile(file.fd, 0, bytes.size()) == -1);
-  CHECK(stream.SendFile(-1, 0, 10) == -1);
 }
