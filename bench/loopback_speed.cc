@@ -1,12 +1,16 @@
 // SPDX-License-Identifier: Apache-2.0
 // loopback_speed: the machine's TCP throughput over 127.0.0.1, the ceiling for any pull.
 //
-//   loopback_speed [--bytes N] [--write-size N]
+//   loopback_speed [--bytes N] [--write-size N] [--http-once]
 //
 // One connection: a thread accepts it and reads into a buffer it discards, the main thread
 // writes N bytes (default 1 GiB) in writes of --write-size (default 1 MiB, as a server sending a
 // file does). The time runs from the connect to the reader's end of stream, so it counts every
 // byte as received. Prints one JSON line: {"bytes": N, "seconds": S, "MBps": R}.
+//
+// With --http-once it is the fastest server an HTTP client can pull from instead: it prints
+// {"port": P} (flushed) once it listens, answers the first request on one connection with
+// 200 and N bytes from memory, and exits. The client's time is then its own ceiling for a pull.
 // Exit status: 0 on success, 1 when a socket call fails, 2 for a usage error.
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -27,7 +31,8 @@
 
 namespace {
 
-constexpr const char* kUsage = "usage: loopback_speed [--bytes N] [--write-size N]\n";
+constexpr const char* kUsage =
+    "usage: loopback_speed [--bytes N] [--write-size N] [--http-once]\n";
 constexpr long kMaxBytes = 64L << 30;
 constexpr long kMaxWriteSize = 64L << 20;
 constexpr size_t kReadSize = 1 << 20;
@@ -132,6 +137,42 @@ int Measure(long bytes, long write_size) {
   return 0;
 }
 
+// Reads a request head to its empty line (bounded), so the answer follows the whole request.
+bool ReadRequestHead(int fd) {
+  std::string head;
+  char c = 0;
+  while (head.size() < 64 * 1024 && !head.ends_with("\r\n\r\n")) {
+    ssize_t n = read(fd, &c, 1);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return Fail("read request");
+    head.push_back(c);
+  }
+  return head.ends_with("\r\n\r\n");
+}
+
+int ServeHttpOnce(long bytes, long write_size) {
+  Fd listener(socket(AF_INET, SOCK_STREAM, 0));
+  sockaddr_in address{};
+  if (listener.get() < 0 || !Listen(listener, address)) return 1;
+  std::printf("{\"port\": %d}\n", ntohs(address.sin_port));
+  std::fflush(stdout);
+  Fd connection(accept(listener.get(), nullptr, nullptr));
+  if (connection.get() < 0) {
+    Fail("accept");
+    return 1;
+  }
+  if (!ReadRequestHead(connection.get())) return 1;
+  const std::string head = "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n"
+                           "Content-Length: " +
+                           std::to_string(bytes) + "\r\nConnection: close\r\n\r\n";
+  std::vector<char> head_bytes(head.begin(), head.end());
+  std::vector<char> buffer(static_cast<size_t>(write_size), 'x');
+  return WriteAll(connection.get(), head_bytes, static_cast<long>(head.size())) &&
+                 WriteAll(connection.get(), buffer, bytes)
+             ? 0
+             : 1;
+}
+
 bool ParseNumber(std::string_view text, long max, long& value) {
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
   return ec == std::errc() && end == text.data() + text.size() && value >= 1 && value <= max;
@@ -142,8 +183,14 @@ bool ParseNumber(std::string_view text, long max, long& value) {
 int main(int argc, char** argv) {
   long bytes = 1L << 30;
   long write_size = 1L << 20;
+  bool http_once = false;
   for (int i = 1; i < argc; i += 2) {
     std::string_view name = argv[i];
+    if (name == "--http-once") {
+      http_once = true;
+      --i;  // a flag without a value
+      continue;
+    }
     std::string_view value = i + 1 < argc ? argv[i + 1] : "";
     bool ok = name == "--bytes"        ? ParseNumber(value, kMaxBytes, bytes)
               : name == "--write-size" ? ParseNumber(value, kMaxWriteSize, write_size)
@@ -153,5 +200,5 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
-  return Measure(bytes, write_size);
+  return http_once ? ServeHttpOnce(bytes, write_size) : Measure(bytes, write_size);
 }

@@ -10,13 +10,14 @@ import shutil
 import subprocess
 import time
 
-from .common import run, stop_process, timed
+from .common import run, stop_process, timed, timed_with_cpu
 from .images import TAG
 
 
 def skopeo_push(registry, layout, repo):
-    """skopeo copy of the layout's image to the registry; returns seconds."""
-    return timed(["skopeo", "copy", "--quiet", "--dest-tls-verify=false",
+    """skopeo copy of the layout's image to the registry; returns seconds, and skopeo's CPU
+    seconds."""
+    return timed_with_cpu(["skopeo", "copy", "--quiet", "--dest-tls-verify=false",
                   f"oci:{layout.directory}:{TAG}", f"docker://{registry.address}/{repo}:{TAG}"])
 
 

@@ -2,6 +2,7 @@
 """Sizes, running commands, and what the benchmark reads about a process from /proc."""
 
 import os
+import resource
 import signal
 import socket
 import subprocess
@@ -23,6 +24,15 @@ def run(args, **kwargs):
         raise RuntimeError(f"{' '.join(map(str, args))} failed ({result.returncode}):\n"
                            f"{result.stdout[-2000:]}{result.stderr[-2000:]}")
     return result.stdout
+
+
+def timed_with_cpu(args, **kwargs):
+    """Runs a command to completion; returns its wall-clock seconds and the CPU seconds (user and
+    system) it and the children it waited for used."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    seconds = timed(args, **kwargs)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return seconds, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
 def timed(args, **kwargs):

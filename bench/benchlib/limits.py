@@ -7,10 +7,11 @@ image into a local directory, no registry)."""
 import json
 import os
 import platform
+import subprocess
 import time
 
 from .clients import skopeo_to_dir
-from .common import GIB, MIB, run
+from .common import GIB, MIB, run, stop_process
 
 
 def openssl_speed_MBps(algorithm, block_bytes, seconds):
@@ -46,10 +47,28 @@ def loopback_MBps(tool, size):
     return json.loads(run([tool, "--bytes", str(size)]).strip().splitlines()[-1])["MBps"]
 
 
+def curl_pull_MBps(tool, size):
+    """curl pulling `size` bytes over 127.0.0.1 into /dev/null from a server that sends them from
+    memory (bench/loopback_speed --http-once): the fastest a curl pull can go."""
+    server = subprocess.Popen([tool, "--http-once", "--bytes", str(size)], stdout=subprocess.PIPE,
+                              text=True)
+    try:
+        port = json.loads(server.stdout.readline())["port"]
+        start = time.monotonic()
+        run(["curl", "-fsS", "-o", "/dev/null", f"http://127.0.0.1:{port}/blob"])
+        seconds = time.monotonic() - start
+        if server.wait(timeout=60) != 0:
+            raise RuntimeError("loopback_speed --http-once failed")
+        return size / seconds / 1e6
+    finally:
+        stop_process(server)
+
+
 LIMITS = {
     "dd_fdatasync_MBps": "dd conv=fdatasync",
     "sha256_MBps": "single-core SHA-256",
     "loopback_MBps": "loopback TCP, one connection",
+    "curl_pull_MBps": "curl pulling from memory over loopback",
     "aes_128_gcm_MBps": "single-core AES-128-GCM (16 KiB)",
     "podman_dir_MBps": "podman alone (its push of the image into a dir:)",
     "skopeo_dir_single_MBps": "skopeo alone (1 GiB image into a dir:)",
@@ -63,6 +82,7 @@ def measure(blob, scratch, loopback_tool, loopback_bytes, podman=None, image=Non
     sample = {"dd_fdatasync_MBps": dd_fdatasync_MBps(blob, scratch),
               "sha256_MBps": sha256_single_core_MBps(),
               "loopback_MBps": loopback_MBps(loopback_tool, loopback_bytes),
+              "curl_pull_MBps": curl_pull_MBps(loopback_tool, blob.size),
               "aes_128_gcm_MBps": aes_128_gcm_single_core_MBps()}
     if podman is not None:
         sample["podman_dir_MBps"] = image.size / podman.push_to_dir() / 1e6

@@ -139,7 +139,9 @@ def skopeo(registry, run):
     target = os.path.join(run.scratch, "skopeo-pull")
     with serving(registry, run.scratch):
         for key, layout in (("1g", run.layouts["single"]), ("20", run.layouts["many"])):
-            m[f"skopeo_push_{key}_s"] = clients.skopeo_push(registry, layout, f"bench/skopeo{key}")
+            seconds, cpu = clients.skopeo_push(registry, layout, f"bench/skopeo{key}")
+            m[f"skopeo_push_{key}_s"] = seconds
+            m[f"skopeo_push_{key}_cpu_s"] = cpu
             m[f"skopeo_pull_{key}_s"] = clients.skopeo_pull(registry, f"bench/skopeo{key}",
                                                             target)
     return m
