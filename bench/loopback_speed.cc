@@ -31,8 +31,7 @@
 
 namespace {
 
-constexpr const char* kUsage =
-    "usage: loopback_speed [--bytes N] [--write-size N] [--http-once]\n";
+constexpr const char* kUsage = "usage: loopback_speed [--bytes N] [--write-size N] [--http-once]\n";
 constexpr long kMaxBytes = 64L << 30;
 constexpr long kMaxWriteSize = 64L << 20;
 constexpr size_t kReadSize = 1 << 20;
@@ -162,9 +161,10 @@ int ServeHttpOnce(long bytes, long write_size) {
     return 1;
   }
   if (!ReadRequestHead(connection.get())) return 1;
-  const std::string head = "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n"
-                           "Content-Length: " +
-                           std::to_string(bytes) + "\r\nConnection: close\r\n\r\n";
+  const std::string head =
+      "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n"
+      "Content-Length: " +
+      std::to_string(bytes) + "\r\nConnection: close\r\n\r\n";
   std::vector<char> head_bytes(head.begin(), head.end());
   std::vector<char> buffer(static_cast<size_t>(write_size), 'x');
   return WriteAll(connection.get(), head_bytes, static_cast<long>(head.size())) &&
