@@ -184,19 +184,18 @@ int main(int argc, char** argv) {
   long bytes = 1L << 30;
   long write_size = 1L << 20;
   bool http_once = false;
-  for (int i = 1; i < argc; i += 2) {
+  for (int i = 1; i < argc; ++i) {
     std::string_view name = argv[i];
     if (name == "--http-once") {
       http_once = true;
-      --i;  // a flag without a value
       continue;
     }
-    std::string_view value = i + 1 < argc ? argv[i + 1] : "";
+    std::string_view value = i + 1 < argc ? argv[++i] : "";
     bool ok = name == "--bytes"        ? ParseNumber(value, kMaxBytes, bytes)
               : name == "--write-size" ? ParseNumber(value, kMaxWriteSize, write_size)
                                        : false;
     if (!ok) {
-      std::fprintf(stderr, "loopback_speed: bad option %s\n%s", argv[i], kUsage);
+      std::fprintf(stderr, "loopback_speed: bad option %s\n%s", name.data(), kUsage);
       return 2;
     }
   }

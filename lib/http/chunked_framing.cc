@@ -43,6 +43,26 @@ void ChunkedFraming::TookData(uint64_t count) {
   if (data_left_ == 0 && state_ == State::kData) state_ = State::kDataCr;
 }
 
+bool ChunkedFraming::Go(State next) {
+  state_ = next;
+  return true;
+}
+
+bool ChunkedFraming::Expect(char c, char wanted, State next, const char* why) {
+  return c == wanted ? Go(next) : Fail(why);
+}
+
+bool ChunkedFraming::EndSizeLine(char c) {
+  if (c != '\n') return Fail("chunk size line not ended by CRLF");
+  line_bytes_ = 0;
+  size_digits_ = 0;
+  if (size_ == 0) return Go(State::kTrailerStart);
+  data_left_ = size_;
+  body_bytes_ += size_;
+  size_ = 0;
+  return Go(State::kData);
+}
+
 bool ChunkedFraming::Step(char c) {
   if (state_ == State::kSizeFirst || state_ == State::kSize || state_ == State::kExtension ||
       state_ == State::kSizeLf) {
@@ -55,70 +75,35 @@ bool ChunkedFraming::Step(char c) {
       if (digit >= 0) {
         if (++size_digits_ > kMaxSizeDigits) return Fail("chunk size too large");
         size_ = size_ * 16 + static_cast<uint64_t>(digit);
-        state_ = State::kSize;
-        return true;
+        return Go(State::kSize);
       }
       if (state_ == State::kSizeFirst) return Fail("chunk size missing");
-      if (c == '\r') {
-        state_ = State::kSizeLf;
-        return true;
-      }
-      if (c == ';' || c == ' ' || c == '\t') {
-        state_ = State::kExtension;
-        return true;
-      }
+      if (c == '\r') return Go(State::kSizeLf);
+      if (c == ';' || c == ' ' || c == '\t') return Go(State::kExtension);
       return Fail("malformed chunk size");
     }
     case State::kExtension:
-      if (c == '\r') {
-        state_ = State::kSizeLf;
-        return true;
-      }
+      if (c == '\r') return Go(State::kSizeLf);
       return IsLineByte(c) ? true : Fail("malformed chunk extension");
     case State::kSizeLf:
-      if (c != '\n') return Fail("chunk size line not ended by CRLF");
-      line_bytes_ = 0;
-      size_digits_ = 0;
-      if (size_ == 0) {
-        state_ = State::kTrailerStart;
-        return true;
-      }
-      data_left_ = size_;
-      body_bytes_ += size_;
-      size_ = 0;
-      state_ = State::kData;
-      return true;
+      return EndSizeLine(c);
     case State::kDataCr:
-      if (c != '\r') return Fail("chunk data longer than its size");
-      state_ = State::kDataLf;
-      return true;
+      return Expect(c, '\r', State::kDataLf, "chunk data longer than its size");
     case State::kDataLf:
-      if (c != '\n') return Fail("chunk data not ended by CRLF");
-      state_ = State::kSizeFirst;
-      return true;
+      return Expect(c, '\n', State::kSizeFirst, "chunk data not ended by CRLF");
     case State::kTrailerStart:
-      if (c == '\r') {
-        state_ = State::kEndLf;
-        return true;
-      }
+      if (c == '\r') return Go(State::kEndLf);
       if (++trailer_fields_ > limits_.max_trailer_fields) return Fail("too many trailer fields");
       state_ = State::kTrailer;
       [[fallthrough]];
     case State::kTrailer:
       if (++trailer_bytes_ > limits_.max_trailer_bytes) return Fail("trailer section too large");
-      if (c == '\r') {
-        state_ = State::kTrailerLf;
-        return true;
-      }
+      if (c == '\r') return Go(State::kTrailerLf);
       return IsLineByte(c) ? true : Fail("malformed trailer field");
     case State::kTrailerLf:
-      if (c != '\n') return Fail("trailer field not ended by CRLF");
-      state_ = State::kTrailerStart;
-      return true;
+      return Expect(c, '\n', State::kTrailerStart, "trailer field not ended by CRLF");
     case State::kEndLf:
-      if (c != '\n') return Fail("chunked body not ended by CRLF");
-      state_ = State::kDone;
-      return true;
+      return Expect(c, '\n', State::kDone, "chunked body not ended by CRLF");
     case State::kData:
     case State::kDone:
       break;

@@ -64,6 +64,11 @@ class ChunkedFraming {
 
   // Takes one framing byte; false when it is refused (error_ is set).
   bool Step(char c);
+  // The LF that ends a size line: chunk data follows, or the trailers after the last chunk.
+  bool EndSizeLine(char c);
+  // Moves to `next` (true); moves to `next` when `c` is `wanted`, else fails with `why`.
+  bool Go(State next);
+  bool Expect(char c, char wanted, State next, const char* why);
   bool Fail(const char* why);
 
   ChunkedLimits limits_;

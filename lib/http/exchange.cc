@@ -161,11 +161,7 @@ Status ReadBody(Exchange& ex, uint64_t limit, const Status& over_limit, size_t c
   // Takes `n` bytes the connection received into the buffer's unfilled part.
   auto took = [&](size_t n) -> bool {
     if (!count(n)) return false;
-    if (!failure.ok()) {
-      buffer.Clear();  // over the limit: drained, not kept
-      return true;
-    }
-    buffer.MarkFilled(n);
+    if (failure.ok()) buffer.MarkFilled(n);  // over the limit, bytes are drained, not kept
     return !buffer.full() || flush();
   };
 

@@ -37,6 +37,13 @@ StreamTimeouts Short() {
   return timeouts;
 }
 
+// Receives until at least `size` bytes are buffered.
+void FillTo(ConnectionStream& stream, size_t size) {
+  while (stream.Buffered().size() < size) {
+    REQUIRE(stream.Fill(Clock::now() + std::chrono::seconds(5), 1 << 20) > 0);
+  }
+}
+
 std::string ReadAll(ConnectionStream& stream, size_t piece) {
   std::string out;
   std::string chunk(piece, '\0');
@@ -56,9 +63,7 @@ TEST_CASE("ConnectionStream reads a request up to its body's end, not into the n
   const std::string first = "PUT /x HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello";
   const std::string second = "GET /v2/ HTTP/1.1\r\nHost: a\r\n\r\n";
   pair.Send(first + second);
-  while (stream.Buffered().size() < first.size() + second.size()) {
-    REQUIRE(stream.Fill(Clock::now() + std::chrono::seconds(5), 1 << 20) > 0);
-  }
+  FillTo(stream, first.size() + second.size());
   stream.BeginRequest(first.size() - 5, 5);
   CHECK(ReadAll(stream, 1) == first);  // a byte at a time, as httplib reads a line
   CHECK(stream.RequestConsumed());
@@ -121,9 +126,7 @@ std::optional<std::string> ReadChunkedBody(ConnectionStream& stream, size_t piec
 
 // Starts a request on `stream` whose head httplib has read: the head and a chunked body.
 void BeginChunked(ConnectionStream& stream, const std::string& head) {
-  while (stream.Buffered().size() < head.size()) {
-    REQUIRE(stream.Fill(Clock::now() + std::chrono::seconds(5), 1 << 20) > 0);
-  }
+  FillTo(stream, head.size());
   stream.BeginRequest(head.size(), std::nullopt);
   std::string read_head(head.size(), '\0');
   REQUIRE(stream.read(read_head.data(), read_head.size()) == static_cast<ssize_t>(head.size()));
@@ -150,9 +153,7 @@ TEST_CASE("ConnectionStream decodes a chunked body to its end and keeps the next
   REQUIRE(got);
   CHECK(*got == "abc" + big);
   CHECK(stream.RequestConsumed());
-  while (stream.Buffered().size() < next.size()) {
-    REQUIRE(stream.Fill(Clock::now() + std::chrono::seconds(5), 1 << 20) > 0);
-  }
+  FillTo(stream, next.size());
   CHECK(stream.Buffered() == next);
 }
 
