@@ -1,12 +1,20 @@
 // SPDX-License-Identifier: Apache-2.0
-// Digest parsing and validation, and the streaming Digester over OpenSSL's EVP interface.
+// Digest parsing and validation, and the streaming Digester over OpenSSL's SHA-2 functions.
+//
+// Why not EVP: a Digester's state must be saved and restored (an upload resumed in another
+// process, whose bytes an object store cannot give back), and EVP keeps it opaque. The SHA-2
+// contexts of <openssl/sha.h> are public structs over the same assembly; OpenSSL 3 marks their
+// functions deprecated in favour of EVP, which offers no equivalent, hence the suppression.
+#define OPENSSL_SUPPRESS_DEPRECATED
 #include "ocireg/digest.h"
 
 #include <fmt/format.h>
-#include <openssl/evp.h>
+#include <openssl/sha.h>
 
 #include <array>
 #include <cassert>
+#include <charconv>
+#include <cstring>
 #include <new>
 #include <string>
 #include <utility>
@@ -38,17 +46,6 @@ Status CheckHex(DigestAlgorithm algorithm, std::string_view hex) {
                                      AlgorithmName(algorithm), HexLength(algorithm), hex.size()));
   }
   return Status::Ok();
-}
-
-const EVP_MD* EvpMd(DigestAlgorithm algorithm) {
-  switch (algorithm) {
-    case DigestAlgorithm::kSha256:
-      return EVP_sha256();
-    case DigestAlgorithm::kSha512:
-      return EVP_sha512();
-  }
-  assert(false && "unknown DigestAlgorithm");
-  return EVP_sha256();
 }
 
 }  // namespace
@@ -104,25 +101,22 @@ std::string Digest::ToString() const {
   return out;
 }
 
-// The Digester's OpenSSL context. EVP calls on the built-in SHA-2 digests fail only when memory
-// runs out; Digester has no error channel, so such failures surface as std::bad_alloc, as any
-// allocation in the library would.
+// The Digester's OpenSSL context: one of the two SHA-2 contexts. The SHA-2 functions fail only
+// on null arguments; Digester has no error channel, and none is needed.
 struct Digester::State {
-  struct CtxFree {
-    void operator()(EVP_MD_CTX* context) const { EVP_MD_CTX_free(context); }
-  };
-
-  explicit State(DigestAlgorithm algorithm) : md(EvpMd(algorithm)), ctx(EVP_MD_CTX_new()) {
-    if (ctx == nullptr) throw std::bad_alloc();
-    Reset();
-  }
+  explicit State(DigestAlgorithm algorithm) : algorithm(algorithm) { Reset(); }
 
   void Reset() {
-    if (EVP_DigestInit_ex(ctx.get(), md, nullptr) != 1) throw std::bad_alloc();
+    if (algorithm == DigestAlgorithm::kSha256) {
+      SHA256_Init(&sha256);
+    } else {
+      SHA512_Init(&sha512);
+    }
   }
 
-  const EVP_MD* md;
-  std::unique_ptr<EVP_MD_CTX, CtxFree> ctx;
+  DigestAlgorithm algorithm;
+  SHA256_CTX sha256{};
+  SHA512_CTX sha512{};
 };
 
 Digester::Digester(DigestAlgorithm algorithm)
@@ -137,26 +131,128 @@ Digester& Digester::operator=(Digester&&) noexcept = default;
 void Digester::Update(std::span<const char> bytes) {
   assert(state_ != nullptr && "Update on a moved-from Digester");
   if (bytes.empty()) return;
-  if (EVP_DigestUpdate(state_->ctx.get(), bytes.data(), bytes.size()) != 1) {
-    throw std::bad_alloc();
+  if (algorithm_ == DigestAlgorithm::kSha256) {
+    SHA256_Update(&state_->sha256, bytes.data(), bytes.size());
+  } else {
+    SHA512_Update(&state_->sha512, bytes.data(), bytes.size());
   }
 }
 
 Digest Digester::Finish() {
   assert(state_ != nullptr && "Finish on a moved-from Digester");
-  std::array<unsigned char, EVP_MAX_MD_SIZE> raw{};
-  unsigned int raw_size = 0;
-  if (EVP_DigestFinal_ex(state_->ctx.get(), raw.data(), &raw_size) != 1) throw std::bad_alloc();
+  std::array<unsigned char, SHA512_DIGEST_LENGTH> raw{};
+  size_t raw_size = SHA256_DIGEST_LENGTH;
+  if (algorithm_ == DigestAlgorithm::kSha256) {
+    SHA256_Final(raw.data(), &state_->sha256);
+  } else {
+    SHA512_Final(raw.data(), &state_->sha512);
+    raw_size = SHA512_DIGEST_LENGTH;
+  }
   state_->Reset();
 
   std::string hex;
-  hex.reserve(size_t{raw_size} * 2);
-  for (unsigned int i = 0; i < raw_size; ++i) {
+  hex.reserve(raw_size * 2);
+  for (size_t i = 0; i < raw_size; ++i) {
     hex += kHexDigits[raw[i] >> 4];
     hex += kHexDigits[raw[i] & 0x0f];
   }
   assert(hex.size() == HexLength(algorithm_));
   return Digest(algorithm_, std::move(hex));
+}
+
+namespace {
+
+// The saved state is text: the algorithm, the chaining values and bit counts as decimal numbers,
+// and the bytes of the partial block in hex, separated by spaces. Numbers, not the structs'
+// memory, so that a state saved on one machine restores on another.
+constexpr std::string_view kStateVersion = "digester-state-1";
+
+std::string HexOf(const unsigned char* bytes, size_t count) {
+  std::string hex;
+  hex.reserve(count * 2);
+  for (size_t i = 0; i < count; ++i) {
+    hex += kHexDigits[bytes[i] >> 4];
+    hex += kHexDigits[bytes[i] & 0x0f];
+  }
+  return hex;
+}
+
+bool BytesOf(std::string_view hex, unsigned char* out, size_t capacity, size_t& count) {
+  if (hex.size() % 2 != 0 || hex.size() / 2 > capacity) return false;
+  count = hex.size() / 2;
+  for (size_t i = 0; i < count; ++i) {
+    auto [end, error] = std::from_chars(hex.data() + 2 * i, hex.data() + 2 * i + 2, out[i], 16);
+    if (error != std::errc() || end != hex.data() + 2 * i + 2) return false;
+  }
+  return true;
+}
+
+// Reads the next space-separated word of `text` into `word`.
+bool NextWord(std::string_view& text, std::string_view& word) {
+  size_t space = text.find(' ');
+  word = text.substr(0, space);
+  text = space == std::string_view::npos ? std::string_view() : text.substr(space + 1);
+  return !word.empty();
+}
+
+template <typename Number>
+bool NextNumber(std::string_view& text, Number& number) {
+  std::string_view word;
+  if (!NextWord(text, word)) return false;
+  auto [end, error] = std::from_chars(word.data(), word.data() + word.size(), number);
+  return error == std::errc() && end == word.data() + word.size();
+}
+
+template <typename Context>
+std::string SaveContext(std::string_view algorithm, const Context& ctx, const void* block) {
+  std::string out = fmt::format("{} {}", kStateVersion, algorithm);
+  for (auto h : ctx.h) out += fmt::format(" {}", h);
+  out += fmt::format(" {} {} {} ", ctx.Nl, ctx.Nh, ctx.num);
+  out += HexOf(static_cast<const unsigned char*>(block), ctx.num);
+  return out;
+}
+
+// Restores what SaveContext wrote after the algorithm into `ctx` (initialised), whose partial
+// block is `block` of `block_size` bytes.
+template <typename Context>
+bool RestoreContext(std::string_view text, Context& ctx, void* block, size_t block_size) {
+  for (auto& h : ctx.h) {
+    if (!NextNumber(text, h)) return false;
+  }
+  if (!NextNumber(text, ctx.Nl) || !NextNumber(text, ctx.Nh) || !NextNumber(text, ctx.num)) {
+    return false;
+  }
+  size_t count = 0;
+  if (ctx.num >= block_size ||
+      !BytesOf(text, static_cast<unsigned char*>(block), block_size, count)) {
+    return false;
+  }
+  return count == ctx.num;
+}
+
+}  // namespace
+
+std::string Digester::SaveState() const {
+  assert(state_ != nullptr && "SaveState on a moved-from Digester");
+  if (algorithm_ == DigestAlgorithm::kSha256) {
+    return SaveContext("sha256", state_->sha256, state_->sha256.data);
+  }
+  return SaveContext("sha512", state_->sha512, state_->sha512.u.p);
+}
+
+Result<Digester> Digester::RestoreState(std::string_view saved) {
+  auto invalid = [] { return DigestInvalid("not a saved digest state"); };
+  std::string_view word;
+  if (!NextWord(saved, word) || word != kStateVersion || !NextWord(saved, word)) return invalid();
+  auto algorithm = ParseAlgorithm(word);
+  if (!algorithm.ok()) return invalid();
+  Digester digester(*algorithm);
+  State& state = *digester.state_;
+  const bool restored = *algorithm == DigestAlgorithm::kSha256
+                            ? RestoreContext(saved, state.sha256, state.sha256.data, SHA256_CBLOCK)
+                            : RestoreContext(saved, state.sha512, state.sha512.u.p, SHA512_CBLOCK);
+  if (!restored) return invalid();
+  return digester;
 }
 
 Digest Digester::Of(DigestAlgorithm algorithm, std::string_view bytes) {

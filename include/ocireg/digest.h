@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// Digest (a validated content identifier) and Digester (a streaming hash over OpenSSL EVP).
+// Digest (a validated content identifier) and Digester (a streaming hash over OpenSSL's SHA-2).
 //
 // Contract: Digest is an immutable value, safe to share between threads. A Digester belongs to one
 // thread at a time; separate Digesters may run concurrently. Parse fails with kDigestInvalid.
@@ -70,6 +70,13 @@ class OCIREG_EXPORT Digester {
   void Update(const std::string& bytes) { Update(std::string_view(bytes)); }
   // The digest of everything passed to Update. The Digester is reset afterwards.
   Digest Finish();
+
+  // The state of the hash so far, as text, so that another Digester (in this process or another
+  // one, on any machine) can go on where this one stands. It holds no more than a partial block of
+  // the bytes hashed.
+  std::string SaveState() const;
+  // A Digester that goes on from `saved` (SaveState). kDigestInvalid when `saved` is not one.
+  static Result<Digester> RestoreState(std::string_view saved);
 
   // The digest of `bytes` in one call.
   static Digest Of(DigestAlgorithm algorithm, std::string_view bytes);

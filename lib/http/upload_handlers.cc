@@ -39,7 +39,10 @@ Status Api::AppendBody(Exchange& ex, Upload& upload, uint64_t offset) {
           "upload " + upload.id() + " keeps part of a failed chunk: " + rewound.ToString());
     }
   }
-  return read;
+  if (!read.ok()) return read;
+  // Saved before the chunk is acknowledged, so that any process sharing the storage (or this one
+  // after a restart) continues from it.
+  return upload.Persist();
 }
 
 void Api::AnswerUploadProgress(Exchange& ex, Upload& upload, uint64_t size, int status) {

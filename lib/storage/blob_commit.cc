@@ -1,15 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
-// How a blob a repository holds already is kept from garbage collection, and how the content store
-// is given a new copy when its own cannot be linked.
+// How a blob a repository holds already is kept from garbage collection.
 #include "storage/layout_store.h"
 
 namespace ocireg::internal {
-
-void LayoutStore::ReplaceContent(std::string_view file, std::string_view content) {
-  // Repositories that linked the old copy keep it. Not flushed, like a seed: losing the rename
-  // in a crash only costs later pushes this fallback again.
-  (void)driver_->Rename(file, content, Durability::kCache);
-}
 
 Status LayoutStore::KeepLinked(std::string_view repo, std::initializer_list<std::string> sources,
                                const std::string& target) {

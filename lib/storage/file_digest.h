@@ -14,4 +14,7 @@ namespace ocireg::internal {
 // kNotFound when the file does not exist, kInternal on read errors.
 Result<uint64_t> HashFile(StorageDriver& driver, std::string_view path, Digester& digester);
 
+// Passes every byte `reader` gives to `digester`; returns how many there were.
+Result<uint64_t> HashReader(FileReader& reader, Digester& digester);
+
 }  // namespace ocireg::internal

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// ForwardingDriver, ForwardingFileReader and ForwardingFileAppender: every call to the target.
+// ForwardingDriver, ForwardingFileReader and ForwardingBlobWriter: every call to the target.
 #include "ocireg/storage/forwarding_driver.h"
 
 #include <utility>
@@ -32,13 +32,9 @@ Result<std::unique_ptr<FileReader>> ForwardingDriver::OpenReader(std::string_vie
   return target_.OpenReader(path);
 }
 
-Result<std::unique_ptr<FileAppender>> ForwardingDriver::OpenAppender(std::string_view path,
+Result<std::unique_ptr<BlobWriter>> ForwardingDriver::OpenBlobWriter(std::string_view path,
                                                                      Durability durability) {
-  return target_.OpenAppender(path, durability);
-}
-
-Status ForwardingDriver::Rename(std::string_view from, std::string_view to, Durability durability) {
-  return target_.Rename(from, to, durability);
+  return target_.OpenBlobWriter(path, durability);
 }
 
 Status ForwardingDriver::Link(std::string_view from, std::string_view to, Durability durability) {
@@ -48,6 +44,10 @@ Status ForwardingDriver::Link(std::string_view from, std::string_view to, Durabi
 Status ForwardingDriver::Remove(std::string_view path) { return target_.Remove(path); }
 
 Status ForwardingDriver::RemoveTree(std::string_view path) { return target_.RemoveTree(path); }
+
+Result<uint64_t> ForwardingDriver::CollectLeftovers(std::chrono::system_clock::time_point cutoff) {
+  return target_.CollectLeftovers(cutoff);
+}
 
 ForwardingFileReader::ForwardingFileReader(std::unique_ptr<FileReader> target)
     : target_(std::move(target)) {}
@@ -60,19 +60,27 @@ Result<size_t> ForwardingFileReader::ReadAt(uint64_t offset, std::span<char> buf
   return target_->ReadAt(offset, buffer);
 }
 
-ForwardingFileAppender::ForwardingFileAppender(std::unique_ptr<FileAppender> target)
+ForwardingBlobWriter::ForwardingBlobWriter(std::unique_ptr<BlobWriter> target)
     : target_(std::move(target)) {}
 
-ForwardingFileAppender::~ForwardingFileAppender() = default;
+ForwardingBlobWriter::~ForwardingBlobWriter() = default;
 
-uint64_t ForwardingFileAppender::size() const { return target_->size(); }
+uint64_t ForwardingBlobWriter::size() const { return target_->size(); }
 
-Status ForwardingFileAppender::Append(std::span<const char> bytes) {
-  return target_->Append(bytes);
+Status ForwardingBlobWriter::Append(std::span<const char> bytes) { return target_->Append(bytes); }
+
+Status ForwardingBlobWriter::Truncate(uint64_t size) { return target_->Truncate(size); }
+
+Status ForwardingBlobWriter::Checkpoint(std::string_view state) {
+  return target_->Checkpoint(state);
 }
 
-Status ForwardingFileAppender::Truncate(uint64_t size) { return target_->Truncate(size); }
+const std::string& ForwardingBlobWriter::state() const { return target_->state(); }
 
-Status ForwardingFileAppender::Sync() { return target_->Sync(); }
+Result<std::unique_ptr<FileReader>> ForwardingBlobWriter::OpenReader() {
+  return target_->OpenReader();
+}
+
+Status ForwardingBlobWriter::Commit(std::string_view path) { return target_->Commit(path); }
 
 }  // namespace ocireg

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // Garbage collection of the store: unreferenced repository blobs, unlinked content, idle uploads.
+#include <algorithm>
 #include <set>
 
 #include "storage/layout.h"
@@ -61,11 +62,15 @@ Status LayoutStore::CollectRepository(const std::string& repo, RepoState& state,
   return Status::Ok();
 }
 
+// Content is the one copy of a blob on an object store, where a repository's link does not keep it
+// (driver.h): content is collected only when every repository was scanned.
 Status LayoutStore::CollectContent(const std::set<Digest>& linked, GcReport& report) {
   auto blobs = ListStoredBlobs(*driver_, ContentAlgorithmDir);
   OCIREG_RETURN_IF_ERROR(blobs);
   for (const StoredBlob& blob : *blobs) {
     if (blob.digest && linked.contains(*blob.digest)) continue;
+    std::lock_guard lock(content_mu_);
+    if (blob.digest && installing_.contains(*blob.digest)) continue;
     // A link made after the repositories were scanned refreshes the modification time, so
     // content that was just linked is younger than the grace period and stays.
     auto info = driver_->Stat(blob.path);
@@ -117,11 +122,19 @@ Result<GcReport> LayoutStore::CollectGarbage() {
     Progress("repositories", ++repositories);
   }
   Progress("content", 0);
-  Status content = CollectContent(linked, report);
+  const bool every_repository = report.problems.size() == open_problems_.size();
+  Status content = every_repository
+                       ? CollectContent(linked, report)
+                       : Unavailable("skipped, nothing removed: not every repository was scanned");
   if (!content.ok()) report.problems.push_back("content store: " + content.message());
   Progress("uploads", 0);
   Status uploads = CollectUploads(report);
   if (!uploads.ok()) report.problems.push_back("uploads: " + uploads.message());
+  // What the driver keeps beside the files (an object store's abandoned multipart uploads) is
+  // left alone as long as the session that made it may still be in use.
+  const auto keep = std::max(options_.gc_grace_period, options_.upload_ttl);
+  auto leftovers = driver_->CollectLeftovers(options_.now() - keep);
+  if (!leftovers.ok()) report.problems.push_back("storage: " + leftovers.status().message());
   return report;
 }
 

@@ -92,6 +92,5 @@ std::string UploadDir(std::string_view id) {
 }
 std::string UploadDataPath(std::string_view id) { return UploadDir(id) + "/data"; }
 std::string UploadInfoPath(std::string_view id) { return UploadDir(id) + "/info"; }
-std::string UploadStagingPath(std::string_view id) { return UploadDir(id) + ".committing"; }
 
 }  // namespace ocireg::internal

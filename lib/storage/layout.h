@@ -39,11 +39,7 @@ bool IsValidUploadId(std::string_view id);
 // kInternal when the system has no randomness to give.
 Result<std::string> NewUploadId();
 std::string UploadDir(std::string_view id);       // _uploads/<id>
-std::string UploadDataPath(std::string_view id);  // _uploads/<id>/data
+std::string UploadDataPath(std::string_view id);  // _uploads/<id>/data, the blob writer
 std::string UploadInfoPath(std::string_view id);  // _uploads/<id>/info
-// Where a verified upload's data waits while it is linked into place: outside the session's
-// directory, so no session can append to it; never a valid id, so never loaded as a session.
-// Garbage collection removes one left by a crash once it is older than the upload TTL.
-std::string UploadStagingPath(std::string_view id);  // _uploads/<id>.committing
 
 }  // namespace ocireg::internal

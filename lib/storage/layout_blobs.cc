@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Blobs of a repository: stat, read, delete, mount from another repository, and installing a
-// verified blob (an upload's data or a manifest body) with one shared copy in the content store.
+// blob (an upload committed to the content store, or a manifest body) by linking its one shared
+// copy in the content store.
 #include <algorithm>
 #include <string>
 #include <vector>
@@ -45,49 +46,45 @@ Status LayoutStore::DeleteBlob(std::string_view repo, const Digest& digest) {
   return removed;
 }
 
-Status LayoutStore::InstallBlob(std::string_view repo, const Digest& digest,
-                                std::string_view data_path) {
+LayoutStore::InstallGuard::~InstallGuard() {
+  std::lock_guard lock(store_.content_mu_);
+  store_.installing_.erase(store_.installing_.find(digest_));
+}
+
+std::unique_ptr<LayoutStore::InstallGuard> LayoutStore::GuardInstall(const Digest& digest) {
+  std::lock_guard lock(content_mu_);
+  installing_.insert(digest);
+  return std::make_unique<InstallGuard>(*this, digest);
+}
+
+Status LayoutStore::InstallBlob(std::string_view repo, const Digest& digest, BlobWriter& writer) {
   OCIREG_RETURN_IF_ERROR(EnsureRepository(repo));
   const std::string content = ContentPath(digest);
   const std::string target = RepoBlobPath(repo, digest);
-  const std::string own(data_path);
-  // Prefer the copy the store already has, so every repository shares one file.
-  Status shared = driver_->Link(content, target);
-  if (shared.ok()) return Status::Ok();
-  if (IsAlreadyExists(shared)) return KeepLinked(repo, {content, own}, target);
-  // No shared copy (or garbage collection just took it), or one that takes no more names
-  // (EMLINK): the repository links our own file, which nobody else can remove.
-  Status linked = driver_->Link(own, target);
-  if (IsAlreadyExists(linked)) return KeepLinked(repo, {content, own}, target);
-  OCIREG_RETURN_IF_ERROR(linked);
-  // The content store learns of our file for later pushes.
-  if (IsNotFound(shared)) return SeedContent(target, content);
-  ReplaceContent(own, content);
-  return Status::Ok();
+  auto guard = GuardInstall(digest);
+  // kAlreadyExists: the content store had the blob (its time is refreshed); ours is dropped.
+  Status committed = writer.Commit(content);
+  if (!committed.ok() && !IsAlreadyExists(committed)) return committed;
+  Status linked = driver_->Link(content, target);
+  if (IsAlreadyExists(linked)) return KeepLinked(repo, {content}, target);
+  return linked;
 }
 
 Status LayoutStore::InstallBytes(std::string_view repo, const Digest& digest,
                                  std::string_view bytes) {
   const std::string content = ContentPath(digest);
   const std::string target = RepoBlobPath(repo, digest);
+  auto guard = GuardInstall(digest);
   Status linked = driver_->Link(content, target);
   if (IsNotFound(linked)) {
-    OCIREG_RETURN_IF_ERROR(driver_->WriteFileAtomic(target, bytes));
-    return SeedContent(target, content);
+    // The content store has no copy: write one (the same bytes as any copy written meanwhile,
+    // since the name is their digest), then link it.
+    OCIREG_RETURN_IF_ERROR(driver_->WriteFileAtomic(content, bytes));
+    linked = driver_->Link(content, target);
   }
+  // An existing blob of the repository has had its time refreshed by the link.
   if (IsAlreadyExists(linked)) return Status::Ok();
   return linked;
-}
-
-Status LayoutStore::SeedContent(std::string_view blob, std::string_view content) {
-  // Not flushed: a seed lost in a crash only costs a later push its deduplication.
-  Status seeded = driver_->Link(blob, content, Durability::kCache);
-  // Another push may have seeded it first, or the blob may be gone already: both are fine, the
-  // content store is only a source for deduplication.
-  if (IsAlreadyExists(seeded) || IsNotFound(seeded)) {
-    return Status::Ok();
-  }
-  return seeded;
 }
 
 Result<BlobInfo> LayoutStore::MountBlob(std::string_view repo, const Digest& digest,
@@ -103,7 +100,7 @@ Result<BlobInfo> LayoutStore::MountBlob(std::string_view repo, const Digest& dig
   Status linked = driver_->Link(own, target);
   if (!linked.ok() && !IsNotFound(linked) && !IsAlreadyExists(linked)) {
     // The source's file may take no more names (EMLINK); the content store's copy may be another
-    // file (see ReplaceContent).
+    // file (a commit replaces a copy crowded with names).
     Status copy = driver_->Link(shared, target);
     if (copy.ok() || IsAlreadyExists(copy)) linked = copy;
   }

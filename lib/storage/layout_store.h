@@ -6,7 +6,7 @@
 //   layout_store.cc      opening, the in-memory state of repositories, OpenStore
 //   layout_listing.cc    repositories and tags, a page at a time
 //   layout_blobs.cc      blobs of a repository and their one copy in the content store
-//   blob_commit.cc       keeping a blob linked against garbage collection, replacing content
+//   blob_commit.cc       keeping a blob linked against garbage collection
 //   layout_uploads.cc    upload sessions
 //   layout_manifests.cc  manifests, tags and referrers
 //   manifest_facts.cc    what each manifest references, cached
@@ -94,6 +94,19 @@ struct RepoState {
 
 class LayoutStore final : public Store, public StoreMaintenance, public StoreMonitoring {
  public:
+  // Releases, when destroyed, the guard GuardInstall took on one digest.
+  class InstallGuard {
+   public:
+    InstallGuard(LayoutStore& store, Digest digest) : store_(store), digest_(std::move(digest)) {}
+    ~InstallGuard();
+    InstallGuard(const InstallGuard&) = delete;
+    InstallGuard& operator=(const InstallGuard&) = delete;
+
+   private:
+    LayoutStore& store_;
+    Digest digest_;
+  };
+
   static Result<std::unique_ptr<LayoutStore>> Open(std::unique_ptr<StorageDriver> driver,
                                                    StoreOptions options);
   LayoutStore(std::unique_ptr<StorageDriver> driver, StoreOptions options);
@@ -176,16 +189,13 @@ class LayoutStore final : public Store, public StoreMaintenance, public StoreMon
   Result<const ManifestFacts*> FactsLocked(std::string_view repo, RepoState& state,
                                            const IndexEntry& entry);
 
-  // Links content-store blob `digest` into `repo`, or the verified file at `data_path` when the
-  // content store has no copy.
-  Status InstallBlob(std::string_view repo, const Digest& digest, std::string_view data_path);
-  // Stores small content (a manifest body) as blob `digest` of `repo`.
+  // Commits `writer` (verified) as content-store blob `digest` and links it into `repo`.
+  Status InstallBlob(std::string_view repo, const Digest& digest, BlobWriter& writer);
+  // Keeps content `digest` from garbage collection while it is being installed (see
+  // installing_) until the guard goes.
+  std::unique_ptr<InstallGuard> GuardInstall(const Digest& digest);
+  // Stores small content (a manifest body) as blob `digest` of `repo`, through the content store.
   Status InstallBytes(std::string_view repo, const Digest& digest, std::string_view bytes);
-  // Links a repository's blob into the content store when the store has no copy yet.
-  Status SeedContent(std::string_view blob, std::string_view content);
-  // Makes the verified file `file` the content store's copy `content` in place of one that could
-  // not be linked. Best effort: the content store only serves deduplication.
-  void ReplaceContent(std::string_view file, std::string_view content);
   // Keeps `target`, a blob `repo` holds already, from garbage collection: refreshes its time under
   // the repository's lock, or links it again from the first of `sources` that can when it was
   // collected meanwhile. kNotFound when it is gone and no source is left.
@@ -225,6 +235,12 @@ class LayoutStore final : public Store, public StoreMaintenance, public StoreMon
 
   std::shared_mutex repos_mu_;
   std::map<std::string, std::shared_ptr<RepoState>, std::less<>> repos_;
+
+  // Content being installed: committed or written to the content store and not yet linked into
+  // its repository. Garbage collection skips it, checking and removing under content_mu_, so
+  // that content is never taken between its commit and its first link.
+  std::mutex content_mu_;
+  std::multiset<Digest> installing_;
 
   std::shared_ptr<HashHelper> hashing_ = std::make_shared<HashHelper>();
   std::mutex uploads_mu_;

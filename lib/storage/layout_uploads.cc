@@ -10,15 +10,14 @@
 namespace ocireg::internal {
 
 UploadHooks LayoutStore::MakeUploadHooks() {
-  return UploadHooks{
-      [this](std::string_view repo, const Digest& digest, std::string_view data_path) {
-        return InstallBlob(repo, digest, data_path);
-      },
-      [this](const std::string& id) {
-        std::lock_guard lock(uploads_mu_);
-        uploads_.erase(id);
-      },
-      hashing_};
+  return UploadHooks{[this](std::string_view repo, const Digest& digest, BlobWriter& writer) {
+                       return InstallBlob(repo, digest, writer);
+                     },
+                     [this](const std::string& id) {
+                       std::lock_guard lock(uploads_mu_);
+                       uploads_.erase(id);
+                     },
+                     hashing_};
 }
 
 Result<std::shared_ptr<Upload>> LayoutStore::StartUpload(std::string_view repo,

@@ -24,22 +24,24 @@ using internal::ParentPath;
 using internal::ValidateDriverPath;
 
 // One file's content and time, shared by every name linked to it, like an inode: a Link refreshes
-// the time seen through both names, and appends through one name show through the other, exactly
-// as with the hard links of the file system driver.
+// the time seen through both names, exactly as with the hard links of the file system driver.
 struct Inode {
-  // Never changed while a reader holds it (use_count() > 1): an append then copies it first, so a
-  // reader keeps the bytes it opened without taking any lock.
+  // Never changed while a reader holds it (use_count() > 1): a blob writer's append then copies it
+  // first, so a reader keeps the bytes it opened without taking any lock.
   std::shared_ptr<std::string> data;
   Clock::time_point modified;
 };
 
-// Everything the driver keeps, shared with the appenders it hands out so that they stay valid on
-// their own. Directories are explicit, as on a file system: they are created as parents of files
+// Everything the driver keeps, shared with the blob writers it hands out so that they stay valid
+// on their own. Directories are explicit, as on a file system: they are created as parents of files
 // and remain, empty, when their files are removed, until RemoveTree. The root is implicit.
 struct State {
   std::mutex mu;
   std::map<std::string, std::shared_ptr<Inode>, std::less<>> files;
   std::map<std::string, Clock::time_point, std::less<>> dirs;  // directory -> last entry change
+  // The last checkpoint of the blob writer at a path: its size and the caller's state. Kept, as
+  // an object store keeps it, so that the store's resumption from a state is tested in memory too.
+  std::map<std::string, std::pair<uint64_t, std::string>, std::less<>> checkpoints;
 };
 
 bool HasPrefix(std::string_view text, std::string_view prefix) {
@@ -81,10 +83,15 @@ class MemoryReader final : public FileReader {
   const std::shared_ptr<const std::string> data_;
 };
 
-class MemoryAppender final : public FileAppender {
+// The bytes of a blob being received: the file at the writer's path, like the file system's.
+class MemoryBlobWriter final : public BlobWriter {
  public:
-  MemoryAppender(std::shared_ptr<State> state, std::shared_ptr<Inode> inode)
-      : state_(std::move(state)), inode_(std::move(inode)) {}
+  MemoryBlobWriter(std::shared_ptr<State> state, std::shared_ptr<Inode> inode, std::string path,
+                   std::string resumed)
+      : state_(std::move(state)),
+        inode_(std::move(inode)),
+        path_(std::move(path)),
+        resumed_(std::move(resumed)) {}
 
   uint64_t size() const override {
     std::lock_guard lock(state_->mu);
@@ -93,9 +100,8 @@ class MemoryAppender final : public FileAppender {
 
   Status Append(std::span<const char> bytes) override {
     std::lock_guard lock(state_->mu);
-    if (inode_->data.use_count() > 1) {
-      inode_->data = std::make_shared<std::string>(*inode_->data);  // a reader holds the old one
-    }
+    OCIREG_RETURN_IF_ERROR(CheckOpen());
+    Own();
     inode_->data->append(bytes.data(), bytes.size());
     inode_->modified = Clock::now();
     return Status::Ok();
@@ -103,22 +109,74 @@ class MemoryAppender final : public FileAppender {
 
   Status Truncate(uint64_t size) override {
     std::lock_guard lock(state_->mu);
+    OCIREG_RETURN_IF_ERROR(CheckOpen());
     if (size > inode_->data->size()) {
       return InvalidArgument("truncate past the end of the file");
     }
-    if (inode_->data.use_count() > 1) {
-      inode_->data = std::make_shared<std::string>(*inode_->data);  // a reader holds the old one
-    }
+    Own();
     inode_->data->resize(size);
     inode_->modified = Clock::now();
     return Status::Ok();
   }
 
-  Status Sync() override { return Status::Ok(); }
+  Status Checkpoint(std::string_view state) override {
+    std::lock_guard lock(state_->mu);
+    OCIREG_RETURN_IF_ERROR(CheckOpen());
+    state_->checkpoints.insert_or_assign(path_,
+                                         std::pair(inode_->data->size(), std::string(state)));
+    return Status::Ok();
+  }
+
+  const std::string& state() const override { return resumed_; }
+
+  Result<std::unique_ptr<FileReader>> OpenReader() override {
+    std::lock_guard lock(state_->mu);
+    OCIREG_RETURN_IF_ERROR(CheckOpen());
+    return std::unique_ptr<FileReader>(std::make_unique<MemoryReader>(inode_->data));
+  }
+
+  Status Commit(std::string_view path) override {
+    OCIREG_RETURN_IF_ERROR(ValidateDriverPath(path));
+    std::lock_guard lock(state_->mu);
+    OCIREG_RETURN_IF_ERROR(CheckOpen());
+    spent_ = true;
+    state_->checkpoints.erase(path_);
+    Clock::time_point now = Clock::now();
+    auto own = state_->files.find(path_);
+    if (own != state_->files.end() && own->second == inode_) {
+      state_->files.erase(own);
+      TouchParent(*state_, path_, now);
+    }
+    if (auto existing = state_->files.find(path); existing != state_->files.end()) {
+      existing->second->modified = now;
+      return AlreadyExists(std::string(path) + ": File exists");
+    }
+    if (state_->dirs.contains(path)) return Internal(std::string(path) + ": Is a directory");
+    OCIREG_RETURN_IF_ERROR(MakeParents(*state_, path, now));
+    inode_->modified = now;
+    state_->files.emplace(std::string(path), inode_);
+    TouchParent(*state_, path, now);
+    return Status::Ok();
+  }
 
  private:
+  Status CheckOpen() const {
+    if (spent_) return InvalidArgument(path_ + ": the blob writer was committed");
+    return Status::Ok();
+  }
+
+  // Copies the bytes before a change when a reader holds them. Needs mu.
+  void Own() {
+    if (inode_->data.use_count() > 1) {
+      inode_->data = std::make_shared<std::string>(*inode_->data);
+    }
+  }
+
   const std::shared_ptr<State> state_;
   const std::shared_ptr<Inode> inode_;
+  const std::string path_;
+  const std::string resumed_;
+  bool spent_ = false;
 };
 
 class MemoryDriver final : public StorageDriver {
@@ -181,7 +239,7 @@ class MemoryDriver final : public StorageDriver {
     return std::unique_ptr<FileReader>(std::make_unique<MemoryReader>(file->second->data));
   }
 
-  Result<std::unique_ptr<FileAppender>> OpenAppender(std::string_view path, Durability) override {
+  Result<std::unique_ptr<BlobWriter>> OpenBlobWriter(std::string_view path, Durability) override {
     OCIREG_RETURN_IF_ERROR(ValidateDriverPath(path));
     std::lock_guard lock(state_->mu);
     if (state_->dirs.contains(path)) return Internal(std::string(path) + ": Is a directory");
@@ -192,28 +250,14 @@ class MemoryDriver final : public StorageDriver {
       auto inode = std::make_shared<Inode>(Inode{std::make_shared<std::string>(), now});
       file = state_->files.emplace(std::string(path), std::move(inode)).first;
       TouchParent(*state_, path, now);
-    } else if (HasOtherNames(file->second)) {
-      return AlreadyExists(std::string(path) + " has other names: appending would change them all");
     }
-    return std::unique_ptr<FileAppender>(std::make_unique<MemoryAppender>(state_, file->second));
-  }
-
-  Status Rename(std::string_view from, std::string_view to, Durability) override {
-    OCIREG_RETURN_IF_ERROR(ValidateDriverPath(from));
-    OCIREG_RETURN_IF_ERROR(ValidateDriverPath(to));
-    std::lock_guard lock(state_->mu);
-    auto file = state_->files.find(from);
-    if (file == state_->files.end()) return MissingFileError(from);
-    if (from == to) return Status::Ok();
-    if (state_->dirs.contains(to)) return Internal(std::string(to) + ": Is a directory");
-    Clock::time_point now = Clock::now();
-    OCIREG_RETURN_IF_ERROR(MakeParents(*state_, to, now));
-    std::shared_ptr<Inode> inode = std::move(file->second);
-    state_->files.erase(file);
-    state_->files.insert_or_assign(std::string(to), std::move(inode));
-    TouchParent(*state_, from, now);
-    TouchParent(*state_, to, now);
-    return Status::Ok();
+    std::string resumed;
+    if (auto checkpoint = state_->checkpoints.find(path); checkpoint != state_->checkpoints.end()) {
+      if (checkpoint->second.first == file->second->data->size())
+        resumed = checkpoint->second.second;
+    }
+    return std::unique_ptr<BlobWriter>(std::make_unique<MemoryBlobWriter>(
+        state_, file->second, std::string(path), std::move(resumed)));
   }
 
   Status Link(std::string_view from, std::string_view to, Durability) override {
@@ -243,6 +287,7 @@ class MemoryDriver final : public StorageDriver {
     auto file = state_->files.find(path);
     if (file == state_->files.end()) return MissingFileError(path);
     state_->files.erase(file);
+    state_->checkpoints.erase(std::string(path));
     TouchParent(*state_, path, Clock::now());
     return Status::Ok();
   }
@@ -253,18 +298,23 @@ class MemoryDriver final : public StorageDriver {
     bool removed = false;
     if (auto file = state_->files.find(path); file != state_->files.end()) {
       state_->files.erase(file);
+      state_->checkpoints.erase(std::string(path));
       removed = true;
     }
     if (auto dir = state_->dirs.find(path); dir != state_->dirs.end()) {
       std::string prefix = std::string(path) + "/";
       EraseBelow(state_->files, prefix);
       EraseBelow(state_->dirs, prefix);
+      EraseBelow(state_->checkpoints, prefix);
       state_->dirs.erase(dir);
       removed = true;
     }
     if (removed) TouchParent(*state_, path, Clock::now());
     return Status::Ok();
   }
+
+  // Everything is in the maps: no leftovers of its own.
+  Result<uint64_t> CollectLeftovers(Clock::time_point /*cutoff*/) override { return uint64_t{0}; }
 
  private:
   // kNotFound for a missing path; a directory where a file is expected is an error of its own, as
@@ -273,17 +323,6 @@ class MemoryDriver final : public StorageDriver {
     return state_->dirs.contains(path)
                ? Internal(std::string(path) + ": Is a directory")
                : NotFound(std::string(path) + ": No such file or directory");
-  }
-
-  // Whether a name other than the one found also holds `inode`. Appenders hold inodes too, so
-  // only a shared one is looked for among the names. Needs mu.
-  bool HasOtherNames(const std::shared_ptr<Inode>& inode) const {
-    if (inode.use_count() <= 1) return false;
-    int names = 0;
-    for (const auto& [name, other] : state_->files) {
-      if (other == inode && ++names > 1) return true;
-    }
-    return false;
   }
 
   // Adds the names of `entries` directly below `prefix` ("" for the root, else "dir/").

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// Upload sessions: append through the digester, verify, then hand the file to the store.
+// Upload sessions: append through the digester, verify, commit into the content store, then hand
+// the blob to the repository.
 #include "storage/upload_session.h"
 
 #include <rapidjson/document.h>
@@ -53,10 +54,13 @@ Result<std::shared_ptr<UploadSession>> UploadSession::Create(StorageDriver& driv
   auto session = std::make_shared<UploadSession>(driver, std::move(hooks), *id, std::move(repo),
                                                  algorithm, max_bytes);
   std::lock_guard lock(session->mu_);
-  auto appender = driver.OpenAppender(UploadDataPath(*id), Durability::kCache);
-  OCIREG_RETURN_IF_ERROR(appender);
-  session->appender_ = std::move(*appender);
+  auto writer = driver.OpenBlobWriter(UploadDataPath(*id), Durability::kCache);
+  OCIREG_RETURN_IF_ERROR(writer);
+  session->writer_ = std::move(*writer);
   session->digester_.emplace(algorithm);
+  // Saved at once, so that every process sharing the storage finds the session before its first
+  // chunk: an object store keeps nothing of a writer until its first checkpoint.
+  OCIREG_RETURN_IF_ERROR(session->SaveLocked());
   return session;
 }
 
@@ -80,7 +84,7 @@ Result<std::shared_ptr<UploadSession>> UploadSession::Load(StorageDriver& driver
   auto algorithm = ParseAlgorithm(doc["algorithm"].GetString());
   if (!algorithm.ok()) return Unknown(id);
   // A commit moves the data out before the session's files are removed: a session left without
-  // its data was committed (or never received a byte before a crash) and is over.
+  // its data was committed (or was never saved before a crash) and is over.
   auto data = driver.Stat(UploadDataPath(id));
   if (!data.ok()) {
     if (IsNotFound(data.status())) return Unknown(id);
@@ -97,51 +101,68 @@ std::shared_ptr<Upload> UploadSession::Lease(std::shared_ptr<UploadSession> sess
 
 void UploadSession::Release() {
   std::lock_guard lock(mu_);
-  appender_.reset();
+  if (writer_ != nullptr && !ended_ && digester_ && (!saved_ || saved_->size != hashed_)) {
+    (void)SaveLocked();
+  }
+  writer_.reset();
+}
+
+Status UploadSession::SaveLocked() {
+  Saved saved{hashed_, digester_->SaveState()};
+  OCIREG_RETURN_IF_ERROR(writer_->Checkpoint(saved.state));
+  saved_ = std::move(saved);
+  return Status::Ok();
 }
 
 Status UploadSession::HashLocked() {
-  if (digester_) return Status::Ok();
-  // After a restart or a failed write the hash state is gone: rebuild it from the bytes received
-  // so far.
-  auto digester = Digester(algorithm_);
-  auto hashed = HashFile(driver_, UploadDataPath(id_), digester);
-  if (!hashed.ok()) {
-    return IsNotFound(hashed.status()) ? Unknown(id_) : hashed.status();
+  const uint64_t size = writer_->size();
+  if (digester_ && hashed_ == size) return Status::Ok();
+  digester_.reset();
+  // After a restart, in another process or after a failed write the hash state is gone: restore
+  // it from the last save, or rebuild it from the bytes received so far.
+  if (saved_ && saved_->size == size) {
+    auto restored = Digester::RestoreState(saved_->state);
+    if (restored.ok() && restored->algorithm() == algorithm_) {
+      digester_.emplace(std::move(*restored));
+      hashed_ = size;
+      return Status::Ok();
+    }
   }
+  auto reader = writer_->OpenReader();
+  if (!reader.ok()) {
+    if (reader.status().Is(ErrorCode::kUnsupported)) {
+      return BlobUploadUnknown("upload " + id_ + " cannot go on: the digest of its " +
+                               std::to_string(size) + " bytes was not saved");
+    }
+    return reader.status();
+  }
+  Digester digester(algorithm_);
+  auto hashed = HashReader(**reader, digester);
+  OCIREG_RETURN_IF_ERROR(hashed);
+  if (*hashed != size) return Internal("upload " + id_ + " changed while it was being hashed");
   digester_.emplace(std::move(digester));
-  hashed_ = *hashed;
+  hashed_ = size;
   return Status::Ok();
 }
 
 Status UploadSession::OpenLocked() {
-  OCIREG_RETURN_IF_ERROR(HashLocked());
-  if (appender_ != nullptr) return Status::Ok();
-  auto appender = driver_.OpenAppender(UploadDataPath(id_), Durability::kCache);
-  // A data file with other names is a committed blob whose session outlived its commit (a crash
-  // lost the move out of the session): appending would corrupt the blob.
-  if (!appender.ok() && IsAlreadyExists(appender.status())) return Unknown(id_);
-  OCIREG_RETURN_IF_ERROR(appender);
-  if ((*appender)->size() != hashed_) {
-    // Only this session writes the file, under mu_; should it differ anyway, the file is the truth.
-    digester_.reset();
-    OCIREG_RETURN_IF_ERROR(HashLocked());
-    if ((*appender)->size() != hashed_) {
-      return Internal("upload " + id_ + " changed while it was being hashed");
+  if (writer_ == nullptr) {
+    auto writer = driver_.OpenBlobWriter(UploadDataPath(id_), Durability::kCache);
+    OCIREG_RETURN_IF_ERROR(writer);
+    writer_ = std::move(*writer);
+    // What storage holds now is the truth: another process may have continued the session.
+    if (!writer_->state().empty()) {
+      saved_ = Saved{writer_->size(), writer_->state()};
+    } else if (saved_ && saved_->size != writer_->size()) {
+      saved_.reset();
     }
   }
-  appender_ = std::move(*appender);
-  return Status::Ok();
+  return HashLocked();
 }
 
 Result<uint64_t> UploadSession::SizeLocked() {
-  if (digester_) return hashed_;
-  if (appender_ != nullptr) return appender_->size();
-  auto info = driver_.Stat(UploadDataPath(id_));
-  if (!info.ok()) {
-    return IsNotFound(info.status()) ? Unknown(id_) : info.status();
-  }
-  return info->size;
+  OCIREG_RETURN_IF_ERROR(OpenLocked());
+  return hashed_;
 }
 
 Result<uint64_t> UploadSession::Size() {
@@ -163,7 +184,7 @@ Status UploadSession::Append(std::span<const char> bytes, std::optional<uint64_t
     return SizeInvalid("blob exceeds the limit of " + std::to_string(max_bytes_) + " bytes");
   }
   Status appended;
-  auto append = [&] { appended = appender_->Append(bytes); };
+  auto append = [&] { appended = writer_->Append(bytes); };
   if (hooks_.hashing) {
     Status hashed = hooks_.hashing->UpdateAlongside(*digester_, bytes, append);
     if (appended.ok()) appended = hashed;
@@ -175,11 +196,10 @@ Status UploadSession::Append(std::span<const char> bytes, std::optional<uint64_t
     hashed_ += bytes.size();
     return appended;
   }
-  // The file may hold part of `bytes` and the digest all of them. Cut the file back to where it
-  // was, so that a failed append leaves nothing behind; the digest is rebuilt on the next call.
-  (void)appender_->Truncate(size);
-  appender_.reset();
+  // The writer may hold part of `bytes` and the digest all of them. Cut the writer back to where
+  // it was, so that a failed append leaves nothing behind; the digest is rebuilt on the next call.
   digester_.reset();
+  if (!writer_->Truncate(size).ok()) writer_.reset();
   return appended;
 }
 
@@ -193,22 +213,33 @@ Status UploadSession::Rewind(uint64_t offset, uint64_t end) {
                         std::to_string(end) + " to take back to " + std::to_string(offset));
   }
   if (offset == end) return Status::Ok();
-  if (appender_ == nullptr) {
-    auto appender = driver_.OpenAppender(UploadDataPath(id_), Durability::kCache);
-    OCIREG_RETURN_IF_ERROR(appender);
-    appender_ = std::move(*appender);
-  }
-  // The digest covers the bytes taken back: drop it, so that the next use rebuilds it from the
-  // file (a failure path, so the cost of rereading the upload is acceptable).
+  // The digest covers the bytes taken back: drop it, so that the next use restores it from the
+  // last save or rebuilds it from the bytes (a failure path, so the cost is acceptable).
   digester_.reset();
-  Status cut = appender_->Truncate(offset);
-  if (!cut.ok()) appender_.reset();
+  Status cut = writer_->Truncate(offset);
+  if (!cut.ok()) writer_.reset();
   return cut;
 }
 
+Status UploadSession::Persist() {
+  std::lock_guard lock(mu_);
+  if (ended_) return Unknown(id_);
+  OCIREG_RETURN_IF_ERROR(OpenLocked());
+  if (saved_ && saved_->size == hashed_) return Status::Ok();
+  return SaveLocked();
+}
+
 Result<Digest> UploadSession::HashWith(DigestAlgorithm algorithm) {
+  auto reader = writer_->OpenReader();
+  if (!reader.ok() && reader.status().Is(ErrorCode::kUnsupported)) {
+    return DigestInvalid("upload " + id_ + " was hashed with " +
+                         std::string(AlgorithmName(algorithm_)) +
+                         ", and this storage cannot read it back to hash it with " +
+                         std::string(AlgorithmName(algorithm)));
+  }
+  OCIREG_RETURN_IF_ERROR(reader);
   Digester digester(algorithm);
-  OCIREG_RETURN_IF_ERROR(HashFile(driver_, UploadDataPath(id_), digester));
+  OCIREG_RETURN_IF_ERROR(HashReader(**reader, digester));
   return digester.Finish();
 }
 
@@ -225,31 +256,21 @@ Result<BlobInfo> UploadSession::Commit(const Digest& expected,
   }
   Result<Digest> actual = expected.algorithm() == algorithm_ ? Result<Digest>(digester_->Finish())
                                                              : HashWith(expected.algorithm());
-  // Finish resets the digester: it no longer covers the file.
+  // Finish resets the digester: it no longer covers the bytes.
   if (expected.algorithm() == algorithm_) digester_.reset();
-  OCIREG_RETURN_IF_ERROR(actual);
+  if (!actual.ok()) {
+    (void)EndLocked();
+    return actual.status();
+  }
   if (*actual != expected) {
     (void)EndLocked();
     return DigestInvalid("upload content has digest " + actual->ToString() + ", not " +
                          expected.ToString());
   }
-  Status synced = appender_->Sync();
-  appender_.reset();
-  if (!synced.ok()) {
-    // After a failed fsync the kernel may have dropped the unwritten pages, and a later fsync can
-    // succeed without them: nothing proves these bytes reach the disk, so the client starts over.
-    (void)EndLocked();
-    return synced;
-  }
-  // Out of the session before it becomes a blob: once linked, the file is the blob of every
-  // repository that links it, and a session that survived its cleanup (a crash, a failed
-  // removal) must find no data to append to. Not flushed: after a crash that loses the move, the
-  // data file has other names and the session refuses it (AttachLocked).
-  const std::string staged = UploadStagingPath(id_);
-  Status installed = driver_.Rename(UploadDataPath(id_), staged, Durability::kCache);
-  if (installed.ok()) installed = hooks_.install(repo_, expected, staged);
-  // The blob keeps its other names; a staged file left behind is removed by garbage collection.
-  (void)driver_.Remove(staged);
+  // A failed commit ends the session: after a failed fsync nothing proves these bytes reach the
+  // disk, so the client starts over.
+  Status installed = hooks_.install(repo_, expected, *writer_);
+  writer_.reset();
   (void)EndLocked();
   OCIREG_RETURN_IF_ERROR(installed);
   return BlobInfo{expected, size};
@@ -269,7 +290,7 @@ Status UploadSession::Expire() {
 
 Status UploadSession::EndLocked() {
   ended_ = true;
-  appender_.reset();
+  writer_.reset();
   hooks_.forget(id_);
   return driver_.RemoveTree(UploadDir(id_));
 }

@@ -136,22 +136,6 @@ COMMIT_TEST("a session that outlives its commit cannot append to the blob", "[up
   }
 }
 
-COMMIT_TEST("a session whose data file is also a blob refuses to append", "[upload]") {
-  FaultyStore<TestType> f;
-  auto upload = Begin(*f.store, "repo", "abc");
-  const std::string id = upload->id();
-  upload.reset();
-  // What a crash can leave when the move out of the session was lost but the link was not.
-  const std::string blob = internal::RepoBlobPath("repo", DigestOf("abc"));
-  REQUIRE_OK(f.driver().Link(internal::UploadDataPath(id), blob));
-  f.Reopen();
-  auto again = f.store->GetUpload("repo", id);
-  if (again.ok()) {
-    CHECK((*again)->Append(std::span<const char>("d", 1)).code() == ErrorCode::kBlobUploadUnknown);
-  }
-  CHECK(*f.driver().ReadFile(blob) == "abc");
-}
-
 COMMIT_TEST("a failed fsync at commit ends the session", "[upload]") {
   FaultyStore<TestType> f;
   const std::string content = "never proven durable";
@@ -159,7 +143,7 @@ COMMIT_TEST("a failed fsync at commit ends the session", "[upload]") {
   bool failed = false;
   f.faults->set_interceptor(
       [&](Call call, std::string_view, std::string_view, const Forward& forward) {
-        if (call != Call::kSync || failed) return forward();
+        if (call != Call::kCommit || failed) return forward();
         failed = true;
         return Injected("fdatasync");
       });
@@ -172,43 +156,6 @@ COMMIT_TEST("a failed fsync at commit ends the session", "[upload]") {
   CHECK(f.store->GetUpload("repo", upload->id()).status().code() == ErrorCode::kBlobUploadUnknown);
   CHECK(f.store->StatBlob("repo", DigestOf(content)).status().code() == ErrorCode::kBlobUnknown);
   CHECK(*f.store->monitoring().CountUploads() == 0);
-}
-
-COMMIT_TEST("a blob whose file takes no more links is still pushed and mounted", "[dedup]") {
-  FaultyStore<TestType> f;
-  const std::string content = "a layer in every repository";
-  const Digest digest = DigestOf(content);
-  REQUIRE_OK(PushBlob(*f.store, "first", content));
-  // The names of a file at the file system's link limit (EMLINK); a rename over one of them gives
-  // that name a file of its own.
-  std::mutex mu;
-  std::set<std::string> full = {internal::ContentPath(digest),
-                                internal::RepoBlobPath("first", digest)};
-  f.faults->set_interceptor(
-      [&](Call call, std::string_view path, std::string_view to, const Forward& forward) {
-        {
-          std::lock_guard lock(mu);
-          if (call == Call::kLink && full.contains(std::string(path))) {
-            return Internal("link " + std::string(path) + ": Too many links (injected)");
-          }
-          if (call == Call::kRename) full.erase(std::string(to));
-        }
-        return forward();
-      });
-  for (std::string repo : {"second", "third"}) {
-    INFO(repo);
-    Status pushed = PushBlob(*f.store, repo, content);
-    CHECK_OK(pushed);
-    if (pushed.ok()) CHECK(ReadBlob(*f.store, repo, digest) == content);
-  }
-  auto mounted = f.store->MountBlob("fourth", digest, "first");
-  CHECK_OK(mounted);
-  if (mounted.ok()) CHECK(ReadBlob(*f.store, "fourth", digest) == content);
-  CHECK(ReadBlob(*f.store, "first", digest) == content);
-  f.faults->set_interceptor(nullptr);
-  auto scrub = f.store->maintenance().Scrub();
-  REQUIRE_OK(scrub);
-  CHECK(scrub->ok());
 }
 
 COMMIT_TEST("an index write that fails after its rename is reported as done", "[manifest]") {

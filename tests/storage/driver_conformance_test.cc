@@ -111,10 +111,17 @@ std::unique_ptr<FileReader> OpenReader(StorageDriver& driver, std::string_view p
   return std::move(*reader);
 }
 
-std::unique_ptr<FileAppender> OpenAppender(StorageDriver& driver, std::string_view path) {
-  Result<std::unique_ptr<FileAppender>> appender = driver.OpenAppender(path);
-  REQUIRE_OK(appender);
-  return std::move(*appender);
+std::unique_ptr<BlobWriter> OpenWriter(StorageDriver& driver, std::string_view path) {
+  Result<std::unique_ptr<BlobWriter>> writer = driver.OpenBlobWriter(path);
+  REQUIRE_OK(writer);
+  return std::move(*writer);
+}
+
+// Writes `data` through a blob writer and commits it at `path`.
+void Commit(StorageDriver& driver, std::string_view path, std::string_view data) {
+  std::unique_ptr<BlobWriter> writer = OpenWriter(driver, std::string(path) + ".writing");
+  REQUIRE_OK(writer->Append(Bytes(data)));
+  REQUIRE_OK(writer->Commit(path));
 }
 
 bool IsDirectory(StorageDriver& driver, std::string_view path) {
@@ -211,15 +218,15 @@ TEMPLATE_TEST_CASE("a driver refuses invalid paths with kInvalidArgument", "[dri
     CHECK_CODE(driver.ReadFile(bad), ErrorCode::kInvalidArgument);
     CHECK_CODE(driver.WriteFileAtomic(bad, "x"), ErrorCode::kInvalidArgument);
     CHECK_CODE(driver.OpenReader(bad), ErrorCode::kInvalidArgument);
-    CHECK_CODE(driver.OpenAppender(bad), ErrorCode::kInvalidArgument);
-    CHECK_CODE(driver.Rename("ok", bad), ErrorCode::kInvalidArgument);
-    CHECK_CODE(driver.Rename(bad, "moved"), ErrorCode::kInvalidArgument);
+    CHECK_CODE(driver.OpenBlobWriter(bad), ErrorCode::kInvalidArgument);
+    CHECK_CODE(OpenWriter(driver, "w")->Commit(bad), ErrorCode::kInvalidArgument);
     CHECK_CODE(driver.Link("ok", bad), ErrorCode::kInvalidArgument);
     CHECK_CODE(driver.Link(bad, "linked"), ErrorCode::kInvalidArgument);
     CHECK_CODE(driver.Remove(bad), ErrorCode::kInvalidArgument);
     CHECK_CODE(driver.RemoveTree(bad), ErrorCode::kInvalidArgument);
   }
-  // Nothing was created, moved or removed.
+  // Nothing was created, moved or removed (but the writer "w").
+  CHECK_CODE(driver.RemoveTree("w"), ErrorCode::kOk);
   CHECK(ListSet(driver, "") == std::set<std::string>{"ok"});
   CHECK(ReadAll(driver, "ok") == "x");
 }
@@ -271,8 +278,7 @@ TEMPLATE_TEST_CASE("files and directories in each other's place are errors", "[d
 
   SECTION("a file cannot be a parent") {
     CHECK_CODE(driver.WriteFileAtomic("file/x", "y"), ErrorCode::kInternal);
-    CHECK_CODE(driver.OpenAppender("file/x"), ErrorCode::kInternal);
-    CHECK_CODE(driver.Rename("dir/inner", "file/x"), ErrorCode::kInternal);
+    CHECK_CODE(driver.OpenBlobWriter("file/x"), ErrorCode::kInternal);
     CHECK_CODE(driver.Link("dir/inner", "file/x"), ErrorCode::kInternal);
     CHECK_CODE(driver.List("file"), ErrorCode::kNotFound);
     CHECK_CODE(driver.Stat("file/x"), ErrorCode::kNotFound);
@@ -284,10 +290,8 @@ TEMPLATE_TEST_CASE("files and directories in each other's place are errors", "[d
     CHECK_CODE(driver.ReadFile("dir"), ErrorCode::kInternal);
     CHECK_CODE(driver.OpenReader("dir"), ErrorCode::kInternal);
     CHECK_CODE(driver.WriteFileAtomic("dir", "x"), ErrorCode::kInternal);
-    CHECK_CODE(driver.OpenAppender("dir"), ErrorCode::kInternal);
+    CHECK_CODE(driver.OpenBlobWriter("dir"), ErrorCode::kInternal);
     CHECK_CODE(driver.Remove("dir"), ErrorCode::kInternal);
-    CHECK_CODE(driver.Rename("dir", "moved"), ErrorCode::kInternal);
-    CHECK_CODE(driver.Rename("file", "dir"), ErrorCode::kInternal);
     CHECK_CODE(driver.Link("dir", "linked"), ErrorCode::kInternal);
     CHECK_CODE(driver.Link("file", "dir"), ErrorCode::kAlreadyExists);
     CHECK(ReadAll(driver, "dir/inner") == "i");
@@ -296,57 +300,85 @@ TEMPLATE_TEST_CASE("files and directories in each other's place are errors", "[d
   }
 }
 
-TEMPLATE_TEST_CASE("appenders create, append, count and sync", "[driver]", FsDriverFixture,
-                   MemoryDriverFixture, ForwardingDriverFixture) {
+TEMPLATE_TEST_CASE("blob writers append, resume at their checkpoint and commit", "[driver]",
+                   FsDriverFixture, MemoryDriverFixture, ForwardingDriverFixture) {
   TestType fixture;
   StorageDriver& driver = *fixture.driver;
 
-  std::unique_ptr<FileAppender> appender = OpenAppender(driver, "_uploads/1/data");
-  CHECK(appender->size() == 0);
-  CHECK(ReadAll(driver, "_uploads/1/data").empty());
-  CHECK(IsDirectory(driver, "_uploads/1"));
+  std::unique_ptr<BlobWriter> writer = OpenWriter(driver, "_uploads/1/data");
+  CHECK(writer->size() == 0);
+  CHECK(writer->state().empty());
+  REQUIRE_OK(writer->Append(Bytes("hello")));
+  REQUIRE_OK(writer->Append(Bytes(" world")));
+  REQUIRE_OK(writer->Append(Bytes("")));
+  CHECK(writer->size() == 11);
+  REQUIRE_OK(writer->Checkpoint("state-11"));
+  writer.reset();
 
-  REQUIRE_OK(appender->Append(Bytes("hello")));
-  REQUIRE_OK(appender->Append(Bytes(" world")));
-  REQUIRE_OK(appender->Append(Bytes("")));
-  CHECK(appender->size() == 11);
-  REQUIRE_OK(appender->Sync());
-  CHECK(ReadAll(driver, "_uploads/1/data") == "hello world");
-  Result<FileInfo> info = driver.Stat("_uploads/1/data");
-  REQUIRE_OK(info);
-  CHECK(info->size == 11);
-  appender.reset();
+  // Reopening resumes at the checkpoint, with its state, or (where the backend keeps no state)
+  // with the bytes readable to rebuild it.
+  writer = OpenWriter(driver, "_uploads/1/data");
+  CHECK(writer->size() == 11);
+  if (writer->state().empty()) {
+    Result<std::unique_ptr<FileReader>> back = writer->OpenReader();
+    REQUIRE_OK(back);
+    CHECK(ReadRange(**back, 0, 100) == "hello world");
+  } else {
+    CHECK(writer->state() == "state-11");
+  }
+  REQUIRE_OK(writer->Append(Bytes("!")));
+  CHECK(writer->size() == 12);
 
-  // Reopening resumes at the end.
-  appender = OpenAppender(driver, "_uploads/1/data");
-  CHECK(appender->size() == 11);
-  REQUIRE_OK(appender->Append(Bytes("!")));
-  CHECK(appender->size() == 12);
-  REQUIRE_OK(appender->Sync());
-  CHECK(ReadAll(driver, "_uploads/1/data") == "hello world!");
-
-  // An appender opened on a file written whole appends to it.
-  Write(driver, "whole", "abc");
-  std::unique_ptr<FileAppender> second = OpenAppender(driver, "whole");
-  CHECK(second->size() == 3);
-  REQUIRE_OK(second->Append(Bytes("def")));
-  CHECK(ReadAll(driver, "whole") == "abcdef");
+  SECTION("commit makes the bytes a file and ends the writer") {
+    Clock::time_point before = Clock::now() - kClockSlack;
+    REQUIRE_OK(writer->Commit("_blobs/sha256/ab"));
+    CHECK(ReadAll(driver, "_blobs/sha256/ab") == "hello world!");
+    Result<FileInfo> info = driver.Stat("_blobs/sha256/ab");
+    REQUIRE_OK(info);
+    CHECK(info->size == 12);
+    CHECK(info->modified >= before);
+    CHECK_CODE(driver.Stat("_uploads/1/data"), ErrorCode::kNotFound);
+    CHECK_CODE(writer->Append(Bytes("more")), ErrorCode::kInvalidArgument);
+    CHECK_CODE(writer->Commit("_blobs/sha256/cd"), ErrorCode::kInvalidArgument);
+    CHECK_CODE(driver.Stat("_blobs/sha256/cd"), ErrorCode::kNotFound);
+    // A new writer at the same path starts empty.
+    CHECK(OpenWriter(driver, "_uploads/1/data")->size() == 0);
+  }
+  SECTION("commit onto an existing file keeps it and refreshes its time") {
+    Write(driver, "_blobs/sha256/ab", "hello world!");
+    Result<FileInfo> old_info = driver.Stat("_blobs/sha256/ab");
+    REQUIRE_OK(old_info);
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    CHECK_CODE(writer->Commit("_blobs/sha256/ab"), ErrorCode::kAlreadyExists);
+    CHECK(ReadAll(driver, "_blobs/sha256/ab") == "hello world!");
+    Result<FileInfo> info = driver.Stat("_blobs/sha256/ab");
+    REQUIRE_OK(info);
+    CHECK(info->modified >= old_info->modified);
+    CHECK_CODE(driver.Stat("_uploads/1/data"), ErrorCode::kNotFound);
+  }
+  SECTION("removing the writer's path discards its bytes") {
+    writer.reset();
+    REQUIRE_OK(driver.RemoveTree("_uploads/1"));
+    CHECK(OpenWriter(driver, "_uploads/1/data")->size() == 0);
+  }
 }
 
-TEMPLATE_TEST_CASE("appenders truncate back and append from there", "[driver]", FsDriverFixture,
-                   MemoryDriverFixture, ForwardingDriverFixture) {
+TEMPLATE_TEST_CASE("blob writers truncate back to their checkpoint and append from there",
+                   "[driver]", FsDriverFixture, MemoryDriverFixture, ForwardingDriverFixture) {
   TestType fixture;
   StorageDriver& driver = *fixture.driver;
-  std::unique_ptr<FileAppender> appender = OpenAppender(driver, "up/data");
-  REQUIRE_OK(appender->Append(Bytes("kept+dropped")));
-  REQUIRE_OK(appender->Truncate(5));
-  CHECK(appender->size() == 5);
-  CHECK(ReadAll(driver, "up/data") == "kept+");
-  REQUIRE_OK(appender->Append(Bytes("new")));
-  CHECK(ReadAll(driver, "up/data") == "kept+new");
-  CHECK_CODE(appender->Truncate(9), ErrorCode::kInvalidArgument);
-  REQUIRE_OK(appender->Truncate(8));
-  CHECK(appender->size() == 8);
+  std::unique_ptr<BlobWriter> writer = OpenWriter(driver, "up/data");
+  REQUIRE_OK(writer->Append(Bytes("kept+")));
+  REQUIRE_OK(writer->Checkpoint("s"));
+  REQUIRE_OK(writer->Append(Bytes("dropped")));
+  REQUIRE_OK(writer->Truncate(5));
+  CHECK(writer->size() == 5);
+  REQUIRE_OK(writer->Append(Bytes("new")));
+  CHECK_CODE(writer->Truncate(9), ErrorCode::kInvalidArgument);
+  REQUIRE_OK(writer->Truncate(8));
+  CHECK(writer->size() == 8);
+  REQUIRE_OK(writer->Commit("done"));
+  CHECK(ReadAll(driver, "done") == "kept+new");
 }
 
 TEMPLATE_TEST_CASE("readers read at offsets and outlive removal and replacement", "[driver]",
@@ -376,18 +408,9 @@ TEMPLATE_TEST_CASE("readers read at offsets and outlive removal and replacement"
     CHECK_CODE(driver.OpenReader("blobs/b"), ErrorCode::kNotFound);
     CHECK(ReadRange(*reader, 5, 100) == "56789");
   }
-  SECTION("after a rename over it the reader still reads") {
-    Write(driver, "other", "moved in");
-    REQUIRE_OK(driver.Rename("other", "blobs/b"));
-    CHECK(ReadRange(*reader, 0, 100) == "0123456789");
-  }
-  SECTION("the size is the one at opening") {
-    std::unique_ptr<FileAppender> appender = OpenAppender(driver, "blobs/b");
-    REQUIRE_OK(appender->Append(Bytes("abc")));
-    CHECK(reader->size() == 10);
-    CHECK(ReadRange(*reader, 0, 100) == "0123456789");
-    CHECK(ReadRange(*reader, 10, 3).empty());
-    CHECK(ReadRange(*OpenReader(driver, "blobs/b"), 8, 100) == "89abc");
+  SECTION("a committed blob reads like a written file") {
+    Commit(driver, "blobs/c", "abcdefghij");
+    CHECK(ReadRange(*OpenReader(driver, "blobs/c"), 2, 3) == "cde");
   }
   SECTION("ReadAt may be called from several threads at once") {
     std::string content(512 * 1024, '\0');
@@ -414,40 +437,11 @@ TEMPLATE_TEST_CASE("readers read at offsets and outlive removal and replacement"
   }
 }
 
-TEMPLATE_TEST_CASE("Rename moves a file, replacing the target and creating parents", "[driver]",
-                   FsDriverFixture, MemoryDriverFixture, ForwardingDriverFixture) {
-  TestType fixture;
-  StorageDriver& driver = *fixture.driver;
-  Write(driver, "_uploads/u1/data", "abc");
-
-  REQUIRE_OK(driver.Rename("_uploads/u1/data", "_blobs/sha256/ab/abcdef"));
-  CHECK(ReadAll(driver, "_blobs/sha256/ab/abcdef") == "abc");
-  CHECK_CODE(driver.ReadFile("_uploads/u1/data"), ErrorCode::kNotFound);
-  CHECK(IsDirectory(driver, "_blobs/sha256/ab"));
-  CHECK(ListSet(driver, "_uploads/u1").empty());
-
-  Write(driver, "src", "new");
-  Write(driver, "dst", "old");
-  std::unique_ptr<FileReader> old_reader = OpenReader(driver, "dst");
-  REQUIRE_OK(driver.Rename("src", "dst"));
-  CHECK(ReadAll(driver, "dst") == "new");
-  CHECK_CODE(driver.Stat("src"), ErrorCode::kNotFound);
-  CHECK(ReadRange(*old_reader, 0, 10) == "old");
-
-  REQUIRE_OK(driver.Rename("dst", "dst"));
-  CHECK(ReadAll(driver, "dst") == "new");
-
-  CHECK_CODE(driver.Rename("missing", "target"), ErrorCode::kNotFound);
-  CHECK_CODE(driver.Rename("missing", "new/parent/target"), ErrorCode::kNotFound);
-  CHECK_CODE(driver.Stat("target"), ErrorCode::kNotFound);
-  CHECK_CODE(driver.Stat("new"), ErrorCode::kNotFound);
-}
-
 TEMPLATE_TEST_CASE("Link shares content, refreshes the time and refuses existing targets",
                    "[driver]", FsDriverFixture, MemoryDriverFixture, ForwardingDriverFixture) {
   TestType fixture;
   StorageDriver& driver = *fixture.driver;
-  Write(driver, "_blobs/sha256/x", "content");
+  Commit(driver, "_blobs/sha256/x", "content");
   Write(driver, "other", "keep");
 
   Clock::time_point before = Clock::now() - kClockSlack;
@@ -475,23 +469,6 @@ TEMPLATE_TEST_CASE("Link shares content, refreshes the time and refuses existing
   REQUIRE_OK(driver.Link("team/app/blobs/sha256/x", "_blobs/sha256/x"));
   REQUIRE_OK(driver.Remove("team/app/blobs/sha256/x"));
   CHECK(ReadAll(driver, "_blobs/sha256/x") == "content");
-}
-
-TEMPLATE_TEST_CASE("OpenAppender refuses a file that has other names", "[driver]", FsDriverFixture,
-                   MemoryDriverFixture, ForwardingDriverFixture) {
-  TestType fixture;
-  StorageDriver& driver = *fixture.driver;
-  Write(driver, "_uploads/u/data", "blob");
-  REQUIRE_OK(driver.Link("_uploads/u/data", "repo/blobs/sha256/x"));
-  // Appending through either name would change the other: a committed blob.
-  CHECK_CODE(driver.OpenAppender("_uploads/u/data"), ErrorCode::kAlreadyExists);
-  CHECK_CODE(driver.OpenAppender("repo/blobs/sha256/x"), ErrorCode::kAlreadyExists);
-  CHECK(ReadAll(driver, "repo/blobs/sha256/x") == "blob");
-  // With one name left, appending is the file's own business again.
-  REQUIRE_OK(driver.Remove("repo/blobs/sha256/x"));
-  std::unique_ptr<FileAppender> appender = OpenAppender(driver, "_uploads/u/data");
-  REQUIRE_OK(appender->Append(Bytes("!")));
-  CHECK(ReadAll(driver, "_uploads/u/data") == "blob!");
 }
 
 TEST_CASE("fs driver: Link to an existing name refreshes that name's time", "[driver][fs]") {
@@ -614,18 +591,18 @@ TEMPLATE_TEST_CASE("concurrent writers of distinct files in shared new directori
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
       std::string name = "t" + std::to_string(t);
-      Result<std::unique_ptr<FileAppender>> appender =
-          driver.OpenAppender("c/uploads/" + name + "/data");
-      if (!appender.ok()) return failures.Add(appender.status().ToString());
+      Result<std::unique_ptr<BlobWriter>> writer =
+          driver.OpenBlobWriter("c/uploads/" + name + "/data");
+      if (!writer.ok()) return failures.Add(writer.status().ToString());
       for (int i = 0; i < kFiles; ++i) {
         std::string file = name + "-" + std::to_string(i);
         failures.Check(driver.WriteFileAtomic("c/shared/deep/" + file, file), file);
-        failures.Check((*appender)->Append(Bytes(file + ";")), "append " + file);
+        failures.Check((*writer)->Append(Bytes(file + ";")), "append " + file);
         failures.Check(
             driver.Link("c/shared/deep/" + file, "c/links/" + std::to_string(i) + "/" + name),
             "link " + file);
       }
-      failures.Check((*appender)->Sync(), "sync " + name);
+      failures.Check((*writer)->Commit("c/blobs/" + name), "commit " + name);
     });
   }
   for (std::thread& thread : threads) thread.join();
@@ -641,7 +618,7 @@ TEMPLATE_TEST_CASE("concurrent writers of distinct files in shared new directori
       CHECK(ReadAll(driver, "c/links/" + std::to_string(i) + "/" + name) == file);
       expected += file + ";";
     }
-    CHECK(ReadAll(driver, "c/uploads/" + name + "/data") == expected);
+    CHECK(ReadAll(driver, "c/blobs/" + name) == expected);
   }
 }
 
@@ -726,11 +703,10 @@ TEST_CASE("fs driver: temp files stay in .tmp and are gone after each call", "[d
   std::unique_ptr<StorageDriver> driver = OpenFsDriver(dir.path());
   Write(*driver, "a/index.json", "1");
   Write(*driver, "a/index.json", "2");
-  Write(*driver, "b/c/d", "3");
-  REQUIRE_OK(driver->Rename("b/c/d", "b/e"));
+  Commit(*driver, "b/e", "committed");
   REQUIRE_OK(driver->Link("b/e", "f/g"));
-  std::unique_ptr<FileAppender> appender = OpenAppender(*driver, "h/data");
-  REQUIRE_OK(appender->Append(Bytes("x")));
+  std::unique_ptr<BlobWriter> writer = OpenWriter(*driver, "h/data");
+  REQUIRE_OK(writer->Append(Bytes("x")));
   // Failed writes must clean up too.
   CHECK_CODE(driver->WriteFileAtomic("b/e/below", "x"), ErrorCode::kInternal);
   CHECK_CODE(driver->WriteFileAtomic("a", "x"), ErrorCode::kInternal);
@@ -807,7 +783,7 @@ TEST_CASE("fs driver: files and directories get 0644 and 0755 under the umask", 
   mode_t mask = ::umask(0);
   ::umask(mask);
   Write(*driver, "d/written", "x");
-  OpenAppender(*driver, "d/appended");
+  OpenWriter(*driver, "d/appended");
   for (const char* name : {"d/written", "d/appended"}) {
     INFO(name);
     struct stat st;
@@ -832,14 +808,14 @@ TEST_CASE("FaultInjectingDriver fails every call once its budget is spent", "[dr
   CHECK(!control->crashed());
 
   control->set_budget(3);
-  std::unique_ptr<FileAppender> appender = OpenAppender(*driver, "up/data");  // 1
-  std::unique_ptr<FileReader> reader = OpenReader(*driver, "before");         // reads are free
-  REQUIRE_OK(appender->Append(Bytes("ab")));                                  // 2
-  REQUIRE_OK(appender->Sync());                                               // 3
+  std::unique_ptr<BlobWriter> writer = OpenWriter(*driver, "up/data");  // 1
+  std::unique_ptr<FileReader> reader = OpenReader(*driver, "before");   // reads are free
+  REQUIRE_OK(writer->Append(Bytes("ab")));                              // 2
+  REQUIRE_OK(writer->Checkpoint("s"));                                  // 3
   CHECK(control->operations() == 4);
 
   // The fourth mutation is the crash; everything after it fails as well.
-  Status crash = appender->Append(Bytes("cd"));
+  Status crash = writer->Append(Bytes("cd"));
   CHECK(crash.code() == ErrorCode::kUnavailable);
   CHECK(crash.message() == "injected crash");
   CHECK(control->crashed());
@@ -849,10 +825,10 @@ TEST_CASE("FaultInjectingDriver fails every call once its budget is spent", "[dr
   CHECK_CODE(reader->ReadAt(0, std::span<char>()), ErrorCode::kUnavailable);
   CHECK_CODE(driver->Remove("before"), ErrorCode::kUnavailable);
   CHECK_CODE(driver->Link("before", "l"), ErrorCode::kUnavailable);
-  CHECK_CODE(driver->Rename("before", "r"), ErrorCode::kUnavailable);
   CHECK_CODE(driver->RemoveTree("up"), ErrorCode::kUnavailable);
   CHECK_CODE(driver->WriteFileAtomic("w", "x"), ErrorCode::kUnavailable);
-  CHECK_CODE(driver->OpenAppender("a"), ErrorCode::kUnavailable);
+  CHECK_CODE(driver->OpenBlobWriter("a"), ErrorCode::kUnavailable);
+  CHECK_CODE(writer->Commit("c"), ErrorCode::kUnavailable);
   CHECK(control->operations() == 4);
   CHECK(control->failures() == 11);
 

@@ -3,6 +3,7 @@
 // a subclass changes only what it overrides. The driver conformance suite also runs over a wrapper.
 #include "ocireg/storage/forwarding_driver.h"
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -48,14 +49,10 @@ class RecordingDriver final : public ForwardingDriver {
     Note("OpenReader", path);
     return ForwardingDriver::OpenReader(path);
   }
-  Result<std::unique_ptr<FileAppender>> OpenAppender(std::string_view path,
+  Result<std::unique_ptr<BlobWriter>> OpenBlobWriter(std::string_view path,
                                                      Durability durability) override {
-    Note("OpenAppender", std::string(path) + Of(durability));
-    return ForwardingDriver::OpenAppender(path, durability);
-  }
-  Status Rename(std::string_view from, std::string_view to, Durability durability) override {
-    Note("Rename", std::string(from) + "," + std::string(to) + Of(durability));
-    return ForwardingDriver::Rename(from, to, durability);
+    Note("OpenBlobWriter", std::string(path) + Of(durability));
+    return ForwardingDriver::OpenBlobWriter(path, durability);
   }
   Status Link(std::string_view from, std::string_view to, Durability durability) override {
     Note("Link", std::string(from) + "," + std::string(to) + Of(durability));
@@ -68,6 +65,10 @@ class RecordingDriver final : public ForwardingDriver {
   Status RemoveTree(std::string_view path) override {
     Note("RemoveTree", path);
     return ForwardingDriver::RemoveTree(path);
+  }
+  Result<uint64_t> CollectLeftovers(std::chrono::system_clock::time_point cutoff) override {
+    Note("CollectLeftovers", cutoff == std::chrono::system_clock::time_point() ? "epoch" : "?");
+    return ForwardingDriver::CollectLeftovers(cutoff);
   }
 
  private:
@@ -90,15 +91,15 @@ TEST_CASE("ForwardingDriver passes every call and argument to its target", "[dri
   CHECK(wrapper.Stat("a/f")->size == 3);
   CHECK(wrapper.List("a")->size() == 2);
   CHECK(*wrapper.ReadFile("a/g") == "two");
-  REQUIRE(wrapper.Rename("a/g", "a/h", Durability::kCache).ok());
   REQUIRE(wrapper.Link("a/f", "b/f").ok());
   auto reader = wrapper.OpenReader("b/f");
   REQUIRE(reader.ok());
   CHECK((*reader)->size() == 3);
-  auto appender = wrapper.OpenAppender("c/log", Durability::kCache);
-  REQUIRE(appender.ok());
-  REQUIRE(wrapper.Remove("a/h").ok());
+  auto writer = wrapper.OpenBlobWriter("c/log", Durability::kCache);
+  REQUIRE(writer.ok());
+  REQUIRE(wrapper.Remove("a/g").ok());
   REQUIRE(wrapper.RemoveTree("a").ok());
+  CHECK(*wrapper.CollectLeftovers({}) == 0);
 
   CHECK(target.calls == std::vector<std::string>{
                             "WriteFileAtomic(a/f,one,cache)",
@@ -106,12 +107,12 @@ TEST_CASE("ForwardingDriver passes every call and argument to its target", "[dri
                             "Stat(a/f)",
                             "List(a)",
                             "ReadFile(a/g)",
-                            "Rename(a/g,a/h,cache)",
                             "Link(a/f,b/f,durable)",
                             "OpenReader(b/f)",
-                            "OpenAppender(c/log,cache)",
-                            "Remove(a/h)",
+                            "OpenBlobWriter(c/log,cache)",
+                            "Remove(a/g)",
                             "RemoveTree(a)",
+                            "CollectLeftovers(epoch)",
                         });
 }
 
@@ -137,7 +138,7 @@ TEST_CASE("a ForwardingDriver subclass changes only the call it overrides",
   CHECK(driver.Stat("drop").status().code() == ErrorCode::kNotFound);
 }
 
-// Readers and appenders that count what passes through them.
+// Readers and blob writers that count what passes through them.
 class CountingReader final : public ForwardingFileReader {
  public:
   CountingReader(std::unique_ptr<FileReader> target, uint64_t& reads)
@@ -151,33 +152,37 @@ class CountingReader final : public ForwardingFileReader {
   uint64_t& reads_;
 };
 
-class CountingAppender final : public ForwardingFileAppender {
+class CountingWriter final : public ForwardingBlobWriter {
  public:
-  CountingAppender(std::unique_ptr<FileAppender> target, uint64_t& appends)
-      : ForwardingFileAppender(std::move(target)), appends_(appends) {}
+  CountingWriter(std::unique_ptr<BlobWriter> target, uint64_t& appends)
+      : ForwardingBlobWriter(std::move(target)), appends_(appends) {}
   Status Append(std::span<const char> bytes) override {
     ++appends_;
-    return ForwardingFileAppender::Append(bytes);
+    return ForwardingBlobWriter::Append(bytes);
   }
 
  private:
   uint64_t& appends_;
 };
 
-TEST_CASE("ForwardingFileReader and ForwardingFileAppender forward what is not overridden",
+TEST_CASE("ForwardingFileReader and ForwardingBlobWriter forward what is not overridden",
           "[driver][forwarding]") {
   auto driver = NewMemoryDriver();
   uint64_t appends = 0;
   uint64_t reads = 0;
   {
-    auto opened = driver->OpenAppender("f");
+    auto opened = driver->OpenBlobWriter("w");
     REQUIRE(opened.ok());
-    CountingAppender appender(std::move(*opened), appends);
-    REQUIRE(appender.Append(Bytes("hello world")).ok());
-    CHECK(appender.size() == 11);
-    REQUIRE(appender.Truncate(5).ok());
-    CHECK(appender.size() == 5);
-    REQUIRE(appender.Sync().ok());
+    CountingWriter writer(std::move(*opened), appends);
+    REQUIRE(writer.Append(Bytes("hello world")).ok());
+    CHECK(writer.size() == 11);
+    REQUIRE(writer.Truncate(5).ok());
+    CHECK(writer.size() == 5);
+    REQUIRE(writer.Checkpoint("state").ok());
+    auto back = writer.OpenReader();
+    REQUIRE(back.ok());
+    CHECK((*back)->size() == 5);
+    REQUIRE(writer.Commit("f").ok());
   }
   auto opened = driver->OpenReader("f");
   REQUIRE(opened.ok());

@@ -2,10 +2,10 @@
 // FaultInjectingDriver: a ForwardingDriver that simulates a process dying after N writes.
 //
 // Wraps a driver the test owns and forwards every call to it. Mutating operations (WriteFileAtomic,
-// Rename, Link, Remove, RemoveTree, OpenAppender, and each Append, Truncate and Sync of the
-// appenders it hands out) are counted against a budget. The first operation past the budget fails,
-// and so does every later call, reads included, with kUnavailable "injected crash": the "process"
-// is dead. The test then reopens a store over the inner driver and checks what survived.
+// Link, Remove, RemoveTree, OpenBlobWriter, and each Append, Truncate, Checkpoint and Commit of the
+// blob writers it hands out) are counted against a budget. The first operation past the budget
+// fails, and so does every later call, reads included, with kUnavailable "injected crash": the
+// "process" is dead. The test then reopens a store over the inner driver and checks what survived.
 //
 //   auto inner = ocireg::NewMemoryDriver();
 //   auto faulty = std::make_unique<ocireg::testing::FaultInjectingDriver>(*inner);
@@ -14,7 +14,7 @@
 //   auto store = OpenStoreOver(std::move(faulty));  // the store owns the wrapper
 //
 // Lifetime: the wrapper holds a reference to `inner`, which must outlive the wrapper and every
-// reader and appender it handed out. Readers and appenders share the budget with the wrapper (not
+// reader and blob writer it handed out. Readers and writers share the budget with the wrapper (not
 // the wrapper itself), so they may outlive it.
 //
 // A test may also intercept single calls (set_interceptor) to fail one kind of call at one path, or
@@ -47,17 +47,17 @@ class FaultInjectingDriver final : public ForwardingDriver {
   // The calls an interceptor sees.
   enum class Call {
     kWriteFileAtomic,
-    kOpenAppender,
-    kRename,
+    kOpenBlobWriter,
     kLink,
     kRemove,
     kRemoveTree,
     kAppend,
-    kSync
+    kCheckpoint,
+    kCommit
   };
   // Decides the outcome of one admitted mutating call: `forward` runs it on the inner driver (at
   // most once) and returns its status; the interceptor returns what the caller gets. `to` is the
-  // target of Rename and Link, else empty. Runs on the caller's thread without any lock held, so it
+  // target of Link and Commit, else empty. Runs on the caller's thread without any lock held, so it
   // may call into the store.
   using Interceptor = std::function<Status(Call call, std::string_view path, std::string_view to,
                                            const std::function<Status()>& forward)>;
@@ -99,22 +99,17 @@ class FaultInjectingDriver final : public ForwardingDriver {
     if (!reader.ok()) return reader.status();
     return std::unique_ptr<FileReader>(std::make_unique<Reader>(std::move(*reader), gate_));
   }
-  Result<std::unique_ptr<FileAppender>> OpenAppender(std::string_view path,
+  Result<std::unique_ptr<BlobWriter>> OpenBlobWriter(std::string_view path,
                                                      Durability durability) override {
     OCIREG_RETURN_IF_ERROR(gate_->Mutate());
-    Result<std::unique_ptr<FileAppender>> appender = Status(ErrorCode::kInternal, "not forwarded");
-    OCIREG_RETURN_IF_ERROR(gate_->Run(Call::kOpenAppender, path, {}, [&] {
-      appender = ForwardingDriver::OpenAppender(path, durability);
-      return appender.status();
+    Result<std::unique_ptr<BlobWriter>> writer = Status(ErrorCode::kInternal, "not forwarded");
+    OCIREG_RETURN_IF_ERROR(gate_->Run(Call::kOpenBlobWriter, path, {}, [&] {
+      writer = ForwardingDriver::OpenBlobWriter(path, durability);
+      return writer.status();
     }));
-    if (!appender.ok()) return appender.status();
-    return std::unique_ptr<FileAppender>(
-        std::make_unique<Appender>(std::move(*appender), gate_, std::string(path)));
-  }
-  Status Rename(std::string_view from, std::string_view to, Durability durability) override {
-    OCIREG_RETURN_IF_ERROR(gate_->Mutate());
-    return gate_->Run(Call::kRename, from, to,
-                      [&] { return ForwardingDriver::Rename(from, to, durability); });
+    if (!writer.ok()) return writer.status();
+    return std::unique_ptr<BlobWriter>(
+        std::make_unique<Writer>(std::move(*writer), gate_, std::string(path)));
   }
   Status Link(std::string_view from, std::string_view to, Durability durability) override {
     OCIREG_RETURN_IF_ERROR(gate_->Mutate());
@@ -220,24 +215,34 @@ class FaultInjectingDriver final : public ForwardingDriver {
     const std::shared_ptr<Gate> gate_;
   };
 
-  class Appender final : public ForwardingFileAppender {
+  class Writer final : public ForwardingBlobWriter {
    public:
-    Appender(std::unique_ptr<FileAppender> inner, std::shared_ptr<Gate> gate, std::string path)
-        : ForwardingFileAppender(std::move(inner)),
-          gate_(std::move(gate)),
-          path_(std::move(path)) {}
+    Writer(std::unique_ptr<BlobWriter> inner, std::shared_ptr<Gate> gate, std::string path)
+        : ForwardingBlobWriter(std::move(inner)), gate_(std::move(gate)), path_(std::move(path)) {}
     Status Append(std::span<const char> bytes) override {
       OCIREG_RETURN_IF_ERROR(gate_->Mutate());
       return gate_->Run(Call::kAppend, path_, {},
-                        [&] { return ForwardingFileAppender::Append(bytes); });
+                        [&] { return ForwardingBlobWriter::Append(bytes); });
     }
     Status Truncate(uint64_t size) override {
       OCIREG_RETURN_IF_ERROR(gate_->Mutate());
-      return ForwardingFileAppender::Truncate(size);
+      return ForwardingBlobWriter::Truncate(size);
     }
-    Status Sync() override {
+    Status Checkpoint(std::string_view state) override {
       OCIREG_RETURN_IF_ERROR(gate_->Mutate());
-      return gate_->Run(Call::kSync, path_, {}, [&] { return ForwardingFileAppender::Sync(); });
+      return gate_->Run(Call::kCheckpoint, path_, {},
+                        [&] { return ForwardingBlobWriter::Checkpoint(state); });
+    }
+    Result<std::unique_ptr<FileReader>> OpenReader() override {
+      OCIREG_RETURN_IF_ERROR(gate_->Read());
+      Result<std::unique_ptr<FileReader>> reader = ForwardingBlobWriter::OpenReader();
+      if (!reader.ok()) return reader.status();
+      return std::unique_ptr<FileReader>(std::make_unique<Reader>(std::move(*reader), gate_));
+    }
+    Status Commit(std::string_view path) override {
+      OCIREG_RETURN_IF_ERROR(gate_->Mutate());
+      return gate_->Run(Call::kCommit, path_, path,
+                        [&] { return ForwardingBlobWriter::Commit(path); });
     }
 
    private:

@@ -3,8 +3,14 @@
 //
 // A driver stores files at '/'-separated relative paths ("team/app/index.json"). It knows nothing
 // of digests, manifests or repositories; the Store (store.h) lays out the OCI image layout on top
-// of it. A POSIX file system (NewFsDriver) and memory (NewMemoryDriver) implement it today; an
-// object store can implement it later and must pass the same driver and store test suites.
+// of it. Files are of two kinds, each written the way both a file system and an object store do
+// naturally:
+// - small files (index.json, session metadata), written whole and replaced atomically;
+// - blobs, streamed in through a BlobWriter and committed at once under their final path, then
+//   given further names by Link (a hard link on a file system, a reference object in a bucket).
+// Nothing appends to, renames or copies a committed file. A POSIX file system (NewFsDriver),
+// memory (NewMemoryDriver) and S3 (NewS3Driver, s3.h) implement it and pass one driver test suite
+// and one store test suite.
 //
 // Contract for every implementation:
 // - Thread-safe: all methods may be called concurrently from any thread.
@@ -12,10 +18,9 @@
 //   a driver refuses such a path with kInvalidArgument.
 // - Missing paths are kNotFound. I/O failures are kInternal with the path and the OS message.
 // - Parent "directories" are created as needed by every call that creates a file.
-// - Every call that makes a file visible (WriteFileAtomic, Rename, Link) is atomic and durable when
-// it
-//   returns: readers see the old state or the new one, and a crash afterwards keeps the new one.
-//   Calls given Durability::kCache stay atomic but may be lost in a crash (see Durability).
+// - Every call that makes a file visible (WriteFileAtomic, BlobWriter::Commit, Link) is atomic and
+//   durable when it returns: readers see the old state or the new one, and a crash afterwards
+//   keeps the new one. Calls given Durability::kCache stay atomic but may be lost in a crash.
 #pragma once
 
 #include <chrono>
@@ -60,22 +65,38 @@ class OCIREG_EXPORT FileReader {
   virtual Result<size_t> ReadAt(uint64_t offset, std::span<char> buffer) = 0;
 };
 
-// Appends to one file. Not thread-safe: one writer at a time (the caller serialises).
-class OCIREG_EXPORT FileAppender {
+// The bytes of one blob as they arrive, kept at the path the driver opened it for (a file, or
+// objects below that path) until Commit makes them a file of their own. Not thread-safe: one
+// writer per path at a time (the caller serialises).
+class OCIREG_EXPORT BlobWriter {
  public:
-  FileAppender() = default;
-  virtual ~FileAppender() = default;
-  FileAppender(const FileAppender&) = delete;
-  FileAppender& operator=(const FileAppender&) = delete;
+  BlobWriter() = default;
+  virtual ~BlobWriter() = default;
+  BlobWriter(const BlobWriter&) = delete;
+  BlobWriter& operator=(const BlobWriter&) = delete;
 
-  // Bytes in the file, including those appended through this object.
+  // Bytes written so far, including those appended through this object.
   virtual uint64_t size() const = 0;
   virtual Status Append(std::span<const char> bytes) = 0;
-  // Cuts the file back to its first `size` bytes (a chunk that failed part-way is taken back);
-  // later appends continue there. kInvalidArgument when `size` exceeds size().
+  // Cuts the bytes back to their first `size` (a request that failed part-way is taken back).
+  // Always possible back to where the last Checkpoint (or the opening) left them; further back
+  // only where the backend can: kInvalidArgument otherwise, and when `size` exceeds size().
   virtual Status Truncate(uint64_t size) = 0;
-  // Makes everything appended so far durable (fsync).
-  virtual Status Sync() = 0;
+  // Makes the bytes so far, together with `state` (the caller's own, such as the state of a
+  // digest over them), what the next OpenBlobWriter of this path resumes, in this process or in
+  // another one sharing the storage. Not durable across a crash with Durability::kCache.
+  virtual Status Checkpoint(std::string_view state) = 0;
+  // The `state` of the Checkpoint this writer resumed at; empty for a new writer and when the
+  // bytes no longer match that checkpoint.
+  virtual const std::string& state() const = 0;
+  // A reader of the bytes so far, where the backend can read them back before Commit;
+  // kUnsupported where it cannot (an object store's multipart upload is not readable).
+  virtual Result<std::unique_ptr<FileReader>> OpenReader() = 0;
+  // Makes the bytes the file `path`, atomically and durably, and removes what the writer kept.
+  // When `path` exists already it stays as it is (blobs are content-addressed: it holds the same
+  // bytes), its modification time is refreshed as by Link, the bytes are dropped, and the result
+  // is kAlreadyExists. The writer is spent either way; later calls fail with kInvalidArgument.
+  virtual Status Commit(std::string_view path) = 0;
 };
 
 class OCIREG_EXPORT StorageDriver {
@@ -97,32 +118,38 @@ class OCIREG_EXPORT StorageDriver {
                                  Durability durability = Durability::kDurable) = 0;
 
   virtual Result<std::unique_ptr<FileReader>> OpenReader(std::string_view path) = 0;
-  // Opens `path` for appending, creating it empty when missing; `durability` is that of the
-  // creation (the content is durable only after FileAppender::Sync). kAlreadyExists when `path`
-  // shares its content with other names (see Link): appending would change them too.
-  virtual Result<std::unique_ptr<FileAppender>> OpenAppender(
+  // Opens the blob writer kept at `path`: resumes the one found there, or starts an empty one.
+  // `durability` is that of its checkpoints (Commit is always durable). Remove or RemoveTree of
+  // `path` discards a writer's bytes, also one that a crash left behind.
+  virtual Result<std::unique_ptr<BlobWriter>> OpenBlobWriter(
       std::string_view path, Durability durability = Durability::kDurable) = 0;
 
-  // Moves file `from` to `to`, replacing `to` atomically.
-  virtual Status Rename(std::string_view from, std::string_view to,
-                        Durability durability = Durability::kDurable) = 0;
-  // Makes `to` a file with the content of `from` without copying where the backend can (a hard link
-  // on a file system). The content's modification time is now when `to` appears, so the new name
-  // is never seen with an older time. kAlreadyExists when `to` exists; its modification time is
-  // then refreshed all the same, so that a caller relying on `to` finds it as recently linked.
-  // kNotFound when `from` does not exist. A backend that cannot give the content another name
-  // (ext4 allows about 65,000) fails with kInternal.
+  // Makes `to` another name of the blob `from` without copying it (a hard link on a file system,
+  // an object that refers to `from` in a bucket). Reading `to` reads the blob for as long as
+  // `from` exists; a file system keeps it readable after that too, an object store does not, so
+  // the store removes a blob only when no other name refers to it. The blob's modification time,
+  // as Stat of either name reports it, is now when `to` appears, so the new name is never seen
+  // with an older time. kAlreadyExists when `to` exists; its modification time is then refreshed
+  // all the same, so that a caller relying on `to` finds it as recently linked. kNotFound when
+  // `from` does not exist. A backend that cannot give the blob another name (ext4 allows about
+  // 65,000) fails with kInternal.
   virtual Status Link(std::string_view from, std::string_view to,
                       Durability durability = Durability::kDurable) = 0;
   // Removes one file. kNotFound when it does not exist.
   virtual Status Remove(std::string_view path) = 0;
   // Removes a directory and everything below it; ok when it does not exist.
   virtual Status RemoveTree(std::string_view path) = 0;
+
+  // Removes what the driver itself keeps beside the files and left behind before `cutoff`: an
+  // object store's abandoned multipart uploads and blob data no name refers to any more. Returns
+  // how many such leftovers went. Garbage collection calls it; a file system has none.
+  virtual Result<uint64_t> CollectLeftovers(std::chrono::system_clock::time_point cutoff) = 0;
 };
 
 // A driver over the directory `root` of a POSIX file system, created when missing. Files are
 // written to a temporary name, fsynced and renamed; directories are fsynced after entries change.
-// Link is a hard link, so every repository's copy of a blob shares one inode. Errors: kInternal
+// A blob writer's bytes are the file at its path, committed by a rename. Link is a hard link, so
+// every repository's copy of a blob shares one inode. Errors: kInternal
 // when `root` cannot be created or is not a writable directory.
 OCIREG_EXPORT Result<std::unique_ptr<StorageDriver>> NewFsDriver(const std::string& root);
 

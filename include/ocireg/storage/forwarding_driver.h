@@ -22,14 +22,15 @@
 // outlive the wrapper). A borrowed target lets a test drop a store and open another over the same
 // data, as a restarted process would.
 //
-// Readers and appenders come from the target as they are. To change what they do, override
-// OpenReader or OpenAppender and wrap the result in a subclass of ForwardingFileReader or
-// ForwardingFileAppender, which forward the same way.
+// Readers and blob writers come from the target as they are. To change what they do, override
+// OpenReader or OpenBlobWriter and wrap the result in a subclass of ForwardingFileReader or
+// ForwardingBlobWriter, which forward the same way.
 //
 // Thread-safe as far as the target is; an override must keep the StorageDriver contract
 // (driver.h), thread-safety included.
 #pragma once
 
+#include <chrono>
 #include <concepts>
 #include <cstdint>
 #include <memory>
@@ -63,14 +64,13 @@ class OCIREG_EXPORT ForwardingDriver : public StorageDriver {
   Status WriteFileAtomic(std::string_view path, std::string_view data,
                          Durability durability = Durability::kDurable) override;
   Result<std::unique_ptr<FileReader>> OpenReader(std::string_view path) override;
-  Result<std::unique_ptr<FileAppender>> OpenAppender(
+  Result<std::unique_ptr<BlobWriter>> OpenBlobWriter(
       std::string_view path, Durability durability = Durability::kDurable) override;
-  Status Rename(std::string_view from, std::string_view to,
-                Durability durability = Durability::kDurable) override;
   Status Link(std::string_view from, std::string_view to,
               Durability durability = Durability::kDurable) override;
   Status Remove(std::string_view path) override;
   Status RemoveTree(std::string_view path) override;
+  Result<uint64_t> CollectLeftovers(std::chrono::system_clock::time_point cutoff) override;
 
  private:
   struct Borrowed {};
@@ -95,21 +95,24 @@ class OCIREG_EXPORT ForwardingFileReader : public FileReader {
   const std::unique_ptr<FileReader> target_;
 };
 
-// A FileAppender that passes every call to the appender it owns.
-class OCIREG_EXPORT ForwardingFileAppender : public FileAppender {
+// A BlobWriter that passes every call to the writer it owns.
+class OCIREG_EXPORT ForwardingBlobWriter : public BlobWriter {
  public:
-  explicit ForwardingFileAppender(std::unique_ptr<FileAppender> target);
-  ~ForwardingFileAppender() override;
+  explicit ForwardingBlobWriter(std::unique_ptr<BlobWriter> target);
+  ~ForwardingBlobWriter() override;
 
-  FileAppender& target() const { return *target_; }
+  BlobWriter& target() const { return *target_; }
 
   uint64_t size() const override;
   Status Append(std::span<const char> bytes) override;
   Status Truncate(uint64_t size) override;
-  Status Sync() override;
+  Status Checkpoint(std::string_view state) override;
+  const std::string& state() const override;
+  Result<std::unique_ptr<FileReader>> OpenReader() override;
+  Status Commit(std::string_view path) override;
 
  private:
-  const std::unique_ptr<FileAppender> target_;
+  const std::unique_ptr<BlobWriter> target_;
 };
 
 }  // namespace ocireg

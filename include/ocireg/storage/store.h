@@ -3,8 +3,10 @@
 //
 // Layout (all paths relative to the driver's root):
 //
-//   _blobs/<alg>/<hex>           one copy of every blob; repositories link to it (deduplication)
-//   _uploads/<id>/data           bytes of an upload session so far
+//   _blobs/<alg>/<hex>           one copy of every blob, committed there by its upload;
+//   repositories
+//                                link to it (deduplication)
+//   _uploads/<id>/data           the blob writer of an upload session: its bytes so far
 //   _uploads/<id>/info           the session's repository and digest algorithm (JSON)
 //   _probe                       written and removed at once by CheckWritable
 //   <repo>/oci-layout            {"imageLayoutVersion": "1.0.0"}
@@ -27,8 +29,9 @@
 //
 // Thread-safety: all methods may be called concurrently. Updates of one repository's index are
 // serialised; a tag moves atomically; uploads of the same blob may commit concurrently.
-// Crash safety: a blob becomes visible only by an atomic rename or link after it was fsynced and
-// verified, and index.json is replaced atomically, so a crash leaves the old state or the new one.
+// Crash safety: a blob becomes visible only by an atomic commit or link after it was verified (and
+// made durable), and index.json is replaced atomically, so a crash leaves the old state or the new
+// one.
 #pragma once
 
 #include <chrono>
@@ -125,6 +128,10 @@ class OCIREG_EXPORT Upload {
   // `end` (the end of that request's appends): kRangeInvalid when anything else has appended
   // since, or when `offset` > `end`; nothing changes then.
   virtual Status Rewind(uint64_t offset, uint64_t end) = 0;
+  // Saves the bytes appended so far, so that GetUpload finds them after a restart and in any
+  // process sharing the storage. The HTTP API calls it before it acknowledges a chunk; dropping
+  // the last handle saves too, but cannot report a failure.
+  virtual Status Persist() = 0;
   // Verifies the data against `expected` and makes it a blob of the session's repository.
   // kDigestInvalid on a mismatch: the session and its data are discarded. kSizeInvalid when
   // `expected_size` is given and differs. The session ends either way, and also when storing the
