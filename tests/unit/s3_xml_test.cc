@@ -149,6 +149,7 @@ TEST_CASE("S3's two time formats are parsed", "[unit][s3]") {
   CHECK(ParseIsoTime("2009-10-12T17:50:30.000Z") == At(2009, 10, 12, 17, 50, 30));
   CHECK(ParseIsoTime("2009-10-12T17:50:30Z") == At(2009, 10, 12, 17, 50, 30));
   CHECK_FALSE(ParseIsoTime("2009-02-30T17:50:30Z"));
+  CHECK_FALSE(ParseIsoTime("9999-10-12T17:50:30Z"));  // past system_clock's range
   CHECK_FALSE(ParseIsoTime("2009-10-12T17:50:30.Z"));
   CHECK_FALSE(ParseIsoTime("2009-10-12 17:50:30Z"));
   CHECK(ParseHttpTime("Wed, 12 Oct 2009 17:50:00 GMT") == At(2009, 10, 12, 17, 50, 0));

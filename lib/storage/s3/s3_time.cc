@@ -26,7 +26,10 @@ std::optional<system_clock::time_point> FromFields(int year, int month, int day,
   const std::chrono::year_month_day date{std::chrono::year(year),
                                          std::chrono::month(static_cast<unsigned>(month)),
                                          std::chrono::day(static_cast<unsigned>(day))};
-  if (!date.ok() || hour > 23 || minute > 59 || second > 60) return std::nullopt;
+  // system_clock counts nanoseconds in 64 bits: years 1678 to 2262 only.
+  if (!date.ok() || year < 1900 || year > 2200 || hour > 23 || minute > 59 || second > 60) {
+    return std::nullopt;
+  }
   return system_clock::time_point(std::chrono::sys_days(date)) + std::chrono::hours(hour) +
          std::chrono::minutes(minute) + std::chrono::seconds(second);
 }
