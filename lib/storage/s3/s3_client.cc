@@ -26,6 +26,16 @@ constexpr std::string_view kMetaPrefix = "x-amz-meta-";
 
 bool Is2xx(long status) { return status >= 200 && status < 300; }
 
+// An ETag without its quotes: Ceph RGW 16 compares If-Match with the bare ETag and answers 412 to
+// the quoted form (checked against a live gateway).
+std::string_view Unquoted(std::string_view etag) {
+  if (etag.size() >= 2 && etag.front() == '"' && etag.back() == '"') {
+    etag.remove_prefix(1);
+    etag.remove_suffix(1);
+  }
+  return etag;
+}
+
 std::optional<uint64_t> ParseDecimal(std::string_view text) {
   uint64_t value = 0;
   const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
@@ -229,7 +239,7 @@ Result<std::string> S3Client::Put(std::string_view key, std::string_view body,
   Call call{.op = S3Operation::kPutObject, .method = "PUT", .key = key, .body = body};
   OCIREG_RETURN_IF_ERROR(AddMetadata(options.metadata, call.headers));
   OCIREG_RETURN_IF_ERROR(AddHeader("content-type", options.content_type, call.headers));
-  OCIREG_RETURN_IF_ERROR(AddHeader("if-match", options.if_match, call.headers));
+  OCIREG_RETURN_IF_ERROR(AddHeader("if-match", Unquoted(options.if_match), call.headers));
   if (options.if_none_match_star) call.headers.emplace_back("if-none-match", "*");
   Outcome outcome = Execute(call);
   if (!outcome.status.ok()) return outcome.status;

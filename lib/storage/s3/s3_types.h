@@ -52,8 +52,8 @@ struct PutOptions {
   std::string content_type;  // empty: none sent (S3 then says binary/octet-stream)
   // Write only if no object has the key (If-None-Match: *); else kAlreadyExists.
   bool if_none_match_star = false;
-  // Write only over the object of this ETag (If-Match); kAlreadyExists when the object has
-  // another, kNotFound when there is none.
+  // Write only over the object of this ETag (If-Match; quoted or not, it is sent bare);
+  // kAlreadyExists when the object has another, kNotFound when there is none.
   std::string if_match;
 };
 
