@@ -60,7 +60,7 @@ std::string_view OperationName(S3Operation operation);
 struct S3OperationStats {
   uint64_t requests = 0;  // HTTP requests sent, retries included
   uint64_t retries = 0;   // of those, the repeated ones
-  uint64_t errors = 0;    // calls that failed in the end (kNotFound of Head and Get included)
+  uint64_t errors = 0;    // calls that failed in the end, kNotFound not counted (a miss)
   std::chrono::microseconds latency{0};  // summed over the requests, bodies included
 };
 
