@@ -1,0 +1,255 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "storage/s3/http_transport.h"
+
+#include <curl/curl.h>
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <cstring>
+
+namespace ocireg::internal::s3 {
+
+namespace {
+
+constexpr size_t kMaxErrorBody = 64 * 1024;  // S3's <Error> documents are a few hundred bytes
+constexpr long kBufferBytes = 256 * 1024;    // fewer, larger reads and writes than curl's 16 KiB
+
+void GlobalInitOnce() {
+  static std::once_flag once;
+  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+}
+
+struct SlistFree {
+  void operator()(curl_slist* list) const { curl_slist_free_all(list); }
+};
+using HeaderList = std::unique_ptr<curl_slist, SlistFree>;
+
+// The state of one transfer, shared with curl's callbacks.
+struct Transfer {
+  CURL* curl;
+  const HttpRequest& request;
+  HttpResponse response;
+  size_t sent = 0;
+};
+
+std::string_view Trim(std::string_view text) {
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front()))) {
+    text.remove_prefix(1);
+  }
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) {
+    text.remove_suffix(1);
+  }
+  return text;
+}
+
+size_t OnHeader(char* data, size_t size, size_t count, void* user) {
+  auto& transfer = *static_cast<Transfer*>(user);
+  const std::string_view line(data, size * count);
+  // Each status line starts an answer afresh (a 100 Continue comes before the real one).
+  if (line.starts_with("HTTP/")) {
+    transfer.response.headers.clear();
+    return line.size();
+  }
+  const size_t colon = line.find(':');
+  if (colon == std::string_view::npos) return line.size();
+  std::string name(Trim(line.substr(0, colon)));
+  for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  transfer.response.headers.emplace_back(std::move(name), Trim(line.substr(colon + 1)));
+  return line.size();
+}
+
+size_t OnBody(char* data, size_t size, size_t count, void* user) {
+  auto& transfer = *static_cast<Transfer*>(user);
+  const std::string_view piece(data, size * count);
+  long status = 0;
+  curl_easy_getinfo(transfer.curl, CURLINFO_RESPONSE_CODE, &status);
+  const bool success = status >= 200 && status < 300;
+  if (success && transfer.request.on_body) {
+    if (transfer.request.on_body(status, piece)) return piece.size();
+    transfer.response.stopped_by_receiver = true;
+    return 0;  // curl ends the transfer with CURLE_WRITE_ERROR
+  }
+  std::string& body = transfer.response.body;
+  if (!success) {
+    body.append(piece.substr(0, kMaxErrorBody - std::min(kMaxErrorBody, body.size())));
+    return piece.size();
+  }
+  if (body.size() + piece.size() > transfer.request.max_body) {
+    transfer.response.stopped_by_receiver = true;
+    return 0;
+  }
+  body.append(piece);
+  return piece.size();
+}
+
+size_t OnRead(char* buffer, size_t size, size_t count, void* user) {
+  auto& transfer = *static_cast<Transfer*>(user);
+  const std::string_view rest = transfer.request.body.substr(transfer.sent);
+  const size_t n = std::min(rest.size(), size * count);
+  std::memcpy(buffer, rest.data(), n);
+  transfer.sent += n;
+  return n;
+}
+
+// curl rewinds the body when it sends the request again on a fresh connection (the reused one
+// had been closed by the server meanwhile).
+int OnSeek(void* user, curl_off_t offset, int origin) {
+  auto& transfer = *static_cast<Transfer*>(user);
+  if (origin != SEEK_SET || offset < 0 ||
+      static_cast<uint64_t>(offset) > transfer.request.body.size()) {
+    return CURL_SEEKFUNC_CANTSEEK;
+  }
+  transfer.sent = static_cast<size_t>(offset);
+  return CURL_SEEKFUNC_OK;
+}
+
+HeaderList MakeHeaderList(const std::vector<HeaderField>& headers) {
+  curl_slist* list = nullptr;
+  auto append = [&list](const std::string& line) {
+    curl_slist* grown = curl_slist_append(list, line.c_str());
+    if (grown != nullptr) list = grown;
+  };
+  for (const auto& [name, value] : headers) {
+    // "Name;" is curl's way to send a header with an empty value ("Name:" would remove it).
+    append(value.empty() ? name + ";" : name + ": " + value);
+  }
+  append("Expect:");  // no 100-continue round trip before each body
+  return HeaderList(list);
+}
+
+}  // namespace
+
+const std::string* HttpResponse::Header(std::string_view name) const {
+  for (const auto& [key, value] : headers) {
+    if (key == name) return &value;
+  }
+  return nullptr;
+}
+
+struct HttpTransport::Shared {
+  Shared() : share(curl_share_init()) {
+    curl_share_setopt(share, CURLSHOPT_LOCKFUNC, &Lock);
+    curl_share_setopt(share, CURLSHOPT_UNLOCKFUNC, &Unlock);
+    curl_share_setopt(share, CURLSHOPT_USERDATA, this);
+    curl_share_setopt(share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+    curl_share_setopt(share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+  }
+  ~Shared() { curl_share_cleanup(share); }
+  Shared(const Shared&) = delete;
+  Shared& operator=(const Shared&) = delete;
+
+  static void Lock(CURL* /*curl*/, curl_lock_data data, curl_lock_access /*access*/, void* self) {
+    static_cast<Shared*>(self)->locks.at(static_cast<size_t>(data)).lock();
+  }
+  static void Unlock(CURL* /*curl*/, curl_lock_data data, void* self) {
+    static_cast<Shared*>(self)->locks.at(static_cast<size_t>(data)).unlock();
+  }
+
+  CURLSH* share;
+  std::array<std::mutex, CURL_LOCK_DATA_LAST> locks;
+};
+
+struct HttpTransport::Handle {
+  Handle() : curl(curl_easy_init()) {}
+  ~Handle() { curl_easy_cleanup(curl); }
+  Handle(const Handle&) = delete;
+  Handle& operator=(const Handle&) = delete;
+
+  CURL* curl;
+  std::array<char, CURL_ERROR_SIZE> error{};
+};
+
+HttpTransport::HttpTransport(TransportOptions options) : options_(std::move(options)) {
+  GlobalInitOnce();
+  shared_ = std::make_unique<Shared>();
+}
+
+HttpTransport::~HttpTransport() { idle_.clear(); }
+
+size_t HttpTransport::handles_made() const {
+  std::lock_guard lock(mu_);
+  return handles_made_;
+}
+
+std::unique_ptr<HttpTransport::Handle> HttpTransport::Acquire() {
+  {
+    std::lock_guard lock(mu_);
+    if (!idle_.empty()) {
+      std::unique_ptr<Handle> handle = std::move(idle_.back());
+      idle_.pop_back();
+      return handle;
+    }
+    ++handles_made_;
+  }
+  return std::make_unique<Handle>();
+}
+
+void HttpTransport::Release(std::unique_ptr<Handle> handle) {
+  std::lock_guard lock(mu_);
+  if (idle_.size() < options_.max_idle_handles) idle_.push_back(std::move(handle));
+}
+
+HttpResponse HttpTransport::Perform(const HttpRequest& request) {
+  std::unique_ptr<Handle> handle = Acquire();
+  if (handle->curl == nullptr) return {.transport_error = "cannot make a curl handle"};
+  CURL* curl = handle->curl;
+  curl_easy_reset(curl);  // keeps the open connection and the caches
+  Transfer transfer{curl, request, {}};
+  HeaderList headers = MakeHeaderList(request.headers);
+  const long idle_seconds =
+      std::max<long>(1, static_cast<long>((options_.idle_timeout.count() + 999) / 1000));
+
+  curl_easy_setopt(curl, CURLOPT_URL, request.url.c_str());
+  curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(curl, CURLOPT_PATH_AS_IS, 1L);  // keys like "a/../b" are sent as they are
+  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers.get());
+  curl_easy_setopt(curl, CURLOPT_SHARE, shared_->share);
+  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(curl, CURLOPT_TCP_NODELAY, 1L);
+  curl_easy_setopt(curl, CURLOPT_TCP_KEEPALIVE, 1L);
+  curl_easy_setopt(curl, CURLOPT_TCP_KEEPIDLE, 30L);
+  curl_easy_setopt(curl, CURLOPT_TCP_KEEPINTVL, 15L);
+  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS,
+                   static_cast<long>(options_.connect_timeout.count()));
+  curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
+  curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, idle_seconds);
+  curl_easy_setopt(curl, CURLOPT_BUFFERSIZE, kBufferBytes);
+  curl_easy_setopt(curl, CURLOPT_UPLOAD_BUFFERSIZE, kBufferBytes);
+  if (!options_.ca_file.empty()) curl_easy_setopt(curl, CURLOPT_CAINFO, options_.ca_file.c_str());
+  curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, handle->error.data());
+  curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, &OnHeader);
+  curl_easy_setopt(curl, CURLOPT_HEADERDATA, &transfer);
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, &OnBody);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &transfer);
+
+  if (request.method == "HEAD") {
+    curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
+  } else if (request.method == "PUT" || request.method == "POST") {
+    curl_easy_setopt(curl, CURLOPT_UPLOAD, 1L);
+    curl_easy_setopt(curl, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
+    curl_easy_setopt(curl, CURLOPT_READFUNCTION, &OnRead);
+    curl_easy_setopt(curl, CURLOPT_READDATA, &transfer);
+    curl_easy_setopt(curl, CURLOPT_SEEKFUNCTION, &OnSeek);
+    curl_easy_setopt(curl, CURLOPT_SEEKDATA, &transfer);
+    if (request.method == "POST") curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, "POST");
+  } else if (request.method != "GET") {
+    curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, std::string(request.method).c_str());
+  }
+
+  handle->error[0] = '\0';
+  const CURLcode code = curl_easy_perform(curl);
+  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &transfer.response.status);
+  if (code != CURLE_OK && !transfer.response.stopped_by_receiver) {
+    transfer.response.transport_error = curl_easy_strerror(code);
+    if (handle->error[0] != '\0') {
+      transfer.response.transport_error += ": ";
+      transfer.response.transport_error += handle->error.data();
+    }
+  }
+  curl_easy_setopt(curl, CURLOPT_SHARE, nullptr);
+  Release(std::move(handle));
+  return std::move(transfer.response);
+}
+
+}  // namespace ocireg::internal::s3
