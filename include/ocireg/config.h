@@ -20,6 +20,7 @@
 #include "ocireg/auth/access.h"
 #include "ocireg/export.h"
 #include "ocireg/status.h"
+#include "ocireg/storage/s3.h"
 
 namespace ocireg {
 
@@ -30,7 +31,23 @@ struct ListenConfig {
   bool operator==(const ListenConfig&) const = default;
 };
 
+// Where LoadConfig looks for the S3 keys when [storage.s3] names a credentials file or profile,
+// or when neither the file nor the environment gives them: an AWS shared credentials file, an INI
+// file of [profile] sections with aws_access_key_id, aws_secret_access_key and, for temporary
+// keys, aws_session_token.
+struct S3CredentialsSource {
+  // "": $AWS_SHARED_CREDENTIALS_FILE, else ~/.aws/credentials. Default: ""
+  std::string credentials_file;
+  // "": $AWS_PROFILE, else "default". Default: ""
+  std::string profile;
+
+  bool operator==(const S3CredentialsSource&) const = default;
+};
+
 struct StorageConfig {
+  // Where the bytes are kept: "fs", the OCI layouts under `root`, or "s3", a bucket (`s3`).
+  // Default: "fs"
+  std::string driver = "fs";
   std::string root = "./ocireg-data";  // Directory of the OCI layouts. Default: ./ocireg-data
   // Unreferenced blobs younger than this survive garbage collection. Default: 24 h
   std::chrono::seconds gc_grace_period = std::chrono::hours(24);
@@ -38,6 +55,11 @@ struct StorageConfig {
   std::chrono::seconds gc_interval = std::chrono::hours(1);
   // Upload sessions idle for longer are removed by garbage collection. Default: 24 h
   std::chrono::seconds upload_ttl = std::chrono::hours(24);
+  // [storage.s3], for driver "s3". The keys are those of access_key, secret_key and
+  // session_token; LoadConfig fills them in from the environment or s3_credentials when the file
+  // gives none (see LoadConfig).
+  S3Options s3;
+  S3CredentialsSource s3_credentials;  // credentials_file and profile of [storage.s3]
 
   bool operator==(const StorageConfig&) const = default;
 };
@@ -203,7 +225,8 @@ struct MetricsConfig {
   bool operator==(const MetricsConfig&) const = default;
 };
 
-// The whole configuration; sections mirror the TOML tables [listen], [storage], [limits],
+// The whole configuration; sections mirror the TOML tables [listen], [storage] (with
+// [storage.s3]), [limits],
 // [features], [log], [tls], [auth] (with [auth.htpasswd] and [auth.ldap]), [docs], [metrics]
 // and [access].
 struct Config {
@@ -230,9 +253,21 @@ OCIREG_EXPORT std::string_view DefaultConfigText();
 // Parses TOML `text`; `source` names it in error messages (a file name, or "<default>").
 // Errors: kInvalidArgument with "source:line: key: what is wrong" for a syntax error, an unknown
 // key, a wrong type or a bad value. Durations are integers with a unit suffix: "30s", "5m", "24h".
+// Reads nothing but `text`: the S3 keys are those the text gives, or none.
 OCIREG_EXPORT Result<Config> ParseConfig(std::string_view text, std::string_view source);
 
 // Reads and parses the file at `path`. kInvalidArgument also when it cannot be read.
+// With storage.driver "s3" it also resolves the S3 keys into storage.s3.credentials, the first
+// source that has them winning:
+//   1. access_key and secret_key (and session_token) of [storage.s3];
+//   2. the credentials file and profile that [storage.s3] names (credentials_file, profile);
+//   3. the environment: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN;
+//   4. the profile $AWS_PROFILE, else "default", of $AWS_SHARED_CREDENTIALS_FILE, else
+//      ~/.aws/credentials.
+// Errors then also: kInvalidArgument "path:line: storage.s3: ..." when no source has keys, when
+// one has only half of them, or when a credentials file cannot be read or lacks the profile
+// (naming the file and the profile). No message quotes a key. Reads the environment (getenv):
+// not to be called while another thread changes it.
 OCIREG_EXPORT Result<Config> LoadConfig(const std::string& path);
 
 // A one-line summary of `config` for the server log, without secrets (no passwords, no key
@@ -241,7 +276,13 @@ OCIREG_EXPORT Result<Config> LoadConfig(const std::string& path);
 //   listen 0.0.0.0:5000; tls on (client certificates optional, identity cn); logins htpasswd, ldap
 //   ldap://ldap.example.com:389; access 5 rules, 1 admins, 1 admin groups; storage
 //   /var/lib/ocireg (gc every 1h, grace 24h, uploads 24h); limits ...
+// On S3 the storage reads "storage s3://bucket/prefix at https://endpoint (region)"; the S3 keys
+// never appear.
 OCIREG_EXPORT std::string DescribeConfig(const Config& config);
+
+// Where `storage` keeps the bytes, for messages: the root directory for driver "fs",
+// "s3://bucket/prefix at endpoint (region)" for "s3"; never a key.
+OCIREG_EXPORT std::string DescribeStorage(const StorageConfig& storage);
 
 // The sections of `next` that differ from `running` in a setting that only a restart applies, by
 // the names a reload warning gives them: "listen", "storage", "limits", "features", "log",

@@ -23,9 +23,11 @@ namespace ocireg {
 // the caller to set.
 OCIREG_EXPORT StoreOptions StoreOptionsFromConfig(const Config& config);
 
-// Opens the store of config.storage (the file-system driver at storage.root, created when
-// missing) with `options`, usually StoreOptionsFromConfig(config) with the caller's hooks set.
-// Errors: those of the driver (kInternal: an unusable root) and of OpenStore.
+// Opens the store of config.storage with `options`, usually StoreOptionsFromConfig(config) with
+// the caller's hooks set: for driver "fs" the file-system driver at storage.root (created when
+// missing), for "s3" the S3 driver on storage.s3 (see LoadConfig for its keys).
+// Errors: those of the driver (kInternal: an unusable root; kInvalidArgument: bad S3 options) and
+// of OpenStore.
 OCIREG_EXPORT Result<std::unique_ptr<Store>> OpenStoreFromConfig(const Config& config,
                                                                  StoreOptions options);
 

@@ -6,7 +6,7 @@
 //   std::thread stopper([&] { WaitForSignal(); (*server)->Stop(); });
 //   Status s = (*server)->Run();   // blocks until Stop()
 //
-// Create opens the file-system store at config.storage.root, builds the HTTP server with the
+// Create opens the store of config.storage (OpenStoreFromConfig), builds the HTTP server with the
 // thread pool, keep-alive limits and timeouts of config.limits and binds config.listen (port 0
 // picks an ephemeral port; port() tells which). Run serves until Stop. Stop is graceful: the
 // listening socket closes at once, new requests on open connections get 503 with Connection:
@@ -49,7 +49,7 @@ struct ReloadResult {
 
 class OCIREG_EXPORT RegistryServer {
  public:
-  // Errors: those of NewFsDriver/OpenStore (kInternal: an unusable storage root), kUnavailable
+  // Errors: those of OpenStoreFromConfig (kInternal: an unusable storage root), kUnavailable
   // when config.listen cannot be bound (address in use, unknown address), kInvalidArgument for
   // limits that cannot work (no worker threads, zero keep-alive requests).
   static Result<std::unique_ptr<RegistryServer>> Create(const Config& config,
@@ -100,8 +100,10 @@ class OCIREG_EXPORT RegistryServer {
 };
 
 // Checks what starting a server on `config` would read besides the file itself: the login
-// methods can be built (the htpasswd file loads, the LDAP settings are valid). Errors: those of
-// NewAuthenticator. What ocireg-serve --check-config runs.
+// methods can be built (the htpasswd file loads, the LDAP settings are valid) and, for storage
+// driver "s3", the bucket is reachable and writable with the keys (CheckS3Bucket). Errors: those
+// of NewAuthenticator, and CheckS3Bucket's prefixed with "storage.s3: ". What ocireg-serve
+// --check-config runs.
 OCIREG_EXPORT Status CheckConfig(const Config& config);
 
 // The methods `config` enables, chained in the documented order: client certificate (when

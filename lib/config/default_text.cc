@@ -11,7 +11,8 @@ namespace {
 // the reference a user copies from.
 constexpr std::string_view kDefaultConfigText = R"toml(# ocireg configuration: the defaults.
 # Every key is optional: a missing key keeps the value shown here. Unknown keys are errors.
-# Durations: an integer of seconds, or a whole number with a unit s, m, h or d: "30s", "24h".
+# Durations: an integer of seconds, or a whole number with a unit s, m, h or d: "30s", "24h"
+# (those of [storage.s3] also ms: "100ms").
 # Sizes: an integer of bytes, or a whole number with a unit B, KiB, MiB, GiB or TiB: "4MiB".
 
 [listen]
@@ -19,10 +20,39 @@ address = "127.0.0.1"  # IP literal or host name to listen on; must not be empty
 port = 5000            # 0..65535; 0 picks a free port
 
 [storage]
-root = "./ocireg-data"   # directory of the OCI image layouts; must not be empty
+driver = "fs"            # "fs": OCI image layouts under root; "s3": a bucket, see [storage.s3]
+root = "./ocireg-data"   # directory of the OCI image layouts (driver "fs"); must not be empty
 gc_grace_period = "24h"  # unreferenced blobs younger than this survive garbage collection
 gc_interval = "1h"       # how often garbage is collected; 0 turns periodic collection off
 upload_ttl = "24h"       # upload sessions idle for longer are removed; at least 1s
+
+# With driver = "s3" the bytes live in a bucket of an S3-compatible service (AWS S3, Ceph RGW,
+# MinIO) and root is unused. endpoint and bucket are required; the other keys show their defaults.
+# The keys come from the first of: access_key and secret_key here; the credentials_file and
+# profile named here; the environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
+# AWS_SESSION_TOKEN); ~/.aws/credentials. Prefer the environment or a credentials file of mode
+# 0600 to keys in this file; if they are here, make this file readable by ocireg only.
+#
+# [storage.s3]
+# endpoint = "https://s3.example.net"  # http:// or https:// URL, host and port only; required
+# region = "us-east-1"        # the SigV4 signing region ("default" on many RGWs)
+# bucket = "registry"         # 3-63 characters: a-z, 0-9, '.', '-'; required
+# prefix = ""                 # key prefix, e.g. "team/registry": no leading or trailing '/'
+# path_style = false          # true: endpoint/bucket/key (RGW, MinIO); false: bucket.endpoint/key
+# access_key = ""             # both keys or neither
+# secret_key = ""
+# session_token = ""          # with temporary (STS) keys
+# credentials_file = ""       # AWS shared credentials file; "": $AWS_SHARED_CREDENTIALS_FILE,
+#                             # else ~/.aws/credentials
+# profile = ""                # its [profile]; "": $AWS_PROFILE, else "default"
+# ca_file = ""                # PEM CAs of the endpoint's certificate; "" uses the system's
+# part_size = "16MiB"         # blobs upload in parts of this size, 5MiB to 5GiB; 10000 parts at most
+# connect_timeout = "5s"      # at least 1ms
+# idle_timeout = "30s"        # a request that moves no byte this long fails; at least 1ms
+# max_retries = 5             # retries of a request that is safe to repeat; 0: none
+# retry_base_delay = "100ms"  # the first retry's wait (with jitter), doubled for each further one
+# max_retry_time = "30s"      # no retry starts later than this after the first attempt
+# max_idle_connections = 64   # connections kept open for reuse; at least 1
 
 [limits]
 max_manifest_bytes = "4MiB"    # larger manifests are refused; at least 1 byte

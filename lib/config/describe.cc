@@ -24,6 +24,15 @@ std::string Joined(const std::vector<std::string>& items) {
 
 }  // namespace
 
+std::string DescribeStorage(const StorageConfig& storage) {
+  if (storage.driver != "s3") return storage.root;
+  const S3Options& s3 = storage.s3;
+  // Never the keys, nor where they came from: a file's path is harmless, but the summary has no
+  // need of it.
+  return fmt::format("s3://{}{}{} at {} ({})", s3.bucket, s3.prefix.empty() ? "" : "/", s3.prefix,
+                     s3.endpoint, s3.region);
+}
+
 std::string DescribeConfig(const Config& config) {
   const auto duration = [](seconds value) { return fmt::format("{}s", value.count()); };
   const auto bytes = [](uint64_t value) {
@@ -57,7 +66,7 @@ std::string DescribeConfig(const Config& config) {
       "{}, read {}, write {}, shutdown {}, manifests {}, blobs {}, {} uploads ({} per client); "
       "deletion {}",
       config.listen.address, config.listen.port, tls_mode, Joined(logins), access,
-      config.storage.root, duration(config.storage.gc_interval),
+      DescribeStorage(config.storage), duration(config.storage.gc_interval),
       duration(config.storage.gc_grace_period), duration(config.storage.upload_ttl),
       limits.max_connections, limits.max_open_connections, limits.keep_alive_max_requests,
       duration(limits.keep_alive_timeout), duration(limits.header_timeout),

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // ParseConfig and LoadConfig: parses the TOML document with toml++ and walks it against the schema
 // (config/schema.h), so that every key is checked and the first problem in the file is reported
-// with its file, line and dotted key.
+// with its file, line and dotted key; LoadConfig then resolves the S3 keys.
 #include <fmt/format.h>
 #include <toml++/toml.h>
 
@@ -15,6 +15,7 @@
 #include <utility>
 
 #include "config/parse.h"
+#include "config/s3_credentials.h"
 #include "config/schema.h"
 #include "ocireg/config.h"
 #include "operator_file.h"
@@ -151,24 +152,48 @@ class ConfigReader {
   size_t problems_ = 0;  // all reported, including those first_problem_ outranks
 };
 
-}  // namespace
-
-Result<Config> ParseConfig(std::string_view text, std::string_view source) {
-  toml::table root;
+Result<toml::table> ParseDocument(std::string_view text, std::string_view source) {
   try {
-    root = toml::parse(text, source);
+    return toml::parse(text, source);
   } catch (const toml::parse_error& error) {
     const toml::source_position& where = error.source().begin;
     return InvalidArgument(
         fmt::format("{}:{}:{}: {}", source, where.line, where.column, error.description()));
   }
-  return ConfigReader(source).Read(root);
+}
+
+// Puts the S3 keys in place for driver "s3" (see LoadConfig); a problem is reported at the
+// [storage.s3] table, which that driver requires.
+Status ResolveCredentials(const toml::table& root, std::string_view source, Config& config) {
+  if (config.storage.driver != "s3") return Status::Ok();
+  Result<S3Credentials> keys = internal::ResolveS3Credentials(config.storage);
+  if (!keys.ok()) {
+    const toml::node* table = root.at_path("storage.s3").node();
+    const auto line = table == nullptr ? 0 : table->source().begin.line;
+    return InvalidArgument(
+        fmt::format("{}:{}: storage.s3: {}", source, line, keys.status().message()));
+  }
+  config.storage.s3.credentials = std::move(*keys);
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<Config> ParseConfig(std::string_view text, std::string_view source) {
+  Result<toml::table> root = ParseDocument(text, source);
+  if (!root.ok()) return root.status();
+  return ConfigReader(source).Read(*root);
 }
 
 Result<Config> LoadConfig(const std::string& path) {
   auto text = internal::ReadOperatorFile(path);
   if (!text.ok()) return text.status();
-  return ParseConfig(*text, path);
+  Result<toml::table> root = ParseDocument(*text, path);
+  if (!root.ok()) return root.status();
+  Result<Config> config = ConfigReader(path).Read(*root);
+  if (!config.ok()) return config;
+  OCIREG_RETURN_IF_ERROR(ResolveCredentials(*root, path, *config));
+  return config;
 }
 
 }  // namespace ocireg

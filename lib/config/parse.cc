@@ -13,6 +13,7 @@
 namespace ocireg::config_parse {
 namespace {
 
+using std::chrono::milliseconds;
 using std::chrono::seconds;
 
 // A whole number followed by one of these suffixes is multiplied by the factor.
@@ -22,29 +23,38 @@ struct Unit {
 };
 
 constexpr Unit kDurationUnits[] = {{"s", 1}, {"m", 60}, {"h", 3600}, {"d", 86400}};
+constexpr Unit kFineDurationUnits[] = {
+    {"ms", 1}, {"s", 1000}, {"m", 60'000}, {"h", 3'600'000}, {"d", 86'400'000}};
 constexpr Unit kSizeUnits[] = {{"B", 1},
                                {"KiB", uint64_t{1} << 10},
                                {"MiB", uint64_t{1} << 20},
                                {"GiB", uint64_t{1} << 30},
                                {"TiB", uint64_t{1} << 40}};
 
-// A kind of value written as an integer in its base unit or as a string with a unit.
+// A kind of value written as an integer (of integer_unit) or as a string with a unit.
 struct Quantity {
-  std::string_view kind;         // "duration", for messages
-  std::string_view base_unit;    // what a bare integer counts: "seconds"
-  std::string_view base_suffix;  // its unit suffix: "s"
-  std::span<const Unit> units;   // the suffixes a string may carry
-  uint64_t max;                  // in the base unit
-  std::string_view max_text;     // `max` for humans
-  std::string_view example;      // a valid string
+  std::string_view kind;          // "duration", for messages
+  std::string_view integer_unit;  // what a bare integer counts: "seconds"
+  uint64_t integer_factor;        // a bare integer's value in the base unit
+  std::string_view base_suffix;   // the suffix of the unit values are kept in: "s"
+  std::span<const Unit> units;    // the suffixes a string may carry
+  uint64_t max;                   // in the base unit
+  std::string_view max_text;      // `max` for humans
+  std::string_view example;       // a valid string
 };
 
 // A hundred years is far beyond any sensible timeout, and small enough that the server may convert
 // any duration to nanoseconds without overflowing.
-constexpr Quantity kDuration = {"duration", "seconds", "s", kDurationUnits, uint64_t{36500} * 86400,
-                                "36500d",   "30s"};
+constexpr uint64_t kMaxDurationSeconds = uint64_t{36500} * 86400;
+constexpr Quantity kDuration = {"duration",     "seconds",           1,        "s",
+                                kDurationUnits, kMaxDurationSeconds, "36500d", "30s"};
+// Durations kept in milliseconds take "ms" too; a bare integer still counts seconds, as in every
+// other duration of the file.
+constexpr Quantity kFineDuration = {
+    "duration", "seconds", 1000, "ms", kFineDurationUnits, kMaxDurationSeconds * 1000,
+    "36500d",   "500ms"};
 constexpr Quantity kSize = {
-    "size", "bytes", "B", kSizeUnits, std::numeric_limits<uint64_t>::max(), "16EiB - 1", "4MiB"};
+    "size", "bytes", 1, "B", kSizeUnits, std::numeric_limits<uint64_t>::max(), "16EiB - 1", "4MiB"};
 
 }  // namespace
 
@@ -124,18 +134,20 @@ Result<uint64_t> ReadQuantity(const toml::node& node, const Quantity& quantity, 
   uint64_t value = 0;
   if (const auto* integer = node.as_integer()) {
     if (integer->get() < 0) return Negative(integer->get());
-    value = static_cast<uint64_t>(integer->get());
-    if (value > quantity.max) {
-      return InvalidArgument(fmt::format("must be at most {} {} ({}), got {}", quantity.max,
-                                         quantity.base_unit, quantity.max_text, value));
+    const auto number = static_cast<uint64_t>(integer->get());
+    const uint64_t max = quantity.max / quantity.integer_factor;
+    if (number > max) {
+      return InvalidArgument(fmt::format("must be at most {} {} ({}), got {}", max,
+                                         quantity.integer_unit, quantity.max_text, number));
     }
+    value = number * quantity.integer_factor;
   } else if (const auto* string = node.as_string()) {
     Result<uint64_t> parsed = ParseWithUnit(string->get(), quantity);
     if (!parsed.ok()) return parsed.status();
     value = *parsed;
   } else {
     return WrongType(fmt::format("a {} (an integer of {} or a string like \"{}\")", quantity.kind,
-                                 quantity.base_unit, quantity.example),
+                                 quantity.integer_unit, quantity.example),
                      node);
   }
   if (value < min) {
@@ -151,6 +163,12 @@ Result<seconds> ReadDuration(const toml::node& node, seconds min) {
   Result<uint64_t> value = ReadQuantity(node, kDuration, static_cast<uint64_t>(min.count()));
   if (!value.ok()) return value.status();
   return seconds(static_cast<seconds::rep>(*value));  // at most kDuration.max: no overflow
+}
+
+Result<milliseconds> ReadFineDuration(const toml::node& node, milliseconds min) {
+  Result<uint64_t> value = ReadQuantity(node, kFineDuration, static_cast<uint64_t>(min.count()));
+  if (!value.ok()) return value.status();
+  return milliseconds(static_cast<milliseconds::rep>(*value));  // at most kFineDuration.max
 }
 
 Result<uint64_t> ReadSize(const toml::node& node, uint64_t min) {

@@ -47,6 +47,10 @@ Result<T> ReadInteger(const toml::node& node, T min = std::numeric_limits<T>::mi
 Result<std::chrono::seconds> ReadDuration(const toml::node& node,
                                           std::chrono::seconds min = std::chrono::seconds(0));
 
+// A duration kept in milliseconds: as ReadDuration, and a string may also count "ms" ("500ms").
+Result<std::chrono::milliseconds> ReadFineDuration(
+    const toml::node& node, std::chrono::milliseconds min = std::chrono::milliseconds(0));
+
 // An integer of bytes or a string with a binary unit ("4MiB"), at least `min`.
 Result<uint64_t> ReadSize(const toml::node& node, uint64_t min = 0);
 

@@ -50,17 +50,18 @@ struct SectionSpec {
 #define OCIREG_FIELD(section, member, reader) OCIREG_FIELD_OF(c.section, member, reader)
 
 // The sections, one function per file.
-std::vector<SectionSpec> ListenSections();    // listen.cc: [listen]
-std::vector<SectionSpec> StorageSections();   // storage.cc: [storage]
-std::vector<SectionSpec> LimitsSections();    // limits.cc: [limits]
-std::vector<SectionSpec> FeaturesSections();  // features.cc: [features]
-std::vector<SectionSpec> LogSections();       // log.cc: [log]
-std::vector<SectionSpec> TlsSections();       // tls.cc: [tls]
-std::vector<SectionSpec> AuthSections();      // auth.cc: [auth], [auth.htpasswd]
-std::vector<SectionSpec> LdapSections();      // ldap.cc: [auth.ldap]
-std::vector<SectionSpec> DocsSections();      // docs.cc: [docs]
-std::vector<SectionSpec> MetricsSections();   // metrics.cc: [metrics]
-std::vector<SectionSpec> AccessSections();    // access.cc: [access] and its arrays of rules
+std::vector<SectionSpec> ListenSections();     // listen.cc: [listen]
+std::vector<SectionSpec> StorageSections();    // storage.cc: [storage]
+std::vector<SectionSpec> StorageS3Sections();  // storage_s3.cc: [storage.s3]
+std::vector<SectionSpec> LimitsSections();     // limits.cc: [limits]
+std::vector<SectionSpec> FeaturesSections();   // features.cc: [features]
+std::vector<SectionSpec> LogSections();        // log.cc: [log]
+std::vector<SectionSpec> TlsSections();        // tls.cc: [tls]
+std::vector<SectionSpec> AuthSections();       // auth.cc: [auth], [auth.htpasswd]
+std::vector<SectionSpec> LdapSections();       // ldap.cc: [auth.ldap]
+std::vector<SectionSpec> DocsSections();       // docs.cc: [docs]
+std::vector<SectionSpec> MetricsSections();    // metrics.cc: [metrics]
+std::vector<SectionSpec> AccessSections();     // access.cc: [access] and its arrays of rules
 
 // The whole schema: every field of Config has exactly one entry in it.
 const std::vector<SectionSpec>& Schema();

@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
-// StoreOptionsFromConfig and OpenStoreFromConfig: the store [storage] names, with the settings of
-// [storage] and [limits] that the store enforces.
+// StoreOptionsFromConfig and OpenStoreFromConfig: the store [storage] names (on the file system or
+// in an S3 bucket), with the settings of [storage] and [limits] that the store enforces.
 #include <memory>
 #include <utility>
 
 #include "ocireg/config_store.h"
 #include "ocireg/storage/driver.h"
+#include "ocireg/storage/s3.h"
 
 namespace ocireg {
 
@@ -19,7 +20,8 @@ StoreOptions StoreOptionsFromConfig(const Config& config) {
 }
 
 Result<std::unique_ptr<Store>> OpenStoreFromConfig(const Config& config, StoreOptions options) {
-  auto driver = NewFsDriver(config.storage.root);
+  auto driver = config.storage.driver == "s3" ? NewS3Driver(config.storage.s3)
+                                              : NewFsDriver(config.storage.root);
   if (!driver.ok()) return driver.status();
   return OpenStore(std::move(*driver), std::move(options));
 }

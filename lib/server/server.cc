@@ -2,6 +2,7 @@
 // RegistryServer: builds store, handler and httplib server from a Config; runs, drains, stops.
 #include "ocireg/server.h"
 
+#include <fmt/format.h>
 #include <httplib.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -18,6 +19,7 @@
 #include "ocireg/auth/policy.h"
 #include "ocireg/config_store.h"
 #include "ocireg/http/handler.h"
+#include "ocireg/storage/s3.h"
 #include "ocireg/storage/store.h"
 #include "server/connection_dispatcher.h"
 #include "server/tls_context.h"
@@ -429,7 +431,15 @@ Result<std::unique_ptr<RegistryServer>> RegistryServer::Create(const Config& con
 Status CheckConfig(const Config& config) {
   // The login methods read their own files (htpasswd) and settings (LDAP).
   auto authenticator = NewAuthenticator(config);
-  return authenticator.ok() ? Status::Ok() : authenticator.status();
+  if (!authenticator.ok()) return authenticator.status();
+  if (config.storage.driver == "s3") {
+    const Status bucket = CheckS3Bucket(config.storage.s3);
+    if (!bucket.ok()) {
+      return {bucket.code(),
+              fmt::format("storage.s3: {}: {}", DescribeStorage(config.storage), bucket.message())};
+    }
+  }
+  return Status::Ok();
 }
 
 }  // namespace ocireg

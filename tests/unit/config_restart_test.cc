@@ -2,6 +2,7 @@
 // Tests of RestartOnlyChanges: every restart-only setting is reported under its section's name, and
 // nothing a reload applies (logins, access rules, the certificate and key) is.
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <vector>
@@ -65,7 +66,16 @@ TEST_CASE("a change of any restart-only setting names its section", "[config][re
        {{"root", [](Config& c) { c.storage.root = "/srv/ocireg"; }},
         {"gc_grace_period", [](Config& c) { c.storage.gc_grace_period = seconds(1); }},
         {"gc_interval", [](Config& c) { c.storage.gc_interval = seconds(0); }},
-        {"upload_ttl", [](Config& c) { c.storage.upload_ttl = seconds(60); }}}},
+        {"upload_ttl", [](Config& c) { c.storage.upload_ttl = seconds(60); }},
+        {"driver", [](Config& c) { c.storage.driver = "s3"; }},
+        {"s3.bucket", [](Config& c) { c.storage.s3.bucket = "other"; }},
+        {"s3.prefix", [](Config& c) { c.storage.s3.prefix = "elsewhere"; }},
+        {"s3 keys (a rotated credentials file)",
+         [](Config& c) {
+           c.storage.s3.credentials = {"AKIDNEW", "new-secret", ""};
+         }},
+        {"s3.part_size", [](Config& c) { c.storage.s3.part_size = uint64_t{32} << 20; }},
+        {"s3 profile", [](Config& c) { c.storage.s3_credentials.profile = "ci"; }}}},
       {"limits",
        {{"max_manifest_bytes", [](Config& c) { c.limits.max_manifest_bytes = 1; }},
         {"max_blob_bytes", [](Config& c) { c.limits.max_blob_bytes = 1; }},

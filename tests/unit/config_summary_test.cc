@@ -54,3 +54,33 @@ TEST_CASE("DescribeConfig names TLS, logins and rules but never a secret", "[con
   CHECK(summary.find("cn=svc") == std::string::npos);
   CHECK(summary.find("uma") == std::string::npos);
 }
+
+TEST_CASE("DescribeConfig names the bucket of S3 storage but never its keys", "[config][summary]") {
+  Config config;
+  config.storage.driver = "s3";
+  config.storage.root = "/unused/root";
+  config.storage.s3.endpoint = "https://rgw.example.net:8443";
+  config.storage.s3.region = "default";
+  config.storage.s3.bucket = "registry";
+  config.storage.s3.prefix = "team/prod";
+  config.storage.s3.credentials = {"AKIDEXAMPLE", "wJalrXUtnFEMI-secret", "sts-session-token"};
+  config.storage.s3_credentials = {"/etc/ocireg/aws-credentials", "registry-profile"};
+
+  const std::string summary = ocireg::DescribeConfig(config);
+  INFO(summary);
+  CHECK(summary.find("storage s3://registry/team/prod at https://rgw.example.net:8443 (default) "
+                     "(gc every 3600s") != std::string::npos);
+  CHECK(summary.find("/unused/root") == std::string::npos);
+  CHECK(summary.find("AKIDEXAMPLE") == std::string::npos);
+  CHECK(summary.find("wJalrXUtnFEMI") == std::string::npos);
+  CHECK(summary.find("sts-session-token") == std::string::npos);
+  CHECK(summary.find("aws-credentials") == std::string::npos);
+  CHECK(summary.find("registry-profile") == std::string::npos);
+  CHECK(summary.find('\n') == std::string::npos);
+
+  config.storage.s3.prefix.clear();
+  CHECK(ocireg::DescribeStorage(config.storage) ==
+        "s3://registry at https://rgw.example.net:8443 (default)");
+  config.storage.driver = "fs";
+  CHECK(ocireg::DescribeStorage(config.storage) == "/unused/root");
+}

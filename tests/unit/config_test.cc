@@ -67,10 +67,13 @@ void CheckSameAccess(const std::optional<AccessConfig>& got,
 void CheckSameConfig(const Config& got, const Config& want) {
   CHECK(got.listen.address == want.listen.address);
   CHECK(got.listen.port == want.listen.port);
+  CHECK(got.storage.driver == want.storage.driver);
   CHECK(got.storage.root == want.storage.root);
   CHECK(got.storage.gc_grace_period == want.storage.gc_grace_period);
   CHECK(got.storage.gc_interval == want.storage.gc_interval);
   CHECK(got.storage.upload_ttl == want.storage.upload_ttl);
+  CHECK(got.storage.s3 == want.storage.s3);
+  CHECK(got.storage.s3_credentials == want.storage.s3_credentials);
   CHECK(got.limits.max_manifest_bytes == want.limits.max_manifest_bytes);
   CHECK(got.limits.max_blob_bytes == want.limits.max_blob_bytes);
   CHECK(got.limits.max_connections == want.limits.max_connections);

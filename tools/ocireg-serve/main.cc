@@ -32,9 +32,11 @@ constexpr const char* kUsage =
     "limits, features, log, docs, metrics, the realm, turning TLS on or off and the tls.client_*\n"
     "settings need a restart. A broken file on SIGHUP keeps the old state and logs the error.\n"
     "\n"
-    "--check-config reads CONFIG.toml and the htpasswd file and checks the LDAP settings.\n"
-    "gc runs one garbage collection of storage.root and prints what it removed. It may run\n"
-    "while a server uses the same root: unreferenced blobs younger than\n"
+    "--check-config reads CONFIG.toml and the htpasswd file and checks the LDAP settings;\n"
+    "with storage.driver = \"s3\" it also writes, reads and removes a small object in the\n"
+    "bucket.\n"
+    "gc runs one garbage collection of the storage and prints what it removed. It may run\n"
+    "while a server uses the same storage: unreferenced blobs younger than\n"
     "storage.gc_grace_period are kept, so a push in progress is safe as long as it finishes\n"
     "within the grace period; keep the server's grace period in the CONFIG given to gc.\n"
     "scrub re-hashes every blob, checks every manifest's references and lists each problem on\n"
@@ -141,7 +143,7 @@ int Serve(const ocireg::Config& config, const std::string& path) {
   }
   hooks.log(ocireg::LogLevel::kInfo, "listening on " + config.listen.address + ":" +
                                          std::to_string((*server)->port()) + ", storage in " +
-                                         config.storage.root);
+                                         ocireg::DescribeStorage(config.storage));
   hooks.log(ocireg::LogLevel::kInfo, "configuration: " + ocireg::DescribeConfig(config));
   std::thread handler([&] { HandleSignals(signals, **server, hooks, path); });
   ocireg::Status status = (*server)->Run();

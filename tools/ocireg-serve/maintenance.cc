@@ -65,12 +65,12 @@ class ProgressLine {
   bool dirty_ = false;  // a progress line is on the screen
 };
 
-// The store of config.storage.root with the configuration's grace period and upload TTL. A
-// missing root is a configuration error, not an empty store to create.
+// The store of config.storage with the configuration's grace period and upload TTL. A missing
+// root is a configuration error, not an empty store to create.
 std::unique_ptr<ocireg::Store> OpenConfiguredStore(const ocireg::Config& config,
                                                    ProgressLine& progress) {
   std::error_code error;
-  if (!std::filesystem::is_directory(config.storage.root, error)) {
+  if (config.storage.driver == "fs" && !std::filesystem::is_directory(config.storage.root, error)) {
     std::fprintf(stderr, "ocireg-serve: storage root %s is not a directory\n",
                  config.storage.root.c_str());
     return nullptr;
@@ -107,7 +107,8 @@ int RunGarbageCollection(const ocireg::Config& config) {
       "  blob links removed    %llu\n"
       "  uploads removed       %llu\n"
       "  bytes reclaimed       %llu (%s)\n",
-      config.storage.root.c_str(), static_cast<unsigned long long>(report->repositories_scanned),
+      ocireg::DescribeStorage(config.storage).c_str(),
+      static_cast<unsigned long long>(report->repositories_scanned),
       static_cast<unsigned long long>(report->blobs_removed),
       static_cast<unsigned long long>(report->uploads_removed),
       static_cast<unsigned long long>(report->bytes_reclaimed),
@@ -127,7 +128,8 @@ int RunScrub(const ocireg::Config& config) {
   }
   for (const std::string& problem : report->problems) std::printf("%s\n", problem.c_str());
   std::printf("scrub of %s: %llu blobs and %llu manifests checked, %zu problems\n",
-              config.storage.root.c_str(), static_cast<unsigned long long>(report->blobs_checked),
+              ocireg::DescribeStorage(config.storage).c_str(),
+              static_cast<unsigned long long>(report->blobs_checked),
               static_cast<unsigned long long>(report->manifests_checked), report->problems.size());
   return report->ok() ? kExitOk : kExitProblems;
 }

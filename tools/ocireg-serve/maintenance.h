@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // The maintenance commands of ocireg-serve: one garbage collection or one integrity scrub of the
-// configured storage root, with a report on stdout and a progress line on a terminal.
+// configured storage, with a report on stdout and a progress line on a terminal.
 #pragma once
 
 #include "ocireg/config.h"
