@@ -28,6 +28,15 @@ Status ForwardingDriver::WriteFileAtomic(std::string_view path, std::string_view
   return target_.WriteFileAtomic(path, data, durability);
 }
 
+Result<VersionedFile> ForwardingDriver::ReadVersioned(std::string_view path) {
+  return target_.ReadVersioned(path);
+}
+
+Result<std::string> ForwardingDriver::ReplaceFile(std::string_view path, std::string_view data,
+                                                  std::string_view version, Durability durability) {
+  return target_.ReplaceFile(path, data, version, durability);
+}
+
 Result<std::unique_ptr<FileReader>> ForwardingDriver::OpenReader(std::string_view path) {
   return target_.OpenReader(path);
 }

@@ -20,6 +20,7 @@
 #include <cstring>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -140,6 +141,32 @@ class FsDriver final : public StorageDriver {
     return SyncDir(ParentPath(path), durability);
   }
 
+  Result<VersionedFile> ReadVersioned(std::string_view path) override {
+    std::lock_guard lock(replace_mu_);
+    auto version = VersionOf(path);
+    OCIREG_RETURN_IF_ERROR(version);
+    if (version->empty()) return Error("open", path, ENOENT);
+    auto data = ReadFile(path);
+    OCIREG_RETURN_IF_ERROR(data);
+    return VersionedFile{std::move(*data), std::move(*version)};
+  }
+
+  // Compare and swap between the callers of this driver (replace_mu_); processes sharing a root
+  // get no such guarantee.
+  Result<std::string> ReplaceFile(std::string_view path, std::string_view data,
+                                  std::string_view version, Durability durability) override {
+    std::lock_guard lock(replace_mu_);
+    auto current = VersionOf(path);
+    OCIREG_RETURN_IF_ERROR(current);
+    if (*current != version) {
+      return AlreadyExists(Display(path) + ": changed since it was read");
+    }
+    OCIREG_RETURN_IF_ERROR(WriteFileAtomic(path, data, durability));
+    auto written = VersionOf(path);
+    OCIREG_RETURN_IF_ERROR(written);
+    return std::move(*written);
+  }
+
   Result<std::unique_ptr<FileReader>> OpenReader(std::string_view path) override {
     OCIREG_RETURN_IF_ERROR(CheckPath(path));
     Fd fd(RetryOnEintr(
@@ -239,6 +266,21 @@ class FsDriver final : public StorageDriver {
   }
 
  private:
+  // A file's version: its inode, modification time and size, which every atomic write (a new
+  // file renamed into place) changes. Empty when it does not exist.
+  Result<std::string> VersionOf(std::string_view path) {
+    OCIREG_RETURN_IF_ERROR(CheckPath(path));
+    struct stat st;
+    if (::fstatat(root_fd_.get(), std::string(path).c_str(), &st, 0) != 0) {
+      if (errno == ENOENT || errno == ENOTDIR) return std::string();
+      return Error("stat", path, errno);
+    }
+    if (S_ISDIR(st.st_mode)) return Error("open", path, EISDIR);
+    return std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino) + ":" +
+           std::to_string(st.st_mtim.tv_sec) + "." + std::to_string(st.st_mtim.tv_nsec) + ":" +
+           std::to_string(st.st_size);
+  }
+
   // A name in ".tmp" that no other writer uses, opened for writing. Fills `name`.
   Result<Fd> CreateTemp(std::string& name) {
     static const std::string pid = std::to_string(::getpid());
@@ -367,6 +409,7 @@ class FsDriver final : public StorageDriver {
 
   const std::string root_;
   const Fd root_fd_;
+  std::mutex replace_mu_;  // makes ReplaceFile's check and write one step
 };
 
 // The bytes of a blob being received: the file at the writer's path, appended to; its commit

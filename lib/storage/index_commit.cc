@@ -3,6 +3,7 @@
 // that carries it (see RepoState in layout_store.h).
 #include <algorithm>
 #include <exception>
+#include <map>
 #include <optional>
 #include <string>
 
@@ -11,11 +12,20 @@
 
 namespace ocireg::internal {
 
+namespace {
+
+// Attempts at writing an index that other processes keep changing before the write gives up.
+constexpr int kConflictAttempts = 32;
+
+}  // namespace
+
 Status LayoutStore::CommitIndexLocked(std::unique_lock<std::mutex>& lock, std::string_view repo,
-                                      RepoState& state, RepoIndex index) {
+                                      RepoState& state, const RepoState::Change& change) {
+  RepoIndex index = state.latest();
+  OCIREG_RETURN_IF_ERROR(change(index));
   state.waiters.reserve(state.waiters.size() + 1);  // may throw: before anything changes
   state.pending = std::move(index);
-  RepoState::Waiter me(++state.changes);
+  RepoState::Waiter me(++state.changes, change);
   state.waiters.push_back(&me);
   while (!me.done) {
     if (state.writing) {
@@ -27,21 +37,69 @@ Status LayoutStore::CommitIndexLocked(std::unique_lock<std::mutex>& lock, std::s
   return me.status;
 }
 
+Result<LayoutStore::IndexWritten> LayoutStore::WriteIndexOver(
+    std::string_view repo, RepoIndex index, std::string version,
+    const std::vector<RepoState::Waiter*>& changes, std::map<RepoState::Waiter*, Status>& failed) {
+  for (int attempt = 0; attempt < kConflictAttempts; ++attempt) {
+    const std::string json = index.Serialize();
+    auto written = driver_->ReplaceFile(RepoIndexPath(repo), json, version);
+    if (!written.ok() && !IsAlreadyExists(written.status())) {
+      written = JudgeFailedIndexWrite(repo, json, written.status());
+    }
+    if (written.ok()) return IndexWritten{std::move(index), std::move(*written), attempt > 0};
+    if (!IsAlreadyExists(written.status())) return written.status();
+    // Another process wrote the index since it was read: build on what it wrote.
+    auto fresh = driver_->ReadVersioned(RepoIndexPath(repo));
+    RepoIndex base;
+    if (fresh.ok()) {
+      auto parsed = RepoIndex::Parse(fresh->data);
+      if (!parsed.ok()) {
+        return Internal(std::string(repo) + "/index.json: " + parsed.status().message());
+      }
+      base = std::move(*parsed);
+      version = std::move(fresh->version);
+    } else if (IsNotFound(fresh.status())) {
+      version.clear();
+    } else {
+      return fresh.status();
+    }
+    failed.clear();
+    for (RepoState::Waiter* waiter : changes) {
+      if (Status applied = waiter->apply(base); !applied.ok()) failed[waiter] = applied;
+    }
+    index = std::move(base);
+  }
+  return Unavailable(std::string(repo) + "/index.json keeps changing: " +
+                     std::to_string(kConflictAttempts) + " writes lost to other processes");
+}
+
 void LayoutStore::WriteIndexLocked(std::unique_lock<std::mutex>& lock, std::string_view repo,
                                    RepoState& state) {
   state.writing = true;
   const uint64_t covered = state.changes;
   std::optional<RepoIndex> snapshot;
+  std::string version;
+  bool rebased = false;
+  std::map<RepoState::Waiter*, Status> failed;
   Status written;
   // Every waiter relies on this write to end: a throw (std::bad_alloc, or from the driver) must
   // become their failure, not leave `writing` set with nobody to clear it.
   try {
     snapshot = *state.pending;
     state.in_flight = &*snapshot;
+    std::vector<RepoState::Waiter*> changes;
+    for (RepoState::Waiter* waiter : state.waiters) {
+      if (waiter->change <= covered) changes.push_back(waiter);
+    }
+    const std::string known = state.version;
     lock.unlock();
-    const std::string json = snapshot->Serialize();
-    written = driver_->WriteFileAtomic(RepoIndexPath(repo), json);
-    if (!written.ok()) written = JudgeFailedIndexWrite(repo, json, written);
+    auto result = WriteIndexOver(repo, *snapshot, known, changes, failed);
+    written = result.status();
+    if (result.ok()) {
+      *snapshot = std::move(result->index);
+      version = std::move(result->version);
+      rebased = result->rebased;
+    }
   } catch (const std::exception& e) {
     written = Internal(std::string(repo) + "/index.json: write failed: " + e.what());
   } catch (...) {
@@ -50,32 +108,50 @@ void LayoutStore::WriteIndexLocked(std::unique_lock<std::mutex>& lock, std::stri
   if (!lock.owns_lock()) lock.lock();
   state.writing = false;
   state.in_flight = nullptr;
-  if (written.ok()) state.index = std::move(*snapshot);
+  if (written.ok()) {
+    state.index = std::move(*snapshot);
+    state.version = std::move(version);
+  }
   // A failed write also loses the changes made meanwhile: they were built on the ones it carried.
   const uint64_t settled = written.ok() ? covered : state.changes;
   state.settled = std::max(state.settled, settled);
   std::erase_if(state.waiters, [&](RepoState::Waiter* waiter) {
     if (waiter->change > settled) return false;
+    auto it = failed.find(waiter);
+    waiter->status = it != failed.end() ? it->second : written;
     waiter->done = true;
-    waiter->status = written;
     return true;
   });
+  // Changes made meanwhile were built on an index another process has since replaced: they are
+  // applied again to the one now written.
+  if (rebased && !state.waiters.empty()) {
+    RepoIndex next = state.index;
+    std::erase_if(state.waiters, [&](RepoState::Waiter* waiter) {
+      Status applied = waiter->apply(next);
+      if (applied.ok()) return false;
+      waiter->status = applied;
+      waiter->done = true;
+      return true;
+    });
+    state.pending = std::move(next);
+  }
   if (state.waiters.empty()) state.pending.reset();
   state.index_written.notify_all();
 }
 
-Status LayoutStore::JudgeFailedIndexWrite(std::string_view repo, const std::string& json,
-                                          const Status& failure) {
+Result<std::string> LayoutStore::JudgeFailedIndexWrite(std::string_view repo,
+                                                       const std::string& json,
+                                                       const Status& failure) {
   // A write whose rename succeeded before the directory's fsync failed has put the new index on
   // disk: a restart, and every other process, reads it. Reporting the change failed while keeping
   // the old index in memory would have readers and the caller disagree with the disk (a tag seen
   // after a restart that this process denies, a "failed" push whose tag appears). The change is
   // visible, so it is reported done, with a warning that a power loss may still undo it.
-  auto on_disk = driver_->ReadFile(RepoIndexPath(repo));
-  if (!on_disk.ok() || *on_disk != json) return failure;
+  auto on_disk = driver_->ReadVersioned(RepoIndexPath(repo));
+  if (!on_disk.ok() || on_disk->data != json) return failure;
   Warn(std::string(repo) +
        "/index.json was replaced, but may not survive a power loss: " + failure.message());
-  return Status::Ok();
+  return std::move(on_disk->version);
 }
 
 void LayoutStore::SettleLocked(std::unique_lock<std::mutex>& lock, RepoState& state) {

@@ -70,10 +70,12 @@ Result<PutManifestResult> LayoutStore::PutManifest(std::string_view repo,
   // The body becomes visible as a blob first and in the index last, so a crash in between leaves
   // an unreferenced blob for garbage collection, never an index entry without its manifest.
   OCIREG_RETURN_IF_ERROR(InstallBytes(repo, digest, body));
-  RepoIndex index = state->latest();
-  index.PutManifest(IndexEntry{digest, info->media_type, body.size(), info->artifact_type});
-  for (const std::string& tag : tags) index.SetTag(tag, digest);
-  OCIREG_RETURN_IF_ERROR(CommitIndexLocked(lock, repo, *state, std::move(index)));
+  const IndexEntry entry{digest, info->media_type, body.size(), info->artifact_type};
+  OCIREG_RETURN_IF_ERROR(CommitIndexLocked(lock, repo, *state, [&](RepoIndex& index) {
+    index.PutManifest(entry);
+    for (const std::string& tag : tags) index.SetTag(tag, digest);
+    return Status::Ok();
+  }));
   state->facts.insert_or_assign(digest, FactsOf(*info));
 
   PutManifestResult result{digest, std::nullopt};
@@ -109,14 +111,18 @@ Status LayoutStore::DeleteManifest(std::string_view repo, const Digest& digest) 
   if (state == nullptr) return UnknownRepository(repo);
   std::unique_lock lock(state->mu);
   OCIREG_RETURN_IF_ERROR(LoadLocked(repo, *state));
-  RepoIndex index = state->latest();
-  if (!index.RemoveManifest(digest)) return UnknownManifest(repo, digest.ToString());
+  if (state->latest().FindManifest(digest) == nullptr) {
+    return UnknownManifest(repo, digest.ToString());
+  }
   // A child of an index cannot go while the index lists it: the index would no longer pull.
   if (auto parent = ParentLocked(repo, *state, digest)) {
     return Unsupported(digest.ToString() + " is listed by index " + parent->ToString() + " of " +
                        std::string(repo) + ": delete the index first");
   }
-  OCIREG_RETURN_IF_ERROR(CommitIndexLocked(lock, repo, *state, std::move(index)));
+  OCIREG_RETURN_IF_ERROR(CommitIndexLocked(lock, repo, *state, [&](RepoIndex& index) {
+    if (!index.RemoveManifest(digest)) return UnknownManifest(repo, digest.ToString());
+    return Status::Ok();
+  }));
   state->facts.erase(digest);
   // The blob is garbage now, unless the index lists it again (pushed meanwhile) or as a child:
   // then it stays, so that the index remains whole, until garbage collection finds it
@@ -134,9 +140,10 @@ Status LayoutStore::DeleteTag(std::string_view repo, std::string_view tag) {
   if (state == nullptr) return UnknownRepository(repo);
   std::unique_lock lock(state->mu);
   OCIREG_RETURN_IF_ERROR(LoadLocked(repo, *state));
-  RepoIndex index = state->latest();
-  if (!index.RemoveTag(tag)) return UnknownManifest(repo, tag);
-  return CommitIndexLocked(lock, repo, *state, std::move(index));
+  return CommitIndexLocked(lock, repo, *state, [&](RepoIndex& index) {
+    if (!index.RemoveTag(tag)) return UnknownManifest(repo, tag);
+    return Status::Ok();
+  });
 }
 
 Result<std::vector<Descriptor>> LayoutStore::ListReferrers(std::string_view repo,

@@ -97,13 +97,14 @@ LayoutStore::SnapshotRepositories() {
 
 Status LayoutStore::LoadLocked(std::string_view repo, RepoState& state) {
   if (state.loaded) return Status::Ok();
-  auto json = driver_->ReadFile(RepoIndexPath(repo));
+  auto json = driver_->ReadVersioned(RepoIndexPath(repo));
   if (json.ok()) {
-    auto index = RepoIndex::Parse(*json);
+    auto index = RepoIndex::Parse(json->data);
     if (!index.ok()) {
       return Internal(std::string(repo) + "/index.json: " + index.status().message());
     }
     state.index = std::move(*index);
+    state.version = std::move(json->version);
   } else if (!IsNotFound(json.status())) {
     return json.status();
   }
@@ -116,7 +117,18 @@ Status LayoutStore::CreateLayoutLocked(std::string_view repo, RepoState& state) 
   // A crash between the two writes leaves a marker without an index, which reads as empty.
   OCIREG_RETURN_IF_ERROR(driver_->WriteFileAtomic(RepoMarkerPath(repo), kLayoutMarkerContent));
   OCIREG_RETURN_IF_ERROR(LoadLocked(repo, state));
-  OCIREG_RETURN_IF_ERROR(driver_->WriteFileAtomic(RepoIndexPath(repo), state.index.Serialize()));
+  // Only where there is no index yet: another process sharing the storage may have made the
+  // repository since this one looked.
+  if (state.version.empty()) {
+    auto written = driver_->ReplaceFile(RepoIndexPath(repo), state.index.Serialize(), "");
+    if (IsAlreadyExists(written.status())) {
+      state.loaded = false;
+      OCIREG_RETURN_IF_ERROR(LoadLocked(repo, state));
+    } else {
+      OCIREG_RETURN_IF_ERROR(written);
+      state.version = std::move(*written);
+    }
+  }
   state.exists = true;
   return Status::Ok();
 }

@@ -17,6 +17,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <functional>
 #include <initializer_list>
 #include <map>
 #include <memory>
@@ -68,10 +69,17 @@ struct RepoState {
   uint64_t settled = 0;              // changes 1..settled are written, or lost
   // While `writing`: the index being written.
   const RepoIndex* in_flight = nullptr;
+  // index.json's version (StorageDriver::ReadVersioned) as `index` holds it; empty when missing.
+  // Writes are conditional on it, so that a change another process made meanwhile is never
+  // overwritten: the writer reads the newer index and applies its changes to that again.
+  std::string version;
+  // A change of the index, applied to whichever index is newest when it is written.
+  using Change = std::function<Status(RepoIndex&)>;
   // A change waiting for the write that carries it; that write fills in the outcome.
   struct Waiter {
-    explicit Waiter(uint64_t number) : change(number) {}
+    Waiter(uint64_t number, Change how) : change(number), apply(std::move(how)) {}
     uint64_t change;
+    Change apply;
     bool done = false;
     Status status;
   };
@@ -168,10 +176,23 @@ class LayoutStore final : public Store, public StoreMaintenance, public StoreMon
   Status CreateLayoutLocked(std::string_view repo, RepoState& state);
   // Ensures `repo`'s layout exists (locks its state).
   Status EnsureRepository(std::string_view repo);
-  // Makes `index` (built on state.latest()) the repository's index: returns once it is on disk,
-  // or with the error that lost it. `lock` holds state.mu; it is released while waiting.
+  // Applies `change` to the repository's index: returns once it is on disk, or with the error
+  // that lost it (also the change's own error, when it no longer applies to an index another
+  // process changed meanwhile). `lock` holds state.mu; it is released while waiting.
   Status CommitIndexLocked(std::unique_lock<std::mutex>& lock, std::string_view repo,
-                           RepoState& state, RepoIndex index);
+                           RepoState& state, const RepoState::Change& change);
+  // Writes `index` over the version `version` of index.json; on a conflict reads the newer one
+  // and applies `changes` to it again, failing in `failed` those that no longer apply. Returns
+  // the index written, its version, and whether it was rebased. Called without the repository's
+  // lock.
+  struct IndexWritten {
+    RepoIndex index;
+    std::string version;
+    bool rebased = false;  // built on another process's index
+  };
+  Result<IndexWritten> WriteIndexOver(std::string_view repo, RepoIndex index, std::string version,
+                                      const std::vector<RepoState::Waiter*>& changes,
+                                      std::map<RepoState::Waiter*, Status>& failed);
   // Writes the newest pending index, with `lock` released meanwhile.
   void WriteIndexLocked(std::unique_lock<std::mutex>& lock, std::string_view repo,
                         RepoState& state);
@@ -201,10 +222,10 @@ class LayoutStore final : public Store, public StoreMaintenance, public StoreMon
   // collected meanwhile. kNotFound when it is gone and no source is left.
   Status KeepLinked(std::string_view repo, std::initializer_list<std::string> sources,
                     const std::string& target);
-  // The outcome of an index write that failed with `failure`: ok when `json` is on disk all the
-  // same (the rename was done), with a warning. Called without the repository's lock.
-  Status JudgeFailedIndexWrite(std::string_view repo, const std::string& json,
-                               const Status& failure);
+  // The outcome of an index write that failed with `failure`: the version of `json` when it is on
+  // disk all the same (the rename was done), with a warning. Called without the repository's lock.
+  Result<std::string> JudgeFailedIndexWrite(std::string_view repo, const std::string& json,
+                                            const Status& failure);
   // Reports something an operator should know to options_.warn, when set.
   void Warn(const std::string& message) const {
     if (options_.warn) options_.warn(message);

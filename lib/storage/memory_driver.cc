@@ -2,6 +2,7 @@
 // NewMemoryDriver: a StorageDriver that keeps files and directories in maps, for tests and
 // embedding.
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstring>
 #include <map>
@@ -30,6 +31,13 @@ struct Inode {
   // first, so a reader keeps the bytes it opened without taking any lock.
   std::shared_ptr<std::string> data;
   Clock::time_point modified;
+  // Its version for ReadVersioned: unique to this inode, which every write replaces.
+  uint64_t serial = NextSerial();
+
+  static uint64_t NextSerial() {
+    static std::atomic<uint64_t> next{1};
+    return next++;
+  }
 };
 
 // Everything the driver keeps, shared with the blob writers it hands out so that they stay valid
@@ -229,6 +237,33 @@ class MemoryDriver final : public StorageDriver {
     state_->files.insert_or_assign(std::string(path), std::move(inode));
     TouchParent(*state_, path, now);
     return Status::Ok();
+  }
+
+  Result<VersionedFile> ReadVersioned(std::string_view path) override {
+    OCIREG_RETURN_IF_ERROR(ValidateDriverPath(path));
+    std::lock_guard lock(state_->mu);
+    auto file = state_->files.find(path);
+    if (file == state_->files.end()) return MissingFileError(path);
+    return VersionedFile{*file->second->data, std::to_string(file->second->serial)};
+  }
+
+  Result<std::string> ReplaceFile(std::string_view path, std::string_view data,
+                                  std::string_view version, Durability) override {
+    OCIREG_RETURN_IF_ERROR(ValidateDriverPath(path));
+    auto inode = std::make_shared<Inode>(Inode{std::make_shared<std::string>(data), {}});
+    std::lock_guard lock(state_->mu);
+    if (state_->dirs.contains(path)) return Internal(std::string(path) + ": Is a directory");
+    auto file = state_->files.find(path);
+    const std::string current =
+        file == state_->files.end() ? std::string() : std::to_string(file->second->serial);
+    if (current != version) return AlreadyExists(std::string(path) + ": changed since it was read");
+    Clock::time_point now = Clock::now();
+    OCIREG_RETURN_IF_ERROR(MakeParents(*state_, path, now));
+    inode->modified = now;
+    std::string written = std::to_string(inode->serial);
+    state_->files.insert_or_assign(std::string(path), std::move(inode));
+    TouchParent(*state_, path, now);
+    return written;
   }
 
   Result<std::unique_ptr<FileReader>> OpenReader(std::string_view path) override {

@@ -45,9 +45,10 @@ class ThrowingIndexDriver final : public ForwardingDriver {
  public:
   using ForwardingDriver::ForwardingDriver;
   std::atomic<bool> armed{false};
-  Status WriteFileAtomic(std::string_view path, std::string_view data, Durability d) override {
+  Result<std::string> ReplaceFile(std::string_view path, std::string_view data,
+                                  std::string_view version, Durability d) override {
     if (armed && EndsWith(path, "/index.json")) throw std::bad_alloc();
-    return ForwardingDriver::WriteFileAtomic(path, data, d);
+    return ForwardingDriver::ReplaceFile(path, data, version, d);
   }
 };
 

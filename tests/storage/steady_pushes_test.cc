@@ -45,7 +45,8 @@ class SteadyPushDriver final : public ForwardingDriver {
     }
     return ForwardingDriver::Link(from, to, d);
   }
-  Status WriteFileAtomic(std::string_view path, std::string_view data, Durability d) override {
+  Result<std::string> ReplaceFile(std::string_view path, std::string_view data,
+                                  std::string_view version, Durability d) override {
     if (path == std::string(kRepo) + "/index.json") {
       std::unique_lock lock(mu_);
       if (HandOutLocked()) {
@@ -55,7 +56,7 @@ class SteadyPushDriver final : public ForwardingDriver {
                           [&] { return stopped_ || installs_ > start; });
       }
     }
-    return ForwardingDriver::WriteFileAtomic(path, data, d);
+    return ForwardingDriver::ReplaceFile(path, data, version, d);
   }
 
   // Starts the stream with one push.

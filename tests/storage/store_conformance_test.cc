@@ -771,18 +771,18 @@ namespace {
 class FirstIndexWriteFails final : public ForwardingDriver {
  public:
   using ForwardingDriver::ForwardingDriver;
-  Status WriteFileAtomic(std::string_view path, std::string_view data,
-                         Durability durability) override {
+  Result<std::string> ReplaceFile(std::string_view path, std::string_view data,
+                                  std::string_view version, Durability durability) override {
     if (path.ends_with("index.json")) {
       std::unique_lock lock(mu_);
       if (armed_ && !held_) {
         held_ = true;
         changed_.notify_all();
         changed_.wait(lock, [this] { return released_; });
-        return {ErrorCode::kInternal, "injected index write failure"};
+        return Status(ErrorCode::kInternal, "injected index write failure");
       }
     }
-    return ForwardingDriver::WriteFileAtomic(path, data, durability);
+    return ForwardingDriver::ReplaceFile(path, data, version, durability);
   }
   void Arm() {
     std::lock_guard lock(mu_);

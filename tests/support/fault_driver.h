@@ -93,6 +93,20 @@ class FaultInjectingDriver final : public ForwardingDriver {
     return gate_->Run(Call::kWriteFileAtomic, path, {},
                       [&] { return ForwardingDriver::WriteFileAtomic(path, data, durability); });
   }
+  Result<VersionedFile> ReadVersioned(std::string_view path) override {
+    OCIREG_RETURN_IF_ERROR(gate_->Read());
+    return ForwardingDriver::ReadVersioned(path);
+  }
+  Result<std::string> ReplaceFile(std::string_view path, std::string_view data,
+                                  std::string_view version, Durability durability) override {
+    OCIREG_RETURN_IF_ERROR(gate_->Mutate());
+    Result<std::string> written = Status(ErrorCode::kInternal, "not forwarded");
+    OCIREG_RETURN_IF_ERROR(gate_->Run(Call::kWriteFileAtomic, path, {}, [&] {
+      written = ForwardingDriver::ReplaceFile(path, data, version, durability);
+      return written.status();
+    }));
+    return written;
+  }
   Result<std::unique_ptr<FileReader>> OpenReader(std::string_view path) override {
     OCIREG_RETURN_IF_ERROR(gate_->Read());
     Result<std::unique_ptr<FileReader>> reader = ForwardingDriver::OpenReader(path);

@@ -51,6 +51,12 @@ struct FileInfo {
   std::chrono::system_clock::time_point modified;
 };
 
+// A small file's content and version (StorageDriver::ReadVersioned).
+struct VersionedFile {
+  std::string data;
+  std::string version;
+};
+
 // Positional reads of one file. Thread-safe: ReadAt may be called concurrently.
 class OCIREG_EXPORT FileReader {
  public:
@@ -116,6 +122,18 @@ class OCIREG_EXPORT StorageDriver {
   // Replaces the content of `path` with `data` atomically and durably.
   virtual Status WriteFileAtomic(std::string_view path, std::string_view data,
                                  Durability durability = Durability::kDurable) = 0;
+
+  // The content of a small file with its version, a token that changes whenever the file is
+  // replaced, for ReplaceFile. kNotFound when it does not exist.
+  virtual Result<VersionedFile> ReadVersioned(std::string_view path) = 0;
+  // Replaces the content of `path` with `data`, atomically and durably, only while it is still
+  // at `version` (from ReadVersioned or an earlier ReplaceFile; empty: only while it does not
+  // exist): a compare-and-swap. Returns the new version. kAlreadyExists when another write came
+  // first; nothing changes then. Atomic between the processes sharing an object store; on a file
+  // system, between the callers of one driver.
+  virtual Result<std::string> ReplaceFile(std::string_view path, std::string_view data,
+                                          std::string_view version,
+                                          Durability durability = Durability::kDurable) = 0;
 
   virtual Result<std::unique_ptr<FileReader>> OpenReader(std::string_view path) = 0;
   // Opens the blob writer kept at `path`: resumes the one found there, or starts an empty one.

@@ -63,6 +63,10 @@ class OCIREG_EXPORT ForwardingDriver : public StorageDriver {
   Result<std::string> ReadFile(std::string_view path) override;
   Status WriteFileAtomic(std::string_view path, std::string_view data,
                          Durability durability = Durability::kDurable) override;
+  Result<VersionedFile> ReadVersioned(std::string_view path) override;
+  Result<std::string> ReplaceFile(std::string_view path, std::string_view data,
+                                  std::string_view version,
+                                  Durability durability = Durability::kDurable) override;
   Result<std::unique_ptr<FileReader>> OpenReader(std::string_view path) override;
   Result<std::unique_ptr<BlobWriter>> OpenBlobWriter(
       std::string_view path, Durability durability = Durability::kDurable) override;

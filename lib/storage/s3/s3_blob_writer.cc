@@ -119,8 +119,7 @@ Status S3BlobWriter::UploadPart(std::span<const char> bytes) {
     auto id = NewUploadId();
     OCIREG_RETURN_IF_ERROR(id);
     std::string data = std::string(kDataDir) + "/" + *id;
-    auto upload = client_.CreateMultipart(
-        keys_.Key(data), {{std::string(kWriterMeta), path_}});
+    auto upload = client_.CreateMultipart(keys_.Key(data), {{std::string(kWriterMeta), path_}});
     OCIREG_RETURN_IF_ERROR(upload);
     upload_id_ = *upload;
     data_ = std::move(data);

@@ -60,10 +60,10 @@ class S3BlobWriter final : public BlobWriter {
   const std::string path_;
   uint64_t part_size_;
 
-  std::string upload_id_;       // empty until the first part
-  std::string data_;            // driver path of the upload's object (".data/<id>")
+  std::string upload_id_;           // empty until the first part
+  std::string data_;                // driver path of the upload's object (".data/<id>")
   std::vector<std::string> parts_;  // ETags of the full parts sent, in order
-  std::string tail_;            // bytes after the last full part
+  std::string tail_;                // bytes after the last full part
   Saved saved_;
   std::string resumed_state_;
   bool spent_ = false;

@@ -233,6 +233,15 @@ Result<std::string> S3Client::Get(std::string_view key, size_t max_bytes) {
   return std::move(outcome.response.body);
 }
 
+Result<S3Client::Versioned> S3Client::GetVersioned(std::string_view key, size_t max_bytes) {
+  OCIREG_RETURN_IF_ERROR(CheckKey(key));
+  Outcome outcome =
+      Execute({.op = S3Operation::kGetObject, .method = "GET", .key = key, .max_body = max_bytes});
+  if (!outcome.status.ok()) return outcome.status;
+  const std::string* etag = outcome.response.Header("etag");
+  return Versioned{std::move(outcome.response.body), etag ? *etag : std::string()};
+}
+
 Result<std::string> S3Client::Put(std::string_view key, std::string_view body,
                                   const PutOptions& options) {
   OCIREG_RETURN_IF_ERROR(CheckKey(key));

@@ -90,6 +90,12 @@ class S3Client {
   // The whole object, for small ones (index documents, manifests): at most max_bytes, else
   // kInvalidArgument.
   Result<std::string> Get(std::string_view key, size_t max_bytes = 64u << 20);
+  // The whole object and its ETag, which a conditional Put (If-Match) takes back.
+  struct Versioned {
+    std::string body;
+    std::string etag;
+  };
+  Result<Versioned> GetVersioned(std::string_view key, size_t max_bytes = 64u << 20);
   // Reads up to out.size() bytes at `offset` straight into `out`; returns how many. Fewer only at
   // the object's end; 0 at or past it.
   Result<size_t> ReadRange(std::string_view key, uint64_t offset, std::span<char> out);

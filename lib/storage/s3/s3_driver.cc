@@ -129,6 +129,30 @@ Status S3Driver::WriteFileAtomic(std::string_view path, std::string_view data,
   return client_->Put(keys_.Key(path), data).status();
 }
 
+Result<VersionedFile> S3Driver::ReadVersioned(std::string_view path) {
+  OCIREG_RETURN_IF_ERROR(CheckS3Path(path));
+  auto got = client_->GetVersioned(keys_.Key(path));
+  OCIREG_RETURN_IF_ERROR(got);
+  return VersionedFile{std::move(got->body), std::move(got->etag)};
+}
+
+Result<std::string> S3Driver::ReplaceFile(std::string_view path, std::string_view data,
+                                          std::string_view version, Durability /*durability*/) {
+  OCIREG_RETURN_IF_ERROR(CheckS3Path(path));
+  PutOptions options;
+  if (version.empty()) {
+    options.if_none_match_star = true;
+  } else {
+    options.if_match = std::string(version);
+  }
+  auto written = client_->Put(keys_.Key(path), data, options);
+  // If-Match on a missing object says 404: it was replaced by nothing, which is a change too.
+  if (!written.ok() && IsNotFound(written.status())) {
+    return AlreadyExists(std::string(path) + ": removed since it was read");
+  }
+  return written;
+}
+
 Result<std::unique_ptr<FileReader>> S3Driver::OpenReader(std::string_view path) {
   auto located = Locate(path);
   OCIREG_RETURN_IF_ERROR(located);

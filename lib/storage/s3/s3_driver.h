@@ -23,6 +23,9 @@ class S3Driver final : public StorageDriver {
   Result<std::string> ReadFile(std::string_view path) override;
   Status WriteFileAtomic(std::string_view path, std::string_view data,
                          Durability durability) override;
+  Result<VersionedFile> ReadVersioned(std::string_view path) override;
+  Result<std::string> ReplaceFile(std::string_view path, std::string_view data,
+                                  std::string_view version, Durability durability) override;
   Result<std::unique_ptr<FileReader>> OpenReader(std::string_view path) override;
   Result<std::unique_ptr<BlobWriter>> OpenBlobWriter(std::string_view path,
                                                      Durability durability) override;

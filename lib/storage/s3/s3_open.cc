@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // NewS3Driver and CheckS3Bucket (ocireg/storage/s3.h).
 #include "ocireg/storage/s3.h"
-
 #include "storage/layout.h"
 #include "storage/s3/option_checks.h"
 #include "storage/s3/s3_driver.h"
@@ -22,7 +21,8 @@ Status CheckS3Bucket(const S3Options& options) {
   auto client = internal::s3::S3Client::Create(options);
   OCIREG_RETURN_IF_ERROR(client);
   auto step = [](std::string_view what, const Status& status) {
-    return status.ok() ? status : Status(status.code(), std::string(what) + ": " + status.message());
+    return status.ok() ? status
+                       : Status(status.code(), std::string(what) + ": " + status.message());
   };
   OCIREG_RETURN_IF_ERROR(step("the bucket", (*client)->HeadBucket()));
   auto id = internal::NewUploadId();

@@ -20,8 +20,8 @@ class S3Reader final : public FileReader {
   uint64_t size() const override { return size_; }
   Result<size_t> ReadAt(uint64_t offset, std::span<char> buffer) override {
     if (offset >= size_ || buffer.empty()) return size_t{0};
-    return client_.ReadRange(key_, offset, buffer.first(std::min<uint64_t>(buffer.size(),
-                                                                            size_ - offset)));
+    return client_.ReadRange(key_, offset,
+                             buffer.first(std::min<uint64_t>(buffer.size(), size_ - offset)));
   }
 
  private:
