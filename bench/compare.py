@@ -21,6 +21,13 @@ A round runs these phases (bench/benchlib/phases.py), each on a fresh server:
   ctr      ctr push of the 1 GiB image (a private containerd)
   big      a 4 GiB push on a fresh process, for its peak memory
   listing  startup over 10k repositories and 10k tags, catalog and tag page latencies
+  s3       both registries storing in an S3 bucket of one Ceph RGW (tests/support/rgw, bluestore
+           on a sparse file in the scratch directory), a fresh bucket each: 1 GiB pushed
+           monolithically and in one streamed PATCH, pulled three times; manifest GET and blob
+           HEAD rates; 200 small pushes; peak memory of the registry and of radosgw; the S3
+           requests per push and pull, counted in radosgw's ops log. Distribution is set not to
+           redirect blob GETs to the gateway, so both serve the bytes themselves. The limit is
+           the gateway's own: curl PUTting the 1 GiB blob as one object and GETting it back.
 --only PHASE,... runs some of them (the table then has only their rows).
 
 --drop-caches empties the kernel's page cache (`sync`, then `echo 1 > /proc/sys/vm/drop_caches`;
@@ -37,7 +44,7 @@ Usage: bench/compare.py BUILD_DIR [--rounds N] [--quick] [--only PHASES] [--drop
                         [--work DIR] [--json FILE]
 BUILD_DIR holds tools/ocireg-serve, bench/registry_load and bench/loopback_speed (a release build
 gives the figures worth quoting). Needs curl, wrk, ab (apache2-utils), skopeo, podman, containerd,
-openssl, docker-registry.
+openssl, docker-registry; the s3 phase also needs ceph-mon, ceph-osd, radosgw and ceph-common.
 """
 
 import argparse
@@ -51,11 +58,16 @@ import tempfile
 
 from benchlib import clients, images, limits, phases, report
 from benchlib.common import GIB, log
+from benchlib.gateway import Gateway
 from benchlib.registries import Distribution, Ocireg, Tls
 from benchlib.transfers import Blob
 
 TOOLS = ("curl", "wrk", "ab", "skopeo", "podman", "containerd", "ctr", "openssl",
          "docker-registry")
+S3_TOOLS = ("ceph-mon", "ceph-osd", "radosgw", "radosgw-admin")
+# The gateway's sparse block file: room for a round's blobs of both registries (distribution
+# copies each blob once more as it commits it), freed bucket by bucket.
+GATEWAY_GIB = {False: 24, True: 4}
 
 
 class Run:
@@ -69,6 +81,7 @@ class Run:
         self.populated = {}
         self.podman = None
         self.containerd = None
+        self.gateway = None
 
         def path(name):
             return os.path.join(scratch, name)
@@ -80,6 +93,8 @@ class Run:
         if "core" in chosen:
             self.blobs["chunked"] = Blob(path("chunked.blob"), size,
                                          chunk_bytes=workload.chunk_bytes)
+        if "s3" in chosen:
+            self.blobs["streamed"] = Blob(path("streamed.blob"), size)
         if "paths" in chosen:
             part = size // workload.parallel_parts
             self.blobs["parts"] = [Blob(path(f"part{i}.blob"), part)
@@ -109,7 +124,18 @@ class Run:
             self.containerd.load(archive)
             os.remove(archive)
 
+    def start_gateway(self, chosen):
+        if "s3" in chosen:
+            log("starting the S3 gateway (Ceph RGW)")
+            scripts = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                                   "tests", "support", "rgw")
+            self.gateway = Gateway(scripts, os.path.join(self.scratch, "gateway"),
+                                   GATEWAY_GIB[self.workload.quick])
+            self.gateway.start()
+
     def stop_clients(self):
+        if self.gateway is not None:
+            self.gateway.stop()
         if self.containerd is not None:
             self.containerd.stop()
         if self.podman is not None:
@@ -145,6 +171,8 @@ def benchmark(registries, run, chosen, rounds, drop_caches=False):
                                           run.workload.loopback_bytes, run.podman,
                                           run.layouts.get("single"),
                                           run.layouts if "skopeo" in chosen else None))
+        if run.gateway is not None:
+            add(limit_samples, run.gateway.put_get_MBps(run.blobs["push"]))
         for registry in registries:
             for name, phase in phases.PHASES.items():
                 if name in chosen:
@@ -193,6 +221,7 @@ def verdict(report_data):
     if report_data["quick"]:
         errors = [m for m in report.ERROR_METRICS
                   if m in rows and (rows[m]["ocireg"] or rows[m]["distribution"])]
+        errors += report.failures(report_data["samples"])
         populate_errors = sum(sum(v.get("populate_errors", [])) for v in
                               report_data["samples"].values())
         return 1 if errors or populate_errors else 0
@@ -206,7 +235,7 @@ def main():
     build = os.path.abspath(options.build_dir)
     serve = os.path.join(build, "tools", "ocireg-serve")
     load_tool = os.path.join(build, "bench", "registry_load")
-    for tool in TOOLS:
+    for tool in TOOLS + (S3_TOOLS if "s3" in options.chosen else ()):
         if shutil.which(tool) is None:
             sys.exit(f"bench: {tool} is not installed (scripts/setup installs it)")
     workload = phases.Workload(options.quick)
@@ -218,6 +247,7 @@ def main():
         run = Run(workload, scratch, options.chosen,
                   os.path.join(build, "bench", "loopback_speed"))
         run.start_clients(options.chosen)
+        run.start_gateway(options.chosen)
         result = benchmark(registries, run, options.chosen, options.rounds, options.drop_caches)
     finally:
         for registry in registries:
@@ -227,6 +257,7 @@ def main():
         if not options.work:
             shutil.rmtree(scratch, ignore_errors=True)
     report.print_table(result["rows"], result["limits"])
+    report.print_s3_details(result["samples"])
     line = json.dumps(result, sort_keys=True)
     print(line)
     if options.json:

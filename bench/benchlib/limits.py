@@ -73,6 +73,8 @@ LIMITS = {
     "podman_dir_MBps": "podman alone (its push of the image into a dir:)",
     "skopeo_dir_single_MBps": "skopeo alone (1 GiB image into a dir:)",
     "skopeo_dir_many_MBps": "skopeo alone (20-layer image into a dir:)",
+    "s3_put_MBps": "S3 gateway alone, one curl client PUTting the pushed blob",
+    "s3_get_MBps": "S3 gateway alone, one curl client GETting it",
 }
 
 

@@ -3,14 +3,15 @@
 root (the listing phase over its populated one) and stops it however the phase ends, and returns
 metric -> value. `--only` picks phases by the names in PHASES."""
 
+import contextlib
 import os
 import statistics
 
 from . import clients, transfers
-from .common import GIB, MIB, CpuMeter, peak_rss_mib
+from .common import GIB, MIB, CpuMeter, log, peak_rss_mib
 from .images import MANIFEST_TYPE
 from .rates import ab_head, wrk_get
-from .registries import serving
+from .registries import S3Bucket, serving
 
 
 class Workload:
@@ -76,24 +77,43 @@ def core(registry, run):
     return m
 
 
-def request_rates(registry, workload, layer, m):
-    """Manifest GETs and blob HEADs at 8 and 64 connections into m; returns the errors."""
+def request_rates(registry, workload, layer, m, prefix="", requests=None):
+    """Manifest GETs and blob HEADs at 8 and 64 connections into m (each metric's name after
+    prefix); returns the errors. On S3, requests(bucket) counts the gateway's requests: their
+    number per GET and per HEAD goes into m too."""
     errors = 0
     gets = 0
     cpu = CpuMeter(registry.pid)
-    for connections in (8, 64):
-        rate, total, failed = wrk_get(registry, "/v2/bench/small/manifests/v1", connections,
-                                      workload.rate_seconds, [f"Accept: {MANIFEST_TYPE}"])
-        m[f"manifest_get_rps_c{connections}"] = rate
-        gets += total
-        errors += failed
-    m["cpu_s_per_1000_manifest_gets"] = cpu.seconds() * 1000 / gets
-    for connections in (8, 64):
-        rate, _, failed = ab_head(registry, f"/v2/bench/small/blobs/{layer}", connections,
-                                  workload.rate_seconds)
-        m[f"blob_head_rps_c{connections}"] = rate
-        errors += failed
+    with counting(requests) as ops:
+        for connections in (8, 64):
+            rate, total, failed = wrk_get(registry, "/v2/bench/small/manifests/v1", connections,
+                                          workload.rate_seconds, [f"Accept: {MANIFEST_TYPE}"])
+            m[f"{prefix}manifest_get_rps_c{connections}"] = rate
+            gets += total
+            errors += failed
+    m[f"{prefix}cpu_s_per_1000_manifest_gets"] = cpu.seconds() * 1000 / gets
+    heads = 0
+    with counting(requests) as head_ops:
+        for connections in (8, 64):
+            rate, total, failed = ab_head(registry, f"/v2/bench/small/blobs/{layer}",
+                                          connections, workload.rate_seconds)
+            m[f"{prefix}blob_head_rps_c{connections}"] = rate
+            heads += total
+            errors += failed
+    if requests is not None:
+        m[f"{prefix}requests_per_manifest_get"] = ops.total / gets
+        m[f"{prefix}requests_per_blob_head"] = head_ops.total / heads
     return errors
+
+
+@contextlib.contextmanager
+def counting(requests):
+    """requests() when there is one to count with, else nothing."""
+    if requests is None:
+        yield None
+    else:
+        with requests() as count:
+            yield count
 
 
 def push_paths(registry, run):
@@ -166,6 +186,73 @@ def big_push(registry, run):
                 "push_big_MBps": blob.size / seconds / 1e6}
 
 
+def on_s3(registry, run):
+    """The core workload with the registry storing in a fresh bucket of the S3 gateway that both
+    registries use in turn: 1 GiB pushed monolithically and in one streamed PATCH, pulled three
+    times; manifest GET and blob HEAD rates; 200 small pushes; the registry's and the gateway's
+    peak memory; and the S3 requests each step cost, counted at the gateway. A failure (such as a
+    registry that cannot start on S3) ends the phase for this registry only: the figures so far
+    and the failure are kept, and the other registry still runs."""
+    m = {}
+    try:
+        s3_steps(registry, run, m)
+    except RuntimeError as error:
+        log(f"{registry.name}: s3 phase failed: {error}")
+        m["s3_failure"] = str(error)
+    return m
+
+
+def s3_steps(registry, run, m):
+    gateway, workload = run.gateway, run.workload
+    blob, streamed = run.blobs["push"], run.blobs["streamed"]
+    with gateway.fresh_bucket(registry.name) as bucket, \
+            serving(registry, run.scratch, s3=S3Bucket(gateway, bucket)):
+        gateway.reset_peak_rss()
+
+        def requests():
+            return gateway.requests(bucket)
+
+        cpu = CpuMeter(registry.pid)
+        with requests() as ops:
+            seconds = transfers.push_monolithic(registry, "bench/big", blob)
+        m["s3_cpu_s_per_gib_pushed"] = cpu.per_gib(blob.size)
+        m["s3_push_monolithic_MBps"] = blob.size / seconds / 1e6
+        note_requests(m, "push_monolithic", ops)
+        cpu = CpuMeter(registry.pid)
+        with requests() as ops:
+            pulls = [transfers.pull(registry, "bench/big", blob) for _ in range(3)]
+        m["s3_cpu_s_per_gib_pulled"] = cpu.per_gib(3 * blob.size)
+        m["s3_pull_MBps"] = blob.size / statistics.median(pulls) / 1e6
+        note_requests(m, "pull", ops, per=3)
+        with requests() as ops:
+            seconds = transfers.push_streamed(registry, "bench/big", streamed)
+        m["s3_push_streamed_MBps"] = streamed.size / seconds / 1e6
+        note_requests(m, "push_streamed", ops)
+
+        image = registry.load("push-image", "--repo", "bench/small", "--tag", "v1",
+                              "--layers", str(workload.image_layers),
+                              "--layer-size", str(workload.image_layer_bytes))
+        errors = request_rates(registry, workload, image["layer_digests"][0], m, prefix="s3_",
+                               requests=requests)
+        with requests() as ops:
+            pushes = registry.load("push-blobs", "--repo", "bench/many",
+                                   "--count", str(workload.small_pushes),
+                                   "--size", str(workload.small_push_bytes),
+                                   "--connections", str(workload.small_push_connections))
+        m["s3_small_pushes_per_s"] = pushes["pushes_per_second"]
+        note_requests(m, "small_push", ops, per=workload.small_pushes)
+        m["s3_request_errors"] = errors + pushes["errors"]
+        m["s3_peak_rss_MiB"] = peak_rss_mib(registry.pid)
+        m["s3_gateway_peak_rss_MiB"] = gateway.peak_rss_mib()
+
+
+def note_requests(m, step, ops, per=1):
+    """The gateway's requests for one step into m: their number (per push or pull), and by
+    operation for the record."""
+    m[f"s3_requests_{step}"] = ops.total / per
+    m[f"s3_operations_{step}"] = dict(ops.by_operation)
+
+
 def populate(registry, root, workload):
     """Fills a root with many repositories and one repository with many tags, once."""
     with serving(registry, None, keep_root=root):
@@ -209,4 +296,5 @@ PHASES = {
     "ctr": ctr,
     "big": big_push,
     "listing": listing,
+    "s3": on_s3,
 }

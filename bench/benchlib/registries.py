@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
-"""The two registries, each a server process over one storage root, plain HTTP or TLS."""
+"""The two registries, each a server process over one storage root (a directory, or a bucket of
+an S3 gateway), plain HTTP or TLS."""
 
 import contextlib
 import json
@@ -34,31 +35,63 @@ class Registry:
         self.process = None
         self.port = None
         self.tls = None
+        self.s3 = None
         self.ready_seconds = None
 
-    def start(self, root, tls=None):
-        """Starts the server on a free port; returns seconds from exec to the first answer."""
+    def start(self, root, tls=None, s3=None):
+        """Starts the server on a free port, storing in root or (when s3 is an S3Bucket) in that
+        bucket; returns seconds from exec to the first answer."""
         self.port = free_port()
         self.tls = tls
+        self.s3 = s3
         args = self.command(root, self.port)
-        log = open(os.path.join(self.work, f"{self.name}.log"), "ab")
+        log = open(self.log_path, "ab")
         since = time.time_ns()
-        self.process = subprocess.Popen(args, stdout=log, stderr=log)
+        self.process = subprocess.Popen(args, stdout=log, stderr=log, env=self.environment())
         log.close()
         if tls is None:
-            ready = self.load("wait-ready", "--since-ns", str(since), "--timeout-s", "60")
-            self.ready_seconds = ready["ready_seconds"]
+            self.ready_seconds = self.wait_http(since)
         else:
             self.ready_seconds = self.wait_https(since)
         return self.ready_seconds
+
+    @property
+    def log_path(self):
+        return os.path.join(self.work, f"{self.name}.log")
+
+    def environment(self):
+        return None
+
+    def exited_error(self):
+        """The error for a server that exited, with the end of its log."""
+        with open(self.log_path, "rb") as f:
+            f.seek(max(0, os.path.getsize(self.log_path) - 1500))
+            tail = f.read().decode(errors="replace")
+        return RuntimeError(f"{self.name} exited ({self.process.returncode}); the end of "
+                            f"{self.name}.log:\n{tail}")
+
+    def wait_http(self, since_ns):
+        """registry_load wait-ready, given up as soon as the server exits (as one that rejects
+        its configuration does) rather than at its timeout."""
+        waiter = subprocess.Popen([self.load_tool, "wait-ready", "--host", "127.0.0.1",
+                                   "--port", str(self.port), "--since-ns", str(since_ns),
+                                   "--timeout-s", "60"], stdout=subprocess.PIPE, text=True)
+        while waiter.poll() is None:
+            if self.process.poll() is not None:
+                stop_process(waiter)
+                raise self.exited_error()
+            time.sleep(0.02)
+        out = waiter.stdout.read()
+        if waiter.returncode != 0:
+            raise RuntimeError(f"{self.name} did not answer: {out}")
+        return json.loads(out.strip().splitlines()[-1])["ready_seconds"]
 
     def wait_https(self, since_ns, timeout=60):
         """registry_load speaks plain HTTP only: curl asks /v2/ until the server answers."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"{self.name} exited ({self.process.returncode}); see "
-                                   f"{self.name}.log")
+                raise self.exited_error()
             probe = subprocess.run(["curl", "-s", "-o", "/dev/null", "--max-time", "1",
                                     *self.curl_options(), self.url("/v2/")])
             if probe.returncode == 0:
@@ -92,6 +125,17 @@ class Registry:
         return json.loads(out.strip().splitlines()[-1])
 
 
+class S3Bucket:
+    """Where a registry on S3 keeps its bytes: a bucket of the gateway, path-style addressing."""
+
+    def __init__(self, gateway, bucket):
+        self.endpoint = gateway.endpoint
+        self.region = gateway.region
+        self.access_key = gateway.access_key
+        self.secret_key = gateway.secret_key
+        self.bucket = bucket
+
+
 class Ocireg(Registry):
     def __init__(self, serve, load_tool, work):
         super().__init__("ocireg", load_tool, work)
@@ -105,8 +149,16 @@ class Ocireg(Registry):
                    f'private_key = "{self.tls.key}"\n')
         with open(config, "w") as f:
             f.write(f'[listen]\naddress = "127.0.0.1"\nport = {port}\n'
-                    f'[storage]\nroot = "{root}"\n[log]\naccess_log = false\n{tls}')
+                    f'{self.storage(root)}[log]\naccess_log = false\n{tls}')
         return [self.serve, config]
+
+    def storage(self, root):
+        if self.s3 is None:
+            return f'[storage]\nroot = "{root}"\n'
+        s3 = self.s3
+        return (f'[storage]\ndriver = "s3"\n[storage.s3]\nendpoint = "{s3.endpoint}"\n'
+                f'region = "{s3.region}"\nbucket = "{s3.bucket}"\npath_style = true\n'
+                f'access_key = "{s3.access_key}"\nsecret_key = "{s3.secret_key}"\n')
 
 
 class Distribution(Registry):
@@ -120,19 +172,39 @@ class Distribution(Registry):
             tls = f", tls: {{certificate: {self.tls.certificate}, key: {self.tls.key}}}"
         with open(config, "w") as f:
             f.write("version: 0.1\nlog: {level: error, accesslog: {disabled: true}}\n"
-                    f"storage: {{filesystem: {{rootdirectory: {root}}}, delete: {{enabled: true}}}}\n"
+                    f"storage: {{{self.storage(root)}, delete: {{enabled: true}}}}\n"
                     f"http: {{addr: 127.0.0.1:{port}{tls}}}\n")
         return ["docker-registry", "serve", config]
 
+    def storage(self, root):
+        """On S3: no redirects, so that blob GETs go through the registry as ocireg's do (by
+        default distribution answers them with a presigned URL of the gateway); no purging of
+        old uploads, whose listing of the bucket at a random moment would land in a count."""
+        if self.s3 is None:
+            return f"filesystem: {{rootdirectory: {root}}}"
+        s3 = self.s3
+        # Quoted: a key of digits alone would otherwise be a YAML number.
+        return (f"s3: {{accesskey: '{s3.access_key}', secretkey: '{s3.secret_key}', "
+                f"region: '{s3.region}', regionendpoint: '{s3.endpoint}', "
+                f"bucket: '{s3.bucket}', secure: false, v4auth: true}}, "
+                "redirect: {disable: true}, maintenance: {uploadpurging: {enabled: false}}")
+
+    def environment(self):
+        """Without AWS_CA_BUNDLE: with it set, distribution 2.8's S3 driver panics at start
+        (LoadCustomCABundleError, its HTTP transport is of a type the SDK cannot give a CA)."""
+        env = dict(os.environ)
+        env.pop("AWS_CA_BUNDLE", None)
+        return env
+
 
 @contextlib.contextmanager
-def serving(registry, scratch, tls=None, keep_root=None):
-    """The registry running over a fresh root (or over keep_root, which is left in place);
-    stopped and its fresh root removed whatever happens inside."""
+def serving(registry, scratch, tls=None, keep_root=None, s3=None):
+    """The registry running over a fresh root (or over keep_root, which is left in place, or in
+    the S3Bucket s3); stopped and its fresh root removed whatever happens inside."""
     root = keep_root or os.path.join(scratch, registry.name + "-root")
     if keep_root is None:
         shutil.rmtree(root, ignore_errors=True)
-    registry.start(root, tls)
+    registry.start(root, tls, s3)
     try:
         yield registry
     finally:
