@@ -46,7 +46,7 @@ upload_ttl = "24h"       # upload sessions idle for longer are removed; at least
 #                             # else ~/.aws/credentials
 # profile = ""                # its [profile]; "": $AWS_PROFILE, else "default"
 # ca_file = ""                # PEM CAs of the endpoint's certificate; "" uses the system's
-# part_size = "16MiB"         # blobs upload in parts of this size, 5MiB to 5GiB; 10000 parts at most
+# part_size = "8MiB"          # blobs upload in parts of this size, 5MiB to 5GiB; 10000 parts at most
 # connect_timeout = "5s"      # at least 1ms
 # idle_timeout = "30s"        # a request that moves no byte this long fails; at least 1ms
 # max_retries = 5             # retries of a request that is safe to repeat; 0: none

@@ -52,8 +52,8 @@ struct S3Options {
   std::string ca_file;
   // Size of the parts a blob is uploaded in, 5 MiB to 5 GiB: S3's bounds. Also the most a blob
   // upload keeps in memory. A blob may have at most 10,000 parts, so the largest blob is
-  // 10,000 x part_size. Default: 16 MiB
-  uint64_t part_size = 16ull * 1024 * 1024;
+  // 10,000 x part_size. A blob upload holds up to two parts in memory. Default: 8 MiB
+  uint64_t part_size = 8ull * 1024 * 1024;
   std::chrono::milliseconds connect_timeout = std::chrono::seconds(5);
   // A request that moves no byte for this long fails (and may be retried). Default: 30 s
   std::chrono::milliseconds idle_timeout = std::chrono::seconds(30);

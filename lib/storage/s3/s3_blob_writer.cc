@@ -101,7 +101,7 @@ Status S3BlobWriter::Restore(std::string_view content) {
   tail_ = content.substr(newline + 1);
   if (tail_.size() >= part_size_ || (!parts_.empty() && upload_id_.empty())) return invalid();
   resumed_state_ = Str(doc["state"]);
-  saved_ = Saved{parts_.size(), tail_};
+  saved_size_ = size();
   return Status::Ok();
 }
 
@@ -110,79 +110,114 @@ Status S3BlobWriter::CheckOpen() const {
   return Status::Ok();
 }
 
-Status S3BlobWriter::UploadPart(std::span<const char> bytes) {
+S3BlobWriter::~S3BlobWriter() {
+  // The part being sent reads sending_bytes_ and uses the client.
+  if (sending_ && sending_->valid()) sending_->wait();
+}
+
+Status S3BlobWriter::StartUpload() {
+  if (!upload_id_.empty()) return Status::Ok();
+  auto id = NewUploadId();
+  OCIREG_RETURN_IF_ERROR(id);
+  std::string data = std::string(kDataDir) + "/" + *id;
+  auto upload = client_.CreateMultipart(keys_.Key(data), {{std::string(kWriterMeta), path_}});
+  OCIREG_RETURN_IF_ERROR(upload);
+  upload_id_ = *upload;
+  data_ = std::move(data);
+  return Status::Ok();
+}
+
+Status S3BlobWriter::Drain() {
+  if (!sending_) return broken_;
+  auto etag = sending_->get();
+  sending_.reset();
+  sending_bytes_.clear();
+  if (etag.ok()) {
+    parts_.back() = std::move(*etag);
+  } else if (broken_.ok()) {
+    broken_ = etag.status();
+  }
+  return broken_;
+}
+
+Status S3BlobWriter::SendPart(std::string bytes) {
+  OCIREG_RETURN_IF_ERROR(Drain());
   if (parts_.size() >= kMaxParts) {
     return SizeInvalid("a blob takes at most " + std::to_string(kMaxParts) + " parts of " +
                        std::to_string(part_size_) + " bytes");
   }
-  if (upload_id_.empty()) {
-    auto id = NewUploadId();
-    OCIREG_RETURN_IF_ERROR(id);
-    std::string data = std::string(kDataDir) + "/" + *id;
-    auto upload = client_.CreateMultipart(keys_.Key(data), {{std::string(kWriterMeta), path_}});
-    OCIREG_RETURN_IF_ERROR(upload);
-    upload_id_ = *upload;
-    data_ = std::move(data);
-  }
-  auto etag = client_.UploadPart(keys_.Key(data_), upload_id_,
-                                 static_cast<uint32_t>(parts_.size() + 1), bytes);
-  OCIREG_RETURN_IF_ERROR(etag);
-  parts_.push_back(std::move(*etag));
+  OCIREG_RETURN_IF_ERROR(StartUpload());
+  parts_.emplace_back();  // its ETag, once sent
+  sending_bytes_ = std::move(bytes);
+  const auto number = static_cast<uint32_t>(parts_.size());
+  sending_ = std::async(std::launch::async, [this, number] {
+    return client_.UploadPart(keys_.Key(data_), upload_id_, number, sending_bytes_);
+  });
   return Status::Ok();
 }
 
 Status S3BlobWriter::Append(std::span<const char> bytes) {
   OCIREG_RETURN_IF_ERROR(CheckOpen());
+  OCIREG_RETURN_IF_ERROR(broken_);
   while (!bytes.empty()) {
-    // A whole part in the caller's buffer goes out from there, without a copy.
-    if (tail_.empty() && bytes.size() >= part_size_) {
-      OCIREG_RETURN_IF_ERROR(UploadPart(bytes.first(part_size_)));
-      bytes = bytes.subspan(part_size_);
-      continue;
-    }
+    if (tail_.empty()) tail_.reserve(part_size_);
     size_t take = std::min<uint64_t>(part_size_ - tail_.size(), bytes.size());
     tail_.append(bytes.data(), take);
     bytes = bytes.subspan(take);
     if (tail_.size() == part_size_) {
-      // On failure the bytes stay in the tail, and size() still counts them.
-      OCIREG_RETURN_IF_ERROR(UploadPart(tail_));
-      tail_.clear();
+      OCIREG_RETURN_IF_ERROR(SendPart(std::move(tail_)));
+      tail_ = std::string();
     }
   }
   return Status::Ok();
+}
+
+Status S3BlobWriter::RestoreCheckpoint() {
+  (void)Drain();
+  broken_ = Status::Ok();
+  parts_.clear();
+  tail_.clear();
+  upload_id_.clear();
+  data_.clear();
+  resumed_state_.clear();
+  auto content = client_.Get(keys_.Key(path_), part_size_ + (16u << 20));
+  if (IsNotFound(content.status())) {
+    saved_size_ = 0;
+    return Status::Ok();
+  }
+  OCIREG_RETURN_IF_ERROR(content);
+  return Restore(*content);
 }
 
 Status S3BlobWriter::Truncate(uint64_t size) {
   OCIREG_RETURN_IF_ERROR(CheckOpen());
   if (size > this->size()) return InvalidArgument("truncate " + path_ + " past its end");
   const uint64_t in_parts = parts_.size() * part_size_;
-  if (size >= in_parts) {
+  if (size >= in_parts && broken_.ok()) {
     tail_.resize(size - in_parts);
     return Status::Ok();
   }
-  // Parts sent cannot be read back; the checkpoint's own are known. Parts after it are left to
-  // be overwritten or ignored: completion names the parts it joins.
-  if (size == saved_.parts * part_size_ + saved_.tail.size()) {
-    parts_.resize(saved_.parts);
-    tail_ = saved_.tail;
-    return Status::Ok();
-  }
+  // Parts sent cannot be read back, but the checkpoint holds the tail it had. Parts after it are
+  // left to be overwritten or ignored: completion names the parts it joins.
+  if (size == saved_size_) return RestoreCheckpoint();
   return InvalidArgument("truncate " + path_ + ": bytes sent in parts since the checkpoint");
 }
 
 Status S3BlobWriter::Checkpoint(std::string_view state) {
   OCIREG_RETURN_IF_ERROR(CheckOpen());
+  OCIREG_RETURN_IF_ERROR(Drain());
   PutOptions options;
   options.metadata = {{std::string(kWriterMeta), "1"},
                       {std::string(kUploadMeta), upload_id_},
                       {std::string(kDataMeta), data_}};
   OCIREG_RETURN_IF_ERROR(client_.Put(keys_.Key(path_), Serialize(state), options));
-  saved_ = Saved{parts_.size(), tail_};
+  saved_size_ = size();
   return Status::Ok();
 }
 
 Result<std::unique_ptr<FileReader>> S3BlobWriter::OpenReader() {
   OCIREG_RETURN_IF_ERROR(CheckOpen());
+  OCIREG_RETURN_IF_ERROR(Drain());
   if (!parts_.empty()) {
     return Unsupported(path_ + ": the parts of a multipart upload cannot be read back");
   }
@@ -190,7 +225,11 @@ Result<std::unique_ptr<FileReader>> S3BlobWriter::OpenReader() {
 }
 
 Status S3BlobWriter::CommitParts(std::string_view path) {
-  if (!tail_.empty()) OCIREG_RETURN_IF_ERROR(UploadPart(tail_));
+  if (!tail_.empty()) {
+    OCIREG_RETURN_IF_ERROR(SendPart(std::move(tail_)));
+    tail_ = std::string();
+  }
+  OCIREG_RETURN_IF_ERROR(Drain());
   std::vector<CompletedPart> parts;
   parts.reserve(parts_.size());
   for (size_t i = 0; i < parts_.size(); ++i) {
@@ -218,6 +257,7 @@ Status S3BlobWriter::CommitParts(std::string_view path) {
 Status S3BlobWriter::Commit(std::string_view path) {
   OCIREG_RETURN_IF_ERROR(CheckOpen());
   OCIREG_RETURN_IF_ERROR(CheckS3Path(path));
+  OCIREG_RETURN_IF_ERROR(Drain());
   spent_ = true;
   Status made;
   if (parts_.empty()) {

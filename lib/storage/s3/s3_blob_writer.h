@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // S3BlobWriter: a blob streamed into a bucket as the parts of one multipart upload.
 //
-// Bytes gather in memory until a part is full (S3Options::part_size), which is then uploaded, so a
-// writer holds at most one part. A checkpoint writes the writer's state (the upload, the ETags of
+// Bytes gather in memory until a part is full (S3Options::part_size), which is then uploaded on a
+// thread of its own while the next part fills, so that receiving and sending overlap; a writer so
+// holds at most two parts. A checkpoint writes the writer's state (the upload, the ETags of
 // its parts, the caller's state) and the bytes of the part not yet full to one object at the
 // writer's path, in one PUT, so that a writer opened later, in any process, resumes exactly there.
 // Commit sends the last part and completes the upload under the driver's own ".data/" (a blob
@@ -10,7 +11,9 @@
 // that owns those bytes: nothing is copied.
 #pragma once
 
+#include <future>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -37,20 +40,21 @@ class S3BlobWriter final : public BlobWriter {
 
   S3BlobWriter(S3Client& client, const KeyMap& keys, std::string path, uint64_t part_size)
       : client_(client), keys_(keys), path_(std::move(path)), part_size_(part_size) {}
+  ~S3BlobWriter() override;
 
  private:
-  // What a checkpoint saved: enough to take back everything appended after it.
-  struct Saved {
-    size_t parts = 0;
-    std::string tail;
-  };
-
   // Parses a checkpoint object's content. kInternal when it is none.
   Status Restore(std::string_view content);
   // The checkpoint object's content: a JSON line, then the tail.
   std::string Serialize(std::string_view state) const;
-  // Uploads `bytes` as the next part, starting the multipart upload first when needed.
-  Status UploadPart(std::span<const char> bytes);
+  // Starts the multipart upload when it has not started.
+  Status StartUpload();
+  // Sends `bytes` as the next part on a thread of its own, once the part before it is sent.
+  Status SendPart(std::string bytes);
+  // Waits for the part being sent; its failure breaks the writer (see broken_).
+  Status Drain();
+  // Goes back to the last checkpoint, read again from the bucket.
+  Status RestoreCheckpoint();
   // Completes the multipart upload and makes `path` a reference owning its bytes.
   Status CommitParts(std::string_view path);
   Status CheckOpen() const;
@@ -64,7 +68,11 @@ class S3BlobWriter final : public BlobWriter {
   std::string data_;                // driver path of the upload's object (".data/<id>")
   std::vector<std::string> parts_;  // ETags of the full parts sent, in order
   std::string tail_;                // bytes after the last full part
-  Saved saved_;
+  uint64_t saved_size_ = 0;         // size() at the last checkpoint (or the opening)
+  // The part being sent and its outcome (an ETag); its bytes live until it ends.
+  std::optional<std::future<Result<std::string>>> sending_;
+  std::string sending_bytes_;
+  Status broken_;  // a part failed to go out: only a return to the checkpoint mends the writer
   std::string resumed_state_;
   bool spent_ = false;
 };
