@@ -3,6 +3,7 @@
 #include "http/metrics.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cstdio>
 
 namespace ocireg::internal {
@@ -52,6 +53,41 @@ std::string Seconds(int64_t microseconds, const char* format) {
 
 std::string Label(const char* name, const char* value) {
   return std::string(name) + "=\"" + value + "\"";
+}
+
+// A label value with the characters the text format escapes (backslash, quote, newline) escaped.
+std::string EscapeLabelValue(std::string_view value) {
+  std::string out;
+  for (char c : value) {
+    if (c == '\\' || c == '"') out += '\\';
+    if (c == '\n') {
+      out += "\\n";
+      continue;
+    }
+    out += c;
+  }
+  return out;
+}
+
+// The shortest text that reads back as `value`: "12" for a count, "0.25" for seconds.
+std::string Number(double value) {
+  char text[32];
+  const auto result = std::to_chars(std::begin(text), std::end(text), value);
+  return std::string(text, result.ptr);
+}
+
+// A storage driver's counters (StorageDriver::Counters), one family after another.
+void RenderDriverCounters(std::string& out, const std::vector<DriverCounter>& counters) {
+  for (const DriverCounter& counter : counters) {
+    Header(out, counter.name.c_str(), "counter", counter.help.c_str());
+    for (const DriverCounter::Sample& sample : counter.samples) {
+      std::string labels;
+      for (const auto& [name, value] : sample.labels) {
+        labels += (labels.empty() ? "" : ",") + name + "=\"" + EscapeLabelValue(value) + "\"";
+      }
+      Sample(out, counter.name, labels, Number(sample.value));
+    }
+  }
 }
 
 bool IsWrite(Method method) {
@@ -229,6 +265,7 @@ std::string Metrics::Render(StoreMonitoring& store) {
   if (usage) Sample(out, "ocireg_storage_bytes", "", usage->bytes);
   Header(out, "ocireg_storage_blobs", "gauge", "Distinct blobs and manifests in storage.");
   if (usage) Sample(out, "ocireg_storage_blobs", "", usage->blobs);
+  RenderDriverCounters(out, store.DriverCounters());
 
   Header(out, "ocireg_gc_runs_total", "counter", "Garbage collections run, by result.");
   Sample(out, "ocireg_gc_runs_total", Label("result", "success"), gc_runs_ok_.load());

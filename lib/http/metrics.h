@@ -68,8 +68,9 @@ class Metrics {
   // One garbage collection: its report, or null when it failed.
   void RecordGarbageCollection(const GcReport* report);
 
-  // The exposition of every metric. Asks `store` for open uploads, and for its usage when the
-  // cached count is stale. A store error leaves those gauges out (their HELP and TYPE stay).
+  // The exposition of every metric. Asks `store` for open uploads, for its usage when the cached
+  // count is stale, and for its driver's counters. A store error leaves those gauges out (their
+  // HELP and TYPE stay).
   std::string Render(StoreMonitoring& store);
 
  private:

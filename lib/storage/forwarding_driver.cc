@@ -58,6 +58,8 @@ Result<uint64_t> ForwardingDriver::CollectLeftovers(std::chrono::system_clock::t
   return target_.CollectLeftovers(cutoff);
 }
 
+std::vector<DriverCounter> ForwardingDriver::Counters() const { return target_.Counters(); }
+
 ForwardingFileReader::ForwardingFileReader(std::unique_ptr<FileReader> target)
     : target_(std::move(target)) {}
 

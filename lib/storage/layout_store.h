@@ -157,6 +157,7 @@ class LayoutStore final : public Store, public StoreMaintenance, public StoreMon
   Result<StoreUsage> Usage() override;
   Result<uint64_t> CountUploads() override;
   Status CheckWritable() override;
+  std::vector<DriverCounter> DriverCounters() override { return driver_->Counters(); }
 
   // Repositories the store keeps state for, including those being created.
   size_t TEST_StateCount();

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // GET /metrics (Prometheus text format) and the health checks GET /healthz and GET /readyz.
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <limits>
@@ -14,6 +15,7 @@
 #include "catch.h"
 #include "fault_driver.h"
 #include "ocireg/http/handler.h"
+#include "ocireg/storage/forwarding_driver.h"
 #include "ocireg/storage/store.h"
 #include "process.h"
 #include "status_macros.h"
@@ -314,6 +316,55 @@ TEST_CASE("/metrics can be switched off", "[integration][metrics]") {
   auto res = server.Client()->Get("/metrics");
   REQUIRE(res);
   CHECK(res->status == 404);
+}
+
+namespace {
+
+// A driver that counts its Stat calls and reports them as a driver counter, the way the S3
+// driver reports its requests.
+class StatCountingDriver final : public ocireg::ForwardingDriver {
+ public:
+  using ForwardingDriver::ForwardingDriver;
+  ocireg::Result<ocireg::FileInfo> Stat(std::string_view path) override {
+    stats_.fetch_add(1);
+    return ForwardingDriver::Stat(path);
+  }
+  std::vector<ocireg::DriverCounter> Counters() const override {
+    return {{"ocireg_test_driver_calls_total",
+             "Driver calls, by call.",
+             {{{{"call", "Stat"}}, static_cast<double>(stats_.load())}}}};
+  }
+
+ private:
+  std::atomic<uint64_t> stats_{0};
+};
+
+}  // namespace
+
+TEST_CASE("/metrics shows the storage driver's own counters", "[integration][metrics]") {
+  auto store =
+      ocireg::OpenStore(std::make_unique<StatCountingDriver>(ocireg::NewMemoryDriver()), {});
+  REQUIRE_OK(store);
+  const ocireg::Config config = ocireg::testing::TestConfig("unused");
+  ocireg::RegistryHandler handler(**store, config);
+  httplib::Server http;
+  handler.Install(http);
+  const int port = http.bind_to_any_port("127.0.0.1");
+  std::thread listener([&] { http.listen_after_bind(); });
+  while (!http.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  httplib::Client client("127.0.0.1", port);
+
+  const std::string series = "ocireg_test_driver_calls_total{call=\"Stat\"}";
+  const Samples before = Scrape(client);  // checks the HELP and TYPE lines of every family
+  REQUIRE(before.contains(series));
+  auto head = client.Head(("/v2/team/app/blobs/" + Sha256("absent")).c_str());
+  REQUIRE(head);
+  CHECK(head->status == 404);
+  const Samples after = Scrape(client);
+  CHECK(Value(after, series) > Value(before, series));
+
+  http.stop();
+  listener.join();
 }
 
 TEST_CASE("/healthz answers while serving; /readyz only while storage takes writes",

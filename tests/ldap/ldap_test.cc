@@ -717,5 +717,21 @@ TEST_CASE("ocireg-serve loads the LDAP client library only when [auth.ldap] is s
   }
 }
 
+// libcurl is the S3 driver's, loaded when one is made (storage/s3/curl_library.h). Debian's
+// libcurl4 needs libldap, liblber and GnuTLS itself, so linking it would undo the case above.
+TEST_CASE("ocireg-serve with its storage on the file system does not load libcurl", "[ldap][s3]") {
+  testing::TempDir dir;
+  ServeProcess serve(dir.path(),
+                     "[listen]\naddress = \"127.0.0.1\"\nport = 0\n\n[storage]\nroot = \"" +
+                         (dir.path() / "store").string() + "\"\n");
+  const uint16_t port = serve.WaitForPort();
+  INFO(serve.log());
+  REQUIRE(port != 0);
+  CHECK(GetBase(port, "") == 200);
+  const std::string maps = serve.Maps();
+  REQUIRE(Maps(maps, "libocireg"));
+  CHECK_FALSE(Maps(maps, "libcurl"));
+}
+
 }  // namespace
 }  // namespace ocireg

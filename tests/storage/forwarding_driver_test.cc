@@ -138,6 +138,27 @@ TEST_CASE("a ForwardingDriver subclass changes only the call it overrides",
   CHECK(driver.Stat("drop").status().code() == ErrorCode::kNotFound);
 }
 
+// A driver that keeps one counter of its own, as an object store's driver does.
+class CountingDriver final : public ForwardingDriver {
+ public:
+  CountingDriver() : ForwardingDriver(NewMemoryDriver()) {}
+  std::vector<DriverCounter> Counters() const override {
+    return {{"ocireg_test_calls_total", "Calls.", {{{{"call", "Stat"}}, 2}}}};
+  }
+};
+
+TEST_CASE("ForwardingDriver reports its target's counters; the memory driver has none",
+          "[driver][forwarding]") {
+  CountingDriver target;
+  ForwardingDriver wrapper(target);
+  const std::vector<DriverCounter> counters = wrapper.Counters();
+  REQUIRE(counters.size() == 1);
+  CHECK(counters[0].name == "ocireg_test_calls_total");
+  REQUIRE(counters[0].samples.size() == 1);
+  CHECK(counters[0].samples[0].value == 2);
+  CHECK(ForwardingDriver(NewMemoryDriver()).Counters().empty());
+}
+
 // Readers and blob writers that count what passes through them.
 class CountingReader final : public ForwardingFileReader {
  public:

@@ -396,3 +396,13 @@ TEST_CASE("List and ListMultipartUploads send their queries and read every page"
   CHECK(s3.targets().back() ==
         "GET /bucket?key-marker=p%2Fa&prefix=p%2F&upload-id-marker=1&uploads=");
 }
+
+TEST_CASE("LoadCurlLibrary loads libcurl once and finds every symbol", "[unit][s3]") {
+  auto first = LoadCurlLibrary();
+  REQUIRE_OK(first);
+  auto second = LoadCurlLibrary();
+  REQUIRE_OK(second);
+  CHECK(*first == *second);
+  CHECK((*first)->curl_easy_setopt != nullptr);
+  CHECK((*first)->curl_slist_free_all != nullptr);
+}

@@ -29,6 +29,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "ocireg/export.h"
@@ -55,6 +56,18 @@ struct FileInfo {
 struct VersionedFile {
   std::string data;
   std::string version;
+};
+
+// A counter a driver keeps about its own work (an object store's requests, retries, errors), for
+// GET /metrics: one Prometheus metric family of type counter, with a sample per label set.
+struct DriverCounter {
+  struct Sample {
+    std::vector<std::pair<std::string, std::string>> labels;  // (name, value), in this order
+    double value = 0;                                         // never decreases
+  };
+  std::string name;  // ocireg_<driver>_<what>_total, such as "ocireg_s3_requests_total"
+  std::string help;  // one line: what is counted, by which labels
+  std::vector<Sample> samples;
 };
 
 // Positional reads of one file. Thread-safe: ReadAt may be called concurrently.
@@ -162,6 +175,11 @@ class OCIREG_EXPORT StorageDriver {
   // object store's abandoned multipart uploads and blob data no name refers to any more. Returns
   // how many such leftovers went. Garbage collection calls it; a file system has none.
   virtual Result<uint64_t> CollectLeftovers(std::chrono::system_clock::time_point cutoff) = 0;
+
+  // The counters the driver keeps about its own work since it was made, for GET /metrics
+  // (StoreMonitoring::DriverCounters). Cheap: no I/O. None by default: a file system does no work
+  // worth counting beyond what the server counts itself.
+  virtual std::vector<DriverCounter> Counters() const { return {}; }
 };
 
 // A driver over the directory `root` of a POSIX file system, created when missing. Files are

@@ -75,6 +75,7 @@ class OCIREG_EXPORT ForwardingDriver : public StorageDriver {
   Status Remove(std::string_view path) override;
   Status RemoveTree(std::string_view path) override;
   Result<uint64_t> CollectLeftovers(std::chrono::system_clock::time_point cutoff) override;
+  std::vector<DriverCounter> Counters() const override;
 
  private:
   struct Borrowed {};

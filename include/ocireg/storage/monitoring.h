@@ -10,9 +10,11 @@
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 #include "ocireg/export.h"
 #include "ocireg/status.h"
+#include "ocireg/storage/driver.h"
 
 namespace ocireg {
 
@@ -36,6 +38,8 @@ class OCIREG_EXPORT StoreMonitoring {
   virtual Result<uint64_t> CountUploads() = 0;
   // Writes and removes a small file: ok when the storage accepts writes now, else kInternal.
   virtual Status CheckWritable() = 0;
+  // The storage driver's own counters (StorageDriver::Counters): cheap, no I/O. None by default.
+  virtual std::vector<DriverCounter> DriverCounters() { return {}; }
 };
 
 }  // namespace ocireg

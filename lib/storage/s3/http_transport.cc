@@ -1,8 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "storage/s3/http_transport.h"
 
-#include <curl/curl.h>
-
 #include <algorithm>
 #include <array>
 #include <cctype>
@@ -15,18 +13,15 @@ namespace {
 constexpr size_t kMaxErrorBody = 64 * 1024;  // S3's <Error> documents are a few hundred bytes
 constexpr long kBufferBytes = 256 * 1024;    // fewer, larger reads and writes than curl's 16 KiB
 
-void GlobalInitOnce() {
-  static std::once_flag once;
-  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-}
-
 struct SlistFree {
-  void operator()(curl_slist* list) const { curl_slist_free_all(list); }
+  const CurlLibrary* lib;
+  void operator()(curl_slist* list) const { lib->curl_slist_free_all(list); }
 };
 using HeaderList = std::unique_ptr<curl_slist, SlistFree>;
 
 // The state of one transfer, shared with curl's callbacks.
 struct Transfer {
+  const CurlLibrary& lib;
   CURL* curl;
   const HttpRequest& request;
   HttpResponse response;
@@ -63,7 +58,7 @@ size_t OnBody(char* data, size_t size, size_t count, void* user) {
   auto& transfer = *static_cast<Transfer*>(user);
   const std::string_view piece(data, size * count);
   long status = 0;
-  curl_easy_getinfo(transfer.curl, CURLINFO_RESPONSE_CODE, &status);
+  transfer.lib.curl_easy_getinfo(transfer.curl, CURLINFO_RESPONSE_CODE, &status);
   const bool success = status >= 200 && status < 300;
   if (success && transfer.request.on_body) {
     if (transfer.request.on_body(status, piece)) return piece.size();
@@ -104,10 +99,10 @@ int OnSeek(void* user, curl_off_t offset, int origin) {
   return CURL_SEEKFUNC_OK;
 }
 
-HeaderList MakeHeaderList(const std::vector<HeaderField>& headers) {
+HeaderList MakeHeaderList(const CurlLibrary& lib, const std::vector<HeaderField>& headers) {
   curl_slist* list = nullptr;
-  auto append = [&list](const std::string& line) {
-    curl_slist* grown = curl_slist_append(list, line.c_str());
+  auto append = [&lib, &list](const std::string& line) {
+    curl_slist* grown = lib.curl_slist_append(list, line.c_str());
     if (grown != nullptr) list = grown;
   };
   for (const auto& [name, value] : headers) {
@@ -115,7 +110,7 @@ HeaderList MakeHeaderList(const std::vector<HeaderField>& headers) {
     append(value.empty() ? name + ";" : name + ": " + value);
   }
   append("Expect:");  // no 100-continue round trip before each body
-  return HeaderList(list);
+  return HeaderList(list, SlistFree{&lib});
 }
 
 }  // namespace
@@ -128,14 +123,14 @@ const std::string* HttpResponse::Header(std::string_view name) const {
 }
 
 struct HttpTransport::Shared {
-  Shared() : share(curl_share_init()) {
-    curl_share_setopt(share, CURLSHOPT_LOCKFUNC, &Lock);
-    curl_share_setopt(share, CURLSHOPT_UNLOCKFUNC, &Unlock);
-    curl_share_setopt(share, CURLSHOPT_USERDATA, this);
-    curl_share_setopt(share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
-    curl_share_setopt(share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+  explicit Shared(const CurlLibrary& curl) : lib(curl), share(lib.curl_share_init()) {
+    lib.curl_share_setopt(share, CURLSHOPT_LOCKFUNC, &Lock);
+    lib.curl_share_setopt(share, CURLSHOPT_UNLOCKFUNC, &Unlock);
+    lib.curl_share_setopt(share, CURLSHOPT_USERDATA, this);
+    lib.curl_share_setopt(share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+    lib.curl_share_setopt(share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
   }
-  ~Shared() { curl_share_cleanup(share); }
+  ~Shared() { lib.curl_share_cleanup(share); }
   Shared(const Shared&) = delete;
   Shared& operator=(const Shared&) = delete;
 
@@ -146,24 +141,24 @@ struct HttpTransport::Shared {
     static_cast<Shared*>(self)->locks.at(static_cast<size_t>(data)).unlock();
   }
 
+  const CurlLibrary& lib;
   CURLSH* share;
   std::array<std::mutex, CURL_LOCK_DATA_LAST> locks;
 };
 
 struct HttpTransport::Handle {
-  Handle() : curl(curl_easy_init()) {}
-  ~Handle() { curl_easy_cleanup(curl); }
+  explicit Handle(const CurlLibrary& library) : lib(library), curl(lib.curl_easy_init()) {}
+  ~Handle() { lib.curl_easy_cleanup(curl); }
   Handle(const Handle&) = delete;
   Handle& operator=(const Handle&) = delete;
 
+  const CurlLibrary& lib;
   CURL* curl;
   std::array<char, CURL_ERROR_SIZE> error{};
 };
 
-HttpTransport::HttpTransport(TransportOptions options) : options_(std::move(options)) {
-  GlobalInitOnce();
-  shared_ = std::make_unique<Shared>();
-}
+HttpTransport::HttpTransport(const CurlLibrary& curl, TransportOptions options)
+    : curl_(curl), options_(std::move(options)), shared_(std::make_unique<Shared>(curl)) {}
 
 HttpTransport::~HttpTransport() { idle_.clear(); }
 
@@ -182,7 +177,7 @@ std::unique_ptr<HttpTransport::Handle> HttpTransport::Acquire() {
     }
     ++handles_made_;
   }
-  return std::make_unique<Handle>();
+  return std::make_unique<Handle>(curl_);
 }
 
 void HttpTransport::Release(std::unique_ptr<Handle> handle) {
@@ -194,60 +189,64 @@ HttpResponse HttpTransport::Perform(const HttpRequest& request) {
   std::unique_ptr<Handle> handle = Acquire();
   if (handle->curl == nullptr) return {.transport_error = "cannot make a curl handle"};
   CURL* curl = handle->curl;
-  curl_easy_reset(curl);  // keeps the open connection and the caches
-  Transfer transfer{curl, request, {}};
-  HeaderList headers = MakeHeaderList(request.headers);
+  curl_.curl_easy_reset(curl);  // keeps the open connection and the caches
+  Transfer transfer{curl_, curl, request, {}};
+  HeaderList headers = MakeHeaderList(curl_, request.headers);
+  // curl_easy_setopt on this handle. The value keeps its own type through the variadic call, as
+  // curl needs: long for numbers (hence 1L), char* for text, the callbacks' own pointer types.
+  auto set = [this, curl](CURLoption option, auto value) {
+    curl_.curl_easy_setopt(curl, option, value);
+  };
   const long idle_seconds =
       std::max<long>(1, static_cast<long>((options_.idle_timeout.count() + 999) / 1000));
 
-  curl_easy_setopt(curl, CURLOPT_URL, request.url.c_str());
-  curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(curl, CURLOPT_PATH_AS_IS, 1L);  // keys like "a/../b" are sent as they are
-  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers.get());
-  curl_easy_setopt(curl, CURLOPT_SHARE, shared_->share);
-  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(curl, CURLOPT_TCP_NODELAY, 1L);
-  curl_easy_setopt(curl, CURLOPT_TCP_KEEPALIVE, 1L);
-  curl_easy_setopt(curl, CURLOPT_TCP_KEEPIDLE, 30L);
-  curl_easy_setopt(curl, CURLOPT_TCP_KEEPINTVL, 15L);
-  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS,
-                   static_cast<long>(options_.connect_timeout.count()));
-  curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
-  curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, idle_seconds);
-  curl_easy_setopt(curl, CURLOPT_BUFFERSIZE, kBufferBytes);
-  curl_easy_setopt(curl, CURLOPT_UPLOAD_BUFFERSIZE, kBufferBytes);
-  if (!options_.ca_file.empty()) curl_easy_setopt(curl, CURLOPT_CAINFO, options_.ca_file.c_str());
-  curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, handle->error.data());
-  curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, &OnHeader);
-  curl_easy_setopt(curl, CURLOPT_HEADERDATA, &transfer);
-  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, &OnBody);
-  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &transfer);
+  set(CURLOPT_URL, request.url.c_str());
+  set(CURLOPT_PROTOCOLS_STR, "http,https");
+  set(CURLOPT_PATH_AS_IS, 1L);  // keys like "a/../b" are sent as they are
+  set(CURLOPT_HTTPHEADER, headers.get());
+  set(CURLOPT_SHARE, shared_->share);
+  set(CURLOPT_NOSIGNAL, 1L);
+  set(CURLOPT_TCP_NODELAY, 1L);
+  set(CURLOPT_TCP_KEEPALIVE, 1L);
+  set(CURLOPT_TCP_KEEPIDLE, 30L);
+  set(CURLOPT_TCP_KEEPINTVL, 15L);
+  set(CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(options_.connect_timeout.count()));
+  set(CURLOPT_LOW_SPEED_LIMIT, 1L);
+  set(CURLOPT_LOW_SPEED_TIME, idle_seconds);
+  set(CURLOPT_BUFFERSIZE, kBufferBytes);
+  set(CURLOPT_UPLOAD_BUFFERSIZE, kBufferBytes);
+  if (!options_.ca_file.empty()) set(CURLOPT_CAINFO, options_.ca_file.c_str());
+  set(CURLOPT_ERRORBUFFER, handle->error.data());
+  set(CURLOPT_HEADERFUNCTION, &OnHeader);
+  set(CURLOPT_HEADERDATA, &transfer);
+  set(CURLOPT_WRITEFUNCTION, &OnBody);
+  set(CURLOPT_WRITEDATA, &transfer);
 
   if (request.method == "HEAD") {
-    curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
+    set(CURLOPT_NOBODY, 1L);
   } else if (request.method == "PUT" || request.method == "POST") {
-    curl_easy_setopt(curl, CURLOPT_UPLOAD, 1L);
-    curl_easy_setopt(curl, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
-    curl_easy_setopt(curl, CURLOPT_READFUNCTION, &OnRead);
-    curl_easy_setopt(curl, CURLOPT_READDATA, &transfer);
-    curl_easy_setopt(curl, CURLOPT_SEEKFUNCTION, &OnSeek);
-    curl_easy_setopt(curl, CURLOPT_SEEKDATA, &transfer);
-    if (request.method == "POST") curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, "POST");
+    set(CURLOPT_UPLOAD, 1L);
+    set(CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
+    set(CURLOPT_READFUNCTION, &OnRead);
+    set(CURLOPT_READDATA, &transfer);
+    set(CURLOPT_SEEKFUNCTION, &OnSeek);
+    set(CURLOPT_SEEKDATA, &transfer);
+    if (request.method == "POST") set(CURLOPT_CUSTOMREQUEST, "POST");
   } else if (request.method != "GET") {
-    curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, std::string(request.method).c_str());
+    set(CURLOPT_CUSTOMREQUEST, std::string(request.method).c_str());
   }
 
   handle->error[0] = '\0';
-  const CURLcode code = curl_easy_perform(curl);
-  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &transfer.response.status);
+  const CURLcode code = curl_.curl_easy_perform(curl);
+  curl_.curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &transfer.response.status);
   if (code != CURLE_OK && !transfer.response.stopped_by_receiver) {
-    transfer.response.transport_error = curl_easy_strerror(code);
+    transfer.response.transport_error = curl_.curl_easy_strerror(code);
     if (handle->error[0] != '\0') {
       transfer.response.transport_error += ": ";
       transfer.response.transport_error += handle->error.data();
     }
   }
-  curl_easy_setopt(curl, CURLOPT_SHARE, nullptr);
+  set(CURLOPT_SHARE, nullptr);
   Release(std::move(handle));
   return std::move(transfer.response);
 }

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // HttpTransport: HTTP exchanges over libcurl, on a bounded pool of reused easy handles.
 //
+// libcurl comes loaded (curl_library.h): S3Client::Create loads it, so that its failure is a
+// Status there rather than an error on every request.
+//
 // Each easy handle keeps its connection open after a transfer, so a handle taken again from the
 // pool sends its next request on the same TCP (and TLS) connection: no new handshake per object.
 // The handles also share one DNS cache and one TLS session cache, so a new connection to the same
@@ -20,6 +23,7 @@
 #include <string_view>
 #include <vector>
 
+#include "storage/s3/curl_library.h"
 #include "storage/s3/sigv4.h"
 
 namespace ocireg::internal::s3 {
@@ -57,7 +61,8 @@ struct TransportOptions {
 
 class HttpTransport {
  public:
-  explicit HttpTransport(TransportOptions options);
+  // `curl` is LoadCurlLibrary's, which lives as long as the process.
+  HttpTransport(const CurlLibrary& curl, TransportOptions options);
   ~HttpTransport();
   HttpTransport(const HttpTransport&) = delete;
   HttpTransport& operator=(const HttpTransport&) = delete;
@@ -74,6 +79,7 @@ class HttpTransport {
   std::unique_ptr<Handle> Acquire();
   void Release(std::unique_ptr<Handle> handle);
 
+  const CurlLibrary& curl_;
   const TransportOptions options_;
   std::unique_ptr<Shared> shared_;  // curl's share handle and its locks
   mutable std::mutex mu_;

@@ -82,11 +82,14 @@ Result<std::unique_ptr<S3Client>> S3Client::Create(const S3Options& options) {
   auto endpoint = ParseEndpoint(options.endpoint);
   if (!endpoint.ok()) return endpoint.status();
   if (options.bucket.empty()) return InvalidArgument("S3 bucket must not be empty");
+  auto curl = LoadCurlLibrary();
+  if (!curl.ok()) return curl.status();
   return std::unique_ptr<S3Client>(
-      new S3Client(options, std::move(endpoint->first), std::move(endpoint->second)));
+      new S3Client(**curl, options, std::move(endpoint->first), std::move(endpoint->second)));
 }
 
-S3Client::S3Client(const S3Options& options, std::string scheme, std::string authority)
+S3Client::S3Client(const CurlLibrary& curl, const S3Options& options, std::string scheme,
+                   std::string authority)
     : credentials_(options.credentials),
       region_(options.region),
       bucket_(options.bucket),
@@ -94,8 +97,8 @@ S3Client::S3Client(const S3Options& options, std::string scheme, std::string aut
       scheme_(std::move(scheme)),
       authority_(std::move(authority)),
       retry_{options.max_retries, options.retry_base_delay, options.max_retry_time},
-      transport_(TransportOptions{options.connect_timeout, options.idle_timeout, options.ca_file,
-                                  options.max_idle_connections}) {}
+      transport_(curl, TransportOptions{options.connect_timeout, options.idle_timeout,
+                                        options.ca_file, options.max_idle_connections}) {}
 
 S3Client::~S3Client() = default;
 

@@ -75,7 +75,7 @@ struct S3Stats {
 class S3Client {
  public:
   // kInvalidArgument when the endpoint is not an http:// or https:// URL without a path, or the
-  // bucket is empty. Contacts nobody.
+  // bucket is empty; kUnavailable when libcurl cannot be loaded (curl_library.h). Contacts nobody.
   static Result<std::unique_ptr<S3Client>> Create(const S3Options& options);
   ~S3Client();
   S3Client(const S3Client&) = delete;
@@ -136,7 +136,8 @@ class S3Client {
  private:
   struct Call;
   struct Outcome;
-  S3Client(const S3Options& options, std::string scheme, std::string authority);
+  S3Client(const CurlLibrary& curl, const S3Options& options, std::string scheme,
+           std::string authority);
 
   // Sends `call`, retrying transient failures; the error Status names `call`'s operation and key.
   Outcome Execute(const Call& call);

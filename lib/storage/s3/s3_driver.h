@@ -9,6 +9,7 @@
 #include "ocireg/storage/driver.h"
 #include "ocireg/storage/s3.h"
 #include "storage/s3/s3_client.h"
+#include "storage/s3/s3_counters.h"
 #include "storage/s3/s3_layout.h"
 
 namespace ocireg::internal::s3 {
@@ -33,6 +34,7 @@ class S3Driver final : public StorageDriver {
   Status Remove(std::string_view path) override;
   Status RemoveTree(std::string_view path) override;
   Result<uint64_t> CollectLeftovers(std::chrono::system_clock::time_point cutoff) override;
+  std::vector<DriverCounter> Counters() const override { return S3Counters(client_->stats()); }
 
   S3Client& client() { return *client_; }
 
