@@ -409,6 +409,48 @@ TEMPLATE_TEST_CASE("blob writers append, resume at their checkpoint and commit",
   }
 }
 
+TEMPLATE_TEST_CASE("a blob of many megabytes commits whole, across a checkpoint", "[driver]",
+                   DRIVER_FIXTURES) {
+  TestType fixture;
+  StorageDriver& driver = *fixture.driver;
+  // Over S3 (5 MiB parts) two full parts and a tail, written in appends that straddle the parts.
+  std::string content(12 * 1024 * 1024 + 17, '\0');
+  for (size_t i = 0; i < content.size(); ++i) content[i] = static_cast<char>(i * 13 + i / 4099);
+  const std::string_view all(content);
+  constexpr size_t kAppend = 3 * 1024 * 1024 + 5;
+  constexpr size_t kCheckpointAt = 2 * kAppend;
+
+  std::unique_ptr<BlobWriter> writer = OpenWriter(driver, "up/big");
+  for (size_t at = 0; at < kCheckpointAt; at += kAppend) {
+    REQUIRE_OK(writer->Append(Bytes(all.substr(at, kAppend))));
+  }
+  REQUIRE_OK(writer->Checkpoint("half"));
+  writer = OpenWriter(driver, "up/big");
+  REQUIRE(writer->size() == kCheckpointAt);
+  for (size_t at = kCheckpointAt; at < content.size(); at += kAppend) {
+    REQUIRE_OK(writer->Append(Bytes(all.substr(at, kAppend))));
+  }
+  CHECK(writer->size() == content.size());
+  REQUIRE_OK(writer->Commit("blobs/big"));
+
+  Result<FileInfo> info = driver.Stat("blobs/big");
+  REQUIRE_OK(info);
+  CHECK(info->size == content.size());
+  std::unique_ptr<FileReader> reader = OpenReader(driver, "blobs/big");
+  CHECK(reader->size() == content.size());
+  for (uint64_t offset :
+       {uint64_t{0}, uint64_t{5 * 1024 * 1024 - 3}, uint64_t{content.size() - 9}}) {
+    INFO("offset " << offset);
+    CHECK(ReadRange(*reader, offset, 100) == all.substr(offset, 100));
+  }
+  CHECK(ReadAll(driver, "blobs/big") == content);
+  REQUIRE_OK(driver.Link("blobs/big", "repo/big"));
+  Result<FileInfo> linked = driver.Stat("repo/big");
+  REQUIRE_OK(linked);
+  CHECK(linked->size == content.size());
+  CHECK(ReadAll(driver, "repo/big") == content);
+}
+
 TEMPLATE_TEST_CASE("blob writers truncate back to their checkpoint and append from there",
                    "[driver]", DRIVER_FIXTURES) {
   TestType fixture;
@@ -718,6 +760,8 @@ TEMPLATE_TEST_CASE("concurrent writers of distinct files in shared new directori
   }
 }
 
+namespace {
+
 // Four writers replace one file while a reader reads it whole, with ReadFile and, where readers
 // keep the content they opened (`with_readers`: POSIX only), through a FileReader as well. Every
 // read is one complete version, and one of the last rounds is left.
@@ -769,6 +813,8 @@ void CheckConcurrentReplacements(StorageDriver& driver, bool with_readers) {
   CHECK(ListSet(driver, "repo") == std::set<std::string>{"index.json"});
 }
 
+}  // namespace
+
 TEMPLATE_TEST_CASE("concurrent WriteFileAtomic of one file leaves one complete version", "[driver]",
                    DRIVER_FIXTURES) {
   TestType fixture;
@@ -800,7 +846,10 @@ TEST_CASE("s3 driver: Link to an existing name refreshes that name's time", "[dr
   S3DriverFixture fixture;
   StorageDriver& driver = *fixture.driver;
   Write(driver, "_blobs/x", "content");
-  Write(driver, "repo/blobs/x", "content");  // a separate object, as after a content replacement
+  SECTION("a name that is a link already") { REQUIRE_OK(driver.Link("_blobs/x", "repo/blobs/x")); }
+  SECTION("a name that is a file of its own") {
+    Write(driver, "repo/blobs/x", "content");  // as after a content replacement
+  }
   Result<FileInfo> old_info = driver.Stat("repo/blobs/x");
   REQUIRE_OK(old_info);
   // S3 keeps times to the second: a later time needs a second to pass.

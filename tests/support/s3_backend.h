@@ -21,6 +21,8 @@
 
 namespace ocireg::testing {
 
+inline constexpr uint64_t kS3TestPartSize = 5 * 1024 * 1024;
+
 // Options of the S3 driver for a prefix no other caller in this process gets, in the bucket of
 // this process (made at the first call, on the shared gateway).
 inline S3Options FreshS3Options() {
@@ -33,6 +35,8 @@ inline S3Options FreshS3Options() {
   options.prefix = "case-" + std::to_string(counter.fetch_add(1));
   options.path_style = true;
   options.credentials = {bucket.access_key, bucket.secret_key, ""};
+  // S3's smallest part: blobs of a few MiB already take the multipart path.
+  options.part_size = kS3TestPartSize;
   return options;
 }
 
