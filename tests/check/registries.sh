@@ -3,7 +3,9 @@
 # and scripts/compliance-report. Source it, set WORK to a scratch directory, and call
 # stop_registries on exit (e.g. from a trap).
 #
-#   start_ocireg PATH/TO/ocireg-serve     sets OCIREG_PORT (and OCIREG_PID)
+#   start_ocireg PATH/TO/ocireg-serve     sets OCIREG_PORT (and OCIREG_PID); its storage is a
+#                                         directory, or a prefix in the S3 test gateway with
+#                                         OCIREG_TEST_STORAGE=s3 (../support/test_storage.sh)
 #   start_distribution                    sets DISTRIBUTION_PORT (and DISTRIBUTION_PID); needs
 #                                         docker-registry (CNCF distribution) on PATH
 #   stop_registries                       stops both, by PID
@@ -39,15 +41,14 @@ PY
 start_ocireg() {
   local serve=$1 dir=$WORK/ocireg
   mkdir -p "$dir"
+  prepare_test_storage || return 1
   cat >"$dir/ocireg.toml" <<TOML
 [listen]
 address = "127.0.0.1"
 port = 0
-[storage]
-root = "$dir/data"
-gc_interval = "0s"
 [log]
 access_log = false
+$(storage_toml "$dir/data" 'gc_interval = "0s"')
 TOML
   "$serve" "$dir/ocireg.toml" >"$dir/out.log" 2>"$dir/err.log" &
   OCIREG_PID=$!

@@ -196,7 +196,7 @@ TEST_CASE("Graceful stop: no new connections, in-flight requests finish, session
   {
     RoutedProbe probe("g", ocireg::Action::kCreate, 1);  // the POST passes, the PATCH reports
     TestServer server([&](ocireg::Config& config, ocireg::ServerHooks& hooks) {
-      config.storage.root = (root.path() / "data").string();
+      ocireg::testing::SetTestStorage(config, root.path() / "data");
       hooks.authorize = probe.Hook();
     });
     auto client = server.Client();
@@ -238,7 +238,7 @@ TEST_CASE("Graceful stop: no new connections, in-flight requests finish, session
   }
   // After a restart over the same storage the session resumes.
   TestServer again([&](ocireg::Config& config, ocireg::ServerHooks&) {
-    config.storage.root = (root.path() / "data").string();
+    ocireg::testing::SetTestStorage(config, root.path() / "data");
   });
   auto client = again.Client();
   auto status = client->Get(upload_location);

@@ -103,7 +103,7 @@ void Age(const FsBackend& backend, const std::string& path) {
 }  // namespace
 
 #define COMMIT_TEST(name, tags) \
-  TEMPLATE_TEST_CASE(name, "[store][commit]" tags, FsBackend, MemoryBackend)
+  TEMPLATE_TEST_CASE(name, "[store][commit]" tags, OCIREG_STORE_BACKENDS)
 
 COMMIT_TEST("a session that outlives its commit cannot append to the blob", "[upload]") {
   FaultyStore<TestType> f;

@@ -15,7 +15,7 @@
 using namespace ocireg;
 using namespace ocireg::testing;
 
-#define STORE_TEST(name, tags) TEMPLATE_TEST_CASE(name, "[store]" tags, FsBackend, MemoryBackend)
+#define STORE_TEST(name, tags) TEMPLATE_TEST_CASE(name, "[store]" tags, OCIREG_STORE_BACKENDS)
 
 STORE_TEST("repositories named like layout entries at the root survive a restart", "[names]") {
   StoreFixture<TestType> f;

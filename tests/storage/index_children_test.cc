@@ -13,7 +13,7 @@
 using namespace ocireg;
 using namespace ocireg::testing;
 
-#define STORE_TEST(name, tags) TEMPLATE_TEST_CASE(name, "[store]" tags, FsBackend, MemoryBackend)
+#define STORE_TEST(name, tags) TEMPLATE_TEST_CASE(name, "[store]" tags, OCIREG_STORE_BACKENDS)
 
 STORE_TEST("a child manifest cannot be deleted while an index lists it", "[delete][index]") {
   StoreFixture<TestType> f;

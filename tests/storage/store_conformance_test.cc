@@ -71,7 +71,7 @@ std::string ReadAll(FileReader& reader) {
 
 }  // namespace
 
-#define STORE_TEST(name, tags) TEMPLATE_TEST_CASE(name, "[store]" tags, FsBackend, MemoryBackend)
+#define STORE_TEST(name, tags) TEMPLATE_TEST_CASE(name, "[store]" tags, OCIREG_STORE_BACKENDS)
 
 STORE_TEST("a committed upload becomes a blob of its repository", "[upload]") {
   StoreFixture<TestType> f;
@@ -607,7 +607,10 @@ STORE_TEST("garbage collection removes only unreferenced blobs past the grace pe
   auto after = f.store->maintenance().CollectGarbage();
   REQUIRE_OK(after);
   CHECK(after->blobs_removed == 2);
-  CHECK(f.driver().List("repo/blobs/sha256")->empty());
+  // A file system keeps the emptied directory; an object store has no empty directories.
+  auto repo_blobs = f.driver().List("repo/blobs/sha256");
+  CHECK(
+      (repo_blobs.ok() ? repo_blobs->empty() : repo_blobs.status().code() == ErrorCode::kNotFound));
   auto content = f.driver().List("_blobs/sha256");
   CHECK((!content.ok() || content->empty()));
 }

@@ -62,7 +62,7 @@ Reference Tag(std::string_view tag) { return *Reference::Parse(tag); }
 
 }  // namespace
 
-#define STORE_TEST(name, tags) TEMPLATE_TEST_CASE(name, "[store]" tags, FsBackend, MemoryBackend)
+#define STORE_TEST(name, tags) TEMPLATE_TEST_CASE(name, "[store]" tags, OCIREG_STORE_BACKENDS)
 
 STORE_TEST("an unreadable directory under the root is skipped and reported", "[unreadable]") {
   TestType backend;

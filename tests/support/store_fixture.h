@@ -13,6 +13,10 @@
 #include "ocireg/storage/store.h"
 #include "temp_dir.h"
 
+#ifdef OCIREG_TEST_S3
+#include "s3_backend.h"
+#endif
+
 namespace ocireg::testing {
 
 // The data a store keeps, for one driver kind; Open() may be called again to "restart".
@@ -28,6 +32,15 @@ struct MemoryBackend {
   std::unique_ptr<StorageDriver> driver = NewMemoryDriver();
   std::filesystem::path root() const { return {}; }
 };
+
+// The backends the store suites run over (TEMPLATE_TEST_CASE(name, tags, OCIREG_STORE_BACKENDS)):
+// the file system and memory, or, in the S3 test executable (tests/s3, built with OCIREG_TEST_S3),
+// the test gateway alone. Cases written for one backend name it themselves.
+#ifdef OCIREG_TEST_S3
+#define OCIREG_STORE_BACKENDS S3Backend
+#else
+#define OCIREG_STORE_BACKENDS FsBackend, MemoryBackend
+#endif
 
 template <typename Backend>
 struct StoreFixture {

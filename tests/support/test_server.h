@@ -12,6 +12,7 @@
 #include <mutex>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -20,14 +21,42 @@
 #include "ocireg/server.h"
 #include "temp_dir.h"
 
+// Only executables built with the S3 test gateway (OCIREG_TEST_RGW_SCRIPTS) can run over S3.
+#ifdef OCIREG_TEST_RGW_SCRIPTS
+#include "s3_backend.h"
+#endif
+
 namespace ocireg::testing {
+
+// True when the servers of this test run keep their data in S3: OCIREG_TEST_STORAGE=s3, as the
+// integration-s3 test sets it (tests/integration/meson.build). The storage root is then unused, and
+// the few tests that reach into it run on the file system only (tag [fs-root]).
+inline bool TestStorageIsS3() {
+  const char* storage = getenv("OCIREG_TEST_STORAGE");
+  return storage != nullptr && std::string_view(storage) == "s3";
+}
+
+// Points the storage of `config` at `root`: that directory, or on S3 (TestStorageIsS3) a prefix of
+// the test gateway's bucket that stands for it, the same for the same root, so that a server
+// started again over `root` finds its data.
+inline void SetTestStorage(Config& config, const std::filesystem::path& root) {
+  config.storage.root = root.string();
+  if (!TestStorageIsS3()) return;
+#ifdef OCIREG_TEST_RGW_SCRIPTS
+  config.storage.driver = "s3";
+  config.storage.s3 = S3OptionsForRoot(root.string());
+#else
+  throw std::runtime_error(
+      "OCIREG_TEST_STORAGE=s3, but this test executable is built without the S3 test gateway");
+#endif
+}
 
 // The configuration tests start from: ephemeral port, a small pool, no periodic collection.
 inline Config TestConfig(const std::filesystem::path& root) {
   Config config;
   config.listen.address = "127.0.0.1";
   config.listen.port = 0;
-  config.storage.root = root.string();
+  SetTestStorage(config, root);
   config.storage.gc_interval = std::chrono::seconds(0);
   config.limits.max_connections = 16;
   config.limits.keep_alive_timeout = std::chrono::seconds(2);

@@ -9,6 +9,11 @@
 #                                      starts SERVE CONFIG in the background, stderr to
 #                                      LOG_STEM.err; sets SERVER_PID and PORT (from its
 #                                      "listening on" line); returns 1 if it never listens
+# and, from test_storage.sh, prepare_test_storage and storage_toml: the [storage] of a
+# configuration, a directory or (OCIREG_TEST_STORAGE=s3) a prefix in the S3 test gateway.
+
+# shellcheck source=test_storage.sh
+source "$(dirname "${BASH_SOURCE[0]}")/test_storage.sh"
 
 PASSED=0
 FAILED=0
