@@ -225,6 +225,8 @@ Result<std::unique_ptr<FileReader>> S3BlobWriter::OpenReader() {
 }
 
 Status S3BlobWriter::CommitParts(std::string_view path) {
+  // Counted before the tail goes out as a last part, which size() would count as a full one.
+  const uint64_t total = size();
   if (!tail_.empty()) {
     OCIREG_RETURN_IF_ERROR(SendPart(std::move(tail_)));
     tail_ = std::string();
@@ -242,7 +244,7 @@ Status S3BlobWriter::CommitParts(std::string_view path) {
   OCIREG_RETURN_IF_ERROR(client_.CompleteMultipart(keys_.Key(data_), upload_id_, parts));
   PutOptions ref;
   ref.metadata = {{std::string(kRefMeta), data_},
-                  {std::string(kSizeMeta), std::to_string(size())},
+                  {std::string(kSizeMeta), std::to_string(total)},
                   {std::string(kOwnerMeta), "1"}};
   ref.if_none_match_star = true;
   Status made = client_.Put(keys_.Key(path), "", ref).status();

@@ -176,13 +176,14 @@ Status S3Driver::Link(std::string_view from, std::string_view to, Durability /*d
   ref.if_none_match_star = true;
   Status made = client_->Put(keys_.Key(to), "", ref).status();
   if (IsAlreadyExists(made)) {
-    // Refreshed as the contract asks, when it is a reference (rewriting it changes nothing else).
-    auto existing = client_->Head(keys_.Key(to));
-    if (existing.ok() && IsRef(*existing)) {
+    // Refreshed as the contract asks: rewritten as it is, only while it is the same object.
+    auto existing = client_->GetVersioned(keys_.Key(to));
+    auto head = client_->Head(keys_.Key(to));
+    if (existing.ok() && head.ok()) {
       PutOptions again;
-      again.metadata = existing->metadata;
+      again.metadata = head->metadata;
       again.if_match = existing->etag;
-      (void)client_->Put(keys_.Key(to), "", again);
+      (void)client_->Put(keys_.Key(to), existing->body, again);
     }
   }
   // The source's time too, when it is a reference that owns its bytes: a new name is never seen
