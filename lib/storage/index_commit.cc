@@ -78,6 +78,7 @@ void LayoutStore::WriteIndexLocked(std::unique_lock<std::mutex>& lock, std::stri
   state.writing = true;
   const uint64_t covered = state.changes;
   std::optional<RepoIndex> snapshot;
+  std::optional<RepoIndex> stored;  // what was written: the snapshot, or it rebased
   std::string version;
   bool rebased = false;
   std::map<RepoState::Waiter*, Status> failed;
@@ -95,8 +96,9 @@ void LayoutStore::WriteIndexLocked(std::unique_lock<std::mutex>& lock, std::stri
     lock.unlock();
     auto result = WriteIndexOver(repo, *snapshot, known, changes, failed);
     written = result.status();
+    // Not into *snapshot: readers holding the lock see it as in_flight until the lock is taken.
     if (result.ok()) {
-      *snapshot = std::move(result->index);
+      stored.emplace(std::move(result->index));
       version = std::move(result->version);
       rebased = result->rebased;
     }
@@ -109,7 +111,7 @@ void LayoutStore::WriteIndexLocked(std::unique_lock<std::mutex>& lock, std::stri
   state.writing = false;
   state.in_flight = nullptr;
   if (written.ok()) {
-    state.index = std::move(*snapshot);
+    state.index = std::move(*stored);
     state.version = std::move(version);
   }
   // A failed write also loses the changes made meanwhile: they were built on the ones it carried.
