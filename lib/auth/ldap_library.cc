@@ -2,10 +2,10 @@
 // Loading the OpenLDAP client library at run time: dlopen by soname, then dlsym for each symbol.
 #include "auth/ldap_library.h"
 
-#include <dlfcn.h>
-
 #include <array>
 #include <string>
+
+#include "dynamic_library.h"
 
 namespace ocireg::internal {
 namespace {
@@ -15,22 +15,11 @@ namespace {
 // left out on purpose: its libldap is not thread-safe.
 constexpr std::array<const char*, 3> kSonames = {"libldap-2.5.so.0", "libldap.so.2", "libldap.so"};
 
-std::string DlError() {
-  const char* error = dlerror();
-  return error != nullptr ? error : "unknown error";
-}
-
-// dlsym searches the handle's dependencies too, which is how liblber's symbols are found.
-template <typename T>
-bool Find(void* handle, const char* name, T& slot) {
-  slot = reinterpret_cast<T>(dlsym(handle, name));
-  return slot != nullptr;
-}
-
-// Stops at the first missing symbol, leaving its error for dlerror().
+// Stops at the first missing symbol, leaving its error for DlError(). dlsym searches the handle's
+// dependencies too, which is how liblber's symbols are found.
 bool FindAll(void* handle, LdapLibrary& library) {
   bool found = true;
-#define OCIREG_LDAP_FIND(name) found = found && Find(handle, #name, library.name);
+#define OCIREG_LDAP_FIND(name) found = found && FindSymbol(handle, #name, library.name);
   OCIREG_LDAP_SYMBOLS(OCIREG_LDAP_FIND)
 #undef OCIREG_LDAP_FIND
   return found;

@@ -4,42 +4,12 @@
 #include <cstdio>
 
 #include "ocireg/check.h"
+#include "xml_escape.h"
 
 namespace ocireg {
 namespace {
 
-// `text` as XML character data or attribute value. Characters XML 1.0 cannot hold become '?'.
-std::string Escape(std::string_view text) {
-  std::string out;
-  for (const char c : text) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&apos;";
-        break;
-      case '\n':
-        out += "&#10;";
-        break;
-      case '\t':
-        out += "&#9;";
-        break;
-      default:
-        out += static_cast<unsigned char>(c) < 0x20 ? '?' : c;
-    }
-  }
-  return out;
-}
+using internal::XmlEscape;
 
 std::string Seconds(std::chrono::milliseconds ms) {
   char text[32];
@@ -54,16 +24,17 @@ std::string Exchanges(const CheckResult& r) {
 }
 
 void TestCase(const CheckResult& r, std::string& out) {
-  out += "    <testcase name=\"" + Escape(r.id) + "\" classname=\"ocireg-check." +
+  out += "    <testcase name=\"" + XmlEscape(r.id) + "\" classname=\"ocireg-check." +
          std::string(CategoryName(r.category)) + "\" time=\"" + Seconds(r.duration) + "\">\n";
   if (r.status == CheckStatus::kFail) {
-    out += "      <failure message=\"" + Escape(r.reason) + "\" type=\"" +
+    out += "      <failure message=\"" + XmlEscape(r.reason) + "\" type=\"" +
            std::string(LevelName(r.level)) + "\">" +
-           Escape("spec: " + r.requirement + "\n" + Exchanges(r)) + "</failure>\n";
+           XmlEscape("spec: " + r.requirement + "\n" + Exchanges(r)) + "</failure>\n";
   } else if (r.status == CheckStatus::kSkip) {
-    out += "      <skipped message=\"" + Escape(r.reason) + "\"/>\n";
+    out += "      <skipped message=\"" + XmlEscape(r.reason) + "\"/>\n";
   }
-  if (!r.exchanges.empty()) out += "      <system-out>" + Escape(Exchanges(r)) + "</system-out>\n";
+  if (!r.exchanges.empty())
+    out += "      <system-out>" + XmlEscape(Exchanges(r)) + "</system-out>\n";
   out += "    </testcase>\n";
 }
 
@@ -94,8 +65,8 @@ std::string RenderCheckJUnit(const CheckReport& report) {
            std::to_string(tests) + "\" failures=\"" + std::to_string(counts.failed) +
            "\" errors=\"0\" skipped=\"" + std::to_string(counts.skipped) + "\" time=\"" +
            Seconds(time) + "\">\n";
-    out += "    <properties>\n      <property name=\"target\" value=\"" + Escape(report.target) +
-           "\"/>\n      <property name=\"repository\" value=\"" + Escape(report.repository) +
+    out += "    <properties>\n      <property name=\"target\" value=\"" + XmlEscape(report.target) +
+           "\"/>\n      <property name=\"repository\" value=\"" + XmlEscape(report.repository) +
            "\"/>\n    </properties>\n";
     out += cases + "  </testsuite>\n";
   }

@@ -53,7 +53,11 @@ constexpr std::string_view kTempDir = ".tmp";
 constexpr int kLinkAttempts = 3;
 // A committed blob with this many names takes the next commit of the same bytes as a new file
 // rather than refusing it: ext4 allows about 65,000 names per file, and Link would fail past them.
-constexpr nlink_t kCrowdedLinks = 60000;
+// Tests lower it (TEST_SetFsCrowdedLinks).
+std::atomic<nlink_t>& CrowdedLinks() {
+  static std::atomic<nlink_t> links{60000};
+  return links;
+}
 
 std::function<void(std::string_view)>& AfterLinkHook() {
   static std::function<void(std::string_view)> hook;
@@ -184,14 +188,14 @@ class FsDriver final : public StorageDriver {
 
   // Renames the writer's file `from` to `to` unless `to` exists: then `to` keeps its content and
   // gets a fresh time, `from` is removed, and the result is kAlreadyExists. A `to` crowded with
-  // names (kCrowdedLinks) is replaced instead, so that further links have a file to go to; the
+  // names (CrowdedLinks) is replaced instead, so that further links have a file to go to; the
   // names it had keep the old file.
   Status CommitFile(const std::string& from, std::string_view to) {
     OCIREG_RETURN_IF_ERROR(CheckPath(to));
     std::string target(to);
     struct stat st;
-    const bool crowded =
-        ::fstatat(root_fd_.get(), target.c_str(), &st, 0) == 0 && st.st_nlink >= kCrowdedLinks;
+    const bool crowded = ::fstatat(root_fd_.get(), target.c_str(), &st, 0) == 0 &&
+                         st.st_nlink >= CrowdedLinks().load();
     Status placed = RenameIntoPlace(from, to, Durability::kDurable, !crowded);
     if (IsAlreadyExists(placed)) {
       if (::utimensat(root_fd_.get(), target.c_str(), nullptr, 0) != 0 && errno != ENOENT) {
@@ -549,6 +553,8 @@ namespace internal {
 void TEST_SetFsAfterLinkHook(std::function<void(std::string_view to)> hook) {
   AfterLinkHook() = std::move(hook);
 }
+
+void TEST_SetFsCrowdedLinks(uint64_t links) { CrowdedLinks() = static_cast<nlink_t>(links); }
 
 }  // namespace internal
 

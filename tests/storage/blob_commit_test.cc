@@ -158,6 +158,36 @@ COMMIT_TEST("a failed fsync at commit ends the session", "[upload]") {
   CHECK(*f.store->monitoring().CountUploads() == 0);
 }
 
+TEST_CASE("a blob crowded with names is replaced by its next commit, and every name still reads",
+          "[store][commit][dedup]") {
+  // As if the file system allowed three names per file: the content store's copy and two
+  // repositories fill it, and the next push must not fail for want of a name.
+  internal::TEST_SetFsCrowdedLinks(3);
+  struct Restore {
+    ~Restore() { internal::TEST_SetFsCrowdedLinks(60000); }
+  } restore;
+  StoreFixture<FsBackend> f;
+  const std::string content = "a layer in every repository";
+  const Digest digest = DigestOf(content);
+  for (std::string repo : {"first", "second", "third", "fourth"}) {
+    INFO(repo);
+    REQUIRE_OK(PushBlob(*f.store, repo, content));
+  }
+  auto mounted = f.store->MountBlob("fifth", digest, "first");
+  REQUIRE_OK(mounted);
+  for (std::string repo : {"first", "second", "third", "fourth", "fifth"}) {
+    INFO(repo);
+    CHECK(ReadBlob(*f.store, repo, digest) == content);
+  }
+  // The content store's copy was replaced: it no longer shares the first repository's file.
+  const auto content_file = f.backend.root() / internal::ContentPath(digest);
+  const auto first_file = f.backend.root() / internal::RepoBlobPath("first", digest);
+  CHECK_FALSE(std::filesystem::equivalent(content_file, first_file));
+  auto scrub = f.store->maintenance().Scrub();
+  REQUIRE_OK(scrub);
+  CHECK(scrub->ok());
+}
+
 COMMIT_TEST("an index write that fails after its rename is reported as done", "[manifest]") {
   FaultyStore<TestType> f;
   std::vector<std::string> warnings;

@@ -71,7 +71,7 @@ struct S3Options {
 
 // Checks `options` (kInvalidArgument naming the field) and returns the driver. Does not contact
 // the service: call CheckS3Bucket for that.
-OCIREG_EXPORT Result<std::unique_ptr<StorageDriver>> NewS3Driver(S3Options options);
+OCIREG_EXPORT Result<std::unique_ptr<StorageDriver>> NewS3Driver(const S3Options& options);
 
 // Checks that the bucket of `options` is reachable with its credentials and writable under its
 // prefix: writes, reads and removes a small object. Errors say which step failed and S3's answer

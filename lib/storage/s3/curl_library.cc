@@ -2,9 +2,9 @@
 // Loading libcurl at run time: dlopen by soname, dlsym for each symbol, then curl_global_init.
 #include "storage/s3/curl_library.h"
 
-#include <dlfcn.h>
-
 #include <string>
+
+#include "dynamic_library.h"
 
 namespace ocireg::internal::s3 {
 namespace {
@@ -16,21 +16,10 @@ Status Missing(const std::string& why) {
   return Unavailable("the S3 driver needs libcurl (" + std::string(kSoname) + "): " + why);
 }
 
-std::string DlError() {
-  const char* error = dlerror();
-  return error != nullptr ? error : "unknown error";
-}
-
-template <typename T>
-bool Find(void* handle, const char* name, T& slot) {
-  slot = reinterpret_cast<T>(dlsym(handle, name));
-  return slot != nullptr;
-}
-
-// Stops at the first missing symbol, leaving its error for dlerror().
+// Stops at the first missing symbol, leaving its error for DlError().
 bool FindAll(void* handle, CurlLibrary& library) {
   bool found = true;
-#define OCIREG_CURL_FIND(name) found = found && Find(handle, #name, library.name);
+#define OCIREG_CURL_FIND(name) found = found && FindSymbol(handle, #name, library.name);
   OCIREG_CURL_SYMBOLS(OCIREG_CURL_FIND)
 #undef OCIREG_CURL_FIND
   return found;
@@ -43,7 +32,7 @@ Result<const CurlLibrary*> Load(CurlLibrary& library) {
   if (handle == nullptr || !FindAll(handle, library)) return Missing(DlError());
   // Once per process, before any handle: it sets up the TLS library, which is not thread-safe.
   decltype(&curl_global_init) global_init = nullptr;
-  if (!Find(handle, "curl_global_init", global_init)) return Missing(DlError());
+  if (!FindSymbol(handle, "curl_global_init", global_init)) return Missing(DlError());
   if (const CURLcode code = global_init(CURL_GLOBAL_DEFAULT); code != CURLE_OK) {
     return Missing("curl_global_init failed: " + std::string(library.curl_easy_strerror(code)));
   }

@@ -20,8 +20,6 @@ class RangeReader {
   RangeReader(uint64_t offset, uint64_t length, std::function<bool(std::string_view)> deliver)
       : offset_(offset), length_(length), deliver_(std::move(deliver)) {}
 
-  uint64_t delivered() const { return delivered_; }
-
   // "Range: bytes=<first not yet delivered>-<last>".
   void SetRange(std::vector<HeaderField>& headers) {
     seen_this_attempt_ = 0;
@@ -64,23 +62,13 @@ class RangeReader {
 }  // namespace
 
 Result<size_t> S3Client::ReadRange(std::string_view key, uint64_t offset, std::span<char> out) {
-  OCIREG_RETURN_IF_ERROR(CheckKey(key));
-  if (out.empty()) return size_t{0};
-  RangeReader reader(offset, out.size(), [out, filled = size_t{0}](std::string_view piece) mutable {
+  size_t filled = 0;
+  OCIREG_RETURN_IF_ERROR(GetStream(key, offset, out.size(), [&](std::string_view piece) {
     std::memcpy(out.data() + filled, piece.data(), piece.size());
     filled += piece.size();
     return true;
-  });
-  Status status =
-      Execute({.op = S3Operation::kGetObject,
-               .method = "GET",
-               .key = key,
-               .on_body = [&](long code, std::string_view p) { return reader.Take(code, p); },
-               .before_attempt = [&](auto& headers) { reader.SetRange(headers); },
-               .accept = [](const HttpResponse& r) { return r.status == 416; }})
-          .status;
-  if (!status.ok()) return status;
-  return static_cast<size_t>(reader.delivered());
+  }));
+  return filled;
 }
 
 Status S3Client::GetStream(std::string_view key, uint64_t offset, uint64_t length,

@@ -166,6 +166,27 @@ Result<std::unique_ptr<BlobWriter>> S3Driver::OpenBlobWriter(std::string_view pa
   return S3BlobWriter::Open(*client_, keys_, std::string(path), part_size_);
 }
 
+Status S3Driver::Rewrite(const std::string& key, const ObjectHead* known) {
+  ObjectHead head;
+  if (known == nullptr) {
+    auto found = client_->Head(key);
+    OCIREG_RETURN_IF_ERROR(found);
+    head = std::move(*found);
+    known = &head;
+  }
+  PutOptions again;
+  again.metadata = known->metadata;
+  again.if_match = known->etag;
+  std::string content;
+  if (!IsRef(*known)) {
+    auto got = client_->GetVersioned(key);
+    OCIREG_RETURN_IF_ERROR(got);
+    content = std::move(got->body);
+    again.if_match = got->etag;
+  }
+  return client_->Put(key, content, again).status();
+}
+
 Status S3Driver::Link(std::string_view from, std::string_view to, Durability /*durability*/) {
   OCIREG_RETURN_IF_ERROR(CheckS3Path(to));
   auto source = Locate(from);
@@ -176,57 +197,55 @@ Status S3Driver::Link(std::string_view from, std::string_view to, Durability /*d
   ref.if_none_match_star = true;
   Status made = client_->Put(keys_.Key(to), "", ref).status();
   if (IsAlreadyExists(made)) {
-    // Refreshed as the contract asks: rewritten as it is, only while it is the same object.
-    auto existing = client_->GetVersioned(keys_.Key(to));
-    auto head = client_->Head(keys_.Key(to));
-    if (existing.ok() && head.ok()) {
-      PutOptions again;
-      again.metadata = head->metadata;
-      again.if_match = existing->etag;
-      (void)client_->Put(keys_.Key(to), existing->body, again);
-    }
+    // Refreshed as the contract asks: rewritten as it is, only while it is the same object. A
+    // reference has no content to fetch first.
+    (void)Rewrite(keys_.Key(to));
   }
   // The source's time too, when it is a reference that owns its bytes: a new name is never seen
   // with an older time. Only while it is still the same object (If-Match).
   if (IsRef(source->head) && (made.ok() || IsAlreadyExists(made))) {
-    PutOptions again;
-    again.metadata = source->head.metadata;
-    again.if_match = source->head.etag;
-    (void)client_->Put(keys_.Key(from), "", again);
+    (void)Rewrite(keys_.Key(from), &source->head);
   }
   return made;
 }
 
-Status S3Driver::Discard(const std::string& key) {
-  auto head = client_->Head(key);
-  if (!head.ok()) return IsNotFound(head.status()) ? Status::Ok() : head.status();
-  std::string upload = MetaOf(*head, kUploadMeta);
-  std::string data = MetaOf(*head, kDataMeta);
-  if (MetaOf(*head, kWriterMeta) == "1" && !upload.empty() && !data.empty()) {
+Status S3Driver::Discard(const std::string& key, const ObjectHead& head) {
+  std::string upload = MetaOf(head, kUploadMeta);
+  std::string data = MetaOf(head, kDataMeta);
+  if (MetaOf(head, kWriterMeta) == "1" && !upload.empty() && !data.empty()) {
     OCIREG_RETURN_IF_ERROR(client_->AbortMultipart(keys_.Key(data), upload));
   }
   OCIREG_RETURN_IF_ERROR(client_->Delete(key));
-  if (MetaOf(*head, kOwnerMeta) == "1" && IsRef(*head)) {
-    std::string owned = MetaOf(*head, kRefMeta);
+  if (MetaOf(head, kOwnerMeta) == "1" && IsRef(head)) {
+    std::string owned = MetaOf(head, kRefMeta);
     OCIREG_RETURN_IF_ERROR(client_->Delete(keys_.Key(owned)));
     OCIREG_RETURN_IF_ERROR(client_->Delete(keys_.Key(owned + std::string(kOwnerSuffix))));
   }
   return Status::Ok();
 }
 
+Status S3Driver::DiscardIfPresent(const std::string& key) {
+  auto head = client_->Head(key);
+  if (!head.ok()) return IsNotFound(head.status()) ? Status::Ok() : head.status();
+  return Discard(key, *head);
+}
+
 Status S3Driver::Remove(std::string_view path) {
   OCIREG_RETURN_IF_ERROR(CheckS3Path(path));
-  auto head = client_->Head(keys_.Key(path));
+  const std::string key = keys_.Key(path);
+  auto head = client_->Head(key);
   OCIREG_RETURN_IF_ERROR(head);
-  return Discard(keys_.Key(path));
+  return Discard(key, *head);
 }
 
 Status S3Driver::RemoveTree(std::string_view path) {
   OCIREG_RETURN_IF_ERROR(CheckS3Path(path));
   auto below = ListBelow(path, true, nullptr);
   OCIREG_RETURN_IF_ERROR(below);
-  for (const ObjectSummary& object : *below) OCIREG_RETURN_IF_ERROR(Discard(object.key));
-  return Discard(keys_.Key(path));
+  for (const ObjectSummary& object : *below) {
+    OCIREG_RETURN_IF_ERROR(DiscardIfPresent(object.key));
+  }
+  return DiscardIfPresent(keys_.Key(path));
 }
 
 }  // namespace ocireg::internal::s3

@@ -46,9 +46,14 @@ class S3Driver final : public StorageDriver {
     ObjectHead head;  // of the object at the path asked for
   };
   Result<Located> Locate(std::string_view path);
-  // Removes the object at `key` and what it alone holds: the bytes a reference owns, the
-  // multipart upload of a writer's checkpoint.
-  Status Discard(const std::string& key);
+  // Removes the object at `key` (found as `head`) and what it alone holds: the bytes a reference
+  // owns, the multipart upload of a writer's checkpoint.
+  Status Discard(const std::string& key, const ObjectHead& head);
+  // Discard of whatever is at `key`; ok when nothing is.
+  Status DiscardIfPresent(const std::string& key);
+  // Writes the object at `key` again as it is (`known`: its head, when at hand), so that its time
+  // is now; only while it is still that object (If-Match).
+  Status Rewrite(const std::string& key, const ObjectHead* known = nullptr);
   // Every object below directory `path`, all pages.
   Result<std::vector<ObjectSummary>> ListBelow(std::string_view path, bool recursive,
                                                std::vector<std::string>* prefixes);

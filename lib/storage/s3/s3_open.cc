@@ -8,7 +8,7 @@
 
 namespace ocireg {
 
-Result<std::unique_ptr<StorageDriver>> NewS3Driver(S3Options options) {
+Result<std::unique_ptr<StorageDriver>> NewS3Driver(const S3Options& options) {
   OCIREG_RETURN_IF_ERROR(internal::CheckS3Options(options));
   auto client = internal::s3::S3Client::Create(options);
   OCIREG_RETURN_IF_ERROR(client);

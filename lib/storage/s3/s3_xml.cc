@@ -5,6 +5,7 @@
 
 #include "storage/s3/s3_time.h"
 #include "storage/s3/xml_reader.h"
+#include "xml_escape.h"
 
 namespace ocireg::internal::s3 {
 
@@ -192,33 +193,6 @@ std::string CompleteMultipartUploadBody(std::span<const CompletedPart> parts) {
   }
   body += "</CompleteMultipartUpload>";
   return body;
-}
-
-std::string XmlEscape(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&apos;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
 }
 
 }  // namespace ocireg::internal::s3

@@ -35,7 +35,4 @@ Result<MultipartUploadList> ParseListMultipartUploads(std::string_view body);
 // <CompleteMultipartUpload> listing `parts` in their order.
 std::string CompleteMultipartUploadBody(std::span<const CompletedPart> parts);
 
-// `text` with &, <, >, " and ' escaped, for element content.
-std::string XmlEscape(std::string_view text);
-
 }  // namespace ocireg::internal::s3
