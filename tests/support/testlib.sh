@@ -52,6 +52,10 @@ wait_for_listening() {  # wait_for_listening PID LOG
 }
 
 start_ocireg_serve() {  # start_ocireg_serve SERVE CONFIG LOG_STEM
+  # Emptied here, not only by the child's redirection: the child may run it after the wait below
+  # has read an earlier server's "listening on" line from the same log, with that server's port.
+  : >"$3.out"
+  : >"$3.err"
   "$1" "$2" >"$3.out" 2>"$3.err" &
   SERVER_PID=$!
   if ! PORT=$(wait_for_listening "$SERVER_PID" "$3.err"); then
