@@ -104,7 +104,7 @@ std::string Digest::ToString() const {
 // The Digester's OpenSSL context: one of the two SHA-2 contexts. The SHA-2 functions fail only
 // on null arguments; Digester has no error channel, and none is needed.
 struct Digester::State {
-  explicit State(DigestAlgorithm algorithm) : algorithm(algorithm) { Reset(); }
+  explicit State(DigestAlgorithm of) : algorithm(of) { Reset(); }
 
   void Reset() {
     if (algorithm == DigestAlgorithm::kSha256) {
