@@ -26,8 +26,10 @@ OCIREG_EXPORT StoreOptions StoreOptionsFromConfig(const Config& config);
 // Opens the store of config.storage with `options`, usually StoreOptionsFromConfig(config) with
 // the caller's hooks set: for driver "fs" the file-system driver at storage.root (created when
 // missing), for "s3" the S3 driver on storage.s3 (see LoadConfig for its keys).
-// Errors: those of the driver (kInternal: an unusable root; kInvalidArgument: bad S3 options) and
-// of OpenStore.
+// On S3 it first checks that the bucket exists and answers to the credentials.
+// Errors: those of the driver (kInternal: an unusable root; kInvalidArgument: bad S3 options), of
+// CheckS3BucketReachable and of OpenStore; on S3 each after "storage.s3: " and the bucket's
+// description (DescribeStorage).
 OCIREG_EXPORT Result<std::unique_ptr<Store>> OpenStoreFromConfig(const Config& config,
                                                                  StoreOptions options);
 

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // StoreOptionsFromConfig and OpenStoreFromConfig: the store [storage] names (on the file system or
 // in an S3 bucket), with the settings of [storage] and [limits] that the store enforces.
+#include <fmt/format.h>
+
 #include <memory>
 #include <utility>
 
@@ -19,11 +21,31 @@ StoreOptions StoreOptionsFromConfig(const Config& config) {
   return options;
 }
 
+namespace {
+
+// `status` with the bucket it is about in front, as an operator reading the log needs it (errors
+// of the file system name their paths already).
+Status AboutBucket(const Config& config, const Status& status) {
+  return {status.code(),
+          fmt::format("storage.s3: {}: {}", DescribeStorage(config.storage), status.message())};
+}
+
+}  // namespace
+
 Result<std::unique_ptr<Store>> OpenStoreFromConfig(const Config& config, StoreOptions options) {
-  auto driver = config.storage.driver == "s3" ? NewS3Driver(config.storage.s3)
-                                              : NewFsDriver(config.storage.root);
-  if (!driver.ok()) return driver.status();
-  return OpenStore(std::move(*driver), std::move(options));
+  if (config.storage.driver != "s3") {
+    auto driver = NewFsDriver(config.storage.root);
+    if (!driver.ok()) return driver.status();
+    return OpenStore(std::move(*driver), std::move(options));
+  }
+  // A missing bucket or wrong credentials say so here, rather than as the first listing failing.
+  const Status bucket = CheckS3BucketReachable(config.storage.s3);
+  if (!bucket.ok()) return AboutBucket(config, bucket);
+  auto driver = NewS3Driver(config.storage.s3);
+  if (!driver.ok()) return AboutBucket(config, driver.status());
+  auto store = OpenStore(std::move(*driver), std::move(options));
+  if (!store.ok()) return AboutBucket(config, store.status());
+  return store;
 }
 
 }  // namespace ocireg

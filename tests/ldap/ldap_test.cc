@@ -30,6 +30,7 @@
 #include "catch.h"
 #include "process.h"
 #include "raw_http.h"
+#include "serve_process.h"
 #include "slapd.h"
 #include "status_macros.h"
 #include "temp_dir.h"
@@ -123,48 +124,7 @@ class SilentServer {
   uint16_t port_ = 0;
 };
 
-// The real ocireg-serve, started with `config` (TOML) in its own directory and ended by its PID
-// when the object goes, for what only a whole process shows: which libraries it maps.
-class ServeProcess {
- public:
-  ServeProcess(const std::filesystem::path& dir, const std::string& config)
-      : log_(dir / "serve.log") {
-    testing::WriteTextFile(dir / "ocireg.toml", config);
-    pid_ = testing::SpawnProcess({OCIREG_SERVE, (dir / "ocireg.toml").string()}, log_);
-  }
-  ~ServeProcess() {
-    if (pid_ > 0) testing::EndChild(pid_);
-  }
-  ServeProcess(const ServeProcess&) = delete;
-  ServeProcess& operator=(const ServeProcess&) = delete;
-
-  // The port of its "listening on 127.0.0.1:PORT" line; 0 when it exits or does not listen
-  // within 30 s.
-  uint16_t WaitForPort() {
-    constexpr std::string_view kListening = "listening on 127.0.0.1:";
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-    while (std::chrono::steady_clock::now() < deadline) {
-      const std::string text = log();
-      if (size_t at = text.find(kListening); at != std::string::npos) {
-        return static_cast<uint16_t>(std::atoi(text.c_str() + at + kListening.size()));
-      }
-      if (testing::WaitForChild(pid_, std::chrono::milliseconds(50))) {
-        pid_ = -1;  // exited and reaped: nothing left to end
-        return 0;
-      }
-    }
-    return 0;
-  }
-  // The file mappings of the running process, one per line as /proc/PID/maps lists them.
-  std::string Maps() const {
-    return testing::ReadTextFile("/proc/" + std::to_string(pid_) + "/maps");
-  }
-  std::string log() const { return testing::ReadTextFile(log_); }
-
- private:
-  std::filesystem::path log_;
-  pid_t pid_ = -1;
-};
+using testing::ServeProcess;
 
 // The status of GET /v2/ on 127.0.0.1:`port`, with `authorization` unless it is empty.
 int GetBase(uint16_t port, const std::string& authorization) {

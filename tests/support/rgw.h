@@ -13,12 +13,15 @@
 // takes some seconds and throws std::runtime_error, with the daemons' log tails, when the
 // gateway does not come up.
 //
-// RestartGateway() restarts radosgw alone on the same port (the objects stay): for tests of a
-// gateway that goes away. On the shared gateway it needs OCIREG_TEST_S3_DIR (the directory
-// holding the cluster) and disturbs every test using it at that moment, so a test binary that
-// restarts it must not run beside other S3 tests (meson: is_parallel : false).
+// RestartGateway() restarts radosgw alone on the same port (the objects stay), PauseGateway() and
+// ResumeGateway() stop and continue it, and RemoveBucket() removes a bucket with its objects: for
+// tests of a gateway that goes away, hangs, or loses a bucket. On the shared gateway they need
+// OCIREG_TEST_S3_DIR (the directory holding the cluster), and the first two disturb every test
+// using it at that moment, so a test binary that calls them must not run beside other S3 tests
+// (meson: is_parallel : false).
 #pragma once
 
+#include <signal.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -102,11 +105,20 @@ class S3Gateway {
 
   // Restarts radosgw alone, on the same port, and waits until it answers again.
   void RestartGateway() {
-    if (cluster_dir_.empty()) {
-      throw std::runtime_error(
-          "restarting the shared S3 gateway needs OCIREG_TEST_S3_DIR (its cluster directory)");
-    }
-    RunS3Command({Script("restart-rgw"), cluster_dir_.string()}, "restarting radosgw");
+    RunS3Command({Script("restart-rgw"), ClusterDir("restarting").string()}, "restarting radosgw");
+  }
+
+  // Stops radosgw (SIGSTOP) or lets it go on (SIGCONT): while stopped, the kernel still accepts
+  // connections and nothing answers, as with a gateway too slow for any timeout.
+  void PauseGateway() { SignalGateway(SIGSTOP); }
+  void ResumeGateway() { SignalGateway(SIGCONT); }
+
+  // Removes `bucket` with every object in it, behind the back of whoever uses it.
+  void RemoveBucket(const std::string& bucket) {
+    const std::string conf = (ClusterDir("removing a bucket of") / "ceph.conf").string();
+    RunS3Command({"radosgw-admin", "-c", conf, "bucket", "rm", "--bucket=" + bucket,
+                  "--purge-objects", "--bypass-gc"},
+                 "removing bucket " + bucket);
   }
 
  private:
@@ -134,6 +146,26 @@ class S3Gateway {
         "starting a Ceph RADOS Gateway");
     gateway.ReadEnvFile(gateway.cluster_dir_ / "env");
     return gateway;
+  }
+
+  const std::filesystem::path& ClusterDir(const std::string& doing) const {
+    if (cluster_dir_.empty()) {
+      throw std::runtime_error(doing +
+                               " the shared S3 gateway needs OCIREG_TEST_S3_DIR (its cluster "
+                               "directory)");
+    }
+    return cluster_dir_;
+  }
+
+  // Sends `signal` to radosgw, whose PID the cluster's env file holds (restart-rgw updates it).
+  void SignalGateway(int signal) {
+    const std::string env = ReadTextFile(ClusterDir("signalling") / "env");
+    const std::string key = "OCIREG_TEST_S3_RGW_PID=";
+    const size_t at = env.find(key);
+    const pid_t pid = at == std::string::npos ? 0 : std::atoi(env.c_str() + at + key.size());
+    if (pid <= 0 || kill(pid, signal) != 0) {
+      throw std::runtime_error("cannot signal radosgw (PID " + std::to_string(pid) + ")");
+    }
   }
 
   static std::string RequiredVariable(const char* name) {

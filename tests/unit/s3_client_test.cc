@@ -270,7 +270,7 @@ TEST_CASE("S3Client maps missing keys, buckets and lost conditions", "[unit][s3]
   CHECK_CODE(client->Get("gone"), ErrorCode::kNotFound);
   CHECK_OK(client->Delete("gone"));
   auto no_bucket = client->Get("nobucket");
-  CHECK_CODE(no_bucket, ErrorCode::kNotFound);
+  CHECK_CODE(no_bucket, ErrorCode::kUnavailable);
   CHECK(no_bucket.status().message().find("NoSuchBucket") != std::string::npos);
   CHECK_FALSE(client->Delete("nobucket").ok());
   ocireg::internal::s3::PutOptions only_new;

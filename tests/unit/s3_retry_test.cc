@@ -66,9 +66,11 @@ TEST_CASE("S3 errors map onto ocireg's codes, with code, message and request id"
   CHECK(S3ErrorStatus("PutObject", "k", response, ErrorBody{"SignatureDoesNotMatch", "", ""})
             .Is(ErrorCode::kDenied));
   response.status = 404;
-  status = S3ErrorStatus("HeadBucket", "", response, ErrorBody{"NoSuchBucket", "", ""});
-  CHECK(status.Is(ErrorCode::kNotFound));
+  // A bucket gone is an outage, not a missing object; HeadBucket (no body) says only 404.
+  status = S3ErrorStatus("GetObject", "k", response, ErrorBody{"NoSuchBucket", "", ""});
+  CHECK(status.Is(ErrorCode::kUnavailable));
   CHECK(status.message().find("NoSuchBucket") != std::string::npos);
+  CHECK(S3ErrorStatus("HeadBucket", "", response, std::nullopt).Is(ErrorCode::kNotFound));
   CHECK(S3ErrorStatus("HeadObject", "k", response, std::nullopt).Is(ErrorCode::kNotFound));
   response.status = 412;
   CHECK(S3ErrorStatus("PutObject", "k", response, std::nullopt).Is(ErrorCode::kAlreadyExists));

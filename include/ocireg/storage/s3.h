@@ -78,4 +78,8 @@ OCIREG_EXPORT Result<std::unique_ptr<StorageDriver>> NewS3Driver(const S3Options
 // (kUnavailable: unreachable; kDenied: credentials or permissions; kNotFound: no such bucket).
 OCIREG_EXPORT Status CheckS3Bucket(const S3Options& options);
 
+// The first step of CheckS3Bucket alone, which writes nothing: the bucket exists and answers to
+// the credentials (S3 HeadBucket). For a server about to start. Errors as CheckS3Bucket's.
+OCIREG_EXPORT Status CheckS3BucketReachable(const S3Options& options);
+
 }  // namespace ocireg

@@ -8,7 +8,10 @@ namespace ocireg::internal::s3 {
 namespace {
 
 ErrorCode CodeOf(long status, std::string_view code) {
-  if (status == 404 || code == "NoSuchKey" || code == "NoSuchBucket" || code == "NoSuchUpload") {
+  // A bucket that is gone is an outage of the storage, not an object that is missing: a
+  // registry whose bucket vanished must fail its requests rather than answer "unknown".
+  if (code == "NoSuchBucket") return ErrorCode::kUnavailable;
+  if (status == 404 || code == "NoSuchKey" || code == "NoSuchUpload") {
     return ErrorCode::kNotFound;
   }
   if (status == 403) return ErrorCode::kDenied;

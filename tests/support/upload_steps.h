@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// The steps of a chunked blob upload over HTTP, shared by the upload integration tests.
+// The steps of a chunked blob upload over HTTP, shared by the tests that upload in chunks.
 #pragma once
 
 #include <httplib.h>

@@ -1,0 +1,137 @@
+// SPDX-License-Identifier: Apache-2.0
+// Two ocireg-serve processes on one bucket and prefix, as replicas of one registry run: tags
+// pushed into one repository through both at the same time are all kept, and an upload session
+// begun on one is finished on the other.
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "catch.h"
+#include "serve_process.h"
+#include "serve_s3.h"
+#include "temp_dir.h"
+#include "test_server.h"
+#include "upload_steps.h"
+
+namespace ocireg {
+namespace {
+
+using testing::ServeProcess;
+
+constexpr int kClientsPerServer = 3;
+constexpr int kTagsPerClient = 8;
+constexpr const char* kRepo = "shared/app";
+
+struct Pushes {
+  std::mutex mu;
+  std::map<std::string, std::string> acknowledged;  // tag -> manifest digest
+  std::vector<std::string> failures;
+};
+
+// Pushes kTagsPerClient images, each with a layer and tag of its own, to the server on `port`.
+void PushTags(uint16_t port, const std::string& name, Pushes& pushes) {
+  auto client = testing::ClientOf(port);
+  for (int i = 0; i < kTagsPerClient; ++i) {
+    const std::string tag = name + "-" + std::to_string(i);
+    try {
+      const std::string digest = testing::PushImage(*client, kRepo, tag, "layer of " + tag);
+      std::lock_guard lock(pushes.mu);
+      pushes.acknowledged[tag] = digest;
+    } catch (const std::exception& e) {
+      std::lock_guard lock(pushes.mu);
+      pushes.failures.push_back(tag + ": " + e.what());
+    }
+  }
+}
+
+TEST_CASE("two ocireg-serve processes on one bucket keep every tag either acknowledged", "[s3]") {
+  testing::TempDir dir;
+  const S3Options s3 = testing::FreshS3Options();
+  ServeProcess first(dir.path(), testing::S3ServeConfig(s3), "first");
+  ServeProcess second(dir.path(), testing::S3ServeConfig(s3), "second");
+  const uint16_t ports[] = {first.WaitForPort(), second.WaitForPort()};
+  INFO(first.log() + second.log());
+  REQUIRE(ports[0] != 0);
+  REQUIRE(ports[1] != 0);
+
+  Pushes pushes;
+  std::vector<std::thread> clients;
+  for (int server = 0; server < 2; ++server) {
+    for (int c = 0; c < kClientsPerServer; ++c) {
+      const std::string name = "s" + std::to_string(server) + "c" + std::to_string(c);
+      clients.emplace_back(PushTags, ports[server], name, std::ref(pushes));
+    }
+  }
+  for (std::thread& client : clients) client.join();
+  for (const std::string& failure : pushes.failures) UNSCOPED_INFO(failure);
+  CHECK(pushes.failures.empty());
+  REQUIRE(!pushes.acknowledged.empty());
+
+  // A third process, which has cached nothing, reads what the bucket holds.
+  ServeProcess reader(dir.path(), testing::S3ServeConfig(s3), "reader");
+  const uint16_t port = reader.WaitForPort();
+  REQUIRE(port != 0);
+  auto client = testing::ClientOf(port);
+  auto list = client->Get(std::string("/v2/") + kRepo + "/tags/list?n=1000");
+  REQUIRE(list);
+  REQUIRE(list->status == 200);
+  for (const auto& [tag, digest] : pushes.acknowledged) {
+    INFO(tag);
+    CHECK(list->body.find("\"" + tag + "\"") != std::string::npos);
+    auto manifest = client->Get(std::string("/v2/") + kRepo + "/manifests/" + tag);
+    REQUIRE(manifest);
+    CHECK(manifest->status == 200);
+    CHECK(testing::Sha256(manifest->body) == digest);
+  }
+}
+
+TEST_CASE("an upload session begun on one ocireg-serve is finished on another on the bucket",
+          "[s3]") {
+  testing::TempDir dir;
+  const S3Options s3 = testing::FreshS3Options();
+  ServeProcess first(dir.path(), testing::S3ServeConfig(s3), "first");
+  ServeProcess second(dir.path(), testing::S3ServeConfig(s3), "second");
+  const uint16_t first_port = first.WaitForPort();
+  const uint16_t second_port = second.WaitForPort();
+  INFO(first.log() + second.log());
+  REQUIRE(first_port != 0);
+  REQUIRE(second_port != 0);
+  auto on_first = testing::ClientOf(first_port);
+  auto on_second = testing::ClientOf(second_port);
+  // One chunk above S3's smallest part, one below it.
+  const std::string head(6 << 20, 'h');
+  const std::string tail(1 << 20, 't');
+  const std::string digest = testing::Sha256(head + tail);
+
+  const std::string location = testing::StartSession(*on_first, "moved/app");
+  auto patched = testing::PatchChunk(*on_first, location, head, 0);
+  REQUIRE(patched);
+  REQUIRE(patched->status == 202);
+  // The second process learns of the session from the bucket alone.
+  auto status = on_second->Get(patched->get_header_value("Location"));
+  REQUIRE(status);
+  CHECK(status->status == 204);
+  CHECK(status->get_header_value("Range") == "0-" + std::to_string(head.size() - 1));
+  patched =
+      testing::PatchChunk(*on_second, patched->get_header_value("Location"), tail, head.size());
+  REQUIRE(patched);
+  INFO(patched->body);
+  REQUIRE(patched->status == 202);
+  auto done = on_second->Put(patched->get_header_value("Location") + "?digest=" + digest, "",
+                             testing::kOctet);
+  REQUIRE(done);
+  INFO(done->body);
+  CHECK(done->status == 201);
+
+  auto pulled = on_first->Get("/v2/moved/app/blobs/" + digest);
+  REQUIRE(pulled);
+  CHECK(pulled->status == 200);
+  CHECK(testing::Sha256(pulled->body) == digest);
+}
+
+}  // namespace
+}  // namespace ocireg
