@@ -130,10 +130,14 @@ class Api {
   void PutUpload(Exchange& ex);
   void GetUploadStatus(Exchange& ex);
   void CancelUpload(Exchange& ex);
-  Status AppendBody(Exchange& ex, Upload& upload, uint64_t offset);
+  // Whether the request that appends a body commits the session right after it.
+  enum class ThenCommit { kNo, kYes };
+  // Appends the request's body at `offset`, taken back whole when it fails, and saves the session
+  // unless a commit follows.
+  Status AppendBody(Exchange& ex, Upload& upload, uint64_t offset, ThenCommit then_commit);
   // Finds the request's upload session, checks its Content-Range and appends the body. On any
   // failure the response is written and null returned.
-  std::shared_ptr<Upload> ReceiveChunk(Exchange& ex);
+  std::shared_ptr<Upload> ReceiveChunk(Exchange& ex, ThenCommit then_commit);
   void AnswerUploadProgress(Exchange& ex, Upload& upload, uint64_t size, int status);
   // manifest_handlers.cc
   void GetManifest(Exchange& ex);

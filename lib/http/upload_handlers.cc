@@ -22,7 +22,7 @@ Status CheckRequestChunkRange(const httplib::Request& req, uint64_t size) {
 
 }  // namespace
 
-Status Api::AppendBody(Exchange& ex, Upload& upload, uint64_t offset) {
+Status Api::AppendBody(Exchange& ex, Upload& upload, uint64_t offset, ThenCommit then_commit) {
   uint64_t next = offset;
   // Each append names its offset, so two requests racing on one session cannot interleave.
   Status read = ReadBody(ex, 0, Status(), kIoChunkBytes, aborting,
@@ -40,6 +40,9 @@ Status Api::AppendBody(Exchange& ex, Upload& upload, uint64_t offset) {
     }
   }
   if (!read.ok()) return read;
+  // A commit follows in this request and ends the session whatever its outcome (Upload::Commit):
+  // nothing will continue from a save, which would cost a write of the bytes not yet in a part.
+  if (then_commit == ThenCommit::kYes) return Status::Ok();
   // Saved before the chunk is acknowledged, so that any process sharing the storage (or this one
   // after a restart) continues from it.
   return upload.Persist();
@@ -131,7 +134,7 @@ void Api::PostUpload(Exchange& ex) {
 }
 
 void Api::PostMonolithic(Exchange& ex, Upload& upload, const Digest& expected) {
-  if (Status s = AppendBody(ex, upload, 0); !s.ok()) {
+  if (Status s = AppendBody(ex, upload, 0, ThenCommit::kYes); !s.ok()) {
     (void)upload.Cancel();
     return Fail(ex, s, ErrorCode::kBlobUploadUnknown);
   }
@@ -149,7 +152,7 @@ std::string Api::QuotaClient(const Exchange& ex) {
                                : "user " + std::string(ex.caller.user());
 }
 
-std::shared_ptr<Upload> Api::ReceiveChunk(Exchange& ex) {
+std::shared_ptr<Upload> Api::ReceiveChunk(Exchange& ex, ThenCommit then_commit) {
   auto upload = store_.GetUpload(ex.route.name, ex.route.reference);
   if (!upload.ok()) {
     Fail(ex, upload.status(), ErrorCode::kBlobUploadUnknown);
@@ -167,7 +170,7 @@ std::shared_ptr<Upload> Api::ReceiveChunk(Exchange& ex) {
     Fail(ex, s);
     return nullptr;
   }
-  if (Status s = AppendBody(ex, **upload, *size); !s.ok()) {
+  if (Status s = AppendBody(ex, **upload, *size, then_commit); !s.ok()) {
     Fail(ex, s, ErrorCode::kBlobUploadUnknown);
     return nullptr;
   }
@@ -175,7 +178,7 @@ std::shared_ptr<Upload> Api::ReceiveChunk(Exchange& ex) {
 }
 
 void Api::PatchUpload(Exchange& ex) {
-  auto upload = ReceiveChunk(ex);
+  auto upload = ReceiveChunk(ex, ThenCommit::kNo);
   if (upload == nullptr) return;
   auto new_size = upload->Size();
   if (!new_size.ok()) return Fail(ex, new_size.status(), ErrorCode::kBlobUploadUnknown);
@@ -187,9 +190,10 @@ void Api::PutUpload(Exchange& ex) {
   if (!text) return Fail(ex, DigestInvalid("the closing PUT needs ?digest="));
   auto digest = Digest::Parse(*text);
   if (!digest.ok()) return Fail(ex, digest.status());
-  auto upload = ReceiveChunk(ex);
+  auto upload = ReceiveChunk(ex, ThenCommit::kYes);
   if (upload == nullptr) return;
   auto blob = upload->Commit(*digest);
+  upload_quota_.Ended(upload->id());  // whatever the outcome (Upload::Commit)
   if (!blob.ok()) return Fail(ex, blob.status(), ErrorCode::kBlobUploadUnknown);
   ex.res.status = 201;
   ex.res.set_header("Location", BlobLocation(ex.route.name, blob->digest));
@@ -209,6 +213,7 @@ void Api::CancelUpload(Exchange& ex) {
   auto upload = store_.GetUpload(ex.route.name, ex.route.reference);
   if (!upload.ok()) return Fail(ex, upload.status(), ErrorCode::kBlobUploadUnknown);
   if (Status s = (*upload)->Cancel(); !s.ok()) return Fail(ex, s, ErrorCode::kBlobUploadUnknown);
+  upload_quota_.Ended((*upload)->id());
   ex.res.status = 204;
 }
 

@@ -75,6 +75,14 @@ void UploadQuota::Release(const std::string& client) {
   GiveBackLocked(client);
 }
 
+void UploadQuota::Ended(const std::string& id) {
+  std::lock_guard lock(mu_);
+  auto it = sessions_.find(id);
+  if (it == sessions_.end()) return;
+  GiveBackLocked(it->second.client);
+  sessions_.erase(it);
+}
+
 void UploadQuota::Sweep(const std::optional<std::string>& client, const IsOpen& is_open) {
   std::vector<Candidate> candidates;
   {

@@ -4,8 +4,9 @@
 // Why: a session lives until it is committed, cancelled or expires (upload_ttl, a day by
 // default), and each one costs memory and a directory; without a bound one anonymous client
 // could open sessions until the server runs out. The store decides when a session ends, so the
-// quota remembers the sessions it admitted and, when a limit is reached, asks which of them are
-// still open before refusing (an ended session's place is free again).
+// quota remembers the sessions it admitted, forgets those that end through this server, and, when
+// a limit is reached, asks which of the rest are still open before refusing (a session may also
+// end by expiry or through another server on the same storage; its place is then free again).
 //
 // Thread-safety: all methods may be called concurrently. `is_open` is called without the
 // quota's lock held.
@@ -40,6 +41,9 @@ class UploadQuota {
   void Record(const std::string& client, const std::string& repo, const std::string& id);
   // Gives back a place taken by Reserve that no session occupies (the session ended at once).
   void Release(const std::string& client);
+  // Gives back the place of recorded session `id`, which has ended (committed or cancelled
+  // here), so that no later sweep has to ask the store about it; nothing when it is unknown.
+  void Ended(const std::string& id);
 
   // Places taken in all: reserved or recorded and not yet found ended.
   size_t size() const;

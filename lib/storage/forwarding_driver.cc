@@ -15,6 +15,10 @@ ForwardingDriver::~ForwardingDriver() = default;
 
 Result<FileInfo> ForwardingDriver::Stat(std::string_view path) { return target_.Stat(path); }
 
+Result<FileInfo> ForwardingDriver::StatFile(std::string_view path) {
+  return target_.StatFile(path);
+}
+
 Result<std::vector<std::string>> ForwardingDriver::List(std::string_view path) {
   return target_.List(path);
 }

@@ -49,7 +49,7 @@ Status LayoutStore::CollectRepository(const std::string& repo, RepoState& state,
       linked.insert(*blob.digest);
       continue;
     }
-    auto info = driver_->Stat(blob.path);
+    auto info = driver_->StatFile(blob.path);
     if (!info.ok() || !OlderThan(*info, options_.gc_grace_period)) {
       linked.insert(*blob.digest);
       continue;
@@ -73,7 +73,7 @@ Status LayoutStore::CollectContent(const std::set<Digest>& linked, GcReport& rep
     if (blob.digest && installing_.contains(*blob.digest)) continue;
     // A link made after the repositories were scanned refreshes the modification time, so
     // content that was just linked is younger than the grace period and stays.
-    auto info = driver_->Stat(blob.path);
+    auto info = driver_->StatFile(blob.path);
     if (!info.ok() || !OlderThan(*info, options_.gc_grace_period)) continue;
     Status removed = driver_->Remove(blob.path);
     if (!removed.ok() && !IsNotFound(removed)) return removed;
@@ -87,7 +87,7 @@ Status LayoutStore::CollectUploads(GcReport& report) {
   OCIREG_RETURN_IF_ERROR(ids);
   for (const std::string& id : *ids) {
     std::string dir = UploadDir(id);
-    auto data = driver_->Stat(UploadDataPath(id));
+    auto data = driver_->StatFile(UploadDataPath(id));
     auto info = data.ok() ? data : driver_->Stat(dir);
     if (!info.ok() || !OlderThan(*info, options_.upload_ttl)) continue;
     std::shared_ptr<UploadSession> session;

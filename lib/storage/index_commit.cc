@@ -2,10 +2,13 @@
 // Writes of a repository's index.json, committed in groups: every change waits for the one write
 // that carries it (see RepoState in layout_store.h).
 #include <algorithm>
+#include <chrono>
 #include <exception>
 #include <map>
 #include <optional>
+#include <random>
 #include <string>
+#include <thread>
 
 #include "storage/layout.h"
 #include "storage/layout_store.h"
@@ -16,6 +19,15 @@ namespace {
 
 // Attempts at writing an index that other processes keep changing before the write gives up.
 constexpr int kConflictAttempts = 32;
+
+// Waits a random while, longer after each lost attempt (up to 50 ms), before the next: writers
+// that keep meeting in lockstep would otherwise keep losing to each other.
+void BackOffAfterConflict(int attempt) {
+  thread_local std::minstd_rand random{std::random_device{}()};
+  const int longest_us = std::min(50'000, 250 << std::min(attempt, 8));
+  std::uniform_int_distribution<int> wait_us(0, longest_us);
+  std::this_thread::sleep_for(std::chrono::microseconds(wait_us(random)));
+}
 
 }  // namespace
 
@@ -49,6 +61,7 @@ Result<LayoutStore::IndexWritten> LayoutStore::WriteIndexOver(
     if (written.ok()) return IndexWritten{std::move(index), std::move(*written), attempt > 0};
     if (!IsAlreadyExists(written.status())) return written.status();
     // Another process wrote the index since it was read: build on what it wrote.
+    BackOffAfterConflict(attempt);
     auto fresh = driver_->ReadVersioned(RepoIndexPath(repo));
     RepoIndex base;
     if (fresh.ok()) {

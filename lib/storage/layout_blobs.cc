@@ -15,7 +15,7 @@ namespace ocireg::internal {
 
 Result<BlobInfo> LayoutStore::StatBlob(std::string_view repo, const Digest& digest) {
   OCIREG_RETURN_IF_ERROR(ValidateStoreRepositoryName(repo));
-  auto info = driver_->Stat(RepoBlobPath(repo, digest));
+  auto info = driver_->StatFile(RepoBlobPath(repo, digest));
   if (!info.ok()) return IsNotFound(info.status()) ? UnknownBlob(repo, digest) : info.status();
   return BlobInfo{digest, info->size};
 }
@@ -113,7 +113,7 @@ Result<BlobInfo> LayoutStore::MountBlob(std::string_view repo, const Digest& dig
 std::vector<std::string> LayoutStore::FindBlob(const Digest& digest) {
   std::vector<std::string> found;
   for (const auto& [repo, state] : SnapshotRepositories()) {
-    if (driver_->Stat(RepoBlobPath(repo, digest)).ok()) found.push_back(repo);
+    if (driver_->StatFile(RepoBlobPath(repo, digest)).ok()) found.push_back(repo);
   }
   return found;
 }

@@ -24,7 +24,7 @@ Status LayoutStore::CheckReferencesLocked(std::string_view repo, RepoState& stat
   for (const Descriptor& d : info.References()) {
     if (IsExternal(d)) continue;
     if (state.latest().FindManifest(d.digest) != nullptr) continue;
-    auto blob = driver_->Stat(RepoBlobPath(repo, d.digest));
+    auto blob = driver_->StatFile(RepoBlobPath(repo, d.digest));
     if (!blob.ok()) {
       if (!IsNotFound(blob.status())) return blob.status();
       return ManifestBlobUnknown("manifest references " + d.digest.ToString() +
@@ -77,6 +77,7 @@ Result<PutManifestResult> LayoutStore::PutManifest(std::string_view repo,
     return Status::Ok();
   }));
   state->facts.insert_or_assign(digest, FactsOf(*info));
+  manifest_cache_.Insert(digest, body);
 
   PutManifestResult result{digest, std::nullopt};
   if (info->subject) result.subject = info->subject->digest;
@@ -100,8 +101,14 @@ Result<ManifestRecord> LayoutStore::ResolveManifest(std::string_view repo,
 Result<std::string> LayoutStore::ReadManifest(std::string_view repo, const Digest& digest) {
   auto record = ResolveManifest(repo, Reference::FromDigest(digest));
   OCIREG_RETURN_IF_ERROR(record);
+  if (std::optional<std::string> cached = manifest_cache_.Find(digest)) return std::move(*cached);
   auto body = driver_->ReadFile(RepoBlobPath(repo, digest));
   if (!body.ok() && IsNotFound(body.status())) return UnknownManifest(repo, digest.ToString());
+  // Damaged bytes go to the client as stored (it checks the digest; scrub reports them), but
+  // are not kept.
+  if (body.ok() && Digester::Of(digest.algorithm(), *body) == digest) {
+    manifest_cache_.Insert(digest, *body);
+  }
   return body;
 }
 

@@ -10,6 +10,7 @@
 //   layout_uploads.cc    upload sessions
 //   layout_manifests.cc  manifests, tags and referrers
 //   manifest_facts.cc    what each manifest references, cached
+//   manifest_cache.h     the bytes of manifests read or stored lately
 //   index_commit.cc      group commits of index.json
 //   gc.cc, scrub.cc      maintenance (StoreMaintenance)
 //   monitoring.cc        usage, open uploads, writability (StoreMonitoring)
@@ -33,6 +34,7 @@
 #include "ocireg/storage/maintenance.h"
 #include "ocireg/storage/monitoring.h"
 #include "ocireg/storage/store.h"
+#include "storage/manifest_cache.h"
 #include "storage/repo_index.h"
 #include "storage/upload_session.h"
 
@@ -263,6 +265,10 @@ class LayoutStore final : public Store, public StoreMaintenance, public StoreMon
   // that content is never taken between its commit and its first link.
   std::mutex content_mu_;
   std::multiset<Digest> installing_;
+
+  // Manifests read or stored lately: the pulls of popular images reach no storage.
+  static constexpr size_t kManifestCacheBytes = 16u << 20;
+  ManifestCache manifest_cache_{kManifestCacheBytes};
 
   std::shared_ptr<HashHelper> hashing_ = std::make_shared<HashHelper>();
   std::mutex uploads_mu_;

@@ -13,7 +13,7 @@ Result<StoreUsage> LayoutStore::Usage() {
   OCIREG_RETURN_IF_ERROR(blobs);
   StoreUsage usage;
   for (const StoredBlob& blob : *blobs) {
-    auto info = driver_->Stat(blob.path);
+    auto info = driver_->StatFile(blob.path);
     if (!info.ok() && IsNotFound(info.status())) continue;  // collected since it was listed
     OCIREG_RETURN_IF_ERROR(info);
     ++usage.blobs;

@@ -68,7 +68,7 @@ Status LayoutStore::ScrubRepository(const std::string& repo, RepoState& state,
                                   ref.ToString() + ", which is not a manifest of the repository");
         continue;
       }
-      if (!driver_->Stat(RepoBlobPath(repo, ref)).ok()) {
+      if (!driver_->StatFile(RepoBlobPath(repo, ref)).ok()) {
         report.problems.push_back(repo + ": manifest " + digest.ToString() + " references " +
                                   ref.ToString() + ", which is missing");
       }

@@ -85,7 +85,7 @@ Result<std::shared_ptr<UploadSession>> UploadSession::Load(StorageDriver& driver
   if (!algorithm.ok()) return Unknown(id);
   // A commit moves the data out before the session's files are removed: a session left without
   // its data was committed (or was never saved before a crash) and is over.
-  auto data = driver.Stat(UploadDataPath(id));
+  auto data = driver.StatFile(UploadDataPath(id));
   if (!data.ok()) {
     if (IsNotFound(data.status())) return Unknown(id);
     return data.status();

@@ -320,19 +320,19 @@ TEST_CASE("/metrics can be switched off", "[integration][metrics]") {
 
 namespace {
 
-// A driver that counts its Stat calls and reports them as a driver counter, the way the S3
-// driver reports its requests.
+// A driver that counts its StatFile calls (a blob HEAD makes one) and reports them as a driver
+// counter, the way the S3 driver reports its requests.
 class StatCountingDriver final : public ocireg::ForwardingDriver {
  public:
   using ForwardingDriver::ForwardingDriver;
-  ocireg::Result<ocireg::FileInfo> Stat(std::string_view path) override {
+  ocireg::Result<ocireg::FileInfo> StatFile(std::string_view path) override {
     stats_.fetch_add(1);
-    return ForwardingDriver::Stat(path);
+    return ForwardingDriver::StatFile(path);
   }
   std::vector<ocireg::DriverCounter> Counters() const override {
     return {{"ocireg_test_driver_calls_total",
              "Driver calls, by call.",
-             {{{{"call", "Stat"}}, static_cast<double>(stats_.load())}}}};
+             {{{{"call", "StatFile"}}, static_cast<double>(stats_.load())}}}};
   }
 
  private:
@@ -354,7 +354,7 @@ TEST_CASE("/metrics shows the storage driver's own counters", "[integration][met
   while (!http.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   httplib::Client client("127.0.0.1", port);
 
-  const std::string series = "ocireg_test_driver_calls_total{call=\"Stat\"}";
+  const std::string series = "ocireg_test_driver_calls_total{call=\"StatFile\"}";
   const Samples before = Scrape(client);  // checks the HELP and TYPE lines of every family
   REQUIRE(before.contains(series));
   auto head = client.Head(("/v2/team/app/blobs/" + Sha256("absent")).c_str());

@@ -283,6 +283,15 @@ TEMPLATE_TEST_CASE("WriteFileAtomic and ReadFile round-trip, replace, and create
     Write(driver, "deep/er/still/large", large);
     CHECK(ReadAll(driver, "deep/er/still/large") == large);
   }
+  SECTION("StatFile sees files alone") {
+    Result<FileInfo> info = driver.StatFile("team/app/index.json");
+    REQUIRE_OK(info);
+    CHECK(info->size == 2);
+    CHECK(!info->is_directory);
+    CHECK_CODE(driver.StatFile("team/app"), ErrorCode::kNotFound);
+    CHECK_CODE(driver.StatFile("team/app/missing"), ErrorCode::kNotFound);
+    CHECK_CODE(driver.StatFile("../escape"), ErrorCode::kInvalidArgument);
+  }
   SECTION("missing files are kNotFound") {
     CHECK_CODE(driver.ReadFile("missing"), ErrorCode::kNotFound);
     CHECK_CODE(driver.ReadFile("team/app/missing"), ErrorCode::kNotFound);
@@ -1012,6 +1021,7 @@ TEST_CASE("FaultInjectingDriver fails every call once its budget is spent", "[dr
   CHECK(control->crashed());
   CHECK_CODE(driver->ReadFile("before"), ErrorCode::kUnavailable);
   CHECK_CODE(driver->Stat("before"), ErrorCode::kUnavailable);
+  CHECK_CODE(driver->StatFile("before"), ErrorCode::kUnavailable);
   CHECK_CODE(driver->List(""), ErrorCode::kUnavailable);
   CHECK_CODE(reader->ReadAt(0, std::span<char>()), ErrorCode::kUnavailable);
   CHECK_CODE(driver->Remove("before"), ErrorCode::kUnavailable);
@@ -1021,7 +1031,7 @@ TEST_CASE("FaultInjectingDriver fails every call once its budget is spent", "[dr
   CHECK_CODE(driver->OpenBlobWriter("a"), ErrorCode::kUnavailable);
   CHECK_CODE(writer->Commit("c"), ErrorCode::kUnavailable);
   CHECK(control->operations() == 4);
-  CHECK(control->failures() == 11);
+  CHECK(control->failures() == 12);
 
   // The inner driver holds exactly what was done before the crash.
   CHECK(ReadAll(*inner, "up/data") == "ab");

@@ -32,6 +32,10 @@ class RecordingDriver final : public ForwardingDriver {
     Note("Stat", path);
     return ForwardingDriver::Stat(path);
   }
+  Result<FileInfo> StatFile(std::string_view path) override {
+    Note("StatFile", path);
+    return ForwardingDriver::StatFile(path);
+  }
   Result<std::vector<std::string>> List(std::string_view path) override {
     Note("List", path);
     return ForwardingDriver::List(path);
@@ -89,6 +93,7 @@ TEST_CASE("ForwardingDriver passes every call and argument to its target", "[dri
   REQUIRE(wrapper.WriteFileAtomic("a/f", "one", Durability::kCache).ok());
   REQUIRE(wrapper.WriteFileAtomic("a/g", "two").ok());
   CHECK(wrapper.Stat("a/f")->size == 3);
+  CHECK(wrapper.StatFile("a").status().code() == ErrorCode::kNotFound);
   CHECK(wrapper.List("a")->size() == 2);
   CHECK(*wrapper.ReadFile("a/g") == "two");
   REQUIRE(wrapper.Link("a/f", "b/f").ok());
@@ -105,6 +110,7 @@ TEST_CASE("ForwardingDriver passes every call and argument to its target", "[dri
                             "WriteFileAtomic(a/f,one,cache)",
                             "WriteFileAtomic(a/g,two,durable)",
                             "Stat(a/f)",
+                            "StatFile(a)",
                             "List(a)",
                             "ReadFile(a/g)",
                             "Link(a/f,b/f,durable)",

@@ -23,17 +23,25 @@ std::unique_ptr<Store> OpenOver(StorageDriver& shared) {
   return std::move(*store);
 }
 
-// Puts tags <prefix>0..<prefix>n-1 of `manifest` through `store`; returns the acknowledged ones.
-std::set<std::string> PushTags(Store& store, const std::string& manifest, const std::string& prefix,
-                               int n) {
+struct Pushed {
   std::set<std::string> acknowledged;
+  std::vector<std::string> failures;  // "tag: status"
+};
+
+// Puts tags <prefix>0..<prefix>n-1 of `manifest` through `store`.
+Pushed PushTags(Store& store, const std::string& manifest, const std::string& prefix, int n) {
+  Pushed pushed;
   for (int i = 0; i < n; ++i) {
     std::string tag = prefix + std::to_string(i);
     auto put = store.PutManifest("team/app", *Reference::Parse(tag), {}, media_types::kOciManifest,
                                  manifest);
-    if (put.ok()) acknowledged.insert(tag);
+    if (put.ok()) {
+      pushed.acknowledged.insert(tag);
+    } else {
+      pushed.failures.push_back(tag + ": " + put.status().ToString());
+    }
   }
-  return acknowledged;
+  return pushed;
 }
 
 }  // namespace
@@ -51,8 +59,13 @@ TEMPLATE_TEST_CASE("two stores over one storage keep each other's tags", "[store
   constexpr int kTags = 40;
   auto a = std::async(std::launch::async, [&] { return PushTags(*first, *manifest, "a", kTags); });
   auto b = std::async(std::launch::async, [&] { return PushTags(*second, *manifest, "b", kTags); });
-  std::set<std::string> acknowledged = a.get();
-  acknowledged.merge(b.get());
+  Pushed pushed = a.get();
+  Pushed by_second = b.get();
+  std::set<std::string> acknowledged = std::move(pushed.acknowledged);
+  acknowledged.merge(by_second.acknowledged);
+  pushed.failures.insert(pushed.failures.end(), by_second.failures.begin(),
+                         by_second.failures.end());
+  for (const std::string& failure : pushed.failures) UNSCOPED_INFO(failure);
   CHECK(acknowledged.size() == 2 * kTags);
 
   // A third store, as a process started afterwards, sees every acknowledged tag.

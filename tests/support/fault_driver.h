@@ -79,6 +79,10 @@ class FaultInjectingDriver final : public ForwardingDriver {
     OCIREG_RETURN_IF_ERROR(gate_->Read());
     return ForwardingDriver::Stat(path);
   }
+  Result<FileInfo> StatFile(std::string_view path) override {
+    OCIREG_RETURN_IF_ERROR(gate_->Read());
+    return ForwardingDriver::StatFile(path);
+  }
   Result<std::vector<std::string>> List(std::string_view path) override {
     OCIREG_RETURN_IF_ERROR(gate_->Read());
     return ForwardingDriver::List(path);

@@ -263,7 +263,7 @@ TEST_CASE("S3Client maps missing keys, buckets and lost conditions", "[unit][s3]
     if (req.path == "/bucket/gone") return SendError(res, 404, "NoSuchKey");
     if (req.path == "/bucket/exists") return SendError(res, 412, "PreconditionFailed");
     if (req.path == "/bucket/nobucket") return SendError(res, 404, "NoSuchBucket");
-    res.status = 404;  // a HEAD: no body
+    res.status = req.path == "/bucket" ? 200 : 404;  // HEADs: no body
   });
   auto client = MakeClient(s3.Options());
   CHECK_CODE(client->Head("missing"), ErrorCode::kNotFound);
@@ -281,6 +281,29 @@ TEST_CASE("S3Client maps missing keys, buckets and lost conditions", "[unit][s3]
   const int before = s3.requests();
   CHECK_CODE(client->Put("k", "x", bad), ErrorCode::kInvalidArgument);
   CHECK(s3.requests() == before);
+}
+
+TEST_CASE("S3Client tells a missing key from a missing bucket, asking now and then", "[unit][s3]") {
+  std::atomic<bool> bucket_there{true};
+  FakeS3 s3([&](const httplib::Request& req, httplib::Response& res, int) {
+    res.status = req.path == "/bucket" && bucket_there ? 200 : 404;  // HEADs: no body
+  });
+  auto client = MakeClient(s3.Options());
+  CHECK_CODE(client->Head("missing"), ErrorCode::kNotFound);
+  CHECK(s3.targets() == std::vector<std::string>{"HEAD /bucket/missing", "HEAD /bucket"});
+  // Found a moment ago: the next missing key is not a reason to ask again.
+  CHECK_CODE(client->Head("other"), ErrorCode::kNotFound);
+  CHECK(s3.requests() == 3);
+
+  // The bucket goes. Once the last lookup is old enough, a missing key reveals it.
+  bucket_there = false;
+  std::this_thread::sleep_for(S3Client::kBucketCheckInterval + std::chrono::milliseconds(100));
+  auto gone = client->Head("missing");
+  CHECK_CODE(gone, ErrorCode::kUnavailable);
+  CHECK(gone.status().message().find("bucket bucket does not exist") != std::string::npos);
+  // Not found again, so every later missing key asks once more.
+  CHECK_CODE(client->Head("missing"), ErrorCode::kUnavailable);
+  CHECK(s3.requests() == 7);
 }
 
 TEST_CASE("S3Client reads an object's head", "[unit][s3]") {

@@ -83,3 +83,22 @@ TEST_CASE("UploadQuota forgets ended sessions without a total limit", "[upload_q
   }
   CHECK(quota.size() < 2048);
 }
+
+TEST_CASE("UploadQuota frees the place of a session it is told has ended, asking nothing",
+          "[upload_quota]") {
+  UploadQuota quota(0, 2);
+  OpenSessions open;
+  CHECK(Open(quota, open, "a", "a1"));
+  CHECK(Open(quota, open, "a", "a2"));
+  // Committed through this server: the store need not be asked when the limit is next reached.
+  quota.Ended("a1");
+  open.ids.erase("a1");
+  CHECK(quota.size() == 1);
+  CHECK(Open(quota, open, "a", "a3"));
+  CHECK(open.asked == 0);
+  // An id it does not know (ended twice, or never recorded) changes nothing.
+  quota.Ended("a1");
+  quota.Ended("unknown");
+  CHECK(quota.size() == 2);
+  CHECK(quota.Reserve("a", open.Fn()).code() == ErrorCode::kTooManyRequests);
+}

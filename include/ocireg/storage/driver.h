@@ -126,6 +126,14 @@ class OCIREG_EXPORT StorageDriver {
   StorageDriver& operator=(const StorageDriver&) = delete;
 
   virtual Result<FileInfo> Stat(std::string_view path) = 0;
+  // Stat of a path the caller knows is no directory (a blob, a session's data): kNotFound unless a
+  // file is there, so that an object store answers a missing file without looking for objects
+  // below its name. By default Stat, with a directory taken for kNotFound.
+  virtual Result<FileInfo> StatFile(std::string_view path) {
+    auto info = Stat(path);
+    if (info.ok() && info->is_directory) return NotFound(std::string(path) + ": a directory");
+    return info;
+  }
   // The names (not paths) of the entries directly below directory `path`, in no particular order.
   // An empty `path` lists the root. kNotFound when the directory does not exist.
   virtual Result<std::vector<std::string>> List(std::string_view path) = 0;

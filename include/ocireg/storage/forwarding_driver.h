@@ -59,6 +59,7 @@ class OCIREG_EXPORT ForwardingDriver : public StorageDriver {
   StorageDriver& target() const { return target_; }
 
   Result<FileInfo> Stat(std::string_view path) override;
+  Result<FileInfo> StatFile(std::string_view path) override;
   Result<std::vector<std::string>> List(std::string_view path) override;
   Result<std::string> ReadFile(std::string_view path) override;
   Status WriteFileAtomic(std::string_view path, std::string_view data,

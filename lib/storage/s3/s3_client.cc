@@ -204,6 +204,24 @@ Status S3Client::HeadBucket() {
   return Execute({.op = S3Operation::kHeadBucket, .method = "HEAD"}).status;
 }
 
+Status S3Client::CheckBucketStillThere() {
+  const int64_t now = std::chrono::steady_clock::now().time_since_epoch().count();
+  const int64_t interval =
+      std::chrono::duration_cast<std::chrono::steady_clock::duration>(kBucketCheckInterval).count();
+  const int64_t seen = bucket_seen_.load();
+  if (seen != 0 && now - seen < interval) return Status::Ok();
+  const Status bucket = HeadBucket();
+  if (bucket.ok()) {
+    bucket_seen_.store(now);
+    return Status::Ok();
+  }
+  // A bucket gone is an outage of the storage, as NoSuchBucket is on other calls (s3_errors.cc).
+  // Other failures leave the key's answer as it was.
+  if (!bucket.Is(ErrorCode::kNotFound)) return Status::Ok();
+  return Unavailable("S3 bucket " + bucket_ +
+                     " does not exist (NoSuchBucket): " + bucket.message());
+}
+
 Status S3Client::CreateBucket() {
   return Execute({.op = S3Operation::kCreateBucket, .method = "PUT"}).status;
 }
@@ -211,7 +229,10 @@ Status S3Client::CreateBucket() {
 Result<ObjectHead> S3Client::Head(std::string_view key) {
   OCIREG_RETURN_IF_ERROR(CheckKey(key));
   Outcome outcome = Execute({.op = S3Operation::kHeadObject, .method = "HEAD", .key = key});
-  if (!outcome.status.ok()) return outcome.status;
+  if (!outcome.status.ok()) {
+    if (IsNotFound(outcome.status)) OCIREG_RETURN_IF_ERROR(CheckBucketStillThere());
+    return outcome.status;
+  }
   const HttpResponse& response = outcome.response;
   ObjectHead head;
   const std::string* length = response.Header("content-length");

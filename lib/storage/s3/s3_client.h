@@ -86,7 +86,10 @@ class S3Client {
   // Makes the bucket (for tests and setup); kAlreadyExists when it exists.
   Status CreateBucket();
 
+  // kNotFound for a missing key; kUnavailable when the whole bucket is gone (checked at most
+  // every kBucketCheckInterval, since a HEAD's 404 does not say which).
   Result<ObjectHead> Head(std::string_view key);
+  static constexpr std::chrono::seconds kBucketCheckInterval{5};
   // The whole object, for small ones (index documents, manifests): at most max_bytes, else
   // kInvalidArgument.
   Result<std::string> Get(std::string_view key, size_t max_bytes = 64u << 20);
@@ -143,6 +146,9 @@ class S3Client {
   Outcome Execute(const Call& call);
   HttpRequest BuildRequest(const Call& call) const;
   void Count(S3Operation op, std::chrono::steady_clock::duration took, bool retry);
+  // After a HEAD's 404: kUnavailable when the bucket no longer exists, looked up unless another
+  // lookup found it within kBucketCheckInterval; Ok otherwise.
+  Status CheckBucketStillThere();
 
   const S3Credentials credentials_;
   const std::string region_;
@@ -152,6 +158,8 @@ class S3Client {
   const std::string authority_;  // host[:port] of the endpoint
   const RetryPolicy retry_;
   HttpTransport transport_;
+  // When a lookup last found the bucket (steady_clock ticks); 0: never.
+  std::atomic<int64_t> bucket_seen_{0};
 
   struct Counters {
     std::atomic<uint64_t> requests{0}, retries{0}, errors{0}, latency_us{0};

@@ -92,6 +92,12 @@ Result<FileInfo> S3Driver::Stat(std::string_view path) {
   return info;
 }
 
+Result<FileInfo> S3Driver::StatFile(std::string_view path) {
+  auto located = Locate(path);
+  OCIREG_RETURN_IF_ERROR(located);
+  return FileInfo{located->size, false, located->head.last_modified};
+}
+
 Result<std::vector<std::string>> S3Driver::List(std::string_view path) {
   if (!path.empty()) OCIREG_RETURN_IF_ERROR(CheckS3Path(path));
   std::vector<std::string> prefixes;
@@ -245,6 +251,9 @@ Status S3Driver::RemoveTree(std::string_view path) {
   for (const ObjectSummary& object : *below) {
     OCIREG_RETURN_IF_ERROR(DiscardIfPresent(object.key));
   }
+  // Given a file, RemoveTree removes it. A path is a file or a directory, never both (nothing
+  // this driver writes makes both), so a directory found saves the look for a file.
+  if (!below->empty()) return Status::Ok();
   return DiscardIfPresent(keys_.Key(path));
 }
 

@@ -20,6 +20,7 @@ class S3Driver final : public StorageDriver {
       : client_(std::move(client)), keys_(options.prefix), part_size_(options.part_size) {}
 
   Result<FileInfo> Stat(std::string_view path) override;
+  Result<FileInfo> StatFile(std::string_view path) override;
   Result<std::vector<std::string>> List(std::string_view path) override;
   Result<std::string> ReadFile(std::string_view path) override;
   Status WriteFileAtomic(std::string_view path, std::string_view data,
