@@ -19,8 +19,9 @@
 namespace ocireg {
 
 // StoreOptions with the garbage collection grace period and the upload TTL of [storage] and the
-// manifest and blob size limits of [limits]; the hooks (now, progress, warn) are left empty for
-// the caller to set.
+// manifest and blob size limits of [limits], and on S3 a shared_refresh of 1 s (a bucket may be
+// shared by several servers); the hooks (now, progress, warn) are left empty for the caller to
+// set.
 OCIREG_EXPORT StoreOptions StoreOptionsFromConfig(const Config& config);
 
 // Opens the store of config.storage with `options`, usually StoreOptionsFromConfig(config) with

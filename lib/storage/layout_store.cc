@@ -51,10 +51,17 @@ Status LayoutStore::DiscoverRepositories() {
 // --- Repository state -------------------------------------------------------------------------
 
 std::shared_ptr<RepoState> LayoutStore::FindState(std::string_view repo) {
-  std::shared_lock lock(repos_mu_);
-  auto it = repos_.find(repo);
-  if (it == repos_.end() || !it->second->exists) return nullptr;
-  return it->second;
+  {
+    std::shared_lock lock(repos_mu_);
+    auto it = repos_.find(repo);
+    if (it != repos_.end() && it->second->exists) return it->second;
+  }
+  if (options_.shared_refresh.count() == 0) return nullptr;
+  // Another process may have made it: its marker says so (as at discovery).
+  if (!driver_->StatFile(RepoMarkerPath(repo)).ok()) return nullptr;
+  auto state = GetOrCreateState(repo);
+  state->exists = true;
+  return state;
 }
 
 std::shared_ptr<RepoState> LayoutStore::GetOrCreateState(std::string_view repo) {
@@ -96,19 +103,31 @@ LayoutStore::SnapshotRepositories() {
 }
 
 Status LayoutStore::LoadLocked(std::string_view repo, RepoState& state) {
-  if (state.loaded) return Status::Ok();
+  const auto now = std::chrono::steady_clock::now();
+  if (state.loaded) {
+    if (options_.shared_refresh.count() == 0 || now - state.loaded_at < options_.shared_refresh) {
+      return Status::Ok();
+    }
+    // This process's own changes under way are written onto whatever is newer then.
+    if (state.writing || state.pending) return Status::Ok();
+  }
   auto json = driver_->ReadVersioned(RepoIndexPath(repo));
   if (json.ok()) {
-    auto index = RepoIndex::Parse(json->data);
-    if (!index.ok()) {
-      return Internal(std::string(repo) + "/index.json: " + index.status().message());
+    if (!state.loaded || json->version != state.version) {
+      auto index = RepoIndex::Parse(json->data);
+      if (!index.ok()) {
+        return Internal(std::string(repo) + "/index.json: " + index.status().message());
+      }
+      state.index = std::move(*index);
+      state.version = std::move(json->version);
     }
-    state.index = std::move(*index);
-    state.version = std::move(json->version);
   } else if (!IsNotFound(json.status())) {
+    // A failed refresh keeps serving the copy it has; a first read has none.
+    if (state.loaded) return Status::Ok();
     return json.status();
   }
   state.loaded = true;
+  state.loaded_at = now;
   return Status::Ok();
 }
 

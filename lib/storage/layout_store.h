@@ -17,6 +17,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <functional>
 #include <initializer_list>
@@ -62,13 +63,14 @@ ManifestFacts FactsOf(const ManifestInfo& info);
 // holds only what is on disk, so nobody sees a tag before its push is acknowledged.
 struct RepoState {
   std::mutex mu;
-  std::atomic<bool> exists{false};   // its layout is on disk
-  bool loaded = false;               // `index` reflects index.json
-  RepoIndex index;                   // as on disk: what readers see
-  std::optional<RepoIndex> pending;  // `index` with the changes not on disk yet
-  bool writing = false;              // a writer released `mu` to write index.json
-  uint64_t changes = 0;              // changes made so far, numbered from 1
-  uint64_t settled = 0;              // changes 1..settled are written, or lost
+  std::atomic<bool> exists{false};                  // its layout is on disk
+  bool loaded = false;                              // `index` reflects index.json
+  std::chrono::steady_clock::time_point loaded_at;  // when `index` was last read
+  RepoIndex index;                                  // as on disk: what readers see
+  std::optional<RepoIndex> pending;                 // `index` with the changes not on disk yet
+  bool writing = false;                             // a writer released `mu` to write index.json
+  uint64_t changes = 0;                             // changes made so far, numbered from 1
+  uint64_t settled = 0;                             // changes 1..settled are written, or lost
   // While `writing`: the index being written.
   const RepoIndex* in_flight = nullptr;
   // index.json's version (StorageDriver::ReadVersioned) as `index` holds it; empty when missing.
@@ -167,6 +169,8 @@ class LayoutStore final : public Store, public StoreMaintenance, public StoreMon
  private:
   // Finds the repositories on disk (directories holding an oci-layout marker).
   Status DiscoverRepositories();
+  // The state of repository `repo` when it exists; on a shared storage (shared_refresh) also one
+  // another process created since this store looked.
   std::shared_ptr<RepoState> FindState(std::string_view repo);
   std::shared_ptr<RepoState> GetOrCreateState(std::string_view repo);
   std::vector<std::pair<std::string, std::shared_ptr<RepoState>>> SnapshotRepositories();

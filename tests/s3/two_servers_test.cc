@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // Two ocireg-serve processes on one bucket and prefix, as replicas of one registry run: tags
-// pushed into one repository through both at the same time are all kept, and an upload session
-// begun on one is finished on the other.
+// pushed into one repository through both at the same time are all kept and seen by both, what
+// one pushes the other serves, and an upload session begun on one is finished on the other.
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <mutex>
@@ -71,22 +72,60 @@ TEST_CASE("two ocireg-serve processes on one bucket keep every tag either acknow
   CHECK(pushes.failures.empty());
   REQUIRE(!pushes.acknowledged.empty());
 
-  // A third process, which has cached nothing, reads what the bucket holds.
+  // A third process, which has read nothing yet, and the two that pushed, once their view of
+  // the repository is older than the refresh interval on a shared bucket (1 s), all read every
+  // acknowledged tag from the bucket.
   ServeProcess reader(dir.path(), testing::S3ServeConfig(s3), "reader");
-  const uint16_t port = reader.WaitForPort();
-  REQUIRE(port != 0);
-  auto client = testing::ClientOf(port);
-  auto list = client->Get(std::string("/v2/") + kRepo + "/tags/list?n=1000");
-  REQUIRE(list);
-  REQUIRE(list->status == 200);
-  for (const auto& [tag, digest] : pushes.acknowledged) {
-    INFO(tag);
-    CHECK(list->body.find("\"" + tag + "\"") != std::string::npos);
-    auto manifest = client->Get(std::string("/v2/") + kRepo + "/manifests/" + tag);
-    REQUIRE(manifest);
-    CHECK(manifest->status == 200);
-    CHECK(testing::Sha256(manifest->body) == digest);
+  const uint16_t reader_port = reader.WaitForPort();
+  REQUIRE(reader_port != 0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  for (const uint16_t port : {reader_port, ports[0], ports[1]}) {
+    INFO("server on port " << port);
+    auto client = testing::ClientOf(port);
+    auto list = client->Get(std::string("/v2/") + kRepo + "/tags/list?n=1000");
+    REQUIRE(list);
+    REQUIRE(list->status == 200);
+    for (const auto& [tag, digest] : pushes.acknowledged) {
+      INFO(tag);
+      CHECK(list->body.find("\"" + tag + "\"") != std::string::npos);
+      auto manifest = client->Get(std::string("/v2/") + kRepo + "/manifests/" + tag);
+      REQUIRE(manifest);
+      CHECK(manifest->status == 200);
+      CHECK(testing::Sha256(manifest->body) == digest);
+    }
   }
+}
+
+TEST_CASE("a repository and tag pushed through one ocireg-serve pull through another", "[s3]") {
+  testing::TempDir dir;
+  const S3Options s3 = testing::FreshS3Options();
+  ServeProcess first(dir.path(), testing::S3ServeConfig(s3), "first");
+  ServeProcess second(dir.path(), testing::S3ServeConfig(s3), "second");
+  const uint16_t first_port = first.WaitForPort();
+  const uint16_t second_port = second.WaitForPort();
+  REQUIRE(first_port != 0);
+  REQUIRE(second_port != 0);
+  auto on_first = testing::ClientOf(first_port);
+  auto on_second = testing::ClientOf(second_port);
+
+  // The second server has looked at the repository before it existed.
+  auto before = on_second->Get("/v2/elsewhere/app/manifests/v1");
+  REQUIRE(before);
+  CHECK(before->status == 404);
+  const std::string v1 = testing::PushImage(*on_first, "elsewhere/app", "v1", "one");
+  // A repository it does not know is looked for in the bucket at once.
+  auto pulled = on_second->Get("/v2/elsewhere/app/manifests/v1");
+  REQUIRE(pulled);
+  CHECK(pulled->status == 200);
+  CHECK(testing::Sha256(pulled->body) == v1);
+
+  // The tag moves on the first server; the second follows within the refresh interval.
+  const std::string v2 = testing::PushImage(*on_first, "elsewhere/app", "v1", "two");
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  pulled = on_second->Get("/v2/elsewhere/app/manifests/v1");
+  REQUIRE(pulled);
+  CHECK(pulled->status == 200);
+  CHECK(testing::Sha256(pulled->body) == v2);
 }
 
 TEST_CASE("an upload session begun on one ocireg-serve is finished on another on the bucket",

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 // Two stores over one storage, as two processes sharing a bucket: neither loses the other's
 // index changes. (Over S3 the same runs with two ocireg-serve processes in tests/s3/.)
+#include <chrono>
 #include <future>
 #include <memory>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "catch.h"
@@ -17,8 +19,8 @@
 namespace ocireg::testing {
 namespace {
 
-std::unique_ptr<Store> OpenOver(StorageDriver& shared) {
-  auto store = OpenStore(std::make_unique<ForwardingDriver>(shared));
+std::unique_ptr<Store> OpenOver(StorageDriver& shared, StoreOptions options = {}) {
+  auto store = OpenStore(std::make_unique<ForwardingDriver>(shared), std::move(options));
   REQUIRE_OK(store);
   return std::move(*store);
 }
@@ -112,6 +114,37 @@ TEMPLATE_TEST_CASE("a tag deleted by one store while the other pushes stays dele
   auto tags = third->ListTags("team/app", "", 0);
   REQUIRE_OK(tags);
   CHECK(tags->items == std::vector<std::string>{"new"});
+}
+
+TEMPLATE_TEST_CASE("a store on a shared storage sees another's repositories and tags in time",
+                   "[store][shared]", FsBackend, MemoryBackend) {
+  TestType backend;
+  StoreOptions shared;
+  shared.shared_refresh = std::chrono::milliseconds(20);
+  auto first = OpenOver(*backend.driver, shared);
+  auto second = OpenOver(*backend.driver, shared);
+  auto alone = OpenOver(*backend.driver);  // not told the storage is shared
+
+  CHECK(!second->RepositoryExists("team/app"));
+  auto v1 = TryPushTaggedImage(*first, "team/app", "one", "v1");
+  REQUIRE_OK(v1);
+  // A repository it did not know is looked for in the storage.
+  CHECK(second->RepositoryExists("team/app"));
+  CHECK(!alone->RepositoryExists("team/app"));
+  auto record = second->ResolveManifest("team/app", *Reference::Parse("v1"));
+  REQUIRE_OK(record);
+  CHECK(record->digest == Digester::Of(DigestAlgorithm::kSha256, *v1));
+
+  // The tag moves; the second store follows once its copy is older than the interval.
+  auto v2 = TryPushTaggedImage(*first, "team/app", "two", "v1");
+  REQUIRE_OK(v2);
+  std::this_thread::sleep_for(std::chrono::milliseconds(40));
+  record = second->ResolveManifest("team/app", *Reference::Parse("v1"));
+  REQUIRE_OK(record);
+  CHECK(record->digest == Digester::Of(DigestAlgorithm::kSha256, *v2));
+  auto tags = second->ListTags("team/app", "", 0);
+  REQUIRE_OK(tags);
+  CHECK(tags->items == std::vector<std::string>{"v1"});
 }
 
 }  // namespace ocireg::testing

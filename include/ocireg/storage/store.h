@@ -65,6 +65,13 @@ struct StoreOptions {
   size_t max_manifest_bytes = 4 * 1024 * 1024;
   // Blobs over this are refused with kSizeInvalid; 0 means no limit. Default: 0
   uint64_t max_blob_bytes = 0;
+  // For a storage other processes share (several servers on one bucket): a repository's
+  // index.json is read again when this store's copy is older than this, so a tag pushed through
+  // another process shows here within it (one small read per repository in use and interval),
+  // and a repository this store does not know is looked for in the storage before it is called
+  // unknown. 0: the storage is this process's alone, read once. OpenStoreFromConfig sets 1 s for
+  // S3. Default: 0
+  std::chrono::milliseconds shared_refresh{0};
   // The clock garbage collection compares modification times with. Default: system_clock::now
   std::function<std::chrono::system_clock::time_point()> now;
   // Progress of CollectGarbage and Scrub, called on the thread running them: ("repositories", n)
