@@ -24,7 +24,8 @@ A round runs these phases (bench/benchlib/phases.py), each on a fresh server:
   s3       both registries storing in an S3 bucket of one Ceph RGW (tests/support/rgw, bluestore
            on a sparse file in the scratch directory), a fresh bucket each: 1 GiB pushed
            monolithically and in one streamed PATCH, pulled three times; manifest GET and blob
-           HEAD rates; 200 small pushes; peak memory of the registry and of radosgw; the S3
+           HEAD rates; 200 small pushes; peak memory of the registry and of radosgw, and of the
+           registry again after a 4 GiB push and pull; the S3
            requests per push and pull, counted in radosgw's ops log. Distribution is set not to
            redirect blob GETs to the gateway, so both serve the bytes themselves. The limit is
            the gateway's own: curl PUTting the 1 GiB blob as one object and GETting it back.
@@ -99,7 +100,7 @@ class Run:
             part = size // workload.parallel_parts
             self.blobs["parts"] = [Blob(path(f"part{i}.blob"), part)
                                    for i in range(workload.parallel_parts)]
-        if "big" in chosen:
+        if chosen & {"big", "s3"}:
             self.blobs["big"] = Blob(path("big.blob"), workload.big_blob_bytes, copies_of=push)
         self.tls = Tls(scratch) if "tls" in chosen else None
         self.layouts = {}

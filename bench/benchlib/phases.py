@@ -190,7 +190,8 @@ def on_s3(registry, run):
     """The core workload with the registry storing in a fresh bucket of the S3 gateway that both
     registries use in turn: 1 GiB pushed monolithically and in one streamed PATCH, pulled three
     times; manifest GET and blob HEAD rates; 200 small pushes; the registry's and the gateway's
-    peak memory; and the S3 requests each step cost, counted at the gateway. A failure (such as a
+    peak memory, and the registry's after a 4 GiB push and pull; and the S3 requests each step
+    cost, counted at the gateway. A failure (such as a
     registry that cannot start on S3) ends the phase for this registry only: the figures so far
     and the failure are kept, and the other registry still runs."""
     m = {}
@@ -244,6 +245,13 @@ def s3_steps(registry, run, m):
         m["s3_request_errors"] = errors + pushes["errors"]
         m["s3_peak_rss_MiB"] = peak_rss_mib(registry.pid)
         m["s3_gateway_peak_rss_MiB"] = gateway.peak_rss_mib()
+
+        # Memory must stay within a few parts however large the blob: a 4 GiB push and pull.
+        big = run.blobs["big"]
+        seconds = transfers.push_monolithic(registry, "bench/huge", big)
+        m["s3_push_big_MBps"] = big.size / seconds / 1e6
+        transfers.pull(registry, "bench/huge", big)
+        m["s3_peak_rss_big_MiB"] = peak_rss_mib(registry.pid)
 
 
 def note_requests(m, step, ops, per=1):

@@ -320,6 +320,32 @@ TEST_CASE("/metrics can be switched off", "[integration][metrics]") {
 
 namespace {
 
+// A RegistryHandler over `store` on an httplib server of its own on 127.0.0.1, stopped when it
+// goes: for stores a test builds itself.
+class HandlerOnPort {
+ public:
+  explicit HandlerOnPort(ocireg::Store& store) : handler_(store, config_) {
+    handler_.Install(http_);
+    port_ = http_.bind_to_any_port("127.0.0.1");
+    listener_ = std::thread([this] { http_.listen_after_bind(); });
+    while (!http_.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  ~HandlerOnPort() {
+    http_.stop();
+    listener_.join();
+  }
+  HandlerOnPort(const HandlerOnPort&) = delete;
+  HandlerOnPort& operator=(const HandlerOnPort&) = delete;
+  int port() const { return port_; }
+
+ private:
+  const ocireg::Config config_ = ocireg::testing::TestConfig("unused");
+  ocireg::RegistryHandler handler_;
+  httplib::Server http_;
+  int port_ = 0;
+  std::thread listener_;
+};
+
 // A driver that counts its StatFile calls (a blob HEAD makes one) and reports them as a driver
 // counter, the way the S3 driver reports its requests.
 class StatCountingDriver final : public ocireg::ForwardingDriver {
@@ -345,14 +371,8 @@ TEST_CASE("/metrics shows the storage driver's own counters", "[integration][met
   auto store =
       ocireg::OpenStore(std::make_unique<StatCountingDriver>(ocireg::NewMemoryDriver()), {});
   REQUIRE_OK(store);
-  const ocireg::Config config = ocireg::testing::TestConfig("unused");
-  ocireg::RegistryHandler handler(**store, config);
-  httplib::Server http;
-  handler.Install(http);
-  const int port = http.bind_to_any_port("127.0.0.1");
-  std::thread listener([&] { http.listen_after_bind(); });
-  while (!http.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  httplib::Client client("127.0.0.1", port);
+  HandlerOnPort served(**store);
+  httplib::Client client("127.0.0.1", served.port());
 
   const std::string series = "ocireg_test_driver_calls_total{call=\"StatFile\"}";
   const Samples before = Scrape(client);  // checks the HELP and TYPE lines of every family
@@ -363,8 +383,6 @@ TEST_CASE("/metrics shows the storage driver's own counters", "[integration][met
   const Samples after = Scrape(client);
   CHECK(Value(after, series) > Value(before, series));
 
-  http.stop();
-  listener.join();
 }
 
 // [fs-root]: it breaks the file system driver's temp directory in the storage root, so it runs on
@@ -405,14 +423,8 @@ TEST_CASE("/readyz probes storage at most once a second and still sees it fail",
   ocireg::testing::FaultInjectingDriver& driver = *owned;
   auto store = ocireg::OpenStore(std::move(owned), {});
   REQUIRE_OK(store);
-  const ocireg::Config config = ocireg::testing::TestConfig("unused");
-  ocireg::RegistryHandler handler(**store, config);
-  httplib::Server http;
-  handler.Install(http);
-  const int port = http.bind_to_any_port("127.0.0.1");
-  std::thread listener([&] { http.listen_after_bind(); });
-  while (!http.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  httplib::Client client("127.0.0.1", port);
+  HandlerOnPort served(**store);
+  httplib::Client client("127.0.0.1", served.port());
 
   const uint64_t writes_before = driver.operations();
   const auto start = std::chrono::steady_clock::now();
@@ -434,6 +446,4 @@ TEST_CASE("/readyz probes storage at most once a second and still sees it fail",
   driver.set_budget(ocireg::testing::FaultInjectingDriver::kUnlimited);
   CHECK(AwaitReadiness(client, 200));
 
-  http.stop();
-  listener.join();
 }
