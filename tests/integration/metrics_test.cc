@@ -382,7 +382,6 @@ TEST_CASE("/metrics shows the storage driver's own counters", "[integration][met
   CHECK(head->status == 404);
   const Samples after = Scrape(client);
   CHECK(Value(after, series) > Value(before, series));
-
 }
 
 // [fs-root]: it breaks the file system driver's temp directory in the storage root, so it runs on
@@ -445,5 +444,4 @@ TEST_CASE("/readyz probes storage at most once a second and still sees it fail",
   CHECK(AwaitReadiness(client, 503));
   driver.set_budget(ocireg::testing::FaultInjectingDriver::kUnlimited);
   CHECK(AwaitReadiness(client, 200));
-
 }

@@ -17,6 +17,9 @@
 #include "ocireg/storage/store.h"
 #include "status_macros.h"
 #include "storage/layout.h"
+#ifdef OCIREG_TEST_S3
+#include "storage/s3/s3_client.h"
+#endif
 #include "store_fixture.h"
 #include "store_push.h"
 
@@ -857,6 +860,46 @@ STORE_TEST("a failed index write fails every tag push it carried, and none of th
   REQUIRE_OK(reopened);
   check_tags(**reopened);
 }
+
+#ifdef OCIREG_TEST_S3
+TEST_CASE("a blob pushed to many repositories is stored once in the bucket", "[store][dedup][s3]") {
+  StoreFixture<S3Backend> f;
+  // Larger than a part, so that its bytes go up as a multipart upload.
+  std::string content(kS3TestPartSize + 123457, '\0');
+  for (size_t i = 0; i < content.size(); ++i) content[i] = static_cast<char>(i * 31 + i / 977);
+  for (std::string repo : {"one", "two", "three/deep"}) Push(*f.store, repo, content);
+  BlobRef ref = RefTo(std::string(kTestLayerType), content);
+  f.store->MountBlob("four", ref.digest, "one").value();
+
+  // Every object under the prefix, as the bucket lists them.
+  auto client = internal::s3::S3Client::Create(f.backend.options);
+  REQUIRE_OK(client);
+  internal::s3::ListRequest request;
+  request.prefix = f.backend.options.prefix + "/";
+  uint64_t total = 0;
+  int copies = 0;
+  for (;;) {
+    auto page = (*client)->List(request);
+    REQUIRE_OK(page);
+    for (const internal::s3::ObjectSummary& object : page->objects) {
+      INFO(object.key << ": " << object.size << " bytes");
+      total += object.size;
+      if (object.size >= content.size()) ++copies;
+    }
+    if (!page->truncated) break;
+    request.continuation_token = page->next_continuation_token;
+  }
+  CHECK(copies == 1);
+  // The rest are references (empty) and small files: indexes, markers.
+  CHECK(total < content.size() + 64 * 1024);
+  for (std::string repo : {"one", "two", "three/deep", "four"}) {
+    INFO(repo);
+    auto info = f.store->StatBlob(repo, ref.digest);
+    REQUIRE_OK(info);
+    CHECK(info->size == content.size());
+  }
+}
+#endif
 
 TEST_CASE("a blob pushed to many repositories is stored once", "[store][dedup]") {
   StoreFixture<FsBackend> f;

@@ -32,11 +32,18 @@ void ObjectStream::Receive(S3Client& client, const std::string& key, uint64_t of
 
 bool ObjectStream::Take(std::string_view piece) {
   std::unique_lock lock(mu_);
-  changed_.wait(lock, [&] { return stopping_ || buffered_ < kBufferBytes; });
-  if (stopping_) return false;
-  pieces_.emplace_back(piece);
-  buffered_ += piece.size();
-  changed_.notify_all();
+  while (!piece.empty()) {
+    changed_.wait(lock, [&] { return stopping_ || buffered_ < ring_.size(); });
+    if (stopping_) return false;
+    const size_t end = (first_ + buffered_) % ring_.size();
+    // Up to the ring's end or the unread bytes, whichever comes first.
+    const size_t room = std::min(ring_.size() - buffered_, ring_.size() - end);
+    const size_t count = std::min(room, piece.size());
+    std::memcpy(ring_.data() + end, piece.data(), count);
+    buffered_ += count;
+    piece.remove_prefix(count);
+    changed_.notify_all();
+  }
   return true;
 }
 
@@ -55,17 +62,13 @@ Result<size_t> ObjectStream::Read(std::span<char> out) {
     return size_t{0};
   }
   size_t copied = 0;
-  while (copied < out.size() && !pieces_.empty()) {
-    const std::string& front = pieces_.front();
-    const size_t count = std::min(out.size() - copied, front.size() - front_used_);
-    std::memcpy(out.data() + copied, front.data() + front_used_, count);
+  while (copied < out.size() && copied < buffered_) {
+    const size_t start = (first_ + copied) % ring_.size();
+    const size_t count = std::min({out.size() - copied, buffered_ - copied, ring_.size() - start});
+    std::memcpy(out.data() + copied, ring_.data() + start, count);
     copied += count;
-    front_used_ += count;
-    if (front_used_ == front.size()) {
-      pieces_.pop_front();
-      front_used_ = 0;
-    }
   }
+  first_ = (first_ + copied) % ring_.size();
   buffered_ -= copied;
   position_ += copied;
   changed_.notify_all();

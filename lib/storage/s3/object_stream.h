@@ -11,11 +11,11 @@
 
 #include <condition_variable>
 #include <cstdint>
-#include <deque>
 #include <mutex>
 #include <span>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "ocireg/status.h"
 #include "storage/s3/s3_client.h"
@@ -44,14 +44,16 @@ class ObjectStream {
  private:
   // Runs on thread_: the GET, handing pieces to Take.
   void Receive(S3Client& client, const std::string& key, uint64_t offset, uint64_t end);
-  // Waits for room and queues `piece`; false once the reader has gone.
+  // Copies `piece` into the ring as room frees up; false once the reader has gone.
   bool Take(std::string_view piece);
 
   mutable std::mutex mu_;
   std::condition_variable changed_;
-  std::deque<std::string> pieces_;
-  size_t front_used_ = 0;  // bytes of pieces_.front() already read
-  size_t buffered_ = 0;    // bytes queued and not yet read
+  // A ring: the bytes received and not yet read start at ring_[first_] and may wrap around. One
+  // allocation for the stream's life, not one per piece curl hands over.
+  std::vector<char> ring_ = std::vector<char>(kBufferBytes);
+  size_t first_ = 0;
+  size_t buffered_ = 0;
   uint64_t position_ = 0;  // offset of the next byte to read
   bool ended_ = false;     // the GET is over (see status_)
   bool stopping_ = false;  // the reader has gone
