@@ -29,15 +29,13 @@ LOG=$WORK/server.err
 mkdir -p "$ROOT"
 htpasswd -B -C 4 -b -c "$HTPASSWD" alice alice-pw 2>/dev/null
 
+prepare_test_storage || exit 1
 write_config() {  # write_config FILE GRACE [ACCESS_TOML]
   cat >"$1" <<TOML
 [listen]
 address = "127.0.0.1"
 port = 0
-[storage]
-root = "$ROOT"
-gc_interval = "0s"
-gc_grace_period = "$2"
+$(storage_toml "$ROOT" 'gc_interval = "0s"' "gc_grace_period = \"$2\"")
 [limits]
 max_connections = 16
 keep_alive_timeout = "60s"
@@ -91,7 +89,11 @@ user_base_dn = "ou=people,dc=example,dc=com"'
 start_server "$WORK/ldap.toml"
 check "the start is logged with a configuration summary" \
   grep -q "configuration: listen 127.0.0.1:0; tls off; logins htpasswd $HTPASSWD, ldap ldap://127.0.0.1:1" "$LOG"
-check "the summary names the storage root" grep -q "storage $ROOT" "$LOG"
+if test_storage_is_s3; then
+  check "the summary names the bucket" grep -q "storage s3://$TEST_S3_BUCKET/" "$LOG"
+else
+  check "the summary names the storage root" grep -q "storage $ROOT" "$LOG"
+fi
 check "the LDAP password never appears in the log" bash -c "! grep -q ldap-secret-do-not-log '$LOG'"
 check "SIGTERM stops it" stop_server
 
@@ -198,9 +200,15 @@ check "the image's layer stays" test "$(curl -s -o /dev/null -w '%{http_code}' -
 check "scrub of an intact store exits 0" test $? = 0
 check "scrub reports what it checked" grep -q "0 problems" "$WORK/scrub1.out"
 
-LAYER_FILE=$ROOT/team/app/blobs/sha256/$(sha256 "$LAYER")
-chmod u+w "$LAYER_FILE" 2>/dev/null
-printf 'tampered' >"$LAYER_FILE"
+# Other bytes behind the layer's name: in its file, or in its object in the content store.
+if test_storage_is_s3; then
+  printf 'tampered' >"$WORK/tampered"
+  s3_curl -T "$WORK/tampered" "$(s3_object_url "$ROOT" "_blobs/sha256/$(sha256 "$LAYER")")" >/dev/null
+else
+  LAYER_FILE=$ROOT/team/app/blobs/sha256/$(sha256 "$LAYER")
+  chmod u+w "$LAYER_FILE" 2>/dev/null
+  printf 'tampered' >"$LAYER_FILE"
+fi
 "$SERVE" scrub "$CONFIG" >"$WORK/scrub2.out" 2>"$WORK/scrub2.err"
 check "scrub of a tampered blob exits 1" test $? = 1
 check "scrub names the tampered blob" grep -q "team/app: blob sha256:$(sha256 "$LAYER") has content" "$WORK/scrub2.out"
@@ -210,10 +218,17 @@ check "scrub without a configuration exits 2" test $? = 2
 "$SERVE" gc "$WORK/missing.toml" >/dev/null 2>&1
 check "gc with an unreadable configuration exits 2" test $? = 2
 write_config "$WORK/noroot.toml" 24h
-sed -i "s|^root = .*|root = \"$WORK/no-such-root\"|" "$WORK/noroot.toml"
-"$SERVE" scrub "$WORK/noroot.toml" >/dev/null 2>"$WORK/noroot.err"
-check "scrub of a missing storage root exits 2" test $? = 2
-check "and does not create it" test ! -e "$WORK/no-such-root"
+if test_storage_is_s3; then
+  sed -i "s|^bucket = .*|bucket = \"ocireg-no-such-bucket\"|" "$WORK/noroot.toml"
+  "$SERVE" scrub "$WORK/noroot.toml" >/dev/null 2>"$WORK/noroot.err"
+  check "scrub of a missing bucket exits 2" test $? = 2
+  check "and says so" grep -q "ocireg-no-such-bucket.*no such bucket" "$WORK/noroot.err"
+else
+  sed -i "s|^root = .*|root = \"$WORK/no-such-root\"|" "$WORK/noroot.toml"
+  "$SERVE" scrub "$WORK/noroot.toml" >/dev/null 2>"$WORK/noroot.err"
+  check "scrub of a missing storage root exits 2" test $? = 2
+  check "and does not create it" test ! -e "$WORK/no-such-root"
+fi
 
 check "SIGTERM after reloads exits 0" stop_server
 

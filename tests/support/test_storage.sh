@@ -12,6 +12,8 @@
 #                                 prefix that stands for ROOT (the same for the same ROOT). Print
 #                                 it after the keys of the file's top level.
 #   test_storage_is_s3            true when the configurations use S3
+#   s3_curl ARGS...               curl signed for the gateway
+#   s3_object_url ROOT PATH       the URL of the object at driver path PATH under ROOT's prefix
 
 TEST_S3_BUCKET=
 
@@ -30,15 +32,32 @@ prepare_test_storage() {
   local bucket
   bucket="ocireg-sh-$$-$RANDOM$RANDOM"
   # RGW accepts curl's signature only with an x-amz-content-sha256 header.
-  if ! curl --silent --show-error --fail-with-body --max-time 60 \
-    --aws-sigv4 "aws:amz:${OCIREG_TEST_S3_REGION:-default}:s3" \
-    --user "$OCIREG_TEST_S3_ACCESS_KEY:$OCIREG_TEST_S3_SECRET_KEY" \
-    -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" \
-    -X PUT "$OCIREG_TEST_S3_ENDPOINT/$bucket" >&2; then
+  if ! s3_curl -X PUT "$OCIREG_TEST_S3_ENDPOINT/$bucket" >&2; then
     echo "cannot create bucket $bucket at $OCIREG_TEST_S3_ENDPOINT" >&2
     return 1
   fi
   TEST_S3_BUCKET=$bucket
+}
+
+# curl signed for the S3 test gateway (RGW accepts curl's signature only with an
+# x-amz-content-sha256 header), before the caller's arguments.
+s3_curl() {
+  curl --silent --show-error --fail-with-body --max-time 60 \
+    --aws-sigv4 "aws:amz:${OCIREG_TEST_S3_REGION:-default}:s3" \
+    --user "$OCIREG_TEST_S3_ACCESS_KEY:$OCIREG_TEST_S3_SECRET_KEY" \
+    -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" "$@"
+}
+
+# The URL of the object at driver path PATH of the storage that stands for ROOT.
+s3_object_url() {  # s3_object_url ROOT PATH
+  echo "$OCIREG_TEST_S3_ENDPOINT/$TEST_S3_BUCKET/$(s3_prefix "$1")/$2"
+}
+
+# The key prefix that stands for ROOT: its path without the leading '/', other characters than
+# [A-Za-z0-9._-] as '-'.
+s3_prefix() {  # s3_prefix ROOT
+  local prefix=${1#/}
+  echo "${prefix//[^A-Za-z0-9._-]/-}"
 }
 
 storage_toml() {
@@ -53,9 +72,8 @@ storage_toml() {
     echo "storage_toml: call prepare_test_storage first" >&2
     return 1
   fi
-  # The root's path, made a key prefix: no leading '/', other characters than [A-Za-z0-9._-] as '-'.
-  local prefix=${root#/}
-  prefix=${prefix//[^A-Za-z0-9._-]/-}
+  local prefix
+  prefix=$(s3_prefix "$root")
   cat <<TOML
 driver = "s3"
 [storage.s3]
