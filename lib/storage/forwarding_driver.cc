@@ -36,6 +36,11 @@ Result<VersionedFile> ForwardingDriver::ReadVersioned(std::string_view path) {
   return target_.ReadVersioned(path);
 }
 
+Result<std::optional<VersionedFile>> ForwardingDriver::ReadVersionedIfChanged(
+    std::string_view path, std::string_view version) {
+  return target_.ReadVersionedIfChanged(path, version);
+}
+
 Result<std::string> ForwardingDriver::ReplaceFile(std::string_view path, std::string_view data,
                                                   std::string_view version, Durability durability) {
   return target_.ReplaceFile(path, data, version, durability);

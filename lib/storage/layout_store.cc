@@ -110,23 +110,37 @@ Status LayoutStore::LoadLocked(std::string_view repo, RepoState& state) {
     }
     // This process's own changes under way are written onto whatever is newer then.
     if (state.writing || state.pending) return Status::Ok();
+    return RefreshLocked(repo, state, now);
   }
   auto json = driver_->ReadVersioned(RepoIndexPath(repo));
   if (json.ok()) {
-    if (!state.loaded || json->version != state.version) {
-      auto index = RepoIndex::Parse(json->data);
-      if (!index.ok()) {
-        return Internal(std::string(repo) + "/index.json: " + index.status().message());
-      }
-      state.index = std::move(*index);
-      state.version = std::move(json->version);
+    auto index = RepoIndex::Parse(json->data);
+    if (!index.ok()) {
+      return Internal(std::string(repo) + "/index.json: " + index.status().message());
     }
+    state.index = std::move(*index);
+    state.version = std::move(json->version);
   } else if (!IsNotFound(json.status())) {
-    // A failed refresh keeps serving the copy it has; a first read has none.
-    if (state.loaded) return Status::Ok();
     return json.status();
   }
   state.loaded = true;
+  state.loaded_at = now;
+  return Status::Ok();
+}
+
+Status LayoutStore::RefreshLocked(std::string_view repo, RepoState& state,
+                                  std::chrono::steady_clock::time_point now) {
+  auto changed = driver_->ReadVersionedIfChanged(RepoIndexPath(repo), state.version);
+  // A failed refresh keeps serving the copy it has, and the next use tries again.
+  if (!changed.ok()) return Status::Ok();
+  if (changed->has_value()) {
+    auto index = RepoIndex::Parse((*changed)->data);
+    if (!index.ok()) {
+      return Internal(std::string(repo) + "/index.json: " + index.status().message());
+    }
+    state.index = std::move(*index);
+    state.version = std::move((*changed)->version);
+  }
   state.loaded_at = now;
   return Status::Ok();
 }

@@ -177,8 +177,11 @@ class LayoutStore final : public Store, public StoreMaintenance, public StoreMon
   // Drops `state` from the map when its layout was never created and no other call holds it, so
   // that failed pushes to new names leave nothing behind.
   void ForgetIfAbsent(std::string_view repo, const std::shared_ptr<RepoState>& state);
-  // Reads index.json into `state` once. Requires state.mu.
+  // Reads index.json into `state` once, and again when due on a shared storage. Requires state.mu.
   Status LoadLocked(std::string_view repo, RepoState& state);
+  // Reads index.json again, when another process changed it (shared_refresh). Requires state.mu.
+  Status RefreshLocked(std::string_view repo, RepoState& state,
+                       std::chrono::steady_clock::time_point now);
   // Writes the layout marker and an empty index of a new repository. Requires state.mu.
   Status CreateLayoutLocked(std::string_view repo, RepoState& state);
   // Ensures `repo`'s layout exists (locks its state).

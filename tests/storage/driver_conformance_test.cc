@@ -300,6 +300,40 @@ TEMPLATE_TEST_CASE("WriteFileAtomic and ReadFile round-trip, replace, and create
   }
 }
 
+TEMPLATE_TEST_CASE("ReplaceFile swaps only the version read, and a changed file reads again",
+                   "[driver]", DRIVER_FIXTURES) {
+  TestType fixture;
+  StorageDriver& driver = *fixture.driver;
+  CHECK_CODE(driver.ReadVersioned("team/app/index.json"), ErrorCode::kNotFound);
+  CHECK_CODE(driver.ReadVersionedIfChanged("team/app/index.json", ""), ErrorCode::kNotFound);
+  // Only while it does not exist (empty version), then only over the version read.
+  auto first = driver.ReplaceFile("team/app/index.json", "one", "");
+  REQUIRE_OK(first);
+  CHECK_CODE(driver.ReplaceFile("team/app/index.json", "lost", ""), ErrorCode::kAlreadyExists);
+  auto read = driver.ReadVersioned("team/app/index.json");
+  REQUIRE_OK(read);
+  CHECK(read->data == "one");
+  CHECK(read->version == *first);
+
+  // Unchanged: nothing to read again.
+  auto same = driver.ReadVersionedIfChanged("team/app/index.json", read->version);
+  REQUIRE_OK(same);
+  CHECK(!same->has_value());
+
+  auto second = driver.ReplaceFile("team/app/index.json", "two", read->version);
+  REQUIRE_OK(second);
+  CHECK(*second != *first);
+  CHECK_CODE(driver.ReplaceFile("team/app/index.json", "lost", read->version),
+             ErrorCode::kAlreadyExists);
+  // Changed since: the new content and version.
+  auto changed = driver.ReadVersionedIfChanged("team/app/index.json", read->version);
+  REQUIRE_OK(changed);
+  REQUIRE(changed->has_value());
+  CHECK((*changed)->data == "two");
+  CHECK((*changed)->version == *second);
+  CHECK(ReadAll(driver, "team/app/index.json") == "two");
+}
+
 TEMPLATE_TEST_CASE("nothing is found below a file, and a directory has no content", "[driver]",
                    DRIVER_FIXTURES) {
   TestType fixture;

@@ -101,6 +101,11 @@ class FaultInjectingDriver final : public ForwardingDriver {
     OCIREG_RETURN_IF_ERROR(gate_->Read());
     return ForwardingDriver::ReadVersioned(path);
   }
+  Result<std::optional<VersionedFile>> ReadVersionedIfChanged(std::string_view path,
+                                                              std::string_view version) override {
+    OCIREG_RETURN_IF_ERROR(gate_->Read());
+    return ForwardingDriver::ReadVersionedIfChanged(path, version);
+  }
   Result<std::string> ReplaceFile(std::string_view path, std::string_view data,
                                   std::string_view version, Durability durability) override {
     OCIREG_RETURN_IF_ERROR(gate_->Mutate());

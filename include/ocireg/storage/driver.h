@@ -26,6 +26,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -147,6 +148,16 @@ class OCIREG_EXPORT StorageDriver {
   // The content of a small file with its version, a token that changes whenever the file is
   // replaced, for ReplaceFile. kNotFound when it does not exist.
   virtual Result<VersionedFile> ReadVersioned(std::string_view path) = 0;
+  // ReadVersioned, unless the file is still at `version`: then nullopt, and an object store
+  // sends no content (a conditional GET). For a copy kept fresh by reading it again now and
+  // then. By default ReadVersioned and a comparison.
+  virtual Result<std::optional<VersionedFile>> ReadVersionedIfChanged(std::string_view path,
+                                                                      std::string_view version) {
+    auto file = ReadVersioned(path);
+    if (!file.ok()) return file.status();
+    if (file->version == version) return std::optional<VersionedFile>();
+    return std::optional<VersionedFile>(std::move(*file));
+  }
   // Replaces the content of `path` with `data`, atomically and durably, only while it is still
   // at `version` (from ReadVersioned or an earlier ReplaceFile; empty: only while it does not
   // exist): a compare-and-swap. Returns the new version. kAlreadyExists when another write came

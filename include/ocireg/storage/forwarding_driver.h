@@ -65,6 +65,8 @@ class OCIREG_EXPORT ForwardingDriver : public StorageDriver {
   Status WriteFileAtomic(std::string_view path, std::string_view data,
                          Durability durability = Durability::kDurable) override;
   Result<VersionedFile> ReadVersioned(std::string_view path) override;
+  Result<std::optional<VersionedFile>> ReadVersionedIfChanged(std::string_view path,
+                                                              std::string_view version) override;
   Result<std::string> ReplaceFile(std::string_view path, std::string_view data,
                                   std::string_view version,
                                   Durability durability = Durability::kDurable) override;

@@ -266,6 +266,24 @@ Result<S3Client::Versioned> S3Client::GetVersioned(std::string_view key, size_t 
   return Versioned{std::move(outcome.response.body), etag ? *etag : std::string()};
 }
 
+Result<std::optional<S3Client::Versioned>> S3Client::GetIfChanged(std::string_view key,
+                                                                  std::string_view etag,
+                                                                  size_t max_bytes) {
+  OCIREG_RETURN_IF_ERROR(CheckKey(key));
+  Call call{.op = S3Operation::kGetObject,
+            .method = "GET",
+            .key = key,
+            .max_body = max_bytes,
+            .accept = [](const HttpResponse& r) { return r.status == 304; }};
+  OCIREG_RETURN_IF_ERROR(AddHeader("if-none-match", etag, call.headers));
+  Outcome outcome = Execute(call);
+  if (!outcome.status.ok()) return outcome.status;
+  if (outcome.response.status == 304) return std::optional<Versioned>();
+  const std::string* new_etag = outcome.response.Header("etag");
+  return std::optional<Versioned>(
+      Versioned{std::move(outcome.response.body), new_etag ? *new_etag : std::string()});
+}
+
 Result<std::string> S3Client::Put(std::string_view key, std::string_view body,
                                   const PutOptions& options) {
   OCIREG_RETURN_IF_ERROR(CheckKey(key));

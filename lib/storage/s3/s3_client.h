@@ -99,6 +99,10 @@ class S3Client {
     std::string etag;
   };
   Result<Versioned> GetVersioned(std::string_view key, size_t max_bytes = 64u << 20);
+  // GetVersioned unless the object's ETag is still `etag` (If-None-Match; S3 answers 304 without
+  // the body): then nullopt.
+  Result<std::optional<Versioned>> GetIfChanged(std::string_view key, std::string_view etag,
+                                                size_t max_bytes = 64u << 20);
   // Reads up to out.size() bytes at `offset` straight into `out`; returns how many. Fewer only at
   // the object's end; 0 at or past it.
   Result<size_t> ReadRange(std::string_view key, uint64_t offset, std::span<char> out);

@@ -142,6 +142,21 @@ Result<VersionedFile> S3Driver::ReadVersioned(std::string_view path) {
   return VersionedFile{std::move(got->body), std::move(got->etag)};
 }
 
+Result<std::optional<VersionedFile>> S3Driver::ReadVersionedIfChanged(std::string_view path,
+                                                                      std::string_view version) {
+  OCIREG_RETURN_IF_ERROR(CheckS3Path(path));
+  if (version.empty()) {
+    auto file = ReadVersioned(path);
+    if (!file.ok()) return file.status();
+    return std::optional<VersionedFile>(std::move(*file));
+  }
+  auto got = client_->GetIfChanged(keys_.Key(path), version);
+  OCIREG_RETURN_IF_ERROR(got);
+  if (!got->has_value()) return std::optional<VersionedFile>();
+  return std::optional<VersionedFile>(
+      VersionedFile{std::move((*got)->body), std::move((*got)->etag)});
+}
+
 Result<std::string> S3Driver::ReplaceFile(std::string_view path, std::string_view data,
                                           std::string_view version, Durability /*durability*/) {
   OCIREG_RETURN_IF_ERROR(CheckS3Path(path));

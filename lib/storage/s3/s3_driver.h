@@ -26,6 +26,8 @@ class S3Driver final : public StorageDriver {
   Status WriteFileAtomic(std::string_view path, std::string_view data,
                          Durability durability) override;
   Result<VersionedFile> ReadVersioned(std::string_view path) override;
+  Result<std::optional<VersionedFile>> ReadVersionedIfChanged(std::string_view path,
+                                                              std::string_view version) override;
   Result<std::string> ReplaceFile(std::string_view path, std::string_view data,
                                   std::string_view version, Durability durability) override;
   Result<std::unique_ptr<FileReader>> OpenReader(std::string_view path) override;
