@@ -6,7 +6,10 @@
 
 #include <httplib.h>
 
+#include <atomic>
+#include <chrono>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "catch.h"
@@ -89,6 +92,36 @@ TEST_CASE("ObjectStream stops its GET when the reader leaves early", "[unit][s3]
     CHECK(std::string(buffer.data(), 1000) == object.substr(10, 1000));
     CHECK(stream.position() == 1010);
   }  // gone with most of the object unread: the destructor must not wait for the rest
+  CHECK(s3.requests() == 1);
+}
+
+TEST_CASE("ObjectStream stops its GET also while the gateway sends nothing", "[unit][s3]") {
+  // The gateway sends a first piece, then nothing until the test lets it go on.
+  std::atomic<bool> go_on{false};
+  FakeS3 s3([&](const httplib::Request&, httplib::Response& res, int) {
+    res.set_content_provider(1 << 20, "application/octet-stream",
+                             [&](size_t offset, size_t, httplib::DataSink& sink) {
+                               if (offset == 0)
+                                 return sink.write(std::string(4096, 'x').data(), 4096);
+                               // Bounded: the test lets it go on, at the latest after a minute.
+                               for (int i = 0; i < 6000 && !go_on; ++i) {
+                                 std::this_thread::sleep_for(std::chrono::milliseconds(10));
+                               }
+                               return false;
+                             });
+  });
+  ocireg::S3Options options = s3.Options();
+  // Far longer than the test may take: only the cancel can end the GET in time.
+  options.idle_timeout = std::chrono::minutes(10);
+  auto client = MakeClient(options);
+  {
+    ObjectStream stream(*client, "blob", 0, 1 << 20);
+    std::vector<char> buffer(4096);
+    auto got = stream.Read(buffer);
+    REQUIRE_OK(got);
+    CHECK(*got == 4096);
+  }  // gone while the GET waits for bytes that do not come
+  go_on = true;
   CHECK(s3.requests() == 1);
 }
 

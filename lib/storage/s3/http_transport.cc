@@ -54,6 +54,14 @@ size_t OnHeader(char* data, size_t size, size_t count, void* user) {
   return line.size();
 }
 
+int OnProgress(void* user, curl_off_t /*download_total*/, curl_off_t /*downloaded*/,
+               curl_off_t /*upload_total*/, curl_off_t /*uploaded*/) {
+  auto& transfer = *static_cast<Transfer*>(user);
+  if (!transfer.request.cancel->load()) return 0;
+  transfer.response.stopped_by_receiver = true;
+  return 1;  // curl ends the transfer with CURLE_ABORTED_BY_CALLBACK
+}
+
 size_t OnBody(char* data, size_t size, size_t count, void* user) {
   auto& transfer = *static_cast<Transfer*>(user);
   const std::string_view piece(data, size * count);
@@ -221,6 +229,11 @@ HttpResponse HttpTransport::Perform(const HttpRequest& request) {
   set(CURLOPT_HEADERDATA, &transfer);
   set(CURLOPT_WRITEFUNCTION, &OnBody);
   set(CURLOPT_WRITEDATA, &transfer);
+  if (request.cancel != nullptr) {
+    set(CURLOPT_NOPROGRESS, 0L);
+    set(CURLOPT_XFERINFOFUNCTION, &OnProgress);
+    set(CURLOPT_XFERINFODATA, &transfer);
+  }
 
   if (request.method == "HEAD") {
     set(CURLOPT_NOBODY, 1L);

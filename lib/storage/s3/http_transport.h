@@ -14,6 +14,7 @@
 // thread. Never prints; curl's verbose output is off, and header values are never reported.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <functional>
@@ -37,6 +38,9 @@ struct HttpRequest {
   // the transfer. Unset: the body is kept in HttpResponse::body, up to max_body bytes.
   std::function<bool(long status, std::string_view piece)> on_body;
   size_t max_body = 64u << 20;
+  // When set, the transfer stops once it turns true, also while no byte moves (curl looks about
+  // once a second); the answer then counts as stopped by the receiver.
+  const std::atomic<bool>* cancel = nullptr;
 };
 
 struct HttpResponse {

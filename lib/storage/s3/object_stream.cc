@@ -16,14 +16,15 @@ ObjectStream::~ObjectStream() {
     std::lock_guard lock(mu_);
     stopping_ = true;
   }
+  cancel_ = true;
   changed_.notify_all();
   thread_.join();
 }
 
 void ObjectStream::Receive(S3Client& client, const std::string& key, uint64_t offset,
                            uint64_t end) {
-  Status status = client.GetStream(key, offset, end - offset,
-                                   [this](std::string_view piece) { return Take(piece); });
+  Status status = client.GetStream(
+      key, offset, end - offset, [this](std::string_view piece) { return Take(piece); }, &cancel_);
   std::lock_guard lock(mu_);
   ended_ = true;
   status_ = std::move(status);

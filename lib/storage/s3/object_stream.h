@@ -9,6 +9,7 @@
 // client's idle timeout costs a new GET, which S3Client::GetStream resumes where it stopped.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <mutex>
@@ -57,6 +58,9 @@ class ObjectStream {
   uint64_t position_ = 0;  // offset of the next byte to read
   bool ended_ = false;     // the GET is over (see status_)
   bool stopping_ = false;  // the reader has gone
+  // Set with stopping_: stops the GET also while it waits for bytes from a gateway that sends
+  // none, so that the reader's going is not held up until the idle timeout.
+  std::atomic<bool> cancel_{false};
   Status status_;
   std::thread thread_;  // last: starts once the rest is ready
 };

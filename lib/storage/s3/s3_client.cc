@@ -129,6 +129,7 @@ HttpRequest S3Client::BuildRequest(const Call& call) const {
   }
   request.body = call.body;
   request.on_body = call.on_body;
+  request.cancel = call.cancel;
   request.max_body = call.max_body;
   return request;
 }

@@ -107,10 +107,12 @@ class S3Client {
   // the object's end; 0 at or past it.
   Result<size_t> ReadRange(std::string_view key, uint64_t offset, std::span<char> out);
   // Streams `length` bytes at `offset` (to the end: length = UINT64_MAX) to `sink` in pieces;
-  // a retry resumes after the bytes already delivered. `sink` returns false to stop: then
-  // kUnavailable "stopped by the reader" without retry.
+  // a retry resumes after the bytes already delivered. `sink` returns false, or `cancel` turns
+  // true (also while no byte moves), to stop: then kUnavailable "stopped by the reader" without
+  // retry.
   Status GetStream(std::string_view key, uint64_t offset, uint64_t length,
-                   const std::function<bool(std::string_view piece)>& sink);
+                   const std::function<bool(std::string_view piece)>& sink,
+                   const std::atomic<bool>* cancel = nullptr);
 
   // Returns the new object's ETag. kInvalidArgument for metadata names or values that cannot be
   // header fields.

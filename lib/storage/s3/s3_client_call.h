@@ -3,6 +3,7 @@
 // checks of what goes into its header fields.
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <optional>
 #include <string>
@@ -21,6 +22,7 @@ struct S3Client::Call {
   std::vector<HeaderField> headers{};  // signed, besides those every request has
   std::string_view body{};
   std::function<bool(long status, std::string_view piece)> on_body{};  // see HttpRequest
+  const std::atomic<bool>* cancel = nullptr;                           // see HttpRequest
   size_t max_body = 64u << 20;
   // Adjusts the headers before each attempt (a resumed read moves its Range on).
   std::function<void(std::vector<HeaderField>& headers)> before_attempt{};

@@ -72,7 +72,8 @@ Result<size_t> S3Client::ReadRange(std::string_view key, uint64_t offset, std::s
 }
 
 Status S3Client::GetStream(std::string_view key, uint64_t offset, uint64_t length,
-                           const std::function<bool(std::string_view piece)>& sink) {
+                           const std::function<bool(std::string_view piece)>& sink,
+                           const std::atomic<bool>* cancel) {
   OCIREG_RETURN_IF_ERROR(CheckKey(key));
   if (length == 0) return Status::Ok();
   if (length != kToTheEnd) length = std::min(length, kToTheEnd - offset);
@@ -81,6 +82,7 @@ Status S3Client::GetStream(std::string_view key, uint64_t offset, uint64_t lengt
                   .method = "GET",
                   .key = key,
                   .on_body = [&](long code, std::string_view p) { return reader.Take(code, p); },
+                  .cancel = cancel,
                   .before_attempt = [&](auto& headers) { reader.SetRange(headers); },
                   .accept = [](const HttpResponse& r) { return r.status == 416; }})
       .status;
