@@ -34,4 +34,9 @@ OCIREG_EXPORT StoreOptions StoreOptionsFromConfig(const Config& config);
 OCIREG_EXPORT Result<std::unique_ptr<Store>> OpenStoreFromConfig(const Config& config,
                                                                  StoreOptions options);
 
+// Checks, without opening a store, that the storage of config.storage can be used: on S3 that
+// the bucket answers to the keys and takes a write (CheckS3Bucket), with errors as
+// OpenStoreFromConfig's; on the file system nothing (the root is made when the store opens).
+OCIREG_EXPORT Status CheckStorageFromConfig(const Config& config);
+
 }  // namespace ocireg

@@ -50,4 +50,10 @@ Result<std::unique_ptr<Store>> OpenStoreFromConfig(const Config& config, StoreOp
   return store;
 }
 
+Status CheckStorageFromConfig(const Config& config) {
+  if (config.storage.driver != "s3") return Status::Ok();
+  const Status bucket = CheckS3Bucket(config.storage.s3);
+  return bucket.ok() ? bucket : AboutBucket(config, bucket);
+}
+
 }  // namespace ocireg

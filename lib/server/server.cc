@@ -2,7 +2,6 @@
 // RegistryServer: builds store, handler and httplib server from a Config; runs, drains, stops.
 #include "ocireg/server.h"
 
-#include <fmt/format.h>
 #include <httplib.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -19,7 +18,6 @@
 #include "ocireg/auth/policy.h"
 #include "ocireg/config_store.h"
 #include "ocireg/http/handler.h"
-#include "ocireg/storage/s3.h"
 #include "ocireg/storage/store.h"
 #include "server/connection_dispatcher.h"
 #include "server/tls_context.h"
@@ -432,14 +430,7 @@ Status CheckConfig(const Config& config) {
   // The login methods read their own files (htpasswd) and settings (LDAP).
   auto authenticator = NewAuthenticator(config);
   if (!authenticator.ok()) return authenticator.status();
-  if (config.storage.driver == "s3") {
-    const Status bucket = CheckS3Bucket(config.storage.s3);
-    if (!bucket.ok()) {
-      return {bucket.code(),
-              fmt::format("storage.s3: {}: {}", DescribeStorage(config.storage), bucket.message())};
-    }
-  }
-  return Status::Ok();
+  return CheckStorageFromConfig(config);
 }
 
 }  // namespace ocireg

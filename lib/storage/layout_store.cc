@@ -114,12 +114,7 @@ Status LayoutStore::LoadLocked(std::string_view repo, RepoState& state) {
   }
   auto json = driver_->ReadVersioned(RepoIndexPath(repo));
   if (json.ok()) {
-    auto index = RepoIndex::Parse(json->data);
-    if (!index.ok()) {
-      return Internal(std::string(repo) + "/index.json: " + index.status().message());
-    }
-    state.index = std::move(*index);
-    state.version = std::move(json->version);
+    OCIREG_RETURN_IF_ERROR(AdoptIndexLocked(repo, state, std::move(*json)));
   } else if (!IsNotFound(json.status())) {
     return json.status();
   }
@@ -134,14 +129,17 @@ Status LayoutStore::RefreshLocked(std::string_view repo, RepoState& state,
   // A failed refresh keeps serving the copy it has, and the next use tries again.
   if (!changed.ok()) return Status::Ok();
   if (changed->has_value()) {
-    auto index = RepoIndex::Parse((*changed)->data);
-    if (!index.ok()) {
-      return Internal(std::string(repo) + "/index.json: " + index.status().message());
-    }
-    state.index = std::move(*index);
-    state.version = std::move((*changed)->version);
+    OCIREG_RETURN_IF_ERROR(AdoptIndexLocked(repo, state, std::move(**changed)));
   }
   state.loaded_at = now;
+  return Status::Ok();
+}
+
+Status LayoutStore::AdoptIndexLocked(std::string_view repo, RepoState& state, VersionedFile json) {
+  auto index = RepoIndex::Parse(json.data);
+  if (!index.ok()) return Internal(std::string(repo) + "/index.json: " + index.status().message());
+  state.index = std::move(*index);
+  state.version = std::move(json.version);
   return Status::Ok();
 }
 

@@ -182,6 +182,8 @@ class LayoutStore final : public Store, public StoreMaintenance, public StoreMon
   // Reads index.json again, when another process changed it (shared_refresh). Requires state.mu.
   Status RefreshLocked(std::string_view repo, RepoState& state,
                        std::chrono::steady_clock::time_point now);
+  // Makes `json` (index.json as read) what readers of `state` see. Requires state.mu.
+  Status AdoptIndexLocked(std::string_view repo, RepoState& state, VersionedFile json);
   // Writes the layout marker and an empty index of a new repository. Requires state.mu.
   Status CreateLayoutLocked(std::string_view repo, RepoState& state);
   // Ensures `repo`'s layout exists (locks its state).

@@ -7,12 +7,14 @@
 
 #include <algorithm>
 #include <functional>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
 
 #include "catch.h"
 #include "ocireg/check.h"
+#include "server_thread.h"
 #include "status_macros.h"
 #include "test_server.h"
 
@@ -34,18 +36,12 @@ class TamperingProxy {
     server_.Put(".*", forward);
     server_.Patch(".*", forward);
     server_.Delete(".*", forward);
-    port_ = static_cast<uint16_t>(server_.bind_to_any_port("127.0.0.1"));
-    thread_ = std::thread([this] { server_.listen_after_bind(); });
-    while (!server_.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  ~TamperingProxy() {
-    server_.stop();
-    thread_.join();
+    running_.emplace(server_);
   }
   TamperingProxy(const TamperingProxy&) = delete;
   TamperingProxy& operator=(const TamperingProxy&) = delete;
 
-  uint16_t port() const { return port_; }
+  uint16_t port() const { return running_->port(); }
 
  private:
   // Headers httplib adds or that belong to one hop only; Content-Type is passed on separately,
@@ -91,8 +87,7 @@ class TamperingProxy {
   uint16_t upstream_;
   Tamper tamper_;
   httplib::Server server_;
-  uint16_t port_ = 0;
-  std::thread thread_;
+  std::optional<testing::ServerThread> running_;  // after server_: stops serving before it goes
 };
 
 // Reverses the tag list of a full (unpaginated) tags/list answer.

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <limits>
 #include <map>
+#include <optional>
 #include <regex>
 #include <set>
 #include <sstream>
@@ -18,6 +19,7 @@
 #include "ocireg/storage/forwarding_driver.h"
 #include "ocireg/storage/store.h"
 #include "process.h"
+#include "server_thread.h"
 #include "status_macros.h"
 #include "test_server.h"
 
@@ -326,24 +328,15 @@ class HandlerOnPort {
  public:
   explicit HandlerOnPort(ocireg::Store& store) : handler_(store, config_) {
     handler_.Install(http_);
-    port_ = http_.bind_to_any_port("127.0.0.1");
-    listener_ = std::thread([this] { http_.listen_after_bind(); });
-    while (!http_.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    running_.emplace(http_);
   }
-  ~HandlerOnPort() {
-    http_.stop();
-    listener_.join();
-  }
-  HandlerOnPort(const HandlerOnPort&) = delete;
-  HandlerOnPort& operator=(const HandlerOnPort&) = delete;
-  int port() const { return port_; }
+  int port() const { return running_->port(); }
 
  private:
   const ocireg::Config config_ = ocireg::testing::TestConfig("unused");
   ocireg::RegistryHandler handler_;
   httplib::Server http_;
-  int port_ = 0;
-  std::thread listener_;
+  std::optional<ocireg::testing::ServerThread> running_;  // after http_: stops before it goes
 };
 
 // A driver that counts its StatFile calls (a blob HEAD makes one) and reports them as a driver

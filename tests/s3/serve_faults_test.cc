@@ -123,9 +123,7 @@ TEST_CASE("a push across a radosgw restart completes or fails whole, and the nex
           "[s3]") {
   testing::TempDir dir;
   ServeProcess serve(dir.path(), testing::S3ServeConfig(testing::FreshS3Options()));
-  const uint16_t port = serve.WaitForPort();
-  INFO(serve.log());
-  REQUIRE(port != 0);
+  const uint16_t port = testing::ListeningPort(serve);
   auto client = testing::ClientOf(port);
   const std::string blob = RandomBytes(40 << 20, 1);
   const std::string digest = testing::Sha256(blob);
@@ -167,9 +165,7 @@ TEST_CASE("a push across a radosgw restart completes or fails whole, and the nex
 TEST_CASE("an upload session goes on after radosgw restarts between its chunks", "[s3]") {
   testing::TempDir dir;
   ServeProcess serve(dir.path(), testing::S3ServeConfig(testing::FreshS3Options()));
-  const uint16_t port = serve.WaitForPort();
-  INFO(serve.log());
-  REQUIRE(port != 0);
+  const uint16_t port = testing::ListeningPort(serve);
   auto client = testing::ClientOf(port);
   const std::string first = RandomBytes(6 << 20, 2);
   const std::string second = RandomBytes(3 << 20, 3);
@@ -201,9 +197,7 @@ TEST_CASE("when the gateway hangs, requests fail within the S3 timeouts and the 
                      testing::S3ServeConfig(testing::FreshS3Options(),
                                             "connect_timeout = \"1s\"\nidle_timeout = \"1s\"\n"
                                             "max_retries = 1\nmax_retry_time = \"2s\"\n"));
-  const uint16_t port = serve.WaitForPort();
-  INFO(serve.log());
-  REQUIRE(port != 0);
+  const uint16_t port = testing::ListeningPort(serve);
   auto client = testing::ClientOf(port);
   const std::string layer = RandomBytes(1 << 20, 4);
   testing::PushImage(*client, "hang/app", "v1", layer);
@@ -233,9 +227,7 @@ TEST_CASE("a server whose bucket vanishes answers with errors, and works once it
   S3Options s3 = testing::FreshS3Options();
   s3.bucket = bucket.bucket;
   ServeProcess serve(dir.path(), testing::S3ServeConfig(s3, "max_retry_time = \"2s\"\n"));
-  const uint16_t port = serve.WaitForPort();
-  INFO(serve.log());
-  REQUIRE(port != 0);
+  const uint16_t port = testing::ListeningPort(serve);
   auto client = testing::ClientOf(port);
   testing::PushImage(*client, "vanish/app", "v1", "layer");
 

@@ -54,10 +54,7 @@ TEST_CASE("two ocireg-serve processes on one bucket keep every tag either acknow
   const S3Options s3 = testing::FreshS3Options();
   ServeProcess first(dir.path(), testing::S3ServeConfig(s3), "first");
   ServeProcess second(dir.path(), testing::S3ServeConfig(s3), "second");
-  const uint16_t ports[] = {first.WaitForPort(), second.WaitForPort()};
-  INFO(first.log() + second.log());
-  REQUIRE(ports[0] != 0);
-  REQUIRE(ports[1] != 0);
+  const uint16_t ports[] = {testing::ListeningPort(first), testing::ListeningPort(second)};
 
   Pushes pushes;
   std::vector<std::thread> clients;
@@ -76,8 +73,7 @@ TEST_CASE("two ocireg-serve processes on one bucket keep every tag either acknow
   // the repository is older than the refresh interval on a shared bucket (1 s), all read every
   // acknowledged tag from the bucket.
   ServeProcess reader(dir.path(), testing::S3ServeConfig(s3), "reader");
-  const uint16_t reader_port = reader.WaitForPort();
-  REQUIRE(reader_port != 0);
+  const uint16_t reader_port = testing::ListeningPort(reader);
   std::this_thread::sleep_for(std::chrono::milliseconds(1100));
   for (const uint16_t port : {reader_port, ports[0], ports[1]}) {
     INFO("server on port " << port);
@@ -101,12 +97,8 @@ TEST_CASE("a repository and tag pushed through one ocireg-serve pull through ano
   const S3Options s3 = testing::FreshS3Options();
   ServeProcess first(dir.path(), testing::S3ServeConfig(s3), "first");
   ServeProcess second(dir.path(), testing::S3ServeConfig(s3), "second");
-  const uint16_t first_port = first.WaitForPort();
-  const uint16_t second_port = second.WaitForPort();
-  REQUIRE(first_port != 0);
-  REQUIRE(second_port != 0);
-  auto on_first = testing::ClientOf(first_port);
-  auto on_second = testing::ClientOf(second_port);
+  auto on_first = testing::ClientOf(testing::ListeningPort(first));
+  auto on_second = testing::ClientOf(testing::ListeningPort(second));
 
   // The second server has looked at the repository before it existed.
   auto before = on_second->Get("/v2/elsewhere/app/manifests/v1");
@@ -134,13 +126,8 @@ TEST_CASE("an upload session begun on one ocireg-serve is finished on another on
   const S3Options s3 = testing::FreshS3Options();
   ServeProcess first(dir.path(), testing::S3ServeConfig(s3), "first");
   ServeProcess second(dir.path(), testing::S3ServeConfig(s3), "second");
-  const uint16_t first_port = first.WaitForPort();
-  const uint16_t second_port = second.WaitForPort();
-  INFO(first.log() + second.log());
-  REQUIRE(first_port != 0);
-  REQUIRE(second_port != 0);
-  auto on_first = testing::ClientOf(first_port);
-  auto on_second = testing::ClientOf(second_port);
+  auto on_first = testing::ClientOf(testing::ListeningPort(first));
+  auto on_second = testing::ClientOf(testing::ListeningPort(second));
   // One chunk above S3's smallest part, one below it.
   const std::string head(6 << 20, 'h');
   const std::string tail(1 << 20, 't');

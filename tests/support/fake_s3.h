@@ -12,6 +12,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -20,6 +21,7 @@
 
 #include "catch.h"
 #include "ocireg/storage/s3.h"
+#include "server_thread.h"
 #include "status_macros.h"
 #include "storage/s3/s3_client.h"
 
@@ -49,22 +51,14 @@ class FakeS3 {
     server_.Post(".*", route);
     server_.Delete(".*", route);
     server_.set_keep_alive_max_count(1000);
-    port_ = server_.bind_to_any_port("127.0.0.1");
-    thread_ = std::thread([this] { server_.listen_after_bind(); });
-    for (int i = 0; i < 5000 && !server_.is_running(); ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    }
-  }
-  ~FakeS3() {
-    server_.stop();
-    thread_.join();
+    running_.emplace(server_);
   }
   FakeS3(const FakeS3&) = delete;
   FakeS3& operator=(const FakeS3&) = delete;
 
   ocireg::S3Options Options() const {
     ocireg::S3Options options;
-    options.endpoint = "http://127.0.0.1:" + std::to_string(port_);
+    options.endpoint = "http://127.0.0.1:" + std::to_string(running_->port());
     options.bucket = "bucket";
     options.path_style = true;
     options.credentials = {"AKIDTESTKEY", "s3cr3t/SECRET+key", ""};
@@ -87,13 +81,12 @@ class FakeS3 {
 
  private:
   Handler handler_;
-  httplib::Server server_;
-  int port_ = 0;
-  std::thread thread_;
   mutable std::mutex mu_;
   int requests_ = 0;
   std::set<int> ports_;
   std::vector<std::string> targets_;
+  httplib::Server server_;
+  std::optional<ServerThread> running_;  // last: stops serving before anything above goes
 };
 
 inline std::unique_ptr<internal::s3::S3Client> MakeClient(const ocireg::S3Options& options) {

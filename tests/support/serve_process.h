@@ -6,6 +6,7 @@
 //
 //   ServeProcess serve(dir.path(), "[listen]\nport = 0\n");
 //   const uint16_t port = serve.WaitForPort();   // 0: it exited or never listened
+//   const uint16_t port = ListeningPort(serve);   // fails the test case instead
 #pragma once
 
 #include <sys/types.h>
@@ -18,6 +19,7 @@
 #include <string>
 #include <string_view>
 
+#include "catch.h"
 #include "process.h"
 
 #ifndef OCIREG_SERVE
@@ -87,5 +89,13 @@ class ServeProcess {
   pid_t pid_ = -1;
   std::optional<int> exit_status_;
 };
+
+// The port `serve` listens on; fails the test case, with the server's log, when it never does.
+inline uint16_t ListeningPort(ServeProcess& serve) {
+  const uint16_t port = serve.WaitForPort();
+  INFO(serve.log());
+  REQUIRE(port != 0);
+  return port;
+}
 
 }  // namespace ocireg::testing

@@ -144,12 +144,9 @@ Result<VersionedFile> S3Driver::ReadVersioned(std::string_view path) {
 
 Result<std::optional<VersionedFile>> S3Driver::ReadVersionedIfChanged(std::string_view path,
                                                                       std::string_view version) {
+  // No version to compare with: any file there is news.
+  if (version.empty()) return StorageDriver::ReadVersionedIfChanged(path, version);
   OCIREG_RETURN_IF_ERROR(CheckS3Path(path));
-  if (version.empty()) {
-    auto file = ReadVersioned(path);
-    if (!file.ok()) return file.status();
-    return std::optional<VersionedFile>(std::move(*file));
-  }
   auto got = client_->GetIfChanged(keys_.Key(path), version);
   OCIREG_RETURN_IF_ERROR(got);
   if (!got->has_value()) return std::optional<VersionedFile>();
