@@ -225,10 +225,39 @@ struct MetricsConfig {
   bool operator==(const MetricsConfig&) const = default;
 };
 
+// [cluster]: what replicas of one registry share beside the bucket. Without redis_url the
+// process coordinates with nobody but itself (a single server, or servers that accept a refresh
+// delay of shared_refresh). With it, every replica asks Redis whether a repository changed before
+// it answers from memory, takes a lease before garbage collection or a scrub, and records the
+// content it is about to rely on so that a collector on another replica leaves it alone
+// (docs/cluster.md).
+struct ClusterConfig {
+  // This replica's name in the access log, in /metrics and in the lease it holds. "": the host
+  // name. Default: ""
+  std::string node_name;
+  // redis://[user@]host:port/db or rediss://... (TLS). "": no Redis. Default: ""
+  std::string redis_url;
+  std::string redis_password;    // AUTH password; "" sends no AUTH. Default: ""
+  std::string redis_ca_file;     // PEM CAs for rediss://; "" uses the system's. Default: ""
+  bool redis_tls_verify = true;  // check the server's certificate and name. Default: true
+  // Every key this registry keeps in Redis starts with it, so registries can share one Redis.
+  // Default: "ocireg:"
+  std::string key_prefix = "ocireg:";
+  // Connecting to Redis, and each command. A replica that cannot reach Redis answers reads from
+  // the bucket and refuses writes with 503 until it can. Default: 1 s, 1 s
+  std::chrono::milliseconds connect_timeout{1000};
+  std::chrono::milliseconds command_timeout{1000};
+  // The lease of a garbage collection or scrub: renewed while it runs; a replica that dies
+  // holding it frees it after this long. At least 3 s. Default: 30 s
+  std::chrono::seconds lease_ttl = std::chrono::seconds(30);
+
+  bool operator==(const ClusterConfig&) const = default;
+};
+
 // The whole configuration; sections mirror the TOML tables [listen], [storage] (with
 // [storage.s3]), [limits],
-// [features], [log], [tls], [auth] (with [auth.htpasswd] and [auth.ldap]), [docs], [metrics]
-// and [access].
+// [features], [log], [tls], [auth] (with [auth.htpasswd] and [auth.ldap]), [docs], [metrics],
+// [cluster] and [access].
 struct Config {
   ListenConfig listen;
   StorageConfig storage;
@@ -239,6 +268,7 @@ struct Config {
   AuthConfig auth;
   DocsConfig docs;
   MetricsConfig metrics;
+  ClusterConfig cluster;
   // Without an [access] table: anonymous callers may do everything when no authentication
   // method is configured, and nothing otherwise (then every authenticated user may do
   // everything). With one, exactly what it grants.

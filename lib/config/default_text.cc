@@ -117,6 +117,17 @@ swagger_ui_dir = ""  # swagger-ui-dist's files; "": the installed copy, else a c
 [metrics]
 enabled = true  # GET /metrics in the Prometheus text format, served without credentials
 
+[cluster]   # replicas of one registry on one bucket (docs/cluster.md)
+node_name = ""          # this replica in logs, metrics and leases; "": the host name
+redis_url = ""          # redis://host:6379/0 or rediss://...; "": no Redis (one server)
+redis_password = ""     # AUTH password; "": none
+redis_ca_file = ""      # PEM CAs for rediss://; "": the system's
+redis_tls_verify = true # check the Redis server's certificate and name
+key_prefix = "ocireg:"  # every key of this registry in Redis starts with it
+connect_timeout = "1s"  # connecting to Redis
+command_timeout = "1s"  # each Redis command
+lease_ttl = "30s"       # a garbage collection or scrub lease; freed this long after its holder dies
+
 # Without an [access] table: when no login method is configured (no htpasswd, LDAP or client_ca),
 # anonymous callers may do everything; otherwise anonymous callers may do nothing and every
 # authenticated user everything. With one, exactly what it grants. Actions: "read", "create"

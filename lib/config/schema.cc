@@ -7,9 +7,9 @@ namespace ocireg::config_parse {
 const std::vector<SectionSpec>& Schema() {
   using SectionList = std::vector<SectionSpec> (*)();
   static constexpr SectionList kSections[] = {
-      ListenSections,   StorageSections, StorageS3Sections, LimitsSections,
-      FeaturesSections, LogSections,     TlsSections,       AuthSections,
-      LdapSections,     DocsSections,    MetricsSections,   AccessSections,
+      ListenSections,  StorageSections, StorageS3Sections, LimitsSections, FeaturesSections,
+      LogSections,     TlsSections,     AuthSections,      LdapSections,   DocsSections,
+      MetricsSections, ClusterSections, AccessSections,
   };
   static const auto& schema = *[] {
     auto* all = new std::vector<SectionSpec>;

@@ -61,6 +61,7 @@ std::vector<SectionSpec> AuthSections();       // auth.cc: [auth], [auth.htpassw
 std::vector<SectionSpec> LdapSections();       // ldap.cc: [auth.ldap]
 std::vector<SectionSpec> DocsSections();       // docs.cc: [docs]
 std::vector<SectionSpec> MetricsSections();    // metrics.cc: [metrics]
+std::vector<SectionSpec> ClusterSections();    // cluster.cc: [cluster]
 std::vector<SectionSpec> AccessSections();     // access.cc: [access] and its arrays of rules
 
 // The whole schema: every field of Config has exactly one entry in it.
