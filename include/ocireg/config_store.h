@@ -14,6 +14,7 @@
 #include "ocireg/config.h"
 #include "ocireg/export.h"
 #include "ocireg/status.h"
+#include "ocireg/storage/coordination.h"
 #include "ocireg/storage/store.h"
 
 namespace ocireg {
@@ -21,8 +22,12 @@ namespace ocireg {
 // StoreOptions with the garbage collection grace period and the upload TTL of [storage] and the
 // manifest and blob size limits of [limits], and on S3 a shared_refresh of 1 s (a bucket may be
 // shared by several servers); the hooks (now, progress, warn) are left empty for the caller to
-// set.
+// set. With [cluster] redis_url, also the coordination through that Redis
+// (ConnectRedisCoordination), which connects when first used.
 OCIREG_EXPORT StoreOptions StoreOptionsFromConfig(const Config& config);
+
+// The options of ConnectRedisCoordination that [cluster] gives.
+OCIREG_EXPORT RedisCoordinationOptions RedisOptionsFromConfig(const Config& config);
 
 // Opens the store of config.storage with `options`, usually StoreOptionsFromConfig(config) with
 // the caller's hooks set: for driver "fs" the file-system driver at storage.root (created when
@@ -37,6 +42,8 @@ OCIREG_EXPORT Result<std::unique_ptr<Store>> OpenStoreFromConfig(const Config& c
 // Checks, without opening a store, that the storage of config.storage can be used: on S3 that
 // the bucket answers to the keys and takes a write (CheckS3Bucket), with errors as
 // OpenStoreFromConfig's; on the file system nothing (the root is made when the store opens).
+// With [cluster] redis_url, first that Redis answers (CheckRedisReachable; the message starts
+// "cluster.redis_url: ").
 OCIREG_EXPORT Status CheckStorageFromConfig(const Config& config);
 
 }  // namespace ocireg

@@ -20,6 +20,26 @@ StoreOptions StoreOptionsFromConfig(const Config& config) {
   options.max_blob_bytes = config.limits.max_blob_bytes;
   // A bucket is made to be shared by several servers (one registry behind a load balancer).
   if (config.storage.driver == "s3") options.shared_refresh = std::chrono::seconds(1);
+  if (!config.cluster.redis_url.empty()) {
+    // Only a bad URL fails, and ParseConfig has refused those.
+    auto coordination = ConnectRedisCoordination(RedisOptionsFromConfig(config));
+    if (coordination.ok()) options.coordination = std::move(*coordination);
+  }
+  return options;
+}
+
+RedisCoordinationOptions RedisOptionsFromConfig(const Config& config) {
+  const ClusterConfig& cluster = config.cluster;
+  RedisCoordinationOptions options;
+  options.url = cluster.redis_url;
+  options.password = cluster.redis_password;
+  options.ca_file = cluster.redis_ca_file;
+  options.tls_verify = cluster.redis_tls_verify;
+  options.key_prefix = cluster.key_prefix;
+  options.node_name = cluster.node_name;
+  options.connect_timeout = cluster.connect_timeout;
+  options.command_timeout = cluster.command_timeout;
+  options.lease_ttl = cluster.lease_ttl;
   return options;
 }
 
@@ -51,6 +71,10 @@ Result<std::unique_ptr<Store>> OpenStoreFromConfig(const Config& config, StoreOp
 }
 
 Status CheckStorageFromConfig(const Config& config) {
+  if (!config.cluster.redis_url.empty()) {
+    const Status redis = CheckRedisReachable(RedisOptionsFromConfig(config));
+    if (!redis.ok()) return {redis.code(), "cluster.redis_url: " + redis.message()};
+  }
   if (config.storage.driver != "s3") return Status::Ok();
   const Status bucket = CheckS3Bucket(config.storage.s3);
   return bucket.ok() ? bucket : AboutBucket(config, bucket);

@@ -13,7 +13,7 @@ bool LayoutStore::OlderThan(const FileInfo& info, std::chrono::seconds age) cons
   return options_.now() - info.modified >= age;
 }
 
-Status LayoutStore::CollectRepository(const std::string& repo, RepoState& state,
+Status LayoutStore::CollectRepository(const std::string& repo, RepoState& state, const Lease* lease,
                                       std::set<Digest>& linked, GcReport& report) {
   // Holding the repository's lock: no manifest can be put between reading the references and
   // removing what they do not name.
@@ -54,8 +54,12 @@ Status LayoutStore::CollectRepository(const std::string& repo, RepoState& state,
       linked.insert(*blob.digest);
       continue;
     }
-    Status removed = driver_->Remove(blob.path);
-    if (!removed.ok() && !IsNotFound(removed)) return removed;
+    auto removed = RemoveCollected(lease, blob.digest, blob.path);
+    OCIREG_RETURN_IF_ERROR(removed);
+    if (!*removed) {
+      linked.insert(*blob.digest);  // another replica is about to rely on it
+      continue;
+    }
     ++report.blobs_removed;
   }
   ++report.repositories_scanned;
@@ -64,7 +68,8 @@ Status LayoutStore::CollectRepository(const std::string& repo, RepoState& state,
 
 // Content is the one copy of a blob on an object store, where a repository's link does not keep it
 // (driver.h): content is collected only when every repository was scanned.
-Status LayoutStore::CollectContent(const std::set<Digest>& linked, GcReport& report) {
+Status LayoutStore::CollectContent(const std::set<Digest>& linked, const Lease* lease,
+                                   GcReport& report) {
   auto blobs = ListStoredBlobs(*driver_, ContentAlgorithmDir);
   OCIREG_RETURN_IF_ERROR(blobs);
   for (const StoredBlob& blob : *blobs) {
@@ -75,9 +80,10 @@ Status LayoutStore::CollectContent(const std::set<Digest>& linked, GcReport& rep
     // content that was just linked is younger than the grace period and stays.
     auto info = driver_->StatFile(blob.path);
     if (!info.ok() || !OlderThan(*info, options_.gc_grace_period)) continue;
-    Status removed = driver_->Remove(blob.path);
-    if (!removed.ok() && !IsNotFound(removed)) return removed;
-    report.bytes_reclaimed += info->size;
+    // A file whose name is no digest is nothing a replica can rely on: no claim is needed.
+    auto removed = RemoveCollected(blob.digest ? lease : nullptr, blob.digest, blob.path);
+    OCIREG_RETURN_IF_ERROR(removed);
+    if (*removed) report.bytes_reclaimed += info->size;
   }
   return Status::Ok();
 }
@@ -110,12 +116,26 @@ Status LayoutStore::CollectUploads(GcReport& report) {
 // One entry that cannot be read must not stop the collection of everything else: each stage
 // reports what it skipped and the next one runs.
 Result<GcReport> LayoutStore::CollectGarbage() {
+  if (!options_.coordination) return CollectGarbageUnder(nullptr);
+  // One collection in the cluster at a time; its claims are fenced by the lease's token.
+  auto lease = options_.coordination->AcquireLease("gc");
+  if (!lease.ok())
+    return Unavailable("garbage collection not started: " + lease.status().message());
+  return CollectGarbageUnder(lease->get());
+}
+
+Result<GcReport> LayoutStore::CollectGarbageUnder(const Lease* lease) {
   GcReport report;
   report.problems = open_problems_;
+  // On shared storage, repositories other processes made hold content too: without all of them
+  // listed, nothing in the content store can be judged unreferenced.
+  if (Status listed = RefreshRepositoryList(SharesStorage()); !listed.ok()) {
+    report.problems.push_back("repositories: " + listed.message());
+  }
   std::set<Digest> linked;
   uint64_t repositories = 0;
   for (const auto& [repo, state] : SnapshotRepositories()) {
-    Status collected = CollectRepository(repo, *state, linked, report);
+    Status collected = CollectRepository(repo, *state, lease, linked, report);
     if (!collected.ok()) {
       report.problems.push_back(repo + ": skipped, nothing removed: " + collected.message());
     }
@@ -124,7 +144,7 @@ Result<GcReport> LayoutStore::CollectGarbage() {
   Progress("content", 0);
   const bool every_repository = report.problems.size() == open_problems_.size();
   Status content = every_repository
-                       ? CollectContent(linked, report)
+                       ? CollectContent(linked, lease, report)
                        : Unavailable("skipped, nothing removed: not every repository was scanned");
   if (!content.ok()) report.problems.push_back("content store: " + content.message());
   Progress("uploads", 0);

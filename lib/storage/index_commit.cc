@@ -58,7 +58,9 @@ Result<LayoutStore::IndexWritten> LayoutStore::WriteIndexOver(
     if (!written.ok() && !IsAlreadyExists(written.status())) {
       written = JudgeFailedIndexWrite(repo, json, written.status());
     }
-    if (written.ok()) return IndexWritten{std::move(index), std::move(*written), attempt > 0};
+    if (written.ok()) {
+      return IndexWritten{std::move(index), std::move(*written), attempt > 0, Announce(repo)};
+    }
     if (!IsAlreadyExists(written.status())) return written.status();
     // Another process wrote the index since it was read: build on what it wrote.
     BackOffAfterConflict(attempt);
@@ -114,6 +116,9 @@ void LayoutStore::WriteIndexLocked(std::unique_lock<std::mutex>& lock, std::stri
       stored.emplace(std::move(result->index));
       version = std::move(result->version);
       rebased = result->rebased;
+      // Written but not announced: other replicas may not see it at once, so it is not
+      // acknowledged; this process serves what storage holds.
+      written = result->announced;
     }
   } catch (const std::exception& e) {
     written = Internal(std::string(repo) + "/index.json: write failed: " + e.what());
@@ -123,12 +128,12 @@ void LayoutStore::WriteIndexLocked(std::unique_lock<std::mutex>& lock, std::stri
   if (!lock.owns_lock()) lock.lock();
   state.writing = false;
   state.in_flight = nullptr;
-  if (written.ok()) {
+  if (stored) {
     state.index = std::move(*stored);
     state.version = std::move(version);
   }
   // A failed write also loses the changes made meanwhile: they were built on the ones it carried.
-  const uint64_t settled = written.ok() ? covered : state.changes;
+  const uint64_t settled = stored ? covered : state.changes;
   state.settled = std::max(state.settled, settled);
   std::erase_if(state.waiters, [&](RepoState::Waiter* waiter) {
     if (waiter->change > settled) return false;

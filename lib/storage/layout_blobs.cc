@@ -62,6 +62,7 @@ Status LayoutStore::InstallBlob(std::string_view repo, const Digest& digest, Blo
   const std::string content = ContentPath(digest);
   const std::string target = RepoBlobPath(repo, digest);
   auto guard = GuardInstall(digest);
+  OCIREG_RETURN_IF_ERROR(AnnounceUse(digest));
   // kAlreadyExists: the content store had the blob (its time is refreshed); ours is dropped.
   Status committed = writer.Commit(content);
   if (!committed.ok() && !IsAlreadyExists(committed)) return committed;
@@ -75,6 +76,7 @@ Status LayoutStore::InstallBytes(std::string_view repo, const Digest& digest,
   const std::string content = ContentPath(digest);
   const std::string target = RepoBlobPath(repo, digest);
   auto guard = GuardInstall(digest);
+  OCIREG_RETURN_IF_ERROR(AnnounceUse(digest));
   Status linked = driver_->Link(content, target);
   if (IsNotFound(linked)) {
     // The content store has no copy: write one (the same bytes as any copy written meanwhile,
@@ -97,6 +99,7 @@ Result<BlobInfo> LayoutStore::MountBlob(std::string_view repo, const Digest& dig
   const std::string own = RepoBlobPath(from, digest);
   const std::string shared = ContentPath(digest);
   const std::string target = RepoBlobPath(repo, digest);
+  OCIREG_RETURN_IF_ERROR(AnnounceUse(digest));
   Status linked = driver_->Link(own, target);
   if (!linked.ok() && !IsNotFound(linked) && !IsAlreadyExists(linked)) {
     // The source's file may take no more names (EMLINK); the content store's copy may be another

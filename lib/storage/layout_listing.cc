@@ -27,6 +27,8 @@ Page PageAfter(const Map& entries, std::string_view last, size_t limit, Keep kee
 }  // namespace
 
 Page LayoutStore::ListRepositories(std::string_view last, size_t limit) {
+  // A failed listing serves the repositories known so far.
+  (void)RefreshRepositoryList();
   std::shared_lock lock(repos_mu_);
   // A state whose layout is not on disk yet is a repository being created, or a failed push.
   return PageAfter(repos_, last, limit, [](const auto& state) { return state->exists.load(); });

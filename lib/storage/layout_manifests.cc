@@ -24,6 +24,9 @@ Status LayoutStore::CheckReferencesLocked(std::string_view repo, RepoState& stat
   for (const Descriptor& d : info.References()) {
     if (IsExternal(d)) continue;
     if (state.latest().FindManifest(d.digest) != nullptr) continue;
+    // Before the check: a collection on another replica then either keeps the blob or has
+    // removed it by the time it is looked for.
+    OCIREG_RETURN_IF_ERROR(AnnounceUse(d.digest));
     auto blob = driver_->StatFile(RepoBlobPath(repo, d.digest));
     if (!blob.ok()) {
       if (!IsNotFound(blob.status())) return blob.status();

@@ -104,13 +104,17 @@ LayoutStore::SnapshotRepositories() {
 
 Status LayoutStore::LoadLocked(std::string_view repo, RepoState& state) {
   const auto now = std::chrono::steady_clock::now();
+  // Read before the index: a change announced after this read moves the mark again, so the copy
+  // read now is trusted only until then.
+  std::string mark = MarkNow(repo);
   if (state.loaded) {
-    if (options_.shared_refresh.count() == 0 || now - state.loaded_at < options_.shared_refresh) {
-      return Status::Ok();
-    }
+    const bool timely =
+        options_.shared_refresh.count() == 0 || now - state.loaded_at < options_.shared_refresh;
+    const bool unchanged = !options_.coordination || (!mark.empty() && mark == state.mark);
+    if (timely && unchanged) return Status::Ok();
     // This process's own changes under way are written onto whatever is newer then.
     if (state.writing || state.pending) return Status::Ok();
-    return RefreshLocked(repo, state, now);
+    return RefreshLocked(repo, state, now, std::move(mark));
   }
   auto json = driver_->ReadVersioned(RepoIndexPath(repo));
   if (json.ok()) {
@@ -120,11 +124,12 @@ Status LayoutStore::LoadLocked(std::string_view repo, RepoState& state) {
   }
   state.loaded = true;
   state.loaded_at = now;
+  state.mark = std::move(mark);
   return Status::Ok();
 }
 
 Status LayoutStore::RefreshLocked(std::string_view repo, RepoState& state,
-                                  std::chrono::steady_clock::time_point now) {
+                                  std::chrono::steady_clock::time_point now, std::string mark) {
   auto changed = driver_->ReadVersionedIfChanged(RepoIndexPath(repo), state.version);
   // A failed refresh keeps serving the copy it has, and the next use tries again.
   if (!changed.ok()) return Status::Ok();
@@ -132,6 +137,7 @@ Status LayoutStore::RefreshLocked(std::string_view repo, RepoState& state,
     OCIREG_RETURN_IF_ERROR(AdoptIndexLocked(repo, state, std::move(**changed)));
   }
   state.loaded_at = now;
+  state.mark = std::move(mark);
   return Status::Ok();
 }
 
@@ -161,7 +167,8 @@ Status LayoutStore::CreateLayoutLocked(std::string_view repo, RepoState& state) 
     }
   }
   state.exists = true;
-  return Status::Ok();
+  // Other replicas list the repository from the next catalog request on.
+  return Announce("");
 }
 
 Status LayoutStore::EnsureRepository(std::string_view repo) {

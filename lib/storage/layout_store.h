@@ -77,6 +77,9 @@ struct RepoState {
   // Writes are conditional on it, so that a change another process made meanwhile is never
   // overwritten: the writer reads the newer index and applies its changes to that again.
   std::string version;
+  // The change mark (Coordination::ChangeMark) read just before `index` was last read or found
+  // unchanged; "" when unknown. While the mark stays the same, `index` is current.
+  std::string mark;
   // A change of the index, applied to whichever index is newest when it is written.
   using Change = std::function<Status(RepoIndex&)>;
   // A change waiting for the write that carries it; that write fills in the outcome.
@@ -161,7 +164,8 @@ class LayoutStore final : public Store, public StoreMaintenance, public StoreMon
   Result<StoreUsage> Usage() override;
   Result<uint64_t> CountUploads() override;
   Status CheckWritable() override;
-  std::vector<DriverCounter> DriverCounters() override { return driver_->Counters(); }
+  // The driver's counters, and the coordination's when there is one.
+  std::vector<DriverCounter> DriverCounters() override;
 
   // Repositories the store keeps state for, including those being created.
   size_t TEST_StateCount();
@@ -180,8 +184,9 @@ class LayoutStore final : public Store, public StoreMaintenance, public StoreMon
   // Reads index.json into `state` once, and again when due on a shared storage. Requires state.mu.
   Status LoadLocked(std::string_view repo, RepoState& state);
   // Reads index.json again, when another process changed it (shared_refresh). Requires state.mu.
+  // `mark` is the change mark read before it, kept once the index is current.
   Status RefreshLocked(std::string_view repo, RepoState& state,
-                       std::chrono::steady_clock::time_point now);
+                       std::chrono::steady_clock::time_point now, std::string mark);
   // Makes `json` (index.json as read) what readers of `state` see. Requires state.mu.
   Status AdoptIndexLocked(std::string_view repo, RepoState& state, VersionedFile json);
   // Writes the layout marker and an empty index of a new repository. Requires state.mu.
@@ -201,6 +206,7 @@ class LayoutStore final : public Store, public StoreMaintenance, public StoreMon
     RepoIndex index;
     std::string version;
     bool rebased = false;  // built on another process's index
+    Status announced;      // the change mark published after the write (Announce)
   };
   Result<IndexWritten> WriteIndexOver(std::string_view repo, RepoIndex index, std::string version,
                                       const std::vector<RepoState::Waiter*>& changes,
@@ -238,6 +244,27 @@ class LayoutStore final : public Store, public StoreMaintenance, public StoreMon
   // disk all the same (the rename was done), with a warning. Called without the repository's lock.
   Result<std::string> JudgeFailedIndexWrite(std::string_view repo, const std::string& json,
                                             const Status& failure);
+  // The change mark of `scope` (a repository, or "" for the list of repositories) now; "" when
+  // there is no coordination or it cannot be asked, so that nothing is trusted as unchanged.
+  std::string MarkNow(std::string_view scope);
+  // Whether other processes may change the storage too (shared_refresh or coordination).
+  bool SharesStorage() const {
+    return options_.shared_refresh.count() > 0 || options_.coordination != nullptr;
+  }
+  // Announces a change of `scope` to the other replicas; Ok without coordination.
+  Status Announce(std::string_view scope);
+  // Announces that content `digest` is about to be relied on (Coordination::UseContent); Ok
+  // without coordination.
+  Status AnnounceUse(const Digest& digest);
+  // Finds repositories other processes created: with coordination when the list of repositories
+  // changed since it was last read (or cannot be known to be unchanged); with `always`, in any
+  // case. An error when the storage could not be listed completely.
+  Status RefreshRepositoryList(bool always = false);
+  // Removes the file of content `digest` at `path` for a collection holding `lease` (null
+  // without coordination): claims the content first, so that no replica relies on it meanwhile.
+  // False when it was kept because a replica announced it in use.
+  Result<bool> RemoveCollected(const Lease* lease, const std::optional<Digest>& digest,
+                               const std::string& path);
   // Reports something an operator should know to options_.warn, when set.
   void Warn(const std::string& message) const {
     if (options_.warn) options_.warn(message);
@@ -245,9 +272,11 @@ class LayoutStore final : public Store, public StoreMaintenance, public StoreMon
   Status CheckReferencesLocked(std::string_view repo, RepoState& state, const ManifestInfo& info);
 
   UploadHooks MakeUploadHooks();
-  Status CollectRepository(const std::string& repo, RepoState& state, std::set<Digest>& linked,
-                           GcReport& report);
-  Status CollectContent(const std::set<Digest>& linked, GcReport& report);
+  Status CollectRepository(const std::string& repo, RepoState& state, const Lease* lease,
+                           std::set<Digest>& linked, GcReport& report);
+  Status CollectContent(const std::set<Digest>& linked, const Lease* lease, GcReport& report);
+  // The whole collection, under `lease` when the store coordinates with replicas.
+  Result<GcReport> CollectGarbageUnder(const Lease* lease);
   Status CollectUploads(GcReport& report);
   bool OlderThan(const FileInfo& info, std::chrono::seconds age) const;
   // Reports maintenance progress to options_.progress, when set.
@@ -268,6 +297,9 @@ class LayoutStore final : public Store, public StoreMaintenance, public StoreMon
 
   std::shared_mutex repos_mu_;
   std::map<std::string, std::shared_ptr<RepoState>, std::less<>> repos_;
+  // The change mark of the list of repositories when it was last read (RefreshRepositoryList).
+  std::mutex catalog_mu_;
+  std::string catalog_mark_;
 
   // Content being installed: committed or written to the content store and not yet linked into
   // its repository. Garbage collection skips it, checking and removing under content_mu_, so

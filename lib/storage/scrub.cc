@@ -78,7 +78,18 @@ Status LayoutStore::ScrubRepository(const std::string& repo, RepoState& state,
 }
 
 Result<ScrubReport> LayoutStore::Scrub() {
+  // One scrub in the cluster at a time: each reads every blob, which is the storage's whole load.
+  std::unique_ptr<Lease> lease;
+  if (options_.coordination) {
+    auto taken = options_.coordination->AcquireLease("scrub");
+    if (!taken.ok()) return Unavailable("scrub not started: " + taken.status().message());
+    lease = std::move(*taken);
+  }
   ScrubReport report;
+  if (Status listed = RefreshRepositoryList(SharesStorage()); !listed.ok()) {
+    report.problems.push_back("repositories created by other processes may be missed: " +
+                              listed.message());
+  }
   report.problems = open_problems_;
   std::set<Digest> linked;
   uint64_t repositories = 0;

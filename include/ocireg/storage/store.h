@@ -49,6 +49,7 @@
 #include "ocireg/export.h"
 #include "ocireg/reference.h"
 #include "ocireg/status.h"
+#include "ocireg/storage/coordination.h"
 #include "ocireg/storage/driver.h"
 #include "ocireg/storage/maintenance.h"
 #include "ocireg/storage/monitoring.h"
@@ -72,6 +73,14 @@ struct StoreOptions {
   // unknown. 0: the storage is this process's alone, read once. OpenStoreFromConfig sets 1 s for
   // S3. Default: 0
   std::chrono::milliseconds shared_refresh{0};
+  // The other replicas this store coordinates with (coordination.h). With it, a repository's
+  // index is read again whenever its change mark moved, so another replica's change is seen at
+  // the next request (shared_refresh stays as a bound should a mark be missed); every index
+  // change and every new repository is announced before it is acknowledged, and a change that
+  // cannot be announced fails with kUnavailable; content is announced in use before it is relied
+  // on; garbage collection and scrub take the cluster's lease, and a collection claims what it
+  // removes. Null: nobody to coordinate with. Default: null
+  std::shared_ptr<Coordination> coordination;
   // The clock garbage collection compares modification times with. Default: system_clock::now
   std::function<std::chrono::system_clock::time_point()> now;
   // Progress of CollectGarbage and Scrub, called on the thread running them: ("repositories", n)
