@@ -80,6 +80,12 @@ struct LimitsConfig {
   std::chrono::seconds write_timeout = std::chrono::seconds(60);  // Per send. Default: 60 s
   // In-flight requests get this long to finish on SIGTERM/SIGINT. Default: 30 s
   std::chrono::seconds shutdown_timeout = std::chrono::seconds(30);
+  // On SIGTERM/SIGINT, before the listener closes: GET /readyz answers 503 and every response
+  // ends its connection, while new requests are still served, so that a load balancer that
+  // checks /readyz takes this replica out of rotation without a client being refused. Set it
+  // longer than the balancer's check interval times its failure count. 0: close at once.
+  // Default: 0
+  std::chrono::seconds drain_delay = std::chrono::seconds(0);
   // Upload sessions open at once (started and not yet committed, cancelled or expired after
   // storage.upload_ttl); a POST past it is refused with 429 TOOMANYREQUESTS. At least 1.
   // Default: 1000

@@ -8,11 +8,17 @@
 //
 // Create opens the store of config.storage (OpenStoreFromConfig), builds the HTTP server with the
 // thread pool, keep-alive limits and timeouts of config.limits and binds config.listen (port 0
-// picks an ephemeral port; port() tells which). Run serves until Stop. Stop is graceful: the
-// listening socket closes at once, new requests on open connections get 503 with Connection:
-// close, and requests in flight get config.limits.shutdown_timeout to finish; upload sessions stay
-// in the store and can be resumed after a restart. Garbage collection runs every
-// config.storage.gc_interval on a background thread while the server runs.
+// picks an ephemeral port; port() tells which). Run serves until Stop. Stop is graceful. First the
+// server drains: GET /readyz answers 503 "draining" and every response closes its connection, while
+// the listener still accepts and requests are served as usual, for config.limits.drain_delay (0:
+// not at all), so that a load balancer checking /readyz takes this replica out of rotation before
+// anybody is refused. Then the listening socket closes, new requests on open connections get 503
+// with Connection: close, and requests in flight get config.limits.shutdown_timeout to finish;
+// upload sessions stay in the store and can be resumed after a restart. Garbage collection runs
+// every config.storage.gc_interval on a background thread while the server runs.
+//
+// The access log and /metrics (ocireg_node_info) name this replica: NodeName(config.cluster),
+// resolved once by Create.
 //
 // Thread-safety: Run from one thread; Stop, Reload, ReloadAccess, ReloadTls, running_config, port
 // and is_running from any thread.
@@ -63,8 +69,9 @@ class OCIREG_EXPORT RegistryServer {
   // Serves until Stop(); call once. Ok after a Stop(); kUnavailable when the listener failed.
   virtual Status Run() = 0;
   // Graceful stop (see above). Returns once Run has stopped serving, or when requests still run
-  // past the deadline and have been cut off. Safe before Run (Run then returns at once), from
-  // any thread, and more than once.
+  // past the deadline and have been cut off. Safe before Run (Run then returns at once, with no
+  // drain delay), from any thread, and more than once: a call made while another waits out the
+  // drain delay ends that delay (a second SIGTERM), and both go on with the rest of the stop.
   virtual void Stop() = 0;
   // The bound port (the ephemeral one when config.listen.port was 0).
   virtual uint16_t port() const = 0;
@@ -105,6 +112,10 @@ class OCIREG_EXPORT RegistryServer {
 // of NewAuthenticator, and CheckS3Bucket's prefixed with "storage.s3: ". What ocireg-serve
 // --check-config runs.
 OCIREG_EXPORT Status CheckConfig(const Config& config);
+
+// This replica's name in logs and metrics: cluster.node_name, or when that is empty the host name
+// (gethostname), or "ocireg" when there is none.
+OCIREG_EXPORT std::string NodeName(const ClusterConfig& cluster);
 
 // The methods `config` enables, chained in the documented order: client certificate (when
 // tls.client_ca is set), htpasswd (auth.htpasswd.file), LDAP (auth.ldap.url). Null when none is

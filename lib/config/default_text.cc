@@ -65,6 +65,7 @@ header_timeout = "20s"         # a request's line and headers must arrive within
 read_timeout = "60s"           # per receive, not per request; at least 1s
 write_timeout = "60s"          # per send, not per request; at least 1s
 shutdown_timeout = "30s"       # in-flight requests get this long to finish on SIGTERM/SIGINT
+drain_delay = "0s"             # before that, /readyz answers 503 for this long; still serving
 max_uploads = 1000             # upload sessions open at once; at least 1
 max_uploads_per_client = 100   # of those, per user or address; 0 means no per-client limit
 

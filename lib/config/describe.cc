@@ -63,14 +63,15 @@ std::string DescribeConfig(const Config& config) {
   return fmt::format(
       "listen {}:{}; tls {}; logins {}; access {}; storage {} (gc every {}, grace {}, uploads "
       "{}); limits: {} connections ({} open), {} requests per connection, keep-alive {}, headers "
-      "{}, read {}, write {}, shutdown {}, manifests {}, blobs {}, {} uploads ({} per client); "
+      "{}, read {}, write {}, drain {}, shutdown {}, manifests {}, blobs {}, {} uploads ({} per "
+      "client); "
       "deletion {}",
       config.listen.address, config.listen.port, tls_mode, Joined(logins), access,
       DescribeStorage(config.storage), duration(config.storage.gc_interval),
       duration(config.storage.gc_grace_period), duration(config.storage.upload_ttl),
       limits.max_connections, limits.max_open_connections, limits.keep_alive_max_requests,
       duration(limits.keep_alive_timeout), duration(limits.header_timeout),
-      duration(limits.read_timeout), duration(limits.write_timeout),
+      duration(limits.read_timeout), duration(limits.write_timeout), duration(limits.drain_delay),
       duration(limits.shutdown_timeout), bytes(limits.max_manifest_bytes),
       bytes(limits.max_blob_bytes), limits.max_uploads, limits.max_uploads_per_client,
       config.features.allow_delete ? "on" : "off");

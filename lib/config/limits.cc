@@ -18,6 +18,7 @@ std::vector<SectionSpec> LimitsSections() {
             OCIREG_FIELD(limits, read_timeout, ReadDuration(n, seconds(1))),
             OCIREG_FIELD(limits, write_timeout, ReadDuration(n, seconds(1))),
             OCIREG_FIELD(limits, shutdown_timeout, ReadDuration(n)),
+            OCIREG_FIELD(limits, drain_delay, ReadDuration(n)),
             OCIREG_FIELD(limits, max_uploads, ReadInteger<uint32_t>(n, 1)),
             OCIREG_FIELD(limits, max_uploads_per_client, ReadInteger<uint32_t>(n))}}};
 }

@@ -48,6 +48,11 @@ std::string Escaped(std::string_view text) {
   return out;
 }
 
+// "node=NAME " for a text diagnostic line, or nothing without a name.
+std::string NodeField(std::string_view node) {
+  return node.empty() ? std::string() : "node=" + Escaped(node) + " ";
+}
+
 std::string_view LevelName(LogLevel level) {
   switch (level) {
     case LogLevel::kDebug:
@@ -65,7 +70,7 @@ std::string_view LevelName(LogLevel level) {
 }  // namespace
 
 std::string FormatLogLine(std::chrono::system_clock::time_point time, LogLevel level,
-                          std::string_view message, LogFormat format) {
+                          std::string_view message, LogFormat format, std::string_view node) {
   if (format == LogFormat::kJson) {
     rapidjson::StringBuffer buffer;
     rapidjson::Writer<rapidjson::StringBuffer> w(buffer);
@@ -77,12 +82,17 @@ std::string FormatLogLine(std::chrono::system_clock::time_point time, LogLevel l
     string(Rfc3339Millis(time));
     string("level");
     string(LevelName(level));
+    if (!node.empty()) {
+      string("node");
+      string(node);
+    }
     string("message");
     string(message);
     w.EndObject();
     return std::string(buffer.GetString(), buffer.GetSize());
   }
-  return Rfc3339Millis(time) + " " + std::string(LevelName(level)) + " " + Escaped(message);
+  return Rfc3339Millis(time) + " " + std::string(LevelName(level)) + " " + NodeField(node) +
+         Escaped(message);
 }
 
 std::string FormatAccessLogLine(const AccessLogEntry& entry, LogFormat format) {
@@ -109,6 +119,10 @@ std::string FormatAccessLogLine(const AccessLogEntry& entry, LogFormat format) {
     w.Uint64(entry.bytes);
     string("duration_ms");
     w.Double(Milliseconds(entry.duration));
+    if (!entry.node.empty()) {
+      string("node");
+      string(entry.node);
+    }
     w.EndObject();
     return std::string(buffer.GetString(), buffer.GetSize());
   }
@@ -116,7 +130,8 @@ std::string FormatAccessLogLine(const AccessLogEntry& entry, LogFormat format) {
   std::snprintf(duration, sizeof(duration), "%.3fms", Milliseconds(entry.duration));
   return Rfc3339Millis(entry.time) + " " + Escaped(entry.remote_addr) + " " + Escaped(entry.user) +
          " \"" + Escaped(entry.method) + " " + Escaped(entry.path) + "\" " +
-         std::to_string(entry.status) + " " + std::to_string(entry.bytes) + " " + duration;
+         std::to_string(entry.status) + " " + std::to_string(entry.bytes) + " " + duration +
+         (entry.node.empty() ? "" : " node=" + Escaped(entry.node));
 }
 
 }  // namespace ocireg

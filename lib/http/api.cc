@@ -57,10 +57,12 @@ std::string UploadLocation(std::string_view name, std::string_view id) {
 }
 
 Api::Api(Store& store, const Config& config, ServerHooks hooks)
-    : store_(store),
+    : metrics(config.cluster.node_name),
+      store_(store),
       features_(config.features),
       limits_(config.limits),
       hooks_(std::move(hooks)),
+      node_name_(config.cluster.node_name),
       identification_(config, hooks_.authenticator),
       upload_quota_(config.limits.max_uploads, config.limits.max_uploads_per_client) {
   if (!hooks_.authorize) hooks_.authorize = AllowAll();

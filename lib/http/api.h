@@ -85,9 +85,13 @@ class Api {
   int ExpectContinue(const httplib::Request& req, httplib::Response& res);
 
   std::atomic<bool> draining{false};
+  // Before a graceful stop: /readyz answers 503 and every response ends its connection.
+  std::atomic<bool> out_of_rotation{false};
   std::atomic<bool> aborting{false};
   std::atomic<int> in_flight{0};
   const ServerHooks& hooks() const { return hooks_; }
+  // This replica's name for the access log ("": none); /metrics has it too.
+  const std::string& node_name() const { return node_name_; }
   // The client address of `req` for the access log (see CallerIdentification::ClientAddress).
   std::string ClientAddress(const httplib::Request& req) const {
     return identification_.ClientAddress(req);
@@ -154,6 +158,7 @@ class Api {
   FeaturesConfig features_;
   LimitsConfig limits_;
   ServerHooks hooks_;  // its authenticator and authorize are those given at construction
+  const std::string node_name_;
   mutable std::mutex authorize_mutex_;  // guards the pointer below, not the function
   std::shared_ptr<const AuthorizeFn> authorize_;
   CallerIdentification identification_;

@@ -39,6 +39,16 @@ std::string ExceptionText(const std::exception_ptr& ep) {
   return "unknown exception";
 }
 
+// Makes `res` the last response of its connection. httplib has set Connection: close or
+// Keep-Alive by now, and its set_header adds a value rather than replacing one. The logger then
+// ends the connection (it sees Connection: close).
+void CloseAfterResponse(Response& res) {
+  if (internal::HasToken(res.get_header_value("Connection"), "close")) return;
+  res.headers.erase("Keep-Alive");
+  res.headers.erase("Connection");
+  res.set_header("Connection", "close");
+}
+
 }  // namespace
 
 struct RegistryHandler::Impl {
@@ -56,6 +66,7 @@ RegistryHandler::RegistryHandler(Store& store, const Config& config, ServerHooks
 
 RegistryHandler::~RegistryHandler() = default;
 
+void RegistryHandler::SetOutOfRotation(bool out) { impl_->api.out_of_rotation = out; }
 void RegistryHandler::SetDraining(bool draining) { impl_->api.draining = draining; }
 void RegistryHandler::AbortTransfers() { impl_->api.aborting = true; }
 int RegistryHandler::in_flight() const { return impl_->api.in_flight.load(); }
@@ -87,6 +98,11 @@ void RegistryHandler::Install(httplib::Server& server) {
     // The body (if any) stays unread: the connection must not carry another request.
     res.set_header("Connection", "close");
     return HandlerResponse::Handled;
+  });
+
+  // Runs as each response's head is written, also for requests that began before the drain.
+  server.set_post_routing_handler([&api](const Request&, Response& res) {
+    if (api.out_of_rotation.load()) CloseAfterResponse(res);
   });
 
   internal::InstallDocs(server, impl_->docs);  // before the catch-all: routes match in order
@@ -167,6 +183,7 @@ void RegistryHandler::Install(httplib::Server& server) {
     if (req.method != "HEAD")
       entry.bytes = res.body.empty() ? res.content_length_ : res.body.size();
     entry.duration = duration.value_or(std::chrono::microseconds(0));
+    entry.node = api.node_name();
     api.hooks().access_log(entry);
   });
 }

@@ -250,6 +250,11 @@ void Metrics::RenderBytes(std::string& out) const {
 
 std::string Metrics::Render(StoreMonitoring& store) {
   std::string out;
+  if (!node_name_.empty()) {
+    Header(out, "ocireg_node_info", "gauge",
+           "Always 1; its label names the replica that answered this scrape.");
+    Sample(out, "ocireg_node_info", "node=\"" + EscapeLabelValue(node_name_) + "\"", uint64_t{1});
+  }
   RenderRequests(out);
   RenderDurations(out);
   RenderBytes(out);

@@ -22,6 +22,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "http/route.h"
 #include "ocireg/storage/maintenance.h"
@@ -63,6 +64,10 @@ class Metrics {
   // A stored-blob count older than this is taken again at the next scrape.
   static constexpr std::chrono::minutes kUsageMaxAge{5};
 
+  // `node_name` names this replica in ocireg_node_info, so that the scrapes of replicas behind
+  // one address can be told apart; "" leaves the metric out.
+  explicit Metrics(std::string node_name = {}) : node_name_(std::move(node_name)) {}
+
   void RecordRequest(const RequestSample& sample);
   void RecordAuthFailure(AuthFailure reason);
   // One garbage collection: its report, or null when it failed.
@@ -95,6 +100,7 @@ class Metrics {
   void RenderDurations(std::string& out) const;
   void RenderBytes(std::string& out) const;
 
+  const std::string node_name_;
   std::array<Counter, kMethods * kRoutes * kCodes> requests_{};
   std::array<Histogram, kMethods * kRoutes> durations_{};
   std::array<Counter, kRoutes> bytes_in_{};
@@ -112,9 +118,9 @@ class Metrics {
 };
 
 // Installs GET /healthz (200 while the process serves), GET /readyz (200 when the store accepts a
-// probe write, 503 otherwise) and, when `metrics_enabled`, GET /metrics; all without
-// authentication. Must run before the API's catch-all routes, which would answer them otherwise.
-// (metrics_handlers.cc)
+// probe write, 503 otherwise and while Api::out_of_rotation is set) and, when `metrics_enabled`,
+// GET /metrics; all without authentication. Must run before the API's catch-all routes, which
+// would answer them otherwise. (metrics_handlers.cc)
 void InstallMonitoringRoutes(httplib::Server& server, Api& api, bool metrics_enabled);
 
 }  // namespace ocireg::internal

@@ -38,7 +38,14 @@ void InstallMonitoringRoutes(httplib::Server& server, Api& api, bool metrics_ena
         return writable;
       },
       kReadinessPeriod);
-  server.Get("/readyz", [probe](const httplib::Request&, httplib::Response& res) {
+  // Out of rotation (the drain before a graceful stop) it says so at once, without a probe: a
+  // load balancer must see 503 from the first check on.
+  server.Get("/readyz", [&api, probe](const httplib::Request&, httplib::Response& res) {
+    if (api.out_of_rotation.load()) {
+      res.status = 503;
+      res.set_content("draining\n", kPlainText);
+      return;
+    }
     if (probe->Check().ok()) {
       res.set_content("ready\n", kPlainText);
       return;

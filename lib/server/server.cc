@@ -101,6 +101,14 @@ class DrainableServer final : public Base, public Drainable {
   internal::ConnectionSettings settings_;
 };
 
+// What the handler is given: `config` with the node name resolved, so that the access log and
+// /metrics name this replica even when the configuration leaves it to the host name.
+Config HandlerConfig(const Config& config, const std::string& node_name) {
+  Config named = config;
+  named.cluster.node_name = node_name;
+  return named;
+}
+
 internal::ConnectionSettings ConnectionSettingsFrom(const LimitsConfig& limits) {
   internal::ConnectionSettings settings;
   settings.header_timeout = limits.header_timeout;
@@ -137,7 +145,8 @@ class ServerImpl final : public RegistryServer {
         running_(config),
         log_(hooks.log),
         store_(std::move(store)),
-        handler_(std::make_unique<RegistryHandler>(*store_, config, std::move(hooks))),
+        handler_(std::make_unique<RegistryHandler>(
+            *store_, HandlerConfig(config, NodeName(config.cluster)), std::move(hooks))),
         certificate_(std::move(certificate)),
         http_(std::move(http)),
         drainable_(dynamic_cast<Drainable&>(*http_)) {}
@@ -170,6 +179,9 @@ class ServerImpl final : public RegistryServer {
     if (log_) log_(level, message);
   }
   void CollectGarbagePeriodically();
+  // The first step of Stop, under `lock` (mutex_): takes the server out of rotation and, while it
+  // runs, keeps serving for limits.drain_delay. A later call ends that wait.
+  void DrainLocked(std::unique_lock<std::mutex>& lock);
   // ReloadAccess and ReloadTls under reload_mutex_: each records what it applied in running_.
   Status ReloadAccessLocked(const Config& config);
   Status ReloadTlsLocked(const Config& config);
@@ -191,6 +203,8 @@ class ServerImpl final : public RegistryServer {
   mutable std::mutex mutex_;
   std::condition_variable changed_;  // any of the flags below
   bool run_called_ = false;
+  bool drain_started_ = false;
+  bool drain_ended_ = false;  // a second Stop cut the drain delay short
   bool stop_requested_ = false;
   bool accept_loop_done_ = false;
   bool finished_ = false;
@@ -281,12 +295,33 @@ Status ServerImpl::Run() {
   return Status::Ok();
 }
 
+void ServerImpl::DrainLocked(std::unique_lock<std::mutex>& lock) {
+  if (drain_started_) {
+    drain_ended_ = true;
+    changed_.notify_all();
+    return;
+  }
+  drain_started_ = true;
+  handler_->SetOutOfRotation(true);
+  const std::chrono::seconds delay = config_.limits.drain_delay;
+  // Nobody can be in rotation before Run serves, nor after it ended.
+  if (delay.count() == 0 || !run_called_ || finished_ || stop_requested_) return;
+  Log(LogLevel::kInfo, "draining for " + std::to_string(delay.count()) + "s: /readyz answers 503");
+  changed_.wait_for(lock, delay, [this] { return drain_ended_ || finished_; });
+}
+
 void ServerImpl::Stop() {
   std::unique_lock lock(mutex_);
+  DrainLocked(lock);
   if (!stop_requested_) {
     stop_requested_ = true;
     handler_->SetDraining(true);
     drainable_.CloseListener();
+    if (run_called_ && !finished_) {
+      Log(LogLevel::kInfo, "listener closed: requests in flight get " +
+                               std::to_string(config_.limits.shutdown_timeout.count()) +
+                               "s to finish");
+    }
     changed_.notify_all();
   }
   if (!run_called_ || finished_) return;
@@ -424,6 +459,13 @@ Result<std::unique_ptr<RegistryServer>> RegistryServer::Create(const Config& con
                                              std::move(certificate), std::move(*http));
   OCIREG_RETURN_IF_ERROR(server->Bind());
   return std::unique_ptr<RegistryServer>(std::move(server));
+}
+
+std::string NodeName(const ClusterConfig& cluster) {
+  if (!cluster.node_name.empty()) return cluster.node_name;
+  char name[256] = {};
+  if (::gethostname(name, sizeof name - 1) != 0 || name[0] == '\0') return "ocireg";
+  return name;
 }
 
 Status CheckConfig(const Config& config) {

@@ -11,11 +11,13 @@
 #include "catch.h"
 #include "oci_checks.h"
 #include "raw_http.h"
+#include "routed_probe.h"
 #include "status_macros.h"
 #include "test_server.h"
 
 using ocireg::testing::PushBlob;
 using ocireg::testing::RawConnection;
+using ocireg::testing::RoutedProbe;
 using ocireg::testing::Sha256;
 using ocireg::testing::TempDir;
 using ocireg::testing::TestServer;
@@ -163,30 +165,6 @@ TEST_CASE("256 simultaneous keep-alive connections are all served", "[integratio
   for (const auto& [port, count] : per_port) three += count == 3;
   CHECK(three == kClients);
 }
-
-namespace {
-
-// An authorization hook that also reports when a request for `repo` with `action` has been
-// routed (it runs before the body is read): from then on that request counts as in flight.
-struct RoutedProbe {
-  RoutedProbe(std::string r, ocireg::Action a, int s = 0)
-      : repo(std::move(r)), action(a), skip(s) {}
-
-  std::string repo;
-  ocireg::Action action;
-  int skip;  // matching calls to let pass first
-  std::promise<void> routed;
-  std::atomic<int> seen{0};
-
-  ocireg::AuthorizeFn Hook() {
-    return [this](const ocireg::Caller&, std::string_view r, ocireg::Action a) {
-      if (r == repo && a == action && seen++ == skip) routed.set_value();
-      return ocireg::Status::Ok();
-    };
-  }
-};
-
-}  // namespace
 
 TEST_CASE("Graceful stop: no new connections, in-flight requests finish, sessions survive",
           "[integration][connection][shutdown]") {

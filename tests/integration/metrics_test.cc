@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // GET /metrics (Prometheus text format) and the health checks GET /healthz and GET /readyz.
+#include <unistd.h>
+
 #include <atomic>
 #include <chrono>
 #include <filesystem>
@@ -240,6 +242,29 @@ TEST_CASE("/metrics counts requests, bytes, auth failures and stored blobs",
   CHECK(Value(after, "ocireg_uploads_in_progress") == 0);
   CHECK(Sha256(manifest->body) == digest);
   CheckHistograms(after);
+}
+
+TEST_CASE("/metrics names the replica that answers", "[integration][metrics]") {
+  SECTION("the configured node_name") {
+    TestServer server([](ocireg::Config& config, ocireg::ServerHooks&) {
+      config.cluster.node_name = "replica-7";
+    });
+    auto client = server.Client();
+    const Samples samples = Scrape(*client);
+    CHECK(Value(samples, "ocireg_node_info{node=\"replica-7\"}") == 1);
+    // One series only: the replica's own.
+    size_t series = 0;
+    for (const auto& [name, value] : samples) series += name.starts_with("ocireg_node_info");
+    CHECK(series == 1);
+  }
+  SECTION("the host name when node_name is empty") {
+    TestServer server;
+    REQUIRE(server.config().cluster.node_name.empty());
+    char host[256] = {};
+    REQUIRE(gethostname(host, sizeof host - 1) == 0);
+    auto client = server.Client();
+    CHECK(Value(Scrape(*client), "ocireg_node_info{node=\"" + std::string(host) + "\"}") == 1);
+  }
 }
 
 TEST_CASE("/metrics shows upload sessions while they are open", "[integration][metrics]") {

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // RegistryServer lifecycle: Create errors, Stop before and after Run, the access log, periodic GC.
+#include <unistd.h>
+
 #include <fstream>
+#include <string>
 #include <thread>
 
 #include "catch.h"
@@ -14,6 +17,16 @@ using ocireg::RegistryServer;
 using ocireg::testing::TempDir;
 using ocireg::testing::TestConfig;
 using ocireg::testing::TestServer;
+
+namespace {
+
+std::string HostName() {
+  char name[256] = {};
+  REQUIRE(gethostname(name, sizeof name - 1) == 0);
+  return name;
+}
+
+}  // namespace
 
 TEST_CASE("Create refuses a port in use, an impossible address and impossible limits",
           "[integration][server]") {
@@ -109,6 +122,43 @@ TEST_CASE("Every request is reported to the access log", "[integration][server]"
   CHECK(head.bytes == 0);
   const std::string line = ocireg::FormatAccessLogLine(missing, ocireg::LogFormat::kText);
   CHECK(line.find(" 127.0.0.1 - \"GET /v2/missing/tags/list\" 404 ") != std::string::npos);
+}
+
+TEST_CASE("Access-log lines name the replica", "[integration][server]") {
+  const auto log_format = GENERATE(ocireg::LogFormat::kText, ocireg::LogFormat::kJson);
+  TestServer server(
+      [](ocireg::Config& config, ocireg::ServerHooks&) { config.cluster.node_name = "replica-7"; });
+  REQUIRE(server.Client()->Get("/v2/")->status == 200);
+  auto log = server.access_log();
+  for (int i = 0; i < 200 && log.empty(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    log = server.access_log();
+  }
+  REQUIRE(log.size() == 1);
+  CHECK(log[0].node == "replica-7");
+  const std::string line = ocireg::FormatAccessLogLine(log[0], log_format);
+  INFO(line);
+  if (log_format == ocireg::LogFormat::kText) {
+    CHECK(line.ends_with(" node=replica-7"));
+    CHECK(line.find(" 127.0.0.1 - \"GET /v2/\" 200 ") != std::string::npos);
+  } else {
+    CHECK(line.find("\"node\":\"replica-7\"") != std::string::npos);
+    CHECK(line.find("\"path\":\"/v2/\"") != std::string::npos);
+  }
+}
+
+TEST_CASE("Without a node_name the access log names the host", "[integration][server]") {
+  TestServer server;
+  REQUIRE(server.config().cluster.node_name.empty());
+  REQUIRE(server.Client()->Get("/v2/")->status == 200);
+  auto log = server.access_log();
+  for (int i = 0; i < 200 && log.empty(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    log = server.access_log();
+  }
+  REQUIRE(log.size() == 1);
+  CHECK(log[0].node == HostName());
+  CHECK(ocireg::NodeName(server.config().cluster) == HostName());
 }
 
 TEST_CASE("Garbage collection runs periodically in the background", "[integration][server]") {

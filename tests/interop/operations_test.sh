@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: Apache-2.0
 # Operating ocireg-serve: SIGHUP reloads logins and access rules without dropping a keep-alive
 # connection; `ocireg-serve gc` and `ocireg-serve scrub` against a real store; the configuration
-# summary in the log never shows secrets.
+# summary in the log never shows secrets; SIGTERM with a drain delay.
 # Usage: operations_test.sh PATH/TO/ocireg-serve
 # Exits 77 (skipped) when curl, htpasswd or sha256sum are missing.
 set -u
@@ -231,6 +231,56 @@ else
 fi
 
 check "SIGTERM after reloads exits 0" stop_server
+
+# --- Draining on SIGTERM --------------------------------------------------------------------------
+# With limits.drain_delay, SIGTERM first takes the server out of rotation: /readyz answers 503
+# while requests are still served, each response closing its connection; then it exits 0. A
+# second SIGTERM ends the delay. Log lines name the replica.
+write_drain_config() {  # write_drain_config FILE DELAY
+  write_config "$1" 24h '[cluster]
+node_name = "drain-replica"'
+  sed -i "s/^keep_alive_timeout = .*/&\ndrain_delay = \"$2\"/" "$1"
+}
+# Waits (bounded: about 30 s) for the server to exit; its exit status, or 124 when it still runs.
+wait_for_exit() {
+  for _ in $(seq 1 600); do
+    if ! kill -0 "$SERVER_PID" 2>/dev/null; then
+      wait "$SERVER_PID"
+      local status=$?
+      SERVER_PID=
+      return $status
+    fi
+    sleep 0.05
+  done
+  return 124
+}
+readyz() { curl -s -w ' %{http_code}' "http://$REG/readyz"; }
+
+write_drain_config "$WORK/drain.toml" 5s
+start_server "$WORK/drain.toml"
+REG=127.0.0.1:$PORT
+check "ready before SIGTERM" test "$(readyz)" = "$(printf 'ready\n 200')"
+kill -TERM "$SERVER_PID"
+check "SIGTERM starts the drain" wait_for_log "node=drain-replica draining for 5s: /readyz answers 503" 1
+check "/readyz answers 503 while draining" test "$(readyz)" = "$(printf 'draining\n 503')"
+curl -s -D "$WORK/drain.head" -o /dev/null -u alice:alice-pw "http://$REG/v2/"
+check "requests are still served while draining" grep -q '^HTTP/1.1 200' "$WORK/drain.head"
+check "with Connection: close" grep -qi '^Connection: close' "$WORK/drain.head"
+wait_for_exit
+check "after the delay it exits 0" test $? = 0
+check "the listener's closing is logged" grep -q "listener closed" "$LOG"
+check "access-log lines name the replica" grep -q '"GET /v2/" 200 .* node=drain-replica$' "${LOG%.err}.out"
+
+write_drain_config "$WORK/drain-long.toml" 300s
+start_server "$WORK/drain-long.toml"
+REG=127.0.0.1:$PORT
+kill -TERM "$SERVER_PID"
+check "SIGTERM starts a long drain" wait_for_log "draining for 300s" 1
+check "/readyz answers 503 in the long drain" test "$(readyz)" = "$(printf 'draining\n 503')"
+kill -TERM "$SERVER_PID"
+wait_for_exit
+check "a second SIGTERM ends the drain delay: it exits 0 well before it" test $? = 0
+check "the second SIGTERM is logged" grep -q "received Terminated again: ending any drain delay" "$LOG"
 
 echo "$PASSED passed, $FAILED failed"
 [[ $FAILED -eq 0 ]]

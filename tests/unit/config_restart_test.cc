@@ -87,6 +87,7 @@ TEST_CASE("a change of any restart-only setting names its section", "[config][re
         {"read_timeout", [](Config& c) { c.limits.read_timeout = seconds(1); }},
         {"write_timeout", [](Config& c) { c.limits.write_timeout = seconds(1); }},
         {"shutdown_timeout", [](Config& c) { c.limits.shutdown_timeout = seconds(1); }},
+        {"drain_delay", [](Config& c) { c.limits.drain_delay = seconds(5); }},
         {"max_uploads", [](Config& c) { c.limits.max_uploads = 1; }},
         {"max_uploads_per_client", [](Config& c) { c.limits.max_uploads_per_client = 1; }}}},
       {"features",

@@ -84,6 +84,7 @@ void CheckSameConfig(const Config& got, const Config& want) {
   CHECK(got.limits.max_open_connections == want.limits.max_open_connections);
   CHECK(got.limits.write_timeout == want.limits.write_timeout);
   CHECK(got.limits.shutdown_timeout == want.limits.shutdown_timeout);
+  CHECK(got.limits.drain_delay == want.limits.drain_delay);
   CHECK(got.limits.max_uploads == want.limits.max_uploads);
   CHECK(got.limits.max_uploads_per_client == want.limits.max_uploads_per_client);
   CHECK(got.features.allow_delete == want.features.allow_delete);
@@ -242,6 +243,7 @@ header_timeout = "4s"
 read_timeout = "2m"
 write_timeout = "45s"
 shutdown_timeout = "0s"
+drain_delay = "15s"
 max_uploads = 50
 max_uploads_per_client = 0
 
@@ -274,6 +276,7 @@ access_log = false
   CHECK(config.limits.read_timeout == seconds(120));
   CHECK(config.limits.write_timeout == seconds(45));
   CHECK(config.limits.shutdown_timeout == seconds(0));
+  CHECK(config.limits.drain_delay == seconds(15));
   CHECK(config.limits.max_uploads == 50);
   CHECK(config.limits.max_uploads_per_client == 0);
   CHECK(!config.features.allow_delete);
@@ -347,6 +350,17 @@ TEST_CASE("timeouts of 0 seconds are refused where they would break serving", "[
         "test.toml:2: limits." + key + ": must be at least 1s, got 0s");
   CHECK(ErrorOf("[storage]\nupload_ttl = 0\n") ==
         "test.toml:2: storage.upload_ttl: must be at least 1s, got 0s");
+}
+
+TEST_CASE("limits.drain_delay is a duration, 0 by default", "[config]") {
+  CHECK(Config{}.limits.drain_delay == seconds(0));
+  CHECK(ParseOne("limits", "drain_delay = \"0s\"").limits.drain_delay == seconds(0));
+  CHECK(ParseOne("limits", "drain_delay = \"2m\"").limits.drain_delay == seconds(120));
+  CHECK(ParseOne("limits", "drain_delay = 5").limits.drain_delay == seconds(5));
+  CHECK(ErrorOf("[limits]\ndrain_delay = \"-5s\"\n") ==
+        "test.toml:2: limits.drain_delay: invalid duration \"-5s\": must not be negative");
+  CHECK(ErrorOf("[limits]\ndrain_delay = \"soon\"\n")
+            .starts_with("test.toml:2: limits.drain_delay: invalid duration \"soon\""));
 }
 
 TEST_CASE("sizes take an integer of bytes or a binary unit", "[config]") {

@@ -139,4 +139,34 @@ TEST_CASE("Access log lines in text and JSON", "[http]") {
           .c_str());
   REQUIRE(!doc.HasParseError());
   CHECK(std::string(doc["level"].GetString()) == "error");
+  CHECK_FALSE(doc.HasMember("node"));
+}
+
+TEST_CASE("Log lines name the replica when they have a node", "[http]") {
+  ocireg::AccessLogEntry entry;
+  entry.time = std::chrono::system_clock::time_point(std::chrono::milliseconds(1714564800123));
+  entry.remote_addr = "127.0.0.1";
+  entry.method = "GET";
+  entry.path = "/v2/";
+  entry.status = 200;
+  entry.bytes = 2;
+  entry.duration = std::chrono::microseconds(412);
+  entry.node = "replica-7";
+  CHECK(ocireg::FormatAccessLogLine(entry, ocireg::LogFormat::kText) ==
+        "2024-05-01T12:00:00.123Z 127.0.0.1 - \"GET /v2/\" 200 2 0.412ms node=replica-7");
+  rapidjson::Document doc;
+  doc.Parse(ocireg::FormatAccessLogLine(entry, ocireg::LogFormat::kJson).c_str());
+  REQUIRE(!doc.HasParseError());
+  CHECK(std::string(doc["node"].GetString()) == "replica-7");
+  CHECK(doc["status"].GetInt() == 200);
+
+  CHECK(ocireg::FormatLogLine(entry.time, ocireg::LogLevel::kInfo, "stopped",
+                              ocireg::LogFormat::kText, "replica-7") ==
+        "2024-05-01T12:00:00.123Z info node=replica-7 stopped");
+  doc.Parse(ocireg::FormatLogLine(entry.time, ocireg::LogLevel::kInfo, "stopped",
+                                  ocireg::LogFormat::kJson, "replica-7")
+                .c_str());
+  REQUIRE(!doc.HasParseError());
+  CHECK(std::string(doc["node"].GetString()) == "replica-7");
+  CHECK(std::string(doc["message"].GetString()) == "stopped");
 }

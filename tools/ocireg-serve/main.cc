@@ -31,6 +31,8 @@ constexpr const char* kUsage =
     "new logins, access rules and certificate without dropping connections; listen, storage,\n"
     "limits, features, log, docs, metrics, the realm, turning TLS on or off and the tls.client_*\n"
     "settings need a restart. A broken file on SIGHUP keeps the old state and logs the error.\n"
+    "With limits.drain_delay set, SIGTERM or SIGINT first make /readyz answer 503 for that long\n"
+    "while requests are still served (for load balancers); a second signal ends the delay.\n"
     "\n"
     "--check-config reads CONFIG.toml and the htpasswd file and checks the LDAP settings;\n"
     "with storage.driver = \"s3\" it also writes, reads and removes a small object in the\n"
@@ -52,7 +54,8 @@ void Print(std::FILE* stream, const std::string& line) {
   std::fflush(stream);
 }
 
-ocireg::ServerHooks MakeHooks(const ocireg::Config& config) {
+// Access-log lines name the replica through their entries; diagnostic lines through `node`.
+ocireg::ServerHooks MakeHooks(const ocireg::Config& config, const std::string& node) {
   ocireg::ServerHooks hooks;
   const ocireg::LogFormat format = config.log.format;
   if (config.log.access_log) {
@@ -61,9 +64,10 @@ ocireg::ServerHooks MakeHooks(const ocireg::Config& config) {
     };
   }
   const ocireg::LogLevel threshold = config.log.level;
-  hooks.log = [format, threshold](ocireg::LogLevel level, std::string_view message) {
+  hooks.log = [format, threshold, node](ocireg::LogLevel level, std::string_view message) {
     if (level < threshold) return;
-    Print(stderr, ocireg::FormatLogLine(std::chrono::system_clock::now(), level, message, format));
+    Print(stderr,
+          ocireg::FormatLogLine(std::chrono::system_clock::now(), level, message, format, node));
   };
   return hooks;
 }
@@ -107,23 +111,31 @@ void Reload(const std::string& path, ocireg::RegistryServer& server,
 }
 
 // Waits for signals (blocked in every thread, so only sigwait sees them): SIGHUP reloads,
-// SIGTERM or SIGINT stop the server, SIGUSR1 only ends the wait, when the server stopped by
-// itself.
+// SIGTERM or SIGINT stop the server, SIGUSR1 (sent once Run has returned) ends the wait. The
+// first stop runs on a thread of its own, so that a second SIGTERM or SIGINT is seen during the
+// drain delay: it ends the delay.
 void HandleSignals(const sigset_t& signals, ocireg::RegistryServer& server,
                    const ocireg::ServerHooks& hooks, const std::string& path) {
+  std::thread stopper;
   while (true) {
     int signal_number = 0;
     sigwait(&signals, &signal_number);
-    if (signal_number == SIGUSR1) return;
+    if (signal_number == SIGUSR1) break;
     if (signal_number == SIGHUP) {
       Reload(path, server, hooks);
       continue;
     }
+    const bool again = stopper.joinable();
     hooks.log(ocireg::LogLevel::kInfo,
-              std::string("received ") + strsignal(signal_number) + ", stopping");
-    server.Stop();
-    return;
+              std::string("received ") + strsignal(signal_number) +
+                  (again ? " again: ending any drain delay" : ", stopping"));
+    if (again) {
+      server.Stop();
+    } else {
+      stopper = std::thread([&server] { server.Stop(); });
+    }
   }
+  if (stopper.joinable()) stopper.join();
 }
 
 int Serve(const ocireg::Config& config, const std::string& path) {
@@ -135,7 +147,7 @@ int Serve(const ocireg::Config& config, const std::string& path) {
   sigaddset(&signals, SIGUSR1);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);  // before any thread starts: they inherit it
 
-  ocireg::ServerHooks hooks = MakeHooks(config);
+  ocireg::ServerHooks hooks = MakeHooks(config, ocireg::NodeName(config.cluster));
   auto server = ocireg::RegistryServer::Create(config, hooks);
   if (!server.ok()) {
     Print(stderr, "ocireg-serve: " + server.status().message());

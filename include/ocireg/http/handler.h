@@ -16,8 +16,8 @@
 // JSON error body.
 //
 // Thread-safety: Install() once, from one thread. Afterwards the handler is called concurrently by
-// the server's workers; SetDraining, AbortTransfers, SetAccess and in_flight may be called from any
-// thread.
+// the server's workers; SetOutOfRotation, SetDraining, AbortTransfers, SetAccess and in_flight may
+// be called from any thread.
 #pragma once
 
 #include <chrono>
@@ -53,20 +53,25 @@ struct AccessLogEntry {
   int status = 0;
   uint64_t bytes = 0;  // response body bytes (0 for HEAD)
   std::chrono::microseconds duration{0};
+  // The replica that answered: the handler's config.cluster.node_name ("" when it has none).
+  std::string node;
 };
 
 // One access-log line without the newline. kText:
-//   2024-05-01T12:00:00.123Z 127.0.0.1 - "GET /v2/" 200 0 0.412ms
+//   2024-05-01T12:00:00.123Z 127.0.0.1 - "GET /v2/" 200 0 0.412ms node=replica-7
 // kJson (one object a line):
 //   {"time":"2024-05-01T12:00:00.123Z","remote_addr":"127.0.0.1","user":"-","method":"GET",
-//    "path":"/v2/","status":200,"bytes":0,"duration_ms":0.412}
+//    "path":"/v2/","status":200,"bytes":0,"duration_ms":0.412,"node":"replica-7"}
+// An entry without a node has neither node= nor "node".
 OCIREG_EXPORT std::string FormatAccessLogLine(const AccessLogEntry& entry, LogFormat format);
 
-// One diagnostic line without the newline, stamped with `time`. kText:
-//   2024-05-01T12:00:00.123Z warn garbage collection failed: ...
-// kJson: {"time":"2024-05-01T12:00:00.123Z","level":"warn","message":"..."}
+// One diagnostic line without the newline, stamped with `time`, from the replica `node` ("": left
+// out). kText:
+//   2024-05-01T12:00:00.123Z warn node=replica-7 garbage collection failed: ...
+// kJson: {"time":"2024-05-01T12:00:00.123Z","level":"warn","node":"replica-7","message":"..."}
 OCIREG_EXPORT std::string FormatLogLine(std::chrono::system_clock::time_point time, LogLevel level,
-                                        std::string_view message, LogFormat format);
+                                        std::string_view message, LogFormat format,
+                                        std::string_view node = {});
 
 // Where the HTTP layer reports and whom it asks. Every member may be empty. All are called from
 // the server's worker threads, concurrently.
@@ -86,15 +91,16 @@ struct ServerHooks {
 class OCIREG_EXPORT RegistryHandler {
  public:
   // Borrows `store`, which must outlive the handler. Copies what it needs of `config` (features and
-  // limits).
+  // limits). config.cluster.node_name is used as it is, in access-log entries and in /metrics
+  // (ocireg_node_info); RegistryServer passes the name NodeName resolves.
   RegistryHandler(Store& store, const Config& config, ServerHooks hooks = {});
   ~RegistryHandler();
   RegistryHandler(const RegistryHandler&) = delete;
   RegistryHandler& operator=(const RegistryHandler&) = delete;
 
-  // Installs on `server` the API's routes; the pre-routing, error, exception and Expect:
-  // 100-continue handlers; the logger (which feeds hooks.access_log); and the default header
-  // Docker-Distribution-API-Version; GET /healthz and /readyz, and GET /metrics unless
+  // Installs on `server` the API's routes; the pre-routing, post-routing, error, exception and
+  // Expect: 100-continue handlers; the logger (which feeds hooks.access_log); and the default
+  // header Docker-Distribution-API-Version; GET /healthz and /readyz, and GET /metrics unless
   // config.metrics.enabled is false. Call once, before the server listens.
   //
   // The API claims every path for every method (httplib matches routes in registration order,
@@ -103,6 +109,11 @@ class OCIREG_EXPORT RegistryHandler {
   // after it; they also apply to the program's own routes.
   void Install(httplib::Server& server);
 
+  // Out of rotation (the drain delay before a graceful shutdown) GET /readyz answers 503
+  // "draining" and every response carries Connection: close and ends its connection, while
+  // requests are still served as usual: a load balancer stops sending clients and its pooled
+  // connections end, and no client is refused.
+  void SetOutOfRotation(bool out);
   // While draining (a graceful shutdown) new requests are answered 503 UNAVAILABLE with
   // Connection: close; requests in progress continue.
   void SetDraining(bool draining);
