@@ -131,7 +131,8 @@ Result<std::unique_ptr<Lease>> RedisCoordination::AcquireLease(std::string_view 
   auto lease = RedisLease::Acquire(shared_from_this(), client_, Key("lease:") + std::string(name),
                                    options_.node_name + "/" + RandomToken(), options_.lease_ttl);
   if (!lease.ok()) {
-    return Unavailable("the " + std::string(name) + " lease: " + lease.status().message());
+    return Status(lease.status().code(),
+                  "the " + std::string(name) + " lease: " + lease.status().message());
   }
   return std::unique_ptr<Lease>(std::move(*lease));
 }

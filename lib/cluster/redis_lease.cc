@@ -47,7 +47,7 @@ Result<std::unique_ptr<RedisLease>> RedisLease::Acquire(std::shared_ptr<void> ow
     const std::string who = holder.ok() && holder->type == RedisReply::Type::kString
                                 ? HolderName(holder->text)
                                 : "another replica";
-    return Unavailable("held by " + who);
+    return AlreadyExists("held by " + who);
   }
   return std::unique_ptr<RedisLease>(
       new RedisLease(std::move(owner), client, std::move(key), std::move(token), ttl, sent));

@@ -23,7 +23,8 @@ namespace ocireg::internal {
 
 class RedisLease final : public Lease {
  public:
-  // Takes key `key` for `token`; kUnavailable naming the holder when another holds it. `owner`
+  // Takes key `key` for `token`; kAlreadyExists naming the holder when another holds it,
+  // kUnavailable when Redis does not answer. `owner`
   // keeps `client` alive as long as the lease.
   static Result<std::unique_ptr<RedisLease>> Acquire(std::shared_ptr<void> owner,
                                                      RedisClient& client, std::string key,

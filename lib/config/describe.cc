@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "cluster/redis_url.h"
 #include "config/schema.h"
 #include "ocireg/config.h"
 
@@ -20,6 +21,16 @@ std::string Joined(const std::vector<std::string>& items) {
   std::string text;
   for (const std::string& item : items) text += (text.empty() ? "" : ", ") + item;
   return text;
+}
+
+// "; cluster redis://host:port/db (prefix ocireg:, lease 30s)" when replicas coordinate; the
+// password never appears.
+std::string DescribeCluster(const ClusterConfig& cluster) {
+  if (cluster.redis_url.empty()) return "";
+  auto address = internal::ParseRedisUrl(cluster.redis_url);
+  return fmt::format("; cluster {} (prefix {}, lease {}s)",
+                     address.ok() ? address->ToString() : cluster.redis_url, cluster.key_prefix,
+                     cluster.lease_ttl.count());
 }
 
 }  // namespace
@@ -61,20 +72,24 @@ std::string DescribeConfig(const Config& config) {
   }
   const LimitsConfig& limits = config.limits;
   return fmt::format(
-      "listen {}:{}; tls {}; logins {}; access {}; storage {} (gc every {}, grace {}, uploads "
-      "{}); limits: {} connections ({} open), {} requests per connection, keep-alive {}, headers "
-      "{}, read {}, write {}, drain {}, shutdown {}, manifests {}, blobs {}, {} uploads ({} per "
-      "client); "
-      "deletion {}",
-      config.listen.address, config.listen.port, tls_mode, Joined(logins), access,
-      DescribeStorage(config.storage), duration(config.storage.gc_interval),
-      duration(config.storage.gc_grace_period), duration(config.storage.upload_ttl),
-      limits.max_connections, limits.max_open_connections, limits.keep_alive_max_requests,
-      duration(limits.keep_alive_timeout), duration(limits.header_timeout),
-      duration(limits.read_timeout), duration(limits.write_timeout), duration(limits.drain_delay),
-      duration(limits.shutdown_timeout), bytes(limits.max_manifest_bytes),
-      bytes(limits.max_blob_bytes), limits.max_uploads, limits.max_uploads_per_client,
-      config.features.allow_delete ? "on" : "off");
+             "listen {}:{}; tls {}; logins {}; access {}; storage {} (gc every {}, grace {}, "
+             "uploads "
+             "{}); limits: {} connections ({} open), {} requests per connection, keep-alive {}, "
+             "headers "
+             "{}, read {}, write {}, drain {}, shutdown {}, manifests {}, blobs {}, {} uploads ({} "
+             "per "
+             "client); "
+             "deletion {}",
+             config.listen.address, config.listen.port, tls_mode, Joined(logins), access,
+             DescribeStorage(config.storage), duration(config.storage.gc_interval),
+             duration(config.storage.gc_grace_period), duration(config.storage.upload_ttl),
+             limits.max_connections, limits.max_open_connections, limits.keep_alive_max_requests,
+             duration(limits.keep_alive_timeout), duration(limits.header_timeout),
+             duration(limits.read_timeout), duration(limits.write_timeout),
+             duration(limits.drain_delay), duration(limits.shutdown_timeout),
+             bytes(limits.max_manifest_bytes), bytes(limits.max_blob_bytes), limits.max_uploads,
+             limits.max_uploads_per_client, config.features.allow_delete ? "on" : "off") +
+         DescribeCluster(config.cluster);
 }
 
 }  // namespace ocireg

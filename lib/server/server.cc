@@ -400,6 +400,12 @@ void ServerImpl::CollectGarbagePeriodically() {
     }
     lock.unlock();
     auto report = store_->maintenance().CollectGarbage();
+    if (IsAlreadyExists(report.status())) {
+      // Another replica is collecting for the whole cluster: nothing failed here.
+      Log(LogLevel::kInfo, report.status().message());
+      lock.lock();
+      continue;
+    }
     handler_->RecordGarbageCollection(report.ok() ? &*report : nullptr);
     if (report.ok()) {
       Log(LogLevel::kInfo, "garbage collection: " + std::to_string(report->repositories_scanned) +
@@ -424,6 +430,16 @@ void ServerImpl::CollectGarbagePeriodically() {
   }
 }
 
+// A replica starts without Redis all the same: it serves reads from the bucket, and its writes
+// answer 503 until Redis answers (docs/cluster.md). The operator learns it here, once.
+void WarnIfRedisUnreachable(const Config& config, const ServerHooks& hooks) {
+  if (config.cluster.redis_url.empty() || !hooks.log) return;
+  const Status redis = CheckRedisReachable(RedisOptionsFromConfig(config));
+  if (redis.ok()) return;
+  hooks.log(LogLevel::kWarn, "cluster.redis_url: " + redis.message() +
+                                 ": serving reads; writes answer 503 until Redis answers");
+}
+
 }  // namespace
 
 Result<std::unique_ptr<RegistryServer>> RegistryServer::Create(const Config& config,
@@ -445,6 +461,7 @@ Result<std::unique_ptr<RegistryServer>> RegistryServer::Create(const Config& con
   }
   auto store = OpenStoreFromConfig(config, std::move(store_options));
   if (!store.ok()) return store.status();
+  WarnIfRedisUnreachable(config, hooks);
   auto certificate =
       config.tls.certificate.empty() ? nullptr : std::make_unique<internal::ServerCertificate>();
   auto http = NewHttpServer(config.tls, certificate.get());

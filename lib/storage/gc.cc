@@ -119,8 +119,10 @@ Result<GcReport> LayoutStore::CollectGarbage() {
   if (!options_.coordination) return CollectGarbageUnder(nullptr);
   // One collection in the cluster at a time; its claims are fenced by the lease's token.
   auto lease = options_.coordination->AcquireLease("gc");
-  if (!lease.ok())
-    return Unavailable("garbage collection not started: " + lease.status().message());
+  if (!lease.ok()) {
+    return Status(lease.status().code(),
+                  "garbage collection not started: " + lease.status().message());
+  }
   return CollectGarbageUnder(lease->get());
 }
 

@@ -82,7 +82,9 @@ Result<ScrubReport> LayoutStore::Scrub() {
   std::unique_ptr<Lease> lease;
   if (options_.coordination) {
     auto taken = options_.coordination->AcquireLease("scrub");
-    if (!taken.ok()) return Unavailable("scrub not started: " + taken.status().message());
+    if (!taken.ok()) {
+      return Status(taken.status().code(), "scrub not started: " + taken.status().message());
+    }
     lease = std::move(*taken);
   }
   ScrubReport report;

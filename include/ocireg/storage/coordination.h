@@ -67,8 +67,8 @@ class OCIREG_EXPORT Coordination {
   // Ends a claim once the content is removed (or was not).
   virtual void ReleaseContent(const Digest& digest) = 0;
 
-  // Takes the lease on job `name` ("gc", "scrub"). kUnavailable naming the holder when another
-  // replica holds it, or when the coordinator cannot be asked.
+  // Takes the lease on job `name` ("gc", "scrub"). kAlreadyExists naming the holder when another
+  // replica holds it; kUnavailable when the coordinator cannot be asked.
   virtual Result<std::unique_ptr<Lease>> AcquireLease(std::string_view name) = 0;
 
   // Counters for /metrics, in DriverCounter's form: ocireg_coordination_* (requests answered and

@@ -45,9 +45,12 @@ class OCIREG_EXPORT StoreMaintenance {
   // Removes blobs that no manifest of their repository references and whose last link is older than
   // the grace period, content no repository links any more, and upload sessions idle past the TTL.
   // Safe while pushes run, and waits only for the index writes under way when it starts. An entry
-  // it cannot read is skipped and listed in GcReport::problems, not an error.
+  // it cannot read is skipped and listed in GcReport::problems, not an error. A store that
+  // coordinates with replicas (StoreOptions::coordination) collects only under the cluster's gc
+  // lease: kAlreadyExists naming the holder when another replica holds it.
   virtual Result<GcReport> CollectGarbage() = 0;
-  // Checks every blob against its digest and every manifest's references.
+  // Checks every blob against its digest and every manifest's references; with coordination
+  // only under the scrub lease (kAlreadyExists when another replica holds it).
   virtual Result<ScrubReport> Scrub() = 0;
 };
 
