@@ -86,34 +86,6 @@ int ConnectTcp(const RedisAddress& address, milliseconds timeout, std::string& e
   return fd;
 }
 
-void CopyReply(const redisReply& from, RedisReply& to) {
-  switch (from.type) {
-    case REDIS_REPLY_STRING:
-      to.type = RedisReply::Type::kString;
-      to.text.assign(from.str, from.len);
-      break;
-    case REDIS_REPLY_STATUS:
-      to.type = RedisReply::Type::kStatus;
-      to.text.assign(from.str, from.len);
-      break;
-    case REDIS_REPLY_ERROR:
-      to.type = RedisReply::Type::kError;
-      to.text.assign(from.str, from.len);
-      break;
-    case REDIS_REPLY_INTEGER:
-      to.type = RedisReply::Type::kInteger;
-      to.integer = from.integer;
-      break;
-    case REDIS_REPLY_ARRAY:
-      to.type = RedisReply::Type::kArray;
-      to.elements.resize(from.elements);
-      for (size_t i = 0; i < from.elements; ++i) CopyReply(*from.element[i], to.elements[i]);
-      break;
-    default:
-      to.type = RedisReply::Type::kNil;
-  }
-}
-
 // "run_id:<hex>" of an INFO server reply.
 std::string RunIdOf(const std::string& info) {
   const size_t at = info.find("run_id:");
@@ -129,13 +101,12 @@ struct RedisConnection::Transport {
   int fd = -1;
   SSL_CTX* ctx = nullptr;
   SSL* ssl = nullptr;
-  redisReader* reader = nullptr;
+  RedisReplyReader reader;
 
   ~Transport() {
     if (ssl != nullptr) SSL_free(ssl);
     if (ctx != nullptr) SSL_CTX_free(ctx);
     if (fd >= 0) close(fd);
-    if (reader != nullptr) redisReaderFree(reader);
   }
 
   // Bytes sent or received, 0 at end of stream, -1 on an error or a timeout.
@@ -207,8 +178,6 @@ Result<std::unique_ptr<RedisConnection>> RedisConnection::Open(const RedisConnec
       return Unavailable(where + ": " + tls.message());
     }
   }
-  transport->reader = redisReaderCreate();
-  if (transport->reader == nullptr) return Unavailable(where + ": out of memory");
   std::unique_ptr<RedisConnection> connection(new RedisConnection(std::move(transport), where));
   if (!options.password.empty()) {
     std::vector<std::string> auth{"AUTH"};
@@ -268,17 +237,12 @@ Status RedisConnection::Send(std::string_view bytes) {
 Result<RedisReply> RedisConnection::Receive() {
   size_t received = 0;
   while (true) {
-    void* parsed = nullptr;
-    if (redisReaderGetReply(transport_->reader, &parsed) != REDIS_OK) {
+    auto parsed = transport_->reader.Next();
+    if (!parsed.ok()) {
       broken_ = true;
-      return Unavailable(address_ + ": bad reply: " + transport_->reader->errstr);
+      return Unavailable(address_ + ": " + parsed.status().message());
     }
-    if (parsed != nullptr) {
-      RedisReply reply;
-      CopyReply(*static_cast<redisReply*>(parsed), reply);
-      freeReplyObject(parsed);
-      return reply;
-    }
+    if (parsed->has_value()) return std::move(**parsed);
     char buffer[16384];
     errno = 0;
     const ssize_t n = transport_->Read(buffer, sizeof buffer);
@@ -294,7 +258,7 @@ Result<RedisReply> RedisConnection::Receive() {
       broken_ = true;
       return Unavailable(address_ + ": reply too large");
     }
-    redisReaderFeed(transport_->reader, buffer, static_cast<size_t>(n));
+    transport_->reader.Feed(std::string_view(buffer, static_cast<size_t>(n)));
   }
 }
 
