@@ -29,6 +29,18 @@ A round runs these phases (bench/benchlib/phases.py), each on a fresh server:
            requests per push and pull, counted in radosgw's ops log. Distribution is set not to
            redirect blob GETs to the gateway, so both serve the bytes themselves. The limit is
            the gateway's own: curl PUTting the 1 GiB blob as one object and GETting it back.
+  cluster  replicas on one bucket of the same gateway and one Redis, behind HAProxy (both
+           started by the benchmark on free ports in the scratch directory, stopped by PID):
+           1 replica, then 3, a fresh bucket and Redis each; ocireg's replicas coordinate
+           through Redis ([cluster] redis_url), distribution's share its blob descriptor cache
+           there (and one http.secret). Through HAProxy: a 512 MiB blob pushed monolithically
+           and pulled three times, manifest GET and blob HEAD rates at 64 connections, 200
+           small images pushed by 16 clients; per push, pull, image, GET and HEAD the S3
+           requests (ops log, as in s3) and the Redis commands, executed (INFO commandstats,
+           scripts' commands included) and sent (MONITOR, in the push and pull steps). Rows
+           clusterN_...; ocireg's 3-replica figures over its 1-replica ones besides. The
+           replicas share the machine's cores with everything else: on 2 cores, 3 replicas
+           measure coordination overhead, not a speed-up.
 --only PHASE,... runs some of them (the table then has only their rows).
 
 --drop-caches empties the kernel's page cache (`sync`, then `echo 1 > /proc/sys/vm/drop_caches`;
@@ -45,7 +57,8 @@ Usage: bench/compare.py BUILD_DIR [--rounds N] [--quick] [--only PHASES] [--drop
                         [--work DIR] [--json FILE]
 BUILD_DIR holds tools/ocireg-serve, bench/registry_load and bench/loopback_speed (a release build
 gives the figures worth quoting). Needs curl, wrk, ab (apache2-utils), skopeo, podman, containerd,
-openssl, docker-registry; the s3 phase also needs ceph-mon, ceph-osd, radosgw and ceph-common.
+openssl, docker-registry; the s3 and cluster phases also need ceph-mon, ceph-osd, radosgw and
+ceph-common, and the cluster phase redis-server (with redis-cli) and haproxy.
 """
 
 import argparse
@@ -66,6 +79,9 @@ from benchlib.transfers import Blob
 TOOLS = ("curl", "wrk", "ab", "skopeo", "podman", "containerd", "ctr", "openssl",
          "docker-registry")
 S3_TOOLS = ("ceph-mon", "ceph-osd", "radosgw", "radosgw-admin")
+CLUSTER_TOOLS = ("redis-server", "redis-cli", "haproxy")
+# The phases that store in a bucket of the S3 gateway.
+GATEWAY_PHASES = {"s3", "cluster"}
 # The gateway's sparse block file: room for a round's blobs of both registries (distribution
 # copies each blob once more as it commits it), freed bucket by bucket.
 GATEWAY_GIB = {False: 24, True: 4}
@@ -100,6 +116,8 @@ class Run:
             part = size // workload.parallel_parts
             self.blobs["parts"] = [Blob(path(f"part{i}.blob"), part)
                                    for i in range(workload.parallel_parts)]
+        if "cluster" in chosen:
+            self.blobs["cluster"] = Blob(path("cluster.blob"), workload.cluster_blob_bytes)
         if chosen & {"big", "s3"}:
             self.blobs["big"] = Blob(path("big.blob"), workload.big_blob_bytes, copies_of=push)
         self.tls = Tls(scratch) if "tls" in chosen else None
@@ -126,7 +144,7 @@ class Run:
             os.remove(archive)
 
     def start_gateway(self, chosen):
-        if "s3" in chosen:
+        if chosen & GATEWAY_PHASES:
             log("starting the S3 gateway (Ceph RGW)")
             scripts = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
                                    "tests", "support", "rgw")
@@ -182,6 +200,7 @@ def benchmark(registries, run, chosen, rounds, drop_caches=False):
                         drop_page_cache()
                     add(samples[registry.name], phase(registry, run))
     medians = {k: statistics.median(v) for k, v in limit_samples.items()}
+    rows = report.summarize(samples, medians, run.workload)
     return {
         "date": datetime.date.today().isoformat(),
         "machine": limits.machine(run.scratch),
@@ -190,7 +209,8 @@ def benchmark(registries, run, chosen, rounds, drop_caches=False):
         "drop_caches": drop_caches,
         "phases": [name for name in phases.PHASES if name in chosen],
         "limits": medians,
-        "rows": report.summarize(samples, medians, run.workload),
+        "rows": rows,
+        "cluster_scaling": report.cluster_scaling(rows),
         "samples": samples,
     }
 
@@ -236,7 +256,9 @@ def main():
     build = os.path.abspath(options.build_dir)
     serve = os.path.join(build, "tools", "ocireg-serve")
     load_tool = os.path.join(build, "bench", "registry_load")
-    for tool in TOOLS + (S3_TOOLS if "s3" in options.chosen else ()):
+    needed = TOOLS + (S3_TOOLS if options.chosen & GATEWAY_PHASES else ())
+    needed += CLUSTER_TOOLS if "cluster" in options.chosen else ()
+    for tool in needed:
         if shutil.which(tool) is None:
             sys.exit(f"bench: {tool} is not installed (scripts/setup installs it)")
     workload = phases.Workload(options.quick)
@@ -259,6 +281,8 @@ def main():
             shutil.rmtree(scratch, ignore_errors=True)
     report.print_table(result["rows"], result["limits"])
     report.print_s3_details(result["samples"])
+    report.print_cluster_details(result["samples"], result["cluster_scaling"],
+                                 result["machine"]["cores"])
     line = json.dumps(result, sort_keys=True)
     print(line)
     if options.json:

@@ -39,6 +39,9 @@ constexpr const char* kUsage =
     "      median and 90th percentile in ms. A non-2xx status counts as an error.\n"
     "  push-blobs --repo REPO [--count 200] [--size 16384] [--connections 16]\n"
     "      pushes COUNT distinct blobs of SIZE bytes (POST, then PUT with the digest).\n"
+    "  push-images --repo REPO [--count 200] [--size 16384] [--connections 16]\n"
+    "      pushes COUNT distinct images into REPO, tagged t00000...: each its config and one\n"
+    "      layer of SIZE bytes (POST and PUT each), then its manifest; built before the clock.\n"
     "  populate-repos --count N [--prefix bench/r] [--connections 16]\n"
     "      creates repositories PREFIX00000... each holding one small image tagged latest;\n"
     "      its blobs are pushed once and mounted into the other repositories.\n"
@@ -445,6 +448,30 @@ int PushBlobs(const Options& options) {
   return ExitCode(errors);
 }
 
+int PushImages(const Options& options) {
+  const std::string seed = RandomBytes(16);
+  std::vector<Image> images;
+  images.reserve(static_cast<size_t>(options.count));
+  for (long i = 0; i < options.count; ++i) {
+    images.push_back(MakeImage({BlobContent(seed, i, options.size)}));
+  }
+  Errors errors;
+  std::atomic<long> pushed{0};
+  auto start = Clock::now();
+  RunParallel(options, options.count, [&](httplib::Client& client, long i) {
+    const Image& image = images[static_cast<size_t>(i)];
+    if (PushImageBlobs(client, options.repo, image, errors) &&
+        PutManifest(client, options.repo, Numbered("t", i), image, errors)) {
+      ++pushed;
+    }
+  });
+  double seconds = Seconds(start);
+  std::printf(R"({"images":%ld,"seconds":%.6f,"images_per_second":%.1f,"errors":%ld})"
+              "\n",
+              pushed.load(), seconds, static_cast<double>(pushed.load()) / seconds, errors.count());
+  return ExitCode(errors);
+}
+
 // A tiny image whose layer is random, so every run creates new blobs and a new manifest.
 Image SmallImage() { return MakeImage({RandomBytes(32)}); }
 
@@ -539,6 +566,17 @@ std::string CheckPushBlobs(Options& options) {
   return NeedCount(options, 200);
 }
 
+std::string CheckPushImages(Options& options) {
+  if (options.repo.empty()) return "--repo is required";
+  if (options.size < 32 || options.size > kMaxBlobSize) return "--size is out of range";
+  std::string problem = NeedCount(options, 200);
+  // Every image is built in memory before the clock starts.
+  if (problem.empty() && options.count * options.size > kMaxImageSize) {
+    return "--count times --size is too large";
+  }
+  return problem;
+}
+
 std::string CheckPopulateRepos(Options& options) {
   if (options.prefix.empty()) return "--prefix must not be empty";
   return NeedCount(options, 0);
@@ -570,6 +608,7 @@ constexpr Command kCommands[] = {
     {"wait-ready", CheckWaitReady, WaitReady},
     {"latency", CheckLatency, Latency},
     {"push-blobs", CheckPushBlobs, PushBlobs},
+    {"push-images", CheckPushImages, PushImages},
     {"populate-repos", CheckPopulateRepos, PopulateRepos},
     {"populate-tags", CheckPopulateTags, PopulateTags},
     {"push-image", CheckPushImage, PushImage},

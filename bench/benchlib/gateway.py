@@ -27,14 +27,17 @@ class RequestCount:
 
     def __init__(self):
         self.by_operation = collections.Counter()
+        # Requests on keys the count was told to leave out (see Gateway.requests), by operation.
+        self.left_out = collections.Counter()
 
     @property
     def total(self):
         return sum(self.by_operation.values())
 
-    def add(self, entry):
+    def add(self, entry, left_out=False):
         method = entry.get("uri", "").split(" ", 1)[0]
-        self.by_operation[f"{entry['operation']} {method}"] += 1
+        counter = self.left_out if left_out else self.by_operation
+        counter[f"{entry['operation']} {method}"] += 1
 
 
 class Gateway:
@@ -127,9 +130,12 @@ class Gateway:
         return peak_rss_mib(self.pid)
 
     @contextlib.contextmanager
-    def requests(self, bucket):
+    def requests(self, bucket, leave_out=()):
         """Counts the requests on `bucket` answered while the block runs, into the RequestCount
-        it yields (complete once the block has ended)."""
+        it yields (complete once the block has ended). Requests on the keys in `leave_out` (such
+        as the object a readiness probe writes, which a load balancer's health checks cause
+        whatever the workload) go into its left_out counter instead."""
+        ignored = {f"/{bucket}/{key}" for key in leave_out}
         log = os.path.join(self.directory, "log", "ops.log")
         offset = os.path.getsize(log) if os.path.exists(log) else 0
         count = RequestCount()
@@ -141,7 +147,9 @@ class Gateway:
              "-H", "x-amz-content-sha256: UNSIGNED-PAYLOAD", self.url(bucket, marker)])
         for entry in self.log_entries(log, offset, marker):
             if entry.get("bucket") == bucket:
-                count.add(entry)
+                uri = entry.get("uri", "").split(" ")
+                path = uri[1].split("?", 1)[0] if len(uri) > 1 else ""
+                count.add(entry, left_out=path in ignored)
 
     @staticmethod
     def log_entries(log, offset, marker, timeout=60):

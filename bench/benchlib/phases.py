@@ -3,11 +3,12 @@
 root (the listing phase over its populated one) and stops it however the phase ends, and returns
 metric -> value. `--only` picks phases by the names in PHASES."""
 
+import collections
 import contextlib
 import os
 import statistics
 
-from . import clients, transfers
+from . import clients, cluster, transfers
 from .common import GIB, MIB, CpuMeter, log, peak_rss_mib
 from .images import MANIFEST_TYPE
 from .rates import ab_head, wrk_get
@@ -35,6 +36,12 @@ class Workload:
         self.repositories = 300 if quick else 10000
         self.tags = 300 if quick else 10000
         self.page_requests = 50 if quick else 200
+        # The cluster phase: one blob pushed and pulled, small images pushed, rates at one
+        # number of connections; the same workload with each number of replicas.
+        self.cluster_replicas = (1, 3)
+        self.cluster_blob_bytes = 16 * MIB if quick else 512 * MIB
+        self.cluster_images = 40 if quick else 200
+        self.cluster_rate_connections = 64
 
 
 def core(registry, run):
@@ -261,6 +268,99 @@ def note_requests(m, step, ops, per=1):
     m[f"s3_operations_{step}"] = dict(ops.by_operation)
 
 
+# The object each ocireg replica writes and removes for a readiness probe (GET /readyz, which
+# HAProxy's health checks ask every 2 s; one probe a second at most), whatever the workload:
+# left out of the request counts of the cluster phase.
+READINESS_PROBE_KEYS = ("_probe",)
+
+
+def on_cluster(registry, run):
+    """Replicas of the registry on one fresh bucket of the S3 gateway and one Redis, behind
+    HAProxy, once with each number of replicas of workload.cluster_replicas (1, 3), all requests
+    through HAProxy: a blob pushed monolithically and pulled three times, manifest GET and blob
+    HEAD rates, small images pushed by several clients; the S3 requests (at the gateway) and the
+    Redis commands of each step (executed, from INFO commandstats; sent, from MONITOR where
+    scripts ran), per push, pull, image, GET and HEAD. Metrics are named clusterN_...; a failure
+    ends that number of replicas only (clusterN_failure), the others still run."""
+    m = {}
+    for count in run.workload.cluster_replicas:
+        try:
+            cluster_steps(registry, run, count, m)
+        except RuntimeError as error:
+            log(f"{registry.name}: cluster phase with {count} replicas failed: {error}")
+            m[f"cluster{count}_failure"] = str(error)
+    return m
+
+
+class Cost:
+    """What one step of the cluster phase costs at the gateway and in Redis; `per` divides the
+    counts (pushes, pulls, requests of the step), set inside the step when only it knows."""
+
+    def __init__(self):
+        self.per = 1
+
+
+def cluster_steps(registry, run, count, m):
+    gateway, workload = run.gateway, run.workload
+    blob = run.blobs["cluster"]
+    prefix = f"cluster{count}_"
+    directory = os.path.join(run.scratch, f"cluster-{registry.name}")
+    left_out = collections.Counter()
+    with gateway.fresh_bucket(f"{registry.name}-cluster{count}") as bucket, \
+            cluster.running(registry, directory, count, S3Bucket(gateway, bucket)) as replicas:
+        front, redis = replicas.front, replicas.redis
+
+        @contextlib.contextmanager
+        def costs(step, monitor=True):
+            cost = Cost()
+            with gateway.requests(bucket, leave_out=READINESS_PROBE_KEYS) as s3, \
+                    redis.commands(monitor) as commands:
+                yield cost
+            m[f"{prefix}s3_per_{step}"] = s3.total / cost.per
+            m[f"{prefix}redis_per_{step}"] = commands.total / cost.per
+            if commands.sent is not None:
+                m[f"{prefix}redis_sent_per_{step}"] = commands.sent / cost.per
+            m[f"{prefix}s3_operations_{step}"] = dict(s3.by_operation)
+            m[f"{prefix}redis_commands_{step}"] = dict(commands.by_command)
+            left_out.update(s3.left_out)
+
+        with costs("push"):
+            seconds = transfers.push_monolithic(front, "bench/big", blob)
+        m[f"{prefix}push_MBps"] = blob.size / seconds / 1e6
+        with costs("pull") as cost:
+            pulls = [transfers.pull(front, "bench/big", blob) for _ in range(3)]
+            cost.per = len(pulls)
+        m[f"{prefix}pull_MBps"] = blob.size / statistics.median(pulls) / 1e6
+
+        image = front.load("push-image", "--repo", "bench/small", "--tag", "v1",
+                           "--layers", str(workload.image_layers),
+                           "--layer-size", str(workload.image_layer_bytes))
+        connections = workload.cluster_rate_connections
+        # No MONITOR in the rate runs: its line per command would slow Redis down.
+        with costs("manifest_get", monitor=False) as cost:
+            rate, cost.per, errors = wrk_get(front, "/v2/bench/small/manifests/v1", connections,
+                                             workload.rate_seconds,
+                                             [f"Accept: {MANIFEST_TYPE}"])
+        m[f"{prefix}manifest_get_rps"] = rate
+        with costs("blob_head", monitor=False) as cost:
+            rate, cost.per, failed = ab_head(front,
+                                             f"/v2/bench/small/blobs/{image['layer_digests'][0]}",
+                                             connections, workload.rate_seconds)
+        m[f"{prefix}blob_head_rps"] = rate
+        errors += failed
+        with costs("small_push") as cost:
+            pushes = front.load("push-images", "--repo", "bench/many",
+                                "--count", str(workload.cluster_images),
+                                "--size", str(workload.small_push_bytes),
+                                "--connections", str(workload.small_push_connections))
+            cost.per = workload.cluster_images
+        m[f"{prefix}small_pushes_per_s"] = pushes["images_per_second"]
+        m[f"{prefix}request_errors"] = errors + pushes["errors"]
+        m[f"{prefix}s3_left_out"] = dict(left_out)
+        # Whether round robin spread the work: each replica's share of the requests.
+        m[f"{prefix}requests_by_replica"] = replicas.haproxy.server_requests()
+
+
 def populate(registry, root, workload):
     """Fills a root with many repositories and one repository with many tags, once."""
     with serving(registry, None, keep_root=root):
@@ -305,4 +405,5 @@ PHASES = {
     "big": big_push,
     "listing": listing,
     "s3": on_s3,
+    "cluster": on_cluster,
 }

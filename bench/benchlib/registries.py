@@ -3,6 +3,7 @@
 an S3 gateway), plain HTTP or TLS."""
 
 import contextlib
+import copy
 import json
 import os
 import shutil
@@ -25,18 +26,68 @@ class Tls:
              "-keyout", self.key, "-out", self.certificate])
 
 
-class Registry:
-    """One registry server process over one storage root, started and stopped by PID."""
+class Endpoint:
+    """Where the clients send their requests: one server, or the load balancer in front of
+    several (the cluster phase's HAProxy)."""
 
-    def __init__(self, name, load_tool, work):
+    def __init__(self, name, load_tool, port=None):
         self.name = name
         self.load_tool = load_tool
+        self.port = port
+        self.tls = None
+
+    @property
+    def address(self):
+        return f"127.0.0.1:{self.port}"
+
+    def url(self, path):
+        scheme = "https" if self.tls else "http"
+        return f"{scheme}://{self.address}{path}"
+
+    def curl_options(self):
+        return ["--cacert", self.tls.certificate] if self.tls else []
+
+    def load(self, subcommand, *args):
+        """Runs one registry_load subcommand against this endpoint; returns its JSON line."""
+        out = run([self.load_tool, subcommand, "--host", "127.0.0.1", "--port", str(self.port),
+                   *args])
+        return json.loads(out.strip().splitlines()[-1])
+
+
+class ClusterMember:
+    """What a replica adds to its configuration in the cluster phase: its name, the Redis all
+    replicas share, and the secret distribution signs its upload state with (the same on every
+    replica, so that each accepts the state another issued)."""
+
+    def __init__(self, node_name, redis_port, secret):
+        self.node_name = node_name
+        self.redis_port = redis_port
+        self.secret = secret
+
+
+class Registry(Endpoint):
+    """One registry server process over one storage root, started and stopped by PID."""
+
+    # What a load balancer's health check asks.
+    health_path = "/v2/"
+
+    def __init__(self, name, load_tool, work):
+        super().__init__(name, load_tool)
         self.work = work
         self.process = None
-        self.port = None
-        self.tls = None
         self.s3 = None
+        self.cluster = None
         self.ready_seconds = None
+
+    def replica(self, work, cluster):
+        """Another server of the same registry, not started, with its configuration file and
+        log in `work`, configured as the cluster member `cluster` (a ClusterMember)."""
+        twin = copy.copy(self)
+        twin.work = work
+        twin.process = None
+        twin.port = None
+        twin.cluster = cluster
+        return twin
 
     def start(self, root, tls=None, s3=None):
         """Starts the server on a free port, storing in root or (when s3 is an S3Bucket) in that
@@ -107,23 +158,6 @@ class Registry:
     def pid(self):
         return self.process.pid
 
-    @property
-    def address(self):
-        return f"127.0.0.1:{self.port}"
-
-    def url(self, path):
-        scheme = "https" if self.tls else "http"
-        return f"{scheme}://{self.address}{path}"
-
-    def curl_options(self):
-        return ["--cacert", self.tls.certificate] if self.tls else []
-
-    def load(self, subcommand, *args):
-        """Runs one registry_load subcommand against this server; returns its JSON line."""
-        out = run([self.load_tool, subcommand, "--host", "127.0.0.1", "--port", str(self.port),
-                   *args])
-        return json.loads(out.strip().splitlines()[-1])
-
 
 class S3Bucket:
     """Where a registry on S3 keeps its bytes: a bucket of the gateway, path-style addressing."""
@@ -137,6 +171,8 @@ class S3Bucket:
 
 
 class Ocireg(Registry):
+    health_path = "/readyz"
+
     def __init__(self, serve, load_tool, work):
         super().__init__("ocireg", load_tool, work)
         self.serve = serve
@@ -149,8 +185,22 @@ class Ocireg(Registry):
                    f'private_key = "{self.tls.key}"\n')
         with open(config, "w") as f:
             f.write(f'[listen]\naddress = "127.0.0.1"\nport = {port}\n'
-                    f'{self.storage(root)}[log]\naccess_log = false\n{tls}')
+                    f'{self.storage(root)}[log]\naccess_log = false\n{tls}'
+                    f'{self.cluster_section()}')
         return [self.serve, config]
+
+    def cluster_section(self):
+        """[cluster], and no per-client limit of upload sessions: a replica still counts a
+        session it opened once another replica has committed it (it finds the session in its
+        own memory and does not ask the bucket), so behind a load balancer, where every client
+        has the balancer's address, the 101st upload opened on one replica and finished on
+        another is refused with 429. Lifted here until that is fixed, so that the small pushes
+        can be measured; the limit of all sessions (1000 a replica) stays."""
+        if self.cluster is None:
+            return ""
+        return ("[limits]\nmax_uploads_per_client = 0\n"
+                f'[cluster]\nnode_name = "{self.cluster.node_name}"\n'
+                f'redis_url = "redis://127.0.0.1:{self.cluster.redis_port}/0"\n')
 
     def storage(self, root):
         if self.s3 is None:
@@ -170,10 +220,19 @@ class Distribution(Registry):
         tls = ""
         if self.tls:
             tls = f", tls: {{certificate: {self.tls.certificate}, key: {self.tls.key}}}"
+        storage, http, redis = self.storage(root), f"addr: 127.0.0.1:{port}{tls}", ""
+        if self.cluster is not None:
+            # Replicas on one bucket: blob descriptors cached in the shared Redis (a pool of
+            # kept connections, as distribution's documentation configures it), and one secret
+            # for the upload state tokens.
+            storage += ", cache: {blobdescriptor: redis}"
+            http += f", secret: '{self.cluster.secret}'"
+            redis = (f"redis: {{addr: '127.0.0.1:{self.cluster.redis_port}', db: 0, "
+                     "pool: {maxidle: 16, maxactive: 64, idletimeout: 300s}}\n")
         with open(config, "w") as f:
             f.write("version: 0.1\nlog: {level: error, accesslog: {disabled: true}}\n"
-                    f"storage: {{{self.storage(root)}, delete: {{enabled: true}}}}\n"
-                    f"http: {{addr: 127.0.0.1:{port}{tls}}}\n")
+                    f"storage: {{{storage}, delete: {{enabled: true}}}}\n"
+                    f"http: {{{http}}}\n{redis}")
         return ["docker-registry", "serve", config]
 
     def storage(self, root):

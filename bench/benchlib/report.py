@@ -142,8 +142,42 @@ METRICS = {
     "s3_requests_per_blob_head": ("S3: gateway requests per blob HEAD", "lower", None),
 }
 
+
+def cluster_metrics(replicas):
+    """The rows of the cluster phase for one number of replicas (metric names clusterN_...)."""
+    label = f"{replicas} replica" + ("s" if replicas > 1 else "")
+    rows = {
+        "push_MBps": ("512 MiB push, monolithic (MB/s)", "higher",
+                      gateway_ratio(1.0, "s3_put_MBps")),
+        "pull_MBps": ("512 MiB pull (MB/s)", "higher", gateway_ratio(1.0, "s3_get_MBps")),
+        "manifest_get_rps": ("manifest GET by tag, 64 conns (req/s)", "higher",
+                             ratio_at_least(1.0)),
+        "blob_head_rps": ("blob HEAD, 64 conns (req/s)", "higher", ratio_at_least(1.0)),
+        "small_pushes_per_s": ("200 images of 16 KiB pushed, 16 conns (images/s)", "higher",
+                               ratio_at_least(1.0)),
+        "request_errors": ("request errors in the rate and push runs", "lower",
+                           lambda o, d, lim: ("0", o == 0)),
+    }
+    for what, unit in (("s3", "S3 requests"),
+                       ("redis", "Redis commands executed (a script's count too)"),
+                       ("redis_sent", "Redis commands sent (round trips)")):
+        rows.update({
+            f"{what}_per_push": (f"{unit} per 512 MiB push", "lower", None),
+            f"{what}_per_pull": (f"{unit} per 512 MiB pull", "lower", None),
+            f"{what}_per_small_push": (f"{unit} per image of 16 KiB pushed", "lower", None),
+            f"{what}_per_manifest_get": (f"{unit} per manifest GET", "lower", None),
+            f"{what}_per_blob_head": (f"{unit} per blob HEAD", "lower", None),
+        })
+    return {f"cluster{replicas}_{name}": (f"cluster, {label}: {description}", better, target)
+            for name, (description, better, target) in rows.items()}
+
+
+for _replicas in (1, 3):
+    METRICS.update(cluster_metrics(_replicas))
+
 # Counts of failures that a --quick run checks are zero (its sizes are too small for targets).
-ERROR_METRICS = ("request_errors", "listing_errors", "s3_request_errors")
+ERROR_METRICS = ("request_errors", "listing_errors", "s3_request_errors",
+                 "cluster1_request_errors", "cluster3_request_errors")
 
 
 def size_label(size):
@@ -159,6 +193,8 @@ def describe(description, workload):
              "256 MiB": size_label(workload.blob_bytes // workload.parallel_parts),
              "64 MiB": size_label(workload.chunk_bytes),
              "16 MiB": size_label(workload.many_layer_bytes),
+             "512 MiB": size_label(workload.cluster_blob_bytes),
+             "200 images": f"{workload.cluster_images} images",
              "16 KiB": f"{workload.small_push_bytes // 1024} KiB",
              "10k": count}
     return re.sub("|".join(sizes), lambda m: sizes[m.group()], description)
@@ -199,8 +235,10 @@ def median_of(registry_samples, metric):
 
 def failures(samples):
     """"registry: message" for each phase a registry could not finish."""
-    return [f"{name}: {message}" for name, metrics in samples.items()
-            for message in metrics.get("s3_failure", [])]
+    return [f"{name}: {key[:-len('_failure')]}: {message}"
+            for name, metrics in samples.items()
+            for key, messages in sorted(metrics.items()) if key.endswith("_failure")
+            for message in messages]
 
 
 def print_s3_details(samples, out=sys.stdout):
@@ -218,6 +256,55 @@ def print_s3_details(samples, out=sys.stdout):
                 print(f"  {step}, {name}: {ops or 'none'}", file=out)
     for failure in failures(samples):
         print(f"\nFAILED {failure}", file=out)
+
+
+def cluster_scaling(rows):
+    """ocireg's figures of the cluster phase with 3 replicas over those with 1, for each metric
+    both have: {metric: {"replicas1", "replicas3", "ratio"}} (metric without its clusterN_)."""
+    scaling = {}
+    for metric, row in rows.items():
+        if not metric.startswith("cluster1_"):
+            continue
+        name = metric[len("cluster1_"):]
+        three = rows.get(f"cluster3_{name}")
+        one = row["ocireg"]
+        if three is None or one is None or three["ocireg"] is None:
+            continue
+        scaling[name] = {"replicas1": one, "replicas3": three["ocireg"],
+                         "ratio": three["ocireg"] / one if one else None}
+    return scaling
+
+
+def print_cluster_details(samples, scaling, cores, out=sys.stdout):
+    """ocireg's 3-replica figures over its 1-replica ones, and the S3 requests and Redis
+    commands of each step of the cluster phase by operation and command (the last round's)."""
+    if not any(key.startswith("cluster") for metrics in samples.values() for key in metrics):
+        return
+    print(f"\nCluster: all processes share this machine's {cores} cores (replicas, HAProxy, "
+          "Redis, the gateway, the clients); on a 2-core machine, 3 replicas measure the "
+          "overhead of coordination, not a speed-up.", file=out)
+    if scaling:
+        print("\nCluster, ocireg with 3 replicas over 1 replica:", file=out)
+        print("| metric | 1 replica | 3 replicas | 3/1 |\n|---|---|---|---|", file=out)
+    for name, figures in scaling.items():
+        print(f"| {name} | {fmt(figures['replicas1'])} | {fmt(figures['replicas3'])} | "
+              f"{fmt(figures['ratio'])} |", file=out)
+    print("\nCluster: requests HAProxy sent each replica (last round):", file=out)
+    for name, metrics in samples.items():
+        for key in sorted(k for k in metrics if k.endswith("_requests_by_replica")):
+            print(f"  {key.split('_')[0]}, {name}: {metrics[key][-1]}", file=out)
+    for what, title in (("s3_operations_", "S3 requests at the gateway by operation"),
+                        ("redis_commands_", "Redis commands by command")):
+        keys = sorted({key for metrics in samples.values() for key in metrics
+                       if key.startswith("cluster") and what in key})
+        if keys:
+            print(f"\nCluster: {title}, in all for the step (last round):", file=out)
+        for key in keys:
+            shape, step = key.split("_" + what)
+            for name, metrics in samples.items():
+                if key in metrics:
+                    counts = ", ".join(f"{op} {n}" for op, n in sorted(metrics[key][-1].items()))
+                    print(f"  {shape} {step}, {name}: {counts or 'none'}", file=out)
 
 
 def fmt(value):
