@@ -25,6 +25,14 @@ redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - tonumber(ARGV[2]))
 return 1
 )lua";
 
+// The token of mark KEYS[1]; one with token ARGV[1] when there is none.
+constexpr const char* kMarkScript = R"lua(
+local token = redis.call('GET', KEYS[1])
+if token then return token end
+redis.call('SET', KEYS[1], ARGV[1])
+return ARGV[1]
+)lua";
+
 // For the holder of lease KEYS[3] (token ARGV[3]): claims content ARGV[1] for ARGV[4] ms unless it
 // was recorded in use within ARGV[2] ms. 1 claimed, 0 in use, -1 the lease is not the caller's.
 constexpr const char* kClaimScript = R"lua(
@@ -78,12 +86,20 @@ std::string RedisCoordination::MarkKey(std::string_view scope) const {
 
 Result<std::string> RedisCoordination::ChangeMark(std::string_view scope) {
   std::string server_run;
-  auto reply = client_.Run({"GET", MarkKey(scope)}, &server_run);
+  const std::string key = MarkKey(scope);
+  auto reply = client_.Run({"GET", key}, &server_run);
   OCIREG_RETURN_IF_ERROR(reply);
-  if (reply->is_error()) return Refused(*reply);
+  if (reply->is_nil()) {
+    // No token: nothing changed since this Redis started, or it lost the key (FLUSHALL, an
+    // eviction). A fixed "none" mark could then equal one read before a change and the loss, so
+    // the scope gets a token now.
+    reply = client_.Run({"EVAL", kMarkScript, "1", key, RandomToken()}, &server_run);
+    OCIREG_RETURN_IF_ERROR(reply);
+  }
+  if (reply->type != RedisReply::Type::kString) return Refused(*reply);
   // The server's run_id is part of the mark: a Redis restarted from an older snapshot may hold a
   // token a reader saw long ago, which must not read as "unchanged".
-  return server_run + ":" + (reply->is_nil() ? std::string("-") : reply->text);
+  return server_run + ":" + reply->text;
 }
 
 Status RedisCoordination::PublishChange(std::string_view scope) {
