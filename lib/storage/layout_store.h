@@ -272,6 +272,10 @@ class LayoutStore final : public Store, public StoreMaintenance, public StoreMon
   Status CheckReferencesLocked(std::string_view repo, RepoState& state, const ManifestInfo& info);
 
   UploadHooks MakeUploadHooks();
+  // The session this process holds for `id`, or null.
+  std::shared_ptr<UploadSession> CachedUpload(std::string_view id);
+  // Drops `session` from those this process holds, when it is still the one held.
+  void ForgetUpload(const std::shared_ptr<UploadSession>& session);
   Status CollectRepository(const std::string& repo, RepoState& state, const Lease* lease,
                            std::set<Digest>& linked, GcReport& report);
   Status CollectContent(const std::set<Digest>& linked, const Lease* lease, GcReport& report);

@@ -157,6 +157,37 @@ TEST_CASE("an upload session begun on one ocireg-serve is finished on another on
   REQUIRE(pulled);
   CHECK(pulled->status == 200);
   CHECK(testing::Sha256(pulled->body) == digest);
+
+  // The first process served the session before: it is over for it too, not continued there.
+  auto after = on_first->Get(patched->get_header_value("Location"));
+  REQUIRE(after);
+  CHECK(after->status == 404);
+  CHECK(after->body.find("BLOB_UPLOAD_UNKNOWN") != std::string::npos);
+}
+
+TEST_CASE("sessions opened on one ocireg-serve and committed on another free their quota places",
+          "[s3]") {
+  testing::TempDir dir;
+  const S3Options s3 = testing::FreshS3Options();
+  ServeProcess first(
+      dir.path(), testing::S3ServeConfig(s3) + "\n[limits]\nmax_uploads_per_client = 2\n", "first");
+  ServeProcess second(dir.path(), testing::S3ServeConfig(s3), "second");
+  auto on_first = testing::ClientOf(testing::ListeningPort(first));
+  auto on_second = testing::ClientOf(testing::ListeningPort(second));
+  // Behind a load balancer every client has the balancer's address: each session this server
+  // opens, another closes. Five in a row, with two places.
+  for (int i = 0; i < 5; ++i) {
+    INFO("session " << i);
+    const std::string blob = "blob " + std::to_string(i);
+    const std::string location = testing::StartSession(*on_first, "quota/app");
+    REQUIRE(!location.empty());
+    auto done = on_second->Put(location + (location.find('?') == std::string::npos ? "?" : "&") +
+                                   "digest=" + testing::Sha256(blob),
+                               blob, testing::kOctet);
+    REQUIRE(done);
+    INFO(done->body);
+    CHECK(done->status == 201);
+  }
 }
 
 }  // namespace
