@@ -190,16 +190,10 @@ class Ocireg(Registry):
         return [self.serve, config]
 
     def cluster_section(self):
-        """[cluster], and no per-client limit of upload sessions: a replica still counts a
-        session it opened once another replica has committed it (it finds the session in its
-        own memory and does not ask the bucket), so behind a load balancer, where every client
-        has the balancer's address, the 101st upload opened on one replica and finished on
-        another is refused with 429. Lifted here until that is fixed, so that the small pushes
-        can be measured; the limit of all sessions (1000 a replica) stays."""
+        """[cluster]: this replica's name and the shared Redis."""
         if self.cluster is None:
             return ""
-        return ("[limits]\nmax_uploads_per_client = 0\n"
-                f'[cluster]\nnode_name = "{self.cluster.node_name}"\n'
+        return (f'[cluster]\nnode_name = "{self.cluster.node_name}"\n'
                 f'redis_url = "redis://127.0.0.1:{self.cluster.redis_port}/0"\n')
 
     def storage(self, root):
