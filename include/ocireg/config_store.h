@@ -23,7 +23,8 @@ namespace ocireg {
 // manifest and blob size limits of [limits], and on S3 a shared_refresh of 1 s (a bucket may be
 // shared by several servers); the hooks (now, progress, warn) are left empty for the caller to
 // set. With [cluster] redis_url, also the coordination through that Redis
-// (ConnectRedisCoordination), which connects when first used.
+// (ConnectRedisCoordination), which connects when first used, and a shared_refresh of 10 s (the
+// change marks say when to read an index again; the timed re-read is only a bound).
 OCIREG_EXPORT StoreOptions StoreOptionsFromConfig(const Config& config);
 
 // The options of ConnectRedisCoordination that [cluster] gives.

@@ -24,6 +24,9 @@ StoreOptions StoreOptionsFromConfig(const Config& config) {
     // Only a bad URL fails, and ParseConfig has refused those.
     auto coordination = ConnectRedisCoordination(RedisOptionsFromConfig(config));
     if (coordination.ok()) options.coordination = std::move(*coordination);
+    // Change marks carry freshness now; the timed re-read is only a bound should one be missed,
+    // and at one a second per repository and replica it would be most of the bucket's load.
+    options.shared_refresh = std::chrono::seconds(10);
   }
   return options;
 }
