@@ -52,6 +52,9 @@ Status LayoutStore::CommitIndexLocked(std::unique_lock<std::mutex>& lock, std::s
 Result<LayoutStore::IndexWritten> LayoutStore::WriteIndexOver(
     std::string_view repo, RepoIndex index, std::string version,
     const std::vector<RepoState::Waiter*>& changes, std::map<RepoState::Waiter*, Status>& failed) {
+  // Announced before the write as well as after: a replica that cannot reach its coordinator
+  // fails the change here, before anything is written, instead of after.
+  OCIREG_RETURN_IF_ERROR(Announce(repo));
   for (int attempt = 0; attempt < kConflictAttempts; ++attempt) {
     const std::string json = index.Serialize();
     auto written = driver_->ReplaceFile(RepoIndexPath(repo), json, version);

@@ -40,8 +40,8 @@ Result<Page> LayoutStore::ListTags(std::string_view repo, std::string_view last,
   OCIREG_RETURN_IF_ERROR(ValidateStoreRepositoryName(repo));
   auto state = FindState(repo);
   if (state == nullptr) return UnknownRepository(repo);
-  std::lock_guard lock(state->mu);
-  OCIREG_RETURN_IF_ERROR(LoadLocked(repo, *state));
+  std::unique_lock lock(state->mu);
+  OCIREG_RETURN_IF_ERROR(LoadForReadingLocked(lock, repo, *state));
   return PageAfter(state->index.tags(), last, limit, [](const Digest&) { return true; });
 }
 

@@ -92,8 +92,8 @@ Result<ManifestRecord> LayoutStore::ResolveManifest(std::string_view repo,
   OCIREG_RETURN_IF_ERROR(ValidateStoreRepositoryName(repo));
   auto state = FindState(repo);
   if (state == nullptr) return UnknownRepository(repo);
-  std::lock_guard lock(state->mu);
-  OCIREG_RETURN_IF_ERROR(LoadLocked(repo, *state));
+  std::unique_lock lock(state->mu);
+  OCIREG_RETURN_IF_ERROR(LoadForReadingLocked(lock, repo, *state));
   const Digest* digest =
       reference.is_digest() ? &reference.digest() : state->index.FindTag(reference.tag());
   const IndexEntry* entry = digest ? state->index.FindManifest(*digest) : nullptr;
@@ -163,8 +163,8 @@ Result<std::vector<Descriptor>> LayoutStore::ListReferrers(std::string_view repo
   std::vector<Descriptor> referrers;
   auto state = FindState(repo);
   if (state == nullptr) return referrers;
-  std::lock_guard lock(state->mu);
-  OCIREG_RETURN_IF_ERROR(LoadLocked(repo, *state));
+  std::unique_lock lock(state->mu);
+  OCIREG_RETURN_IF_ERROR(LoadForReadingLocked(lock, repo, *state));
   for (const auto& [digest, entry] : state->index.manifests()) {
     auto facts = FactsLocked(repo, *state, entry);
     // A manifest that cannot be read is skipped (scrub reports it): the others still answer.

@@ -102,7 +102,7 @@ LayoutStore::SnapshotRepositories() {
   return out;
 }
 
-Status LayoutStore::LoadLocked(std::string_view repo, RepoState& state) {
+Status LayoutStore::LoadLocked(std::string_view repo, RepoState& state, bool* deferred) {
   const auto now = std::chrono::steady_clock::now();
   // Read before the index: a change announced after this read moves the mark again, so the copy
   // read now is trusted only until then.
@@ -112,8 +112,12 @@ Status LayoutStore::LoadLocked(std::string_view repo, RepoState& state) {
         options_.shared_refresh.count() == 0 || now - state.loaded_at < options_.shared_refresh;
     const bool unchanged = !options_.coordination || (!mark.empty() && mark == state.mark);
     if (timely && unchanged) return Status::Ok();
-    // This process's own changes under way are written onto whatever is newer then.
-    if (state.writing || state.pending) return Status::Ok();
+    // This process's own changes under way are written onto whatever is newer then: an index
+    // read now would be overwritten by the one they were built on.
+    if (state.writing || state.pending) {
+      if (deferred != nullptr) *deferred = true;
+      return Status::Ok();
+    }
     return RefreshLocked(repo, state, now, std::move(mark));
   }
   auto json = driver_->ReadVersioned(RepoIndexPath(repo));
@@ -126,6 +130,19 @@ Status LayoutStore::LoadLocked(std::string_view repo, RepoState& state) {
   state.loaded_at = now;
   state.mark = std::move(mark);
   return Status::Ok();
+}
+
+Status LayoutStore::LoadForReadingLocked(std::unique_lock<std::mutex>& lock, std::string_view repo,
+                                         RepoState& state) {
+  bool deferred = false;
+  OCIREG_RETURN_IF_ERROR(LoadLocked(repo, state, &deferred));
+  if (!deferred || !options_.coordination) return Status::Ok();
+  // Another replica changed the repository while this one writes its index: what it
+  // acknowledged is read once this process's writes are done (or, should they keep coming, after
+  // kReadWaitForWrites, from the index as it then stands).
+  state.index_written.wait_for(lock, kReadWaitForWrites,
+                               [&] { return !state.writing && !state.pending; });
+  return LoadLocked(repo, state);
 }
 
 Status LayoutStore::RefreshLocked(std::string_view repo, RepoState& state,

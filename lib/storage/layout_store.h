@@ -182,7 +182,14 @@ class LayoutStore final : public Store, public StoreMaintenance, public StoreMon
   // that failed pushes to new names leave nothing behind.
   void ForgetIfAbsent(std::string_view repo, const std::shared_ptr<RepoState>& state);
   // Reads index.json into `state` once, and again when due on a shared storage. Requires state.mu.
-  Status LoadLocked(std::string_view repo, RepoState& state);
+  // While this process writes the index a refresh waits; `deferred`, when given, is set then.
+  Status LoadLocked(std::string_view repo, RepoState& state, bool* deferred = nullptr);
+  // LoadLocked for requests that answer from the index: when a refresh is due (another replica's
+  // change) but deferred by this process's writes, waits for them and refreshes. `lock` holds
+  // state.mu.
+  Status LoadForReadingLocked(std::unique_lock<std::mutex>& lock, std::string_view repo,
+                              RepoState& state);
+  static constexpr std::chrono::seconds kReadWaitForWrites{5};
   // Reads index.json again, when another process changed it (shared_refresh). Requires state.mu.
   // `mark` is the change mark read before it, kept once the index is current.
   Status RefreshLocked(std::string_view repo, RepoState& state,

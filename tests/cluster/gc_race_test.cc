@@ -674,12 +674,9 @@ TEST_CASE("replicas ride out a Redis restart and a Redis outage", "[cluster][red
 }
 
 // A delete that a replica refuses because Redis is gone must leave the manifest where it was, as
-// every refused write does: the client was told it failed. Known to fail (hence [!mayfail]): a
-// delete announces nothing before it writes the index (a push is stopped earlier, by announcing
-// its content in use), so the index is written without the manifest or tag and only then does
-// the announcement after the write fail, with 503. Remove the tag once deletes announce first.
-TEST_CASE("a delete refused while Redis is gone leaves the manifest in place",
-          "[cluster][redis][!mayfail]") {
+// every refused write does: the client was told it failed. The change is announced before the
+// index is written, so the refusal comes before anything changed.
+TEST_CASE("a delete refused while Redis is gone leaves the manifest in place", "[cluster][redis]") {
   RedisServer redis;
   testing::TempDir dir;
   const S3Options s3 = testing::FreshS3Options();
