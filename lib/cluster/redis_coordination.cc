@@ -14,15 +14,26 @@ namespace {
 using std::chrono::milliseconds;
 
 // Records that content ARGV[1] is in use now, unless a collector's claim on it is running: 1 when
-// recorded, 0 when claimed. Entries older than ARGV[2] ms are trimmed on the way.
+// recorded, 0 when claimed. Entries are trimmed on the way once older than ARGV[2] ms before now,
+// or before the start of the last collection (KEYS[3]) when that is earlier: a collection keeps
+// what was used since shortly before it started.
 constexpr const char* kUseScript = R"lua(
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local claim = redis.call('HGET', KEYS[2], ARGV[1])
 if claim and tonumber(claim) > now then return 0 end
 redis.call('ZADD', KEYS[1], now, ARGV[1])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - tonumber(ARGV[2]))
+local since = math.min(now, tonumber(redis.call('GET', KEYS[3]) or now))
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', since - tonumber(ARGV[2]))
 return 1
+)lua";
+
+// Records the start of a collection (now, on Redis's clock) in KEYS[1] for a day at most.
+constexpr const char* kCollectionStartScript = R"lua(
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('SET', KEYS[1], now, 'PX', 86400000)
+return now
 )lua";
 
 // The token of mark KEYS[1]; one with token ARGV[1] when there is none.
@@ -34,13 +45,17 @@ return ARGV[1]
 )lua";
 
 // For the holder of lease KEYS[3] (token ARGV[3]): claims content ARGV[1] for ARGV[4] ms unless it
-// was recorded in use within ARGV[2] ms. 1 claimed, 0 in use, -1 the lease is not the caller's.
+// was recorded in use since ARGV[2] ms before the collection started (KEYS[4]). 1 claimed, 0 in
+// use, -1 the lease is not the caller's. A use after the start counts however long the collection
+// has run: the content store's files are not touched by a link on every driver, so a blob linked
+// after the collection read the repositories looks unreferenced to it until its end.
 constexpr const char* kClaimScript = R"lua(
 if redis.call('GET', KEYS[3]) ~= ARGV[3] then return -1 end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local since = math.min(now, tonumber(redis.call('GET', KEYS[4]) or now))
 local used = redis.call('ZSCORE', KEYS[1], ARGV[1])
-if used and tonumber(used) > now - tonumber(ARGV[2]) then return 0 end
+if used and tonumber(used) > since - tonumber(ARGV[2]) then return 0 end
 redis.call('HSET', KEYS[2], ARGV[1], now + tonumber(ARGV[4]))
 return 1
 )lua";
@@ -114,8 +129,8 @@ Status RedisCoordination::UseContent(const Digest& digest) {
   // A claim ends with its removal, or lease_ttl after it was made when its holder died.
   const auto deadline = std::chrono::steady_clock::now() + options_.lease_ttl + kClaimPoll * 20;
   while (true) {
-    auto reply = client_.Run(
-        {"EVAL", kUseScript, "2", Key("in-use"), Key("claims"), digest.ToString(), window});
+    auto reply = client_.Run({"EVAL", kUseScript, "3", Key("in-use"), Key("claims"),
+                              Key("gc-started"), digest.ToString(), window});
     OCIREG_RETURN_IF_ERROR(reply);
     if (reply->type != RedisReply::Type::kInteger) return Refused(*reply);
     if (reply->integer == 1) return Status::Ok();
@@ -129,9 +144,9 @@ Status RedisCoordination::UseContent(const Digest& digest) {
 Result<bool> RedisCoordination::ClaimContent(const Lease& lease, const Digest& digest) {
   if (!lease.Held()) return Unavailable("the garbage collection lease was lost");
   const std::string claim_ttl = Millis(options_.lease_ttl);
-  auto reply =
-      client_.Run({"EVAL", kClaimScript, "3", Key("in-use"), Key("claims"), Key("lease:gc"),
-                   digest.ToString(), Millis(kInUseWindow), lease.token(), claim_ttl});
+  auto reply = client_.Run({"EVAL", kClaimScript, "4", Key("in-use"), Key("claims"),
+                            Key("lease:gc"), Key("gc-started"), digest.ToString(),
+                            Millis(kInUseWindow), lease.token(), claim_ttl});
   OCIREG_RETURN_IF_ERROR(reply);
   if (reply->type != RedisReply::Type::kInteger) return Refused(*reply);
   if (reply->integer < 0) return Unavailable("the garbage collection lease was lost");
@@ -149,6 +164,12 @@ Result<std::unique_ptr<Lease>> RedisCoordination::AcquireLease(std::string_view 
   if (!lease.ok()) {
     return Status(lease.status().code(),
                   "the " + std::string(name) + " lease: " + lease.status().message());
+  }
+  if (name == "gc") {
+    // Before anything is read: content used from shortly before now on is kept (kClaimScript).
+    auto started = client_.Run({"EVAL", kCollectionStartScript, "1", Key("gc-started")});
+    OCIREG_RETURN_IF_ERROR(started);
+    if (started->type != RedisReply::Type::kInteger) return Refused(*started);
   }
   return std::unique_ptr<Lease>(std::move(*lease));
 }

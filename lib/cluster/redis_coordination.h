@@ -6,6 +6,7 @@
 //   P in-use              sorted set: content digest -> when a writer last announced it (ms)
 //   P claims              hash: content digest -> when a collector's claim on it ends (ms)
 //   P lease:<job>         "<node>/<random>" of the lease holder, expiring after lease_ttl
+//   P gc-started          when the last garbage collection took its lease (ms)
 // The checks that must not interleave (announce versus claim, a claim versus a lost lease) are Lua
 // scripts, which Redis runs atomically; times in them are the Redis server's clock, the one
 // clock every replica then agrees on.
@@ -33,9 +34,10 @@ class RedisCoordination final : public Coordination,
   Result<std::unique_ptr<Lease>> AcquireLease(std::string_view name) override;
   std::vector<DriverCounter> Counters() override;
 
-  // How long content announced in use stays protected from claims. It must outlast the time
-  // between a writer's announcement and the index write that references the content, plus a
-  // collector's time between reading a file's age and claiming it: both are single requests.
+  // Content announced in use since this long before a collection started is protected from its
+  // claims. It must outlast the time between a writer's announcement and the index write that
+  // references the content (a single request), so that a push under way when the collection
+  // read the repositories is kept.
   static constexpr std::chrono::minutes kInUseWindow{10};
 
   RedisClient& client() { return client_; }

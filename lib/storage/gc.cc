@@ -5,6 +5,7 @@
 
 #include "storage/layout.h"
 #include "storage/layout_store.h"
+#include "storage/on_exit.h"
 #include "storage/stored_blobs.h"
 
 namespace ocireg::internal {
@@ -127,6 +128,14 @@ Result<GcReport> LayoutStore::CollectGarbage() {
 }
 
 Result<GcReport> LayoutStore::CollectGarbageUnder(const Lease* lease) {
+  {
+    std::lock_guard uses(uses_mu_);
+    if (collections_running_++ == 0) collection_started_ = std::chrono::steady_clock::now();
+  }
+  OnExit ended([this] {
+    std::lock_guard uses(uses_mu_);
+    if (--collections_running_ == 0) collection_started_.reset();
+  });
   GcReport report;
   report.problems = open_problems_;
   // On shared storage, repositories other processes made hold content too: without all of them

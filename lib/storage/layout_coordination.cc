@@ -37,6 +37,7 @@ Status LayoutStore::Announce(std::string_view scope) {
 }
 
 Status LayoutStore::AnnounceUse(const Digest& digest) {
+  RecordLocalUse(digest);
   if (!options_.coordination) return Status::Ok();
   Status used = options_.coordination->UseContent(digest);
   if (used.ok()) return used;
@@ -66,8 +67,31 @@ Status LayoutStore::RefreshRepositoryList(bool always) {
   return Status::Ok();
 }
 
+void LayoutStore::RecordLocalUse(const Digest& digest) {
+  const auto now = std::chrono::steady_clock::now();
+  std::lock_guard lock(uses_mu_);
+  local_uses_.insert_or_assign(digest, now);
+  // Trimmed every so often, not on every call: a scan of the map.
+  constexpr size_t kTrimEvery = 1024;
+  if (++uses_since_trim_ < kTrimEvery) return;
+  uses_since_trim_ = 0;
+  const auto since = std::min(now, collection_started_.value_or(now)) - kLocalUseWindow;
+  std::erase_if(local_uses_, [&](const auto& entry) { return entry.second < since; });
+}
+
+bool LayoutStore::UsedLocallyLocked(const Digest& digest) const {
+  auto it = local_uses_.find(digest);
+  if (it == local_uses_.end()) return false;
+  const auto now = std::chrono::steady_clock::now();
+  return it->second >= std::min(now, collection_started_.value_or(now)) - kLocalUseWindow;
+}
+
 Result<bool> LayoutStore::RemoveCollected(const Lease* lease, const std::optional<Digest>& digest,
                                           const std::string& path) {
+  // Held from the check to the removal: an announcement in this process waits for the removal,
+  // and the one who announced then finds the file gone.
+  std::lock_guard uses(uses_mu_);
+  if (digest && UsedLocallyLocked(*digest)) return false;
   if (lease != nullptr && !digest) lease = nullptr;  // nothing anybody can rely on by name
   if (lease != nullptr) {
     auto claimed = options_.coordination->ClaimContent(*lease, *digest);

@@ -260,9 +260,14 @@ class LayoutStore final : public Store, public StoreMaintenance, public StoreMon
   }
   // Announces a change of `scope` to the other replicas; Ok without coordination.
   Status Announce(std::string_view scope);
-  // Announces that content `digest` is about to be relied on (Coordination::UseContent); Ok
-  // without coordination.
+  // Announces that content `digest` is about to be relied on: to this process's garbage
+  // collection, and to the other replicas' (Coordination::UseContent).
   Status AnnounceUse(const Digest& digest);
+  // Records `digest` in local_uses_, trimming old entries now and then.
+  void RecordLocalUse(const Digest& digest);
+  // Whether `digest` was announced since kLocalUseWindow before the running collection started.
+  // Requires uses_mu_.
+  bool UsedLocallyLocked(const Digest& digest) const;
   // Finds repositories other processes created: with coordination when the list of repositories
   // changed since it was last read (or cannot be known to be unchanged); with `always`, in any
   // case. An error when the storage could not be listed completely.
@@ -308,6 +313,15 @@ class LayoutStore final : public Store, public StoreMaintenance, public StoreMon
 
   std::shared_mutex repos_mu_;
   std::map<std::string, std::shared_ptr<RepoState>, std::less<>> repos_;
+  // Content announced in use lately by this process (AnnounceUse): digest -> when. Its own
+  // garbage collection keeps what was announced since kLocalUseWindow before it started, as the
+  // coordination does across replicas (RemoveCollected checks and removes under uses_mu_).
+  std::mutex uses_mu_;
+  std::map<Digest, std::chrono::steady_clock::time_point> local_uses_;
+  std::optional<std::chrono::steady_clock::time_point> collection_started_;  // of the first running
+  int collections_running_ = 0;
+  size_t uses_since_trim_ = 0;
+  static constexpr std::chrono::minutes kLocalUseWindow{10};
   // The change mark of the list of repositories when it was last read (RefreshRepositoryList).
   std::mutex catalog_mu_;
   std::string catalog_mark_;

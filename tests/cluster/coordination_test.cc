@@ -285,6 +285,32 @@ TEST_CASE("content in use cannot be claimed; claimed content makes its user wait
   REQUIRE_OK(lease);
   const Lease& held = **lease;
 
+  SECTION("used since shortly before the collection started: kept however long it runs") {
+    // Redis's clock, in ms, as the scripts read it.
+    const auto time = [&] {
+      const std::string reply = redis.Command({"TIME"});
+      const size_t newline = reply.find('\n');
+      return std::stoll(reply.substr(0, newline)) * 1000 +
+             std::stoll(reply.substr(newline + 1)) / 1000;
+    };
+    const long long now = time();
+    // The collection started half an hour ago; one blob was announced 15 minutes ago (after
+    // that start), another 45 minutes ago (more than ten minutes before it).
+    REQUIRE(redis.Command({"SET", "ocireg:gc-started", std::to_string(now - 30 * 60'000)}) == "OK");
+    const Digest during = DigestOf("linked during the collection");
+    const Digest before = DigestOf("linked long before it");
+    REQUIRE(redis.Command({"ZADD", "ocireg:in-use", std::to_string(now - 15 * 60'000),
+                           during.ToString()}) == "1");
+    REQUIRE(redis.Command({"ZADD", "ocireg:in-use", std::to_string(now - 45 * 60'000),
+                           before.ToString()}) == "1");
+    // An announcement trims what the running collection no longer needs, and only that.
+    REQUIRE_OK(writer->UseContent(DigestOf("another")));
+    CHECK(redis.Command({"ZSCORE", "ocireg:in-use", during.ToString()}) != "");
+    CHECK_FALSE(Claim(*collector, held, during));
+    CHECK(Claim(*collector, held, before));
+    collector->ReleaseContent(before);
+  }
+
   SECTION("used lately: kept; never used: claimed") {
     const Digest used = DigestOf("used");
     const Digest unused = DigestOf("unused");

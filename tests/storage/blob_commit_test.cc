@@ -8,6 +8,7 @@
 #include <mutex>
 #include <set>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -296,5 +297,30 @@ TEST_CASE("a link removed as soon as it is made is made again", "[store][commit]
   }
   REQUIRE_OK(pushed);
   CHECK(removals >= 1);
+  CHECK(ReadBlob(*f.store, "second", digest) == content);
+}
+
+// A collection judges content by the links it found when it read the repositories, then removes
+// old content that none of them names. A push that links such content in between must keep it,
+// whether or not the driver's Link touches the content (an object store's does not).
+COMMIT_TEST("content linked after the collection read the repositories is kept", "[gc]") {
+  StoreFixture<TestType> f;
+  f.options.gc_grace_period = 1h;
+  // Every file looks two days old to the collection.
+  f.options.now = [] { return std::chrono::system_clock::now() + 48h; };
+  const std::string content = "garbage until pushed again";
+  const Digest digest = DigestOf(content);
+  Status pushed = Internal("not pushed");
+  f.options.progress = [&](std::string_view stage, uint64_t) {
+    if (stage != "content" || pushed.ok()) return;
+    // Another request, while the collection goes from the repositories to the content store.
+    std::thread push([&] { pushed = PushBlob(*f.store, "second", content); });
+    push.join();
+  };
+  REQUIRE_OK(PushBlob(*f.store, "first", content));  // no manifest names it: garbage
+  f.Reopen();                                        // a process that has not seen that push
+  REQUIRE_OK(f.store->maintenance().CollectGarbage());
+  REQUIRE_OK(pushed);
+  CHECK_FALSE(f.store->StatBlob("first", digest).ok());  // collected before the push
   CHECK(ReadBlob(*f.store, "second", digest) == content);
 }
