@@ -130,7 +130,7 @@ Result<GcReport> LayoutStore::CollectGarbage() {
 Result<GcReport> LayoutStore::CollectGarbageUnder(const Lease* lease) {
   {
     std::lock_guard uses(uses_mu_);
-    if (collections_running_++ == 0) collection_started_ = std::chrono::steady_clock::now();
+    if (collections_running_++ == 0) collection_started_ = options_.now();
   }
   OnExit ended([this] {
     std::lock_guard uses(uses_mu_);

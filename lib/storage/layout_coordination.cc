@@ -68,7 +68,7 @@ Status LayoutStore::RefreshRepositoryList(bool always) {
 }
 
 void LayoutStore::RecordLocalUse(const Digest& digest) {
-  const auto now = std::chrono::steady_clock::now();
+  const auto now = options_.now();
   std::lock_guard lock(uses_mu_);
   local_uses_.insert_or_assign(digest, now);
   // Trimmed every so often, not on every call: a scan of the map.
@@ -82,7 +82,7 @@ void LayoutStore::RecordLocalUse(const Digest& digest) {
 bool LayoutStore::UsedLocallyLocked(const Digest& digest) const {
   auto it = local_uses_.find(digest);
   if (it == local_uses_.end()) return false;
-  const auto now = std::chrono::steady_clock::now();
+  const auto now = options_.now();
   return it->second >= std::min(now, collection_started_.value_or(now)) - kLocalUseWindow;
 }
 

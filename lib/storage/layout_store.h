@@ -317,8 +317,9 @@ class LayoutStore final : public Store, public StoreMaintenance, public StoreMon
   // garbage collection keeps what was announced since kLocalUseWindow before it started, as the
   // coordination does across replicas (RemoveCollected checks and removes under uses_mu_).
   std::mutex uses_mu_;
-  std::map<Digest, std::chrono::steady_clock::time_point> local_uses_;
-  std::optional<std::chrono::steady_clock::time_point> collection_started_;  // of the first running
+  // Times are options_.now()'s, the clock garbage collection judges ages by.
+  std::map<Digest, std::chrono::system_clock::time_point> local_uses_;
+  std::optional<std::chrono::system_clock::time_point> collection_started_;  // of the first running
   int collections_running_ = 0;
   size_t uses_since_trim_ = 0;
   static constexpr std::chrono::minutes kLocalUseWindow{10};

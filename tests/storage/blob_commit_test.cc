@@ -246,8 +246,10 @@ TEST_CASE("a blob pushed or mounted again is protected from garbage collection a
   const Digest digest = DigestOf(content);
   REQUIRE_OK(PushBlob(*f.store, "source", content));
   REQUIRE_OK(PushBlob(*f.store, "repo", content));
-  // Every name of the blob shares one file, and so its time: all look pushed long ago.
+  // Every name of the blob shares one file, and so its time: all look pushed long ago, to a
+  // process that did not see those pushes (this one would keep what it announced lately).
   Age(f.backend, internal::RepoBlobPath("repo", digest));
+  f.Reopen();
   bool kept = true;
   SECTION("left alone, it is collected") { kept = false; }
   SECTION("uploaded again") { REQUIRE_OK(PushBlob(*f.store, "repo", content)); }
