@@ -75,7 +75,7 @@ void LayoutStore::RecordLocalUse(const Digest& digest) {
   constexpr size_t kTrimEvery = 1024;
   if (++uses_since_trim_ < kTrimEvery) return;
   uses_since_trim_ = 0;
-  const auto since = std::min(now, collection_started_.value_or(now)) - kLocalUseWindow;
+  const auto since = std::min(now, collection_started_.value_or(now)) - LocalUseWindow();
   std::erase_if(local_uses_, [&](const auto& entry) { return entry.second < since; });
 }
 
@@ -83,7 +83,7 @@ bool LayoutStore::UsedLocallyLocked(const Digest& digest) const {
   auto it = local_uses_.find(digest);
   if (it == local_uses_.end()) return false;
   const auto now = options_.now();
-  return it->second >= std::min(now, collection_started_.value_or(now)) - kLocalUseWindow;
+  return it->second >= std::min(now, collection_started_.value_or(now)) - LocalUseWindow();
 }
 
 Result<bool> LayoutStore::RemoveCollected(const Lease* lease, const std::optional<Digest>& digest,

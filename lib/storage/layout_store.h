@@ -265,7 +265,7 @@ class LayoutStore final : public Store, public StoreMaintenance, public StoreMon
   Status AnnounceUse(const Digest& digest);
   // Records `digest` in local_uses_, trimming old entries now and then.
   void RecordLocalUse(const Digest& digest);
-  // Whether `digest` was announced since kLocalUseWindow before the running collection started.
+  // Whether `digest` was announced since LocalUseWindow() before the running collection started.
   // Requires uses_mu_.
   bool UsedLocallyLocked(const Digest& digest) const;
   // Finds repositories other processes created: with coordination when the list of repositories
@@ -314,7 +314,7 @@ class LayoutStore final : public Store, public StoreMaintenance, public StoreMon
   std::shared_mutex repos_mu_;
   std::map<std::string, std::shared_ptr<RepoState>, std::less<>> repos_;
   // Content announced in use lately by this process (AnnounceUse): digest -> when. Its own
-  // garbage collection keeps what was announced since kLocalUseWindow before it started, as the
+  // garbage collection keeps what was announced since LocalUseWindow() before it started, as the
   // coordination does across replicas (RemoveCollected checks and removes under uses_mu_).
   std::mutex uses_mu_;
   // Times are options_.now()'s, the clock garbage collection judges ages by.
@@ -322,7 +322,12 @@ class LayoutStore final : public Store, public StoreMaintenance, public StoreMon
   std::optional<std::chrono::system_clock::time_point> collection_started_;  // of the first running
   int collections_running_ = 0;
   size_t uses_since_trim_ = 0;
-  static constexpr std::chrono::minutes kLocalUseWindow{10};
+  // Ten minutes, or the grace period when shorter: uses before the collection started matter
+  // only for pushes still under way, and a grace period of 0 asks for everything unreferenced
+  // to go at once.
+  std::chrono::seconds LocalUseWindow() const {
+    return std::min<std::chrono::seconds>(std::chrono::minutes(10), options_.gc_grace_period);
+  }
   // The change mark of the list of repositories when it was last read (RefreshRepositoryList).
   std::mutex catalog_mu_;
   std::string catalog_mark_;
