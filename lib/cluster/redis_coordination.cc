@@ -2,11 +2,11 @@
 #include "cluster/redis_coordination.h"
 
 #include <openssl/rand.h>
-#include <unistd.h>
 
 #include <thread>
 
 #include "cluster/redis_lease.h"
+#include "ocireg/server.h"
 
 namespace ocireg::internal {
 namespace {
@@ -66,12 +66,6 @@ constexpr milliseconds kClaimPoll{50};
 std::string Millis(std::chrono::milliseconds duration) { return std::to_string(duration.count()); }
 
 Status Refused(const RedisReply& reply) { return Unavailable("redis: " + reply.text); }
-
-std::string HostName() {
-  char name[256] = {};
-  if (gethostname(name, sizeof name - 1) != 0 || name[0] == '\0') return "ocireg";
-  return name;
-}
 
 }  // namespace
 
@@ -209,7 +203,9 @@ Result<std::shared_ptr<Coordination>> ConnectRedisCoordination(
   auto connect = internal::ConnectOptionsOf(options);
   OCIREG_RETURN_IF_ERROR(connect);
   RedisCoordinationOptions named = options;
-  if (named.node_name.empty()) named.node_name = internal::HostName();
+  ClusterConfig cluster;  // NodeName's rule: the name given, else the host name
+  cluster.node_name = named.node_name;
+  named.node_name = NodeName(cluster);
   return std::shared_ptr<Coordination>(
       std::make_shared<internal::RedisCoordination>(std::move(named), std::move(*connect)));
 }

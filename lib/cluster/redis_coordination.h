@@ -40,8 +40,6 @@ class RedisCoordination final : public Coordination,
   // read the repositories is kept.
   static constexpr std::chrono::minutes kInUseWindow{10};
 
-  RedisClient& client() { return client_; }
-  const RedisCoordinationOptions& options() const { return options_; }
 
  private:
   std::string Key(std::string_view name) const { return options_.key_prefix + std::string(name); }

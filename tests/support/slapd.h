@@ -58,6 +58,7 @@
 #include <vector>
 
 #include "certificates.h"
+#include "loopback.h"
 #include "ocireg/config.h"
 #include "process.h"
 #include "temp_dir.h"
@@ -211,24 +212,9 @@ access to * by dn.exact="cn=service,dc=example,dc=test" read by * none
     return text;
   }
 
-  // A port that was free a moment ago on 127.0.0.1.
-  static uint16_t FreePort() {
-    const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) throw std::runtime_error("socket failed");
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t length = sizeof(address);
-    const bool ok = bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0 &&
-                    getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0;
-    close(fd);
-    if (!ok) throw std::runtime_error("cannot find a free port");
-    return ntohs(address.sin_port);
-  }
-
   bool TryStart() {
-    port_ = FreePort();
-    tls_port_ = options_.tls ? FreePort() : 0;
+    port_ = FreeLoopbackPort();
+    tls_port_ = options_.tls ? FreeLoopbackPort() : 0;
     std::string urls = url();
     if (options_.tls) urls += " " + ldaps_url();
     pid_ = SpawnProcess(
