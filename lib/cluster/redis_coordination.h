@@ -40,7 +40,6 @@ class RedisCoordination final : public Coordination,
   // read the repositories is kept.
   static constexpr std::chrono::minutes kInUseWindow{10};
 
-
  private:
   std::string Key(std::string_view name) const { return options_.key_prefix + std::string(name); }
   std::string MarkKey(std::string_view scope) const;
