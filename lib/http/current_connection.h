@@ -24,6 +24,10 @@ class RequestConnection {
   virtual ssize_t ReadBody(std::span<char> out) = 0;
   // The connection ends after the current response, whatever the request said.
   virtual void EndAfterResponse() = 0;
+  // Whether the response's bytes reach the socket as they are, with send(2): the kernel reads
+  // what httplib's sink is given and this process never does. Not so over TLS, which encrypts
+  // them in user space first.
+  virtual bool SendsAsIs() const = 0;
 };
 
 // The connection of the request this thread serves, or null outside one.

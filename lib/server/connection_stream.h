@@ -53,6 +53,7 @@ class ConnectionStream final : public httplib::Stream, public RequestConnection 
   // RequestConnection: what a handler calls.
   ssize_t ReadBody(std::span<char> out) override;
   void EndAfterResponse() override { end_requested_ = true; }
+  bool SendsAsIs() const override { return ssl_ == nullptr; }
 
   // Bytes received and not yet read.
   std::string_view Buffered() const;

@@ -87,6 +87,7 @@ class FsReader final : public FileReader {
 
   uint64_t size() const override { return size_; }
   Result<size_t> ReadAt(uint64_t offset, std::span<char> buffer) override;
+  int file_descriptor() const override { return fd_.get(); }
 
  private:
   const Fd fd_;

@@ -83,6 +83,12 @@ class OCIREG_EXPORT FileReader {
   virtual uint64_t size() const = 0;
   // Reads up to buffer.size() bytes at `offset`; returns the count, 0 at or past the end.
   virtual Result<size_t> ReadAt(uint64_t offset, std::span<char> buffer) = 0;
+  // An open file descriptor holding exactly the bytes ReadAt returns, valid while the reader
+  // lives, that a caller may map or read with pread(2) (a plain pull maps it and sends from the
+  // mapping, skipping a copy through user space); -1 (the default) when there is none: memory,
+  // an object store, or a reader whose ReadAt adds behaviour. The caller must not close it or
+  // change its file offset.
+  virtual int file_descriptor() const { return -1; }
 };
 
 // The bytes of one blob as they arrive, kept at the path the driver opened it for (a file, or

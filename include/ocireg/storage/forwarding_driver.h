@@ -88,7 +88,9 @@ class OCIREG_EXPORT ForwardingDriver : public StorageDriver {
   StorageDriver& target_;
 };
 
-// A FileReader that passes every call to the reader it owns.
+// A FileReader that passes every call to the reader it owns, except file_descriptor(): a subclass
+// that changes what ReadAt returns (fails it, counts it) would be bypassed by a caller reading the
+// target's file directly, so a wrapper has no descriptor unless it forwards target()'s itself.
 class OCIREG_EXPORT ForwardingFileReader : public FileReader {
  public:
   explicit ForwardingFileReader(std::unique_ptr<FileReader> target);
