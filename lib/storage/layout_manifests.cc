@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // Manifests of a repository: put (with its tags), resolve, read, delete, untag, and referrers.
+#include <algorithm>
 #include <optional>
 #include <string>
 #include <vector>
@@ -17,10 +18,15 @@ namespace {
 // A foreign (non-distributable) layer lives at its URLs, not in the registry.
 bool IsExternal(const Descriptor& d) { return !d.urls.empty(); }
 
+bool IsChildManifest(const ManifestInfo& info, const Digest& digest) {
+  return std::any_of(info.manifests.begin(), info.manifests.end(),
+                     [&](const Descriptor& child) { return child.digest == digest; });
+}
+
 }  // namespace
 
 Status LayoutStore::CheckReferencesLocked(std::string_view repo, RepoState& state,
-                                          const ManifestInfo& info) {
+                                          const ManifestInfo& info, bool sparse) {
   for (const Descriptor& d : info.References()) {
     if (IsExternal(d)) continue;
     if (state.latest().FindManifest(d.digest) != nullptr) continue;
@@ -30,6 +36,7 @@ Status LayoutStore::CheckReferencesLocked(std::string_view repo, RepoState& stat
     auto blob = driver_->StatFile(RepoBlobPath(repo, d.digest));
     if (!blob.ok()) {
       if (!IsNotFound(blob.status())) return blob.status();
+      if (sparse && IsChildManifest(info, d.digest)) continue;
       return ManifestBlobUnknown("manifest references " + d.digest.ToString() +
                                  ", which is not in repository " + std::string(repo));
     }
@@ -64,11 +71,12 @@ Result<PutManifestResult> LayoutStore::PutManifest(std::string_view repo,
                          reference.digest().ToString());
   }
 
+  const bool sparse = AcceptsSparseIndexes(repo);
   auto state = GetOrCreateState(repo);
   OnExit forget([&] { ForgetIfAbsent(repo, state); });  // after `lock` is released
   std::unique_lock lock(state->mu);
   OCIREG_RETURN_IF_ERROR(LoadLocked(repo, *state));
-  OCIREG_RETURN_IF_ERROR(CheckReferencesLocked(repo, *state, *info));
+  OCIREG_RETURN_IF_ERROR(CheckReferencesLocked(repo, *state, *info, sparse));
   OCIREG_RETURN_IF_ERROR(CreateLayoutLocked(repo, *state));
   // The body becomes visible as a blob first and in the index last, so a crash in between leaves
   // an unreferenced blob for garbage collection, never an index entry without its manifest.

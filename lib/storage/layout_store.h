@@ -281,7 +281,14 @@ class LayoutStore final : public Store, public StoreMaintenance, public StoreMon
   void Warn(const std::string& message) const {
     if (options_.warn) options_.warn(message);
   }
-  Status CheckReferencesLocked(std::string_view repo, RepoState& state, const ManifestInfo& info);
+  // Every blob and child manifest `info` references is in `repo` (kManifestBlobUnknown), with
+  // the size its descriptor gives; with `sparse`, child manifests of an index may be absent.
+  Status CheckReferencesLocked(std::string_view repo, RepoState& state, const ManifestInfo& info,
+                               bool sparse);
+  // StoreOptions::sparse_indexes for `repo`.
+  bool AcceptsSparseIndexes(std::string_view repo) const {
+    return options_.sparse_indexes && options_.sparse_indexes(repo);
+  }
 
   UploadHooks MakeUploadHooks();
   // The session this process holds for `id`, or null.

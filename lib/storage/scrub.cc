@@ -43,6 +43,7 @@ Status LayoutStore::ScrubRepository(const std::string& repo, RepoState& state,
     linked.insert(*blob.digest);
     ScrubBlob(repo, blob.path, *blob.digest, report);
   }
+  const bool sparse_indexes = AcceptsSparseIndexes(repo);  // asked with no lock held
   std::unique_lock lock(state.mu);
   Status loaded = LoadLocked(repo, state);
   if (!loaded.ok()) {
@@ -60,8 +61,10 @@ Status LayoutStore::ScrubRepository(const std::string& repo, RepoState& state,
     }
     const bool is_index = entry.media_type == media_types::kOciIndex ||
                           entry.media_type == media_types::kDockerManifestList;
+    const bool sparse = is_index && sparse_indexes;
     for (const Digest& ref : (*facts)->references) {
       if (state.index.FindManifest(ref) != nullptr) continue;
+      if (sparse) continue;  // absent children are allowed, and answer 404
       if (is_index) {
         // A child must be a manifest of the repository, or pulling it by digest fails.
         report.problems.push_back(repo + ": index " + digest.ToString() + " lists " +

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // The children of an index stay pullable: deleting one is refused while an index lists it, and
-// scrub reports an index whose child is no manifest of the repository.
+// scrub reports an index whose child is no manifest of the repository; a repository that accepts
+// sparse indexes (StoreOptions::sparse_indexes) stores one whose children are absent.
 #include <string>
 
 #include "catch.h"
@@ -61,4 +62,47 @@ STORE_TEST("scrub reports an index whose child is no manifest of the repository"
   REQUIRE(scrub->problems.size() == 1);
   CHECK(scrub->problems[0].find(DigestOf(*child).ToString()) != std::string::npos);
   CHECK(scrub->problems[0].find("not a manifest") != std::string::npos);
+}
+
+STORE_TEST("a repository that accepts sparse indexes stores one whose children are absent",
+           "[index][sparse]") {
+  StoreFixture<TestType> f;
+  f.options.sparse_indexes = [](std::string_view repo) { return repo.starts_with("mirror/"); };
+  f.Reopen();
+  auto present = TryPushImageBlobs(*f.store, "mirror/multi", "amd64");
+  REQUIRE_OK(present);
+  REQUIRE_OK(f.store->PutManifest("mirror/multi", Reference::FromDigest(DigestOf(*present)), {},
+                                  media_types::kOciManifest, *present));
+  // The arm64 image is never pushed: only its manifest's bytes are known, to describe it.
+  const std::string absent = R"({"schemaVersion":2,"note":"arm64 image never pushed"})";
+  const std::string index = ImageIndex({RefTo(std::string(media_types::kOciManifest), *present),
+                                        RefTo(std::string(media_types::kOciManifest), absent)});
+
+  // Elsewhere, every child must be present.
+  auto elsewhere = TryPushImageBlobs(*f.store, "plain/multi", "amd64");
+  REQUIRE_OK(elsewhere);
+  REQUIRE_OK(f.store->PutManifest("plain/multi", Reference::FromDigest(DigestOf(*present)), {},
+                                  media_types::kOciManifest, *present));
+  auto refused = f.store->PutManifest("plain/multi", *Reference::Parse("latest"), {},
+                                      media_types::kOciIndex, index);
+  CHECK(refused.status().code() == ErrorCode::kManifestBlobUnknown);
+
+  REQUIRE_OK(f.store->PutManifest("mirror/multi", *Reference::Parse("latest"), {},
+                                  media_types::kOciIndex, index));
+  CHECK(*f.store->ReadManifest("mirror/multi", DigestOf(index)) == index);
+  CHECK(*f.store->ReadManifest("mirror/multi", DigestOf(*present)) == *present);
+  CHECK(f.store->ResolveManifest("mirror/multi", Reference::FromDigest(DigestOf(absent)))
+            .status()
+            .code() == ErrorCode::kManifestUnknown);
+  auto scrub = f.store->maintenance().Scrub();
+  REQUIRE_OK(scrub);
+  CHECK(scrub->problems.empty());
+
+  // An image manifest's layers are still required there.
+  const std::string missing_layer =
+      ImageManifest(RefTo("application/vnd.oci.image.config.v1+json", "{}"),
+                    {RefTo("application/vnd.oci.image.layer.v1.tar", "never pushed")});
+  auto incomplete = f.store->PutManifest("mirror/multi", *Reference::Parse("incomplete"), {},
+                                         media_types::kOciManifest, missing_layer);
+  CHECK(incomplete.status().code() == ErrorCode::kManifestBlobUnknown);
 }

@@ -81,6 +81,13 @@ struct StoreOptions {
   // on; garbage collection and scrub take the cluster's lease, and a collection claims what it
   // removes. Null: nobody to coordinate with. Default: null
   std::shared_ptr<Coordination> coordination;
+  // Whether repository `repo` accepts sparse image indexes: indexes (and Docker manifest lists)
+  // some of whose child manifests are not in the repository, as a mirror that keeps only some
+  // platforms stores them. The spec lets a registry accept or refuse them. An absent child then
+  // answers kManifestUnknown like any other unknown manifest, and scrub does not report it; an
+  // image manifest's config and layers are still required. Null: no repository does, and every
+  // child must be present (kManifestBlobUnknown). Called with no store lock held. Default: null
+  std::function<bool(std::string_view repo)> sparse_indexes;
   // The clock garbage collection compares modification times with. Default: system_clock::now
   std::function<std::chrono::system_clock::time_point()> now;
   // Progress of CollectGarbage and Scrub, called on the thread running them: ("repositories", n)
