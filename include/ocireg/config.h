@@ -100,6 +100,10 @@ struct LimitsConfig {
 struct FeaturesConfig {
   bool allow_delete = true;  // DELETE of manifests, tags and blobs; 405 UNSUPPORTED when off.
   bool auto_mount = true;    // Mount without ?from= searches readable repositories.
+  // Accept image indexes whose children are absent from the repository. Mirrored repositories
+  // always accept them (a mirror fetches only the platforms it keeps); this is for the rest.
+  // Default: false
+  bool sparse_indexes = false;
 
   bool operator==(const FeaturesConfig&) const = default;
 };
@@ -260,10 +264,76 @@ struct ClusterConfig {
   bool operator==(const ClusterConfig&) const = default;
 };
 
+// Where a mirror's upstream registry is: the parts of `MirrorConfig::upstream`.
+struct MirrorUpstream {
+  std::string scheme;  // "http" or "https"
+  std::string host;    // a DNS name or an IP literal (IPv6 without brackets)
+  uint16_t port = 0;   // as written, else 80 for http and 443 for https
+
+  bool operator==(const MirrorUpstream&) const = default;
+};
+
+// One [[mirror]] entry: an upstream registry whose repositories appear under `prefix`, fetched on
+// demand (a pull-through cache) and/or copied every sync_interval. Names of repositories and tags
+// below are the upstream's, without the prefix. Globs: "*" matches within one path component,
+// "**" across components, "?" one character other than "/".
+//
+// Across entries: names must differ, and non-empty prefixes must neither be equal nor lie one
+// inside the other ("hub" and "hub/library" clash). Several entries may have the empty prefix
+// (the root); a request chooses among those with the query parameter ns=HOST[:PORT], so their
+// upstreams' host[:port] must differ.
+struct MirrorConfig {
+  // How logs, metrics and `ocireg-serve sync --mirror NAME` name the entry. Letters, digits and
+  // - _ . : /. ParseConfig fills it in when the file gives none or "": the prefix, or the
+  // upstream's host when the prefix is empty.
+  std::string name;
+  // http:// or https:// and host[:port], nothing else (a trailing "/" is dropped). Required.
+  std::string upstream;
+  MirrorUpstream upstream_parts;  // `upstream` taken apart, filled in by ParseConfig
+  // The local namespace: "hub" shows upstream library/alpine as hub/library/alpine. A repository
+  // name of the distribution spec's grammar, or "" for the root. Default: ""
+  std::string prefix;
+  // Globs of the upstream repositories mirrored; others are not found. Default: ["**"] (all)
+  std::vector<std::string> repositories = {"**"};
+  // Basic credentials for the upstream, given here or by credentials_file (never both);
+  // password needs username. LoadConfig reads credentials_file, a file of one line
+  // "username:password", into these two. Default: "" (anonymous; token auth still works)
+  std::string username;
+  std::string password;
+  std::string credentials_file;
+  std::string ca_file;     // PEM CAs of the upstream's certificate; "" the system's. Default: ""
+  bool tls_verify = true;  // check the upstream's certificate and name. Default: true
+  // Fetch a missing repository, manifest or blob from the upstream when a client asks for it.
+  // Default: true
+  bool on_demand = true;
+  // How long a tag fetched on demand is believed before the upstream is asked again; 0 asks
+  // every time. Default: 5 min
+  std::chrono::seconds tag_ttl = std::chrono::minutes(5);
+  // How often the scheduled sync copies the matching repositories; 0: never. Default: 0
+  std::chrono::seconds sync_interval = std::chrono::seconds(0);
+  // Tags mirrored: globs, or "regex:" and an ECMAScript regular expression matched against the
+  // whole tag. Empty: all tags. Default: empty
+  std::vector<std::string> tags;
+  // Of the tags that pass `tags`, keep only the newest this many by semantic version; 0 keeps
+  // all. Default: 0
+  uint32_t tags_latest = 0;
+  // Platforms kept of an image index, "os/arch" or "os/arch/variant" ("linux/arm/v7"). Empty:
+  // all. Default: empty
+  std::vector<std::string> platforms;
+  // Clients may push to the mirrored repositories; false: read-only. Default: false
+  bool allow_push = false;
+  uint32_t max_concurrent_requests = 8;  // requests to the upstream at once, 1..1024. Default: 8
+  std::chrono::milliseconds connect_timeout{10'000};  // Default: 10 s
+  // The longest wait for the next byte from the upstream. Default: 60 s
+  std::chrono::milliseconds request_timeout{60'000};
+
+  bool operator==(const MirrorConfig&) const = default;
+};
+
 // The whole configuration; sections mirror the TOML tables [listen], [storage] (with
 // [storage.s3]), [limits],
 // [features], [log], [tls], [auth] (with [auth.htpasswd] and [auth.ldap]), [docs], [metrics],
-// [cluster] and [access].
+// [cluster], [access] and the array [[mirror]].
 struct Config {
   ListenConfig listen;
   StorageConfig storage;
@@ -279,6 +349,7 @@ struct Config {
   // method is configured, and nothing otherwise (then every authenticated user may do
   // everything). With one, exactly what it grants.
   std::optional<AccessConfig> access;
+  std::vector<MirrorConfig> mirrors;  // [[mirror]], in file order. Default: none
 
   bool operator==(const Config&) const = default;
 };
@@ -304,6 +375,9 @@ OCIREG_EXPORT Result<Config> ParseConfig(std::string_view text, std::string_view
 // one has only half of them, or when a credentials file cannot be read or lacks the profile
 // (naming the file and the profile). No message quotes a key. Reads the environment (getenv):
 // not to be called while another thread changes it.
+// For each [[mirror]] it reads credentials_file into username and password and checks that
+// ca_file can be read; errors "path:line: mirror[N].credentials_file: ..." (or .ca_file) name the
+// file, never its contents.
 OCIREG_EXPORT Result<Config> LoadConfig(const std::string& path);
 
 // A one-line summary of `config` for the server log, without secrets (no passwords, no key
@@ -313,7 +387,8 @@ OCIREG_EXPORT Result<Config> LoadConfig(const std::string& path);
 //   ldap://ldap.example.com:389; access 5 rules, 1 admins, 1 admin groups; storage
 //   /var/lib/ocireg (gc every 1h, grace 24h, uploads 24h); limits ...
 // On S3 the storage reads "storage s3://bucket/prefix at https://endpoint (region)"; the S3 keys
-// never appear.
+// never appear. Each mirror adds its name, upstream, prefix and modes, never its credentials:
+//   ; mirrors hub = https://registry-1.docker.io under hub/ (on demand, tags 300s, read-only)
 OCIREG_EXPORT std::string DescribeConfig(const Config& config);
 
 // Where `storage` keeps the bytes, for messages: the root directory for driver "fs",
@@ -323,9 +398,9 @@ OCIREG_EXPORT std::string DescribeStorage(const StorageConfig& storage);
 // The sections of `next` that differ from `running` in a setting that only a restart applies, by
 // the names a reload warning gives them: "listen", "storage", "limits", "features", "log",
 // "tls (on or off, client_ca, client_auth, client_identity)", "auth (realm, login throttle and
-// trusted proxies)", "docs" and "metrics". Empty when `next` changes nothing or only what
-// RegistryServer reloads: the logins ([auth.htpasswd], [auth.ldap]), [access], and the
-// certificate and key of a server that keeps TLS on.
+// trusted proxies)", "docs", "metrics", "cluster" and "mirror". Empty when `next` changes
+// nothing or only what RegistryServer reloads: the logins ([auth.htpasswd], [auth.ldap]),
+// [access], and the certificate and key of a server that keeps TLS on.
 OCIREG_EXPORT std::vector<std::string> RestartOnlyChanges(const Config& running,
                                                           const Config& next);
 

@@ -12,7 +12,7 @@ namespace {
 constexpr std::string_view kDefaultConfigText = R"toml(# ocireg configuration: the defaults.
 # Every key is optional: a missing key keeps the value shown here. Unknown keys are errors.
 # Durations: an integer of seconds, or a whole number with a unit s, m, h or d: "30s", "24h"
-# (those of [storage.s3] also ms: "100ms").
+# (those of [storage.s3], the timeouts of [cluster] and [[mirror]] also ms: "100ms").
 # Sizes: an integer of bytes, or a whole number with a unit B, KiB, MiB, GiB or TiB: "4MiB".
 
 [listen]
@@ -72,6 +72,7 @@ max_uploads_per_client = 100   # of those, per user or address; 0 means no per-c
 [features]
 allow_delete = true  # DELETE of manifests, tags and blobs; 405 UNSUPPORTED when false
 auto_mount = true    # a mount without ?from= searches the readable repositories
+sparse_indexes = false  # accept image indexes whose children are absent (mirrors always do)
 
 [log]
 format = "text"    # "text" or "json"
@@ -152,6 +153,34 @@ lease_ttl = "30s"       # a garbage collection or scrub lease; freed this long a
 # users = ["alice"]
 # groups = ["team-a"]
 # actions = ["read", "create", "update", "delete"]
+
+# Mirrors: each [[mirror]] shows an upstream registry's repositories under prefix, fetched when a
+# client asks (on_demand) and/or copied every sync_interval. None by default. upstream is
+# required; the other keys show their defaults. Names must differ; non-empty prefixes must not be
+# equal or nested ("hub", "hub/x"); several entries may use the root (prefix "") when their
+# upstreams' host[:port] differ, a request choosing one with ?ns=HOST[:PORT]. Globs: "*" within
+# one path component, "**" across components, "?" one character.
+#
+# [[mirror]]
+# upstream = "https://registry-1.docker.io"  # http:// or https://, host[:port] only; required
+# name = ""                      # in logs, metrics, sync --mirror; "": prefix, else upstream host
+# prefix = ""                    # local namespace, e.g. "hub"; "": the root
+# repositories = ["**"]          # globs of upstream repository names mirrored
+# username = ""                  # upstream login; password needs username
+# password = ""
+# credentials_file = ""          # a file of one line username:password, instead of the two above
+# ca_file = ""                   # PEM CAs of the upstream's certificate; "": the system's
+# tls_verify = true              # check the upstream's certificate and name
+# on_demand = true               # fetch what clients ask for and the mirror lacks
+# tag_ttl = "5m"                 # a fetched tag is believed this long; 0: ask upstream every time
+# sync_interval = "0s"           # copy the matching repositories this often; 0: no scheduled sync
+# tags = []                      # tag globs or "regex:<ECMAScript>"; []: all tags
+# tags_latest = 0                # keep the newest N (semantic version) of those; 0: all
+# platforms = []                 # "os/arch" or "os/arch/variant" kept of indexes; []: all
+# allow_push = false             # clients may push to mirrored repositories
+# max_concurrent_requests = 8    # requests to the upstream at once, 1..1024
+# connect_timeout = "10s"        # connecting to the upstream; also "ms"
+# request_timeout = "60s"        # the longest wait for the next byte from the upstream
 )toml";
 
 }  // namespace

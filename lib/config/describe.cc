@@ -33,6 +33,28 @@ std::string DescribeCluster(const ClusterConfig& cluster) {
                      cluster.lease_ttl.count());
 }
 
+// "; mirrors hub = https://registry-1.docker.io under hub/ (on demand, tags 300s, read-only)"
+// for each entry; credentials only as "with credentials", never the user, password or file.
+std::string DescribeMirrors(const std::vector<MirrorConfig>& mirrors) {
+  if (mirrors.empty()) return "";
+  std::string text = "; mirrors ";
+  for (size_t i = 0; i < mirrors.size(); ++i) {
+    const MirrorConfig& m = mirrors[i];
+    std::vector<std::string> modes;
+    if (m.on_demand) modes.push_back(fmt::format("on demand, tags {}s", m.tag_ttl.count()));
+    if (m.sync_interval.count() > 0) {
+      modes.push_back(fmt::format("sync every {}s", m.sync_interval.count()));
+    }
+    if (modes.empty()) modes.emplace_back("sync on request only");
+    modes.emplace_back(m.allow_push ? "push allowed" : "read-only");
+    if (!m.username.empty() || !m.credentials_file.empty()) modes.emplace_back("with credentials");
+    if (!m.tls_verify) modes.emplace_back("tls unverified");
+    text += fmt::format("{}{} = {} under {} ({})", i == 0 ? "" : ", ", m.name, m.upstream,
+                        m.prefix.empty() ? std::string("the root") : m.prefix + "/", Joined(modes));
+  }
+  return text;
+}
+
 }  // namespace
 
 std::string DescribeStorage(const StorageConfig& storage) {
@@ -89,7 +111,7 @@ std::string DescribeConfig(const Config& config) {
              duration(limits.drain_delay), duration(limits.shutdown_timeout),
              bytes(limits.max_manifest_bytes), bytes(limits.max_blob_bytes), limits.max_uploads,
              limits.max_uploads_per_client, config.features.allow_delete ? "on" : "off") +
-         DescribeCluster(config.cluster);
+         DescribeCluster(config.cluster) + DescribeMirrors(config.mirrors);
 }
 
 }  // namespace ocireg

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // ParseConfig and LoadConfig: parses the TOML document with toml++ and walks it against the schema
 // (config/schema.h), so that every key is checked and the first problem in the file is reported
-// with its file, line and dotted key; LoadConfig then resolves the S3 keys.
+// with its file, line and dotted key; LoadConfig then resolves the S3 keys and reads the files the
+// mirrors name.
 #include <fmt/format.h>
 #include <toml++/toml.h>
 
@@ -14,6 +15,7 @@
 #include <tuple>
 #include <utility>
 
+#include "config/mirror_files.h"
 #include "config/parse.h"
 #include "config/s3_credentials.h"
 #include "config/schema.h"
@@ -129,12 +131,17 @@ class ConfigReader {
   // A table whose own keys had problems is not checked: its fields may not hold what the file
   // says, and the check would report a consequence instead of the cause. A problem elsewhere
   // does not matter: Report keeps whichever comes first in the file.
+  // A table that passes its check is finished: its section's finish fills in what depends on
+  // several of its fields.
   void Check(const SectionSpec& section, const toml::table& table, const std::string& name,
-             const Config& config, size_t problems_before) {
-    if (section.check == nullptr || problems_ != problems_before) return;
-    if (Status status = section.check(config); !status.ok()) {
-      Report(table.source(), name, status.message());
+             Config& config, size_t problems_before) {
+    if (problems_ != problems_before) return;
+    if (section.check != nullptr) {
+      if (Status status = section.check(config); !status.ok()) {
+        return Report(table.source(), name, status.message());
+      }
     }
+    if (section.finish != nullptr) section.finish(config);
   }
 
   void Report(const toml::source_region& region, std::string_view key, std::string_view what) {
@@ -193,6 +200,7 @@ Result<Config> LoadConfig(const std::string& path) {
   Result<Config> config = ConfigReader(path).Read(*root);
   if (!config.ok()) return config;
   OCIREG_RETURN_IF_ERROR(ResolveCredentials(*root, path, *config));
+  OCIREG_RETURN_IF_ERROR(internal::ReadMirrorFiles(*root, path, *config));
   return config;
 }
 

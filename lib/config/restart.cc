@@ -31,8 +31,8 @@ AuthConfig RestartOnlyPart(AuthConfig auth) {
 std::vector<std::string> RestartOnlyChanges(const Config& running, const Config& next) {
   // Every section of Config, bound by name: a section added to Config stops this from compiling
   // until it is sorted in below, as restart-only (reported) or reloadable (left out).
-  const auto& [listen, storage, limits, features, log, tls, auth, docs, metrics, cluster, access] =
-      next;
+  const auto& [listen, storage, limits, features, log, tls, auth, docs, metrics, cluster, access,
+               mirrors] = next;
   std::vector<std::string> changed;
   const auto report = [&changed](bool differs, std::string_view name) {
     if (differs) changed.emplace_back(name);
@@ -49,6 +49,7 @@ std::vector<std::string> RestartOnlyChanges(const Config& running, const Config&
   report(running.docs != docs, "docs");
   report(running.metrics != metrics, "metrics");
   report(running.cluster != cluster, "cluster");
+  report(running.mirrors != mirrors, "mirror");
   // Not reported: [access] and the logins, which ReloadAccess applies.
   return changed;
 }

@@ -9,7 +9,7 @@ const std::vector<SectionSpec>& Schema() {
   static constexpr SectionList kSections[] = {
       ListenSections,  StorageSections, StorageS3Sections, LimitsSections, FeaturesSections,
       LogSections,     TlsSections,     AuthSections,      LdapSections,   DocsSections,
-      MetricsSections, ClusterSections, AccessSections,
+      MetricsSections, ClusterSections, AccessSections,    MirrorSections,
   };
   static const auto& schema = *[] {
     auto* all = new std::vector<SectionSpec>;

@@ -39,6 +39,9 @@ struct SectionSpec {
   // Checks across the fields of the table (or element) once they are read; its problem is
   // reported at the table.
   Status (*check)(const Config& config) = nullptr;
+  // Runs once `check` has passed (or when there is none), to fill in defaults that depend on
+  // several fields, such as a [[mirror]]'s name.
+  void (*finish)(Config& config) = nullptr;
 };
 
 // One schema entry per field of Config. The macros spell the key from the member name, so the two
@@ -63,6 +66,7 @@ std::vector<SectionSpec> DocsSections();       // docs.cc: [docs]
 std::vector<SectionSpec> MetricsSections();    // metrics.cc: [metrics]
 std::vector<SectionSpec> ClusterSections();    // cluster.cc: [cluster]
 std::vector<SectionSpec> AccessSections();     // access.cc: [access] and its arrays of rules
+std::vector<SectionSpec> MirrorSections();     // mirror.cc: the array [[mirror]]
 
 // The whole schema: every field of Config has exactly one entry in it.
 const std::vector<SectionSpec>& Schema();

@@ -89,6 +89,7 @@ void CheckSameConfig(const Config& got, const Config& want) {
   CHECK(got.limits.max_uploads_per_client == want.limits.max_uploads_per_client);
   CHECK(got.features.allow_delete == want.features.allow_delete);
   CHECK(got.features.auto_mount == want.features.auto_mount);
+  CHECK(got.features.sparse_indexes == want.features.sparse_indexes);
   CHECK(got.log.format == want.log.format);
   CHECK(got.log.level == want.log.level);
   CHECK(got.log.access_log == want.log.access_log);
@@ -118,6 +119,7 @@ void CheckSameConfig(const Config& got, const Config& want) {
   CHECK(got.auth.ldap.timeout == want.auth.ldap.timeout);
   CHECK(got.auth.ldap.cache_ttl == want.auth.ldap.cache_ttl);
   CHECK(got.docs.enabled == want.docs.enabled);
+  CHECK(got.mirrors == want.mirrors);
   CHECK(got.docs.swagger_ui_dir == want.docs.swagger_ui_dir);
   CHECK(got.metrics.enabled == want.metrics.enabled);
   CheckSameAccess(got.access, want.access);
