@@ -57,7 +57,8 @@ class OCIREG_EXPORT RegistryServer {
  public:
   // Errors: those of OpenStoreFromConfig (kInternal: an unusable storage root), kUnavailable
   // when config.listen cannot be bound (address in use, unknown address), kInvalidArgument for
-  // limits that cannot work (no worker threads, zero keep-alive requests).
+  // limits that cannot work (no worker threads, zero keep-alive requests) and for [[mirror]]
+  // entries (configuration only so far: the server does not fetch from upstreams).
   static Result<std::unique_ptr<RegistryServer>> Create(const Config& config,
                                                         ServerHooks hooks = {});
 
@@ -109,8 +110,9 @@ class OCIREG_EXPORT RegistryServer {
 // Checks what starting a server on `config` would read besides the file itself: the login
 // methods can be built (the htpasswd file loads, the LDAP settings are valid) and, for storage
 // driver "s3", the bucket is reachable and writable with the keys (CheckS3Bucket). Errors: those
-// of NewAuthenticator, and CheckS3Bucket's prefixed with "storage.s3: ". What ocireg-serve
-// --check-config runs.
+// of NewAuthenticator, and CheckS3Bucket's prefixed with "storage.s3: "; kInvalidArgument for
+// [[mirror]] entries, which are configuration only so far (RegistryServer::Create refuses them
+// too). What ocireg-serve --check-config runs.
 OCIREG_EXPORT Status CheckConfig(const Config& config);
 
 // This replica's name in logs and metrics: cluster.node_name, or when that is empty the host name

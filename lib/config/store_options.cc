@@ -18,6 +18,9 @@ StoreOptions StoreOptionsFromConfig(const Config& config) {
   options.upload_ttl = config.storage.upload_ttl;
   options.max_manifest_bytes = static_cast<size_t>(config.limits.max_manifest_bytes);
   options.max_blob_bytes = config.limits.max_blob_bytes;
+  if (config.features.sparse_indexes) {
+    options.sparse_indexes = [](std::string_view) { return true; };
+  }
   // A bucket is made to be shared by several servers (one registry behind a load balancer).
   if (config.storage.driver == "s3") options.shared_refresh = std::chrono::seconds(1);
   if (!config.cluster.redis_url.empty()) {

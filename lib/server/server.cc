@@ -432,6 +432,15 @@ void ServerImpl::CollectGarbagePeriodically() {
 
 // A replica starts without Redis all the same: it serves reads from the bucket, and its writes
 // answer 503 until Redis answers (docs/cluster.md). The operator learns it here, once.
+// [[mirror]] entries are read and checked, but this server does not fetch from upstreams yet:
+// starting with them would serve empty mirrors as if they worked, so the server refuses them.
+Status CheckNoMirrors(const Config& config) {
+  if (config.mirrors.empty()) return Status::Ok();
+  return InvalidArgument("mirror[1] (" + config.mirrors.front().name +
+                         "): this server does not fetch from upstream registries yet; remove "
+                         "the [[mirror]] entries to start it");
+}
+
 void WarnIfRedisUnreachable(const Config& config, const ServerHooks& hooks) {
   if (config.cluster.redis_url.empty() || !hooks.log) return;
   const Status redis = CheckRedisReachable(RedisOptionsFromConfig(config));
@@ -453,6 +462,7 @@ Result<std::unique_ptr<RegistryServer>> RegistryServer::Create(const Config& con
   if (config.limits.keep_alive_max_requests == 0) {
     return InvalidArgument("limits.keep_alive_max_requests must be at least 1");
   }
+  OCIREG_RETURN_IF_ERROR(CheckNoMirrors(config));
   StoreOptions store_options = StoreOptionsFromConfig(config);
   if (hooks.log) {
     store_options.warn = [log = hooks.log](std::string_view message) {
@@ -486,6 +496,7 @@ std::string NodeName(const ClusterConfig& cluster) {
 }
 
 Status CheckConfig(const Config& config) {
+  OCIREG_RETURN_IF_ERROR(CheckNoMirrors(config));
   // The login methods read their own files (htpasswd) and settings (LDAP).
   auto authenticator = NewAuthenticator(config);
   if (!authenticator.ok()) return authenticator.status();

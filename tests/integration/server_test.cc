@@ -53,6 +53,18 @@ TEST_CASE("Create refuses a port in use, an impossible address and impossible li
     config.limits.max_connections = 0;
     CHECK(RegistryServer::Create(config).status().code() == ErrorCode::kInvalidArgument);
   }
+  SECTION("[[mirror]] entries, which it does not serve, here and in CheckConfig") {
+    ocireg::Config config = TestConfig(dir.path() / "data");
+    ocireg::MirrorConfig mirror;
+    mirror.name = "hub";
+    mirror.upstream = "https://registry.example";
+    config.mirrors.push_back(mirror);
+    auto server = RegistryServer::Create(config);
+    REQUIRE_FALSE(server.ok());
+    CHECK(server.status().code() == ErrorCode::kInvalidArgument);
+    CHECK(server.status().message().find("mirror[1] (hub)") != std::string::npos);
+    CHECK(ocireg::CheckConfig(config).code() == ErrorCode::kInvalidArgument);
+  }
 }
 
 // [fs-root]: a root that is a file exists on the file system only (integration-s3 leaves it out).
