@@ -677,7 +677,7 @@ TEST_CASE("ocireg-serve loads the LDAP client library only when [auth.ldap] is s
   }
 }
 
-// libcurl is the S3 driver's, loaded when one is made (storage/s3/curl_library.h). Debian's
+// libcurl is the S3 driver's, loaded when one is made (net/curl_library.h). Debian's
 // libcurl4 needs libldap, liblber and GnuTLS itself, so linking it would undo the case above.
 TEST_CASE("ocireg-serve with its storage on the file system does not load libcurl", "[ldap][s3]") {
   testing::TempDir dir;

@@ -23,6 +23,7 @@ namespace {
 
 using namespace ocireg::internal::s3;
 using ocireg::ErrorCode;
+using ocireg::internal::LoadCurlLibrary;  // the shared loader (net/curl_library.h)
 using ocireg::testing::FakeS3;
 using ocireg::testing::kObject;
 using ocireg::testing::MakeClient;

@@ -10,6 +10,7 @@
 namespace {
 
 using namespace ocireg::internal::s3;
+using ocireg::internal::HttpResponse;  // the shared transport (net/http_transport.h)
 using std::chrono::milliseconds;
 
 }  // namespace

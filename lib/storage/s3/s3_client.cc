@@ -9,6 +9,7 @@
 
 #include "storage/s3/s3_client_call.h"
 #include "storage/s3/s3_errors.h"
+#include "storage/s3/sigv4.h"
 #include "storage/s3/s3_time.h"
 #include "storage/s3/s3_xml.h"
 #include "storage/s3/uri_encode.h"
@@ -83,7 +84,7 @@ Result<std::unique_ptr<S3Client>> S3Client::Create(const S3Options& options) {
   if (!endpoint.ok()) return endpoint.status();
   if (options.bucket.empty()) return InvalidArgument("S3 bucket must not be empty");
   auto curl = LoadCurlLibrary();
-  if (!curl.ok()) return curl.status();
+  if (!curl.ok()) return Unavailable("the S3 driver needs " + curl.status().message());
   return std::unique_ptr<S3Client>(
       new S3Client(**curl, options, std::move(endpoint->first), std::move(endpoint->second)));
 }

@@ -33,7 +33,7 @@
 
 #include "ocireg/status.h"
 #include "ocireg/storage/s3.h"
-#include "storage/s3/http_transport.h"
+#include "net/http_transport.h"
 #include "storage/s3/retry_policy.h"
 #include "storage/s3/s3_types.h"
 

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "storage/s3/s3_client.h"
+#include "storage/s3/sigv4.h"
 
 namespace ocireg::internal::s3 {
 

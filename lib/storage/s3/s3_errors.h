@@ -16,7 +16,7 @@
 #include <string_view>
 
 #include "ocireg/status.h"
-#include "storage/s3/http_transport.h"
+#include "net/http_transport.h"
 #include "storage/s3/s3_types.h"
 
 namespace ocireg::internal::s3 {

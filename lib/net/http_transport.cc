@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "storage/s3/http_transport.h"
+#include "net/http_transport.h"
 
 #include <algorithm>
 #include <array>
 #include <cctype>
 #include <cstring>
 
-namespace ocireg::internal::s3 {
+namespace ocireg::internal {
 
 namespace {
 
@@ -264,4 +264,4 @@ HttpResponse HttpTransport::Perform(const HttpRequest& request) {
   return std::move(transfer.response);
 }
 
-}  // namespace ocireg::internal::s3
+}  // namespace ocireg::internal

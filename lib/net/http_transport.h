@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // HttpTransport: HTTP exchanges over libcurl, on a bounded pool of reused easy handles.
 //
-// libcurl comes loaded (curl_library.h): S3Client::Create loads it, so that its failure is a
-// Status there rather than an error on every request.
+// libcurl comes loaded (curl_library.h): the transport's owner (S3Client::Create) loads it, so
+// that its failure is a Status there rather than an error on every request. Nothing here knows
+// S3: the S3 driver signs its requests itself and hands them over as plain headers.
 //
 // Each easy handle keeps its connection open after a transfer, so a handle taken again from the
 // pool sends its next request on the same TCP (and TLS) connection: no new handshake per object.
@@ -22,12 +23,15 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
-#include "storage/s3/curl_library.h"
-#include "storage/s3/sigv4.h"
+#include "net/curl_library.h"
 
-namespace ocireg::internal::s3 {
+namespace ocireg::internal {
+
+// One header: name and value. The same type as s3::HeaderField (sigv4.h), which signs them.
+using HeaderField = std::pair<std::string, std::string>;
 
 struct HttpRequest {
   std::string_view method;  // GET, HEAD, PUT, POST or DELETE
@@ -91,4 +95,4 @@ class HttpTransport {
   size_t handles_made_ = 0;
 };
 
-}  // namespace ocireg::internal::s3
+}  // namespace ocireg::internal

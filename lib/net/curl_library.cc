@@ -1,19 +1,19 @@
 // SPDX-License-Identifier: Apache-2.0
 // Loading libcurl at run time: dlopen by soname, dlsym for each symbol, then curl_global_init.
-#include "storage/s3/curl_library.h"
+#include "net/curl_library.h"
 
 #include <string>
 
 #include "dynamic_library.h"
 
-namespace ocireg::internal::s3 {
+namespace ocireg::internal {
 namespace {
 
 // The soname of libcurl 7.16 and later, every flavour (OpenSSL, GnuTLS, NSS) alike.
 constexpr const char* kSoname = "libcurl.so.4";
 
 Status Missing(const std::string& why) {
-  return Unavailable("the S3 driver needs libcurl (" + std::string(kSoname) + "): " + why);
+  return Unavailable("libcurl (" + std::string(kSoname) + "): " + why);
 }
 
 // Stops at the first missing symbol, leaving its error for DlError().
@@ -48,4 +48,4 @@ Result<const CurlLibrary*> LoadCurlLibrary() {
   return loaded;
 }
 
-}  // namespace ocireg::internal::s3
+}  // namespace ocireg::internal

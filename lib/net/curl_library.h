@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// CurlLibrary: libcurl, loaded with dlopen when an S3 driver is first made rather than linked.
+// CurlLibrary: libcurl, loaded with dlopen when first needed (an S3 driver, an upstream client)
+// rather than linked.
 // Debian's libcurl4 maps libldap, liblber, GnuTLS, nghttp2, libssh2, librtmp, libpsl, Kerberos
 // and more into every process that links it and runs their constructors, even when the storage
 // is on the file system. <curl/curl.h> still gives the types and constants at compile time.
@@ -9,7 +10,7 @@
 
 #include "ocireg/status.h"
 
-namespace ocireg::internal::s3 {
+namespace ocireg::internal {
 
 // Every libcurl symbol the library uses. libocireg does not link libcurl, so a call that bypasses
 // this table fails to link: add the symbol here instead. curl_global_init is not among them: the
@@ -42,8 +43,8 @@ struct CurlLibrary {
 // libcurl, loaded and globally initialised by the first call and shared by all later ones
 // (thread-safe; the outcome, success or failure, is the same for the life of the process). It
 // stays loaded: curl and the TLS library behind it keep global state that an unload would leave
-// dangling. kUnavailable "the S3 driver needs libcurl (libcurl.so.4): <why>" when it cannot be
-// loaded, lacks a symbol above, or fails to initialise.
+// dangling. kUnavailable "libcurl (libcurl.so.4): <why>" when it cannot be loaded, lacks a symbol
+// above, or fails to initialise; callers say who needs it ("the S3 driver needs " + message).
 Result<const CurlLibrary*> LoadCurlLibrary();
 
-}  // namespace ocireg::internal::s3
+}  // namespace ocireg::internal
