@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <chrono>
 #include <cstring>
 
 namespace ocireg::internal {
@@ -26,6 +27,13 @@ struct Transfer {
   const HttpRequest& request;
   HttpResponse response;
   size_t sent = 0;
+  bool head_reported = false;
+  // exact_idle_timeout: the limit (zero: off), the byte counts last seen and when they moved.
+  std::chrono::milliseconds idle_limit{0};
+  curl_off_t last_down = 0;
+  curl_off_t last_up = 0;
+  std::chrono::steady_clock::time_point last_move{};
+  bool idle_expired = false;
 };
 
 std::string_view Trim(std::string_view text) {
@@ -54,12 +62,25 @@ size_t OnHeader(char* data, size_t size, size_t count, void* user) {
   return line.size();
 }
 
-int OnProgress(void* user, curl_off_t /*download_total*/, curl_off_t /*downloaded*/,
-               curl_off_t /*upload_total*/, curl_off_t /*uploaded*/) {
+int OnProgress(void* user, curl_off_t /*download_total*/, curl_off_t downloaded,
+               curl_off_t /*upload_total*/, curl_off_t uploaded) {
   auto& transfer = *static_cast<Transfer*>(user);
-  if (!transfer.request.cancel->load()) return 0;
-  transfer.response.stopped_by_receiver = true;
-  return 1;  // curl ends the transfer with CURLE_ABORTED_BY_CALLBACK
+  if (transfer.request.cancel != nullptr && transfer.request.cancel->load()) {
+    transfer.response.stopped_by_receiver = true;
+    return 1;  // curl ends the transfer with CURLE_ABORTED_BY_CALLBACK
+  }
+  if (transfer.idle_limit.count() > 0) {
+    const auto now = std::chrono::steady_clock::now();
+    if (downloaded != transfer.last_down || uploaded != transfer.last_up) {
+      transfer.last_down = downloaded;
+      transfer.last_up = uploaded;
+      transfer.last_move = now;
+    } else if (now - transfer.last_move >= transfer.idle_limit) {
+      transfer.idle_expired = true;
+      return 1;
+    }
+  }
+  return 0;
 }
 
 size_t OnBody(char* data, size_t size, size_t count, void* user) {
@@ -69,6 +90,14 @@ size_t OnBody(char* data, size_t size, size_t count, void* user) {
   transfer.lib.curl_easy_getinfo(transfer.curl, CURLINFO_RESPONSE_CODE, &status);
   const bool success = status >= 200 && status < 300;
   if (success && transfer.request.on_body) {
+    if (!transfer.head_reported && transfer.request.on_head) {
+      transfer.head_reported = true;
+      transfer.response.status = status;
+      if (!transfer.request.on_head(transfer.response)) {
+        transfer.response.stopped_by_receiver = true;
+        return 0;
+      }
+    }
     if (transfer.request.on_body(status, piece)) return piece.size();
     transfer.response.stopped_by_receiver = true;
     return 0;  // curl ends the transfer with CURLE_WRITE_ERROR
@@ -224,12 +253,20 @@ HttpResponse HttpTransport::Perform(const HttpRequest& request) {
   set(CURLOPT_BUFFERSIZE, kBufferBytes);
   set(CURLOPT_UPLOAD_BUFFERSIZE, kBufferBytes);
   if (!options_.ca_file.empty()) set(CURLOPT_CAINFO, options_.ca_file.c_str());
+  if (!options_.tls_verify) {
+    set(CURLOPT_SSL_VERIFYPEER, 0L);
+    set(CURLOPT_SSL_VERIFYHOST, 0L);
+  }
   set(CURLOPT_ERRORBUFFER, handle->error.data());
   set(CURLOPT_HEADERFUNCTION, &OnHeader);
   set(CURLOPT_HEADERDATA, &transfer);
   set(CURLOPT_WRITEFUNCTION, &OnBody);
   set(CURLOPT_WRITEDATA, &transfer);
-  if (request.cancel != nullptr) {
+  if (options_.exact_idle_timeout) {
+    transfer.idle_limit = options_.idle_timeout;
+    transfer.last_move = std::chrono::steady_clock::now();
+  }
+  if (request.cancel != nullptr || options_.exact_idle_timeout) {
     set(CURLOPT_NOPROGRESS, 0L);
     set(CURLOPT_XFERINFOFUNCTION, &OnProgress);
     set(CURLOPT_XFERINFODATA, &transfer);
@@ -252,7 +289,10 @@ HttpResponse HttpTransport::Perform(const HttpRequest& request) {
   handle->error[0] = '\0';
   const CURLcode code = curl_.curl_easy_perform(curl);
   curl_.curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &transfer.response.status);
-  if (code != CURLE_OK && !transfer.response.stopped_by_receiver) {
+  if (transfer.idle_expired) {
+    transfer.response.transport_error =
+        "no byte moved for " + std::to_string(options_.idle_timeout.count()) + " ms";
+  } else if (code != CURLE_OK && !transfer.response.stopped_by_receiver) {
     transfer.response.transport_error = curl_.curl_easy_strerror(code);
     if (handle->error[0] != '\0') {
       transfer.response.transport_error += ": ";

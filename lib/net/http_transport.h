@@ -33,6 +33,8 @@ namespace ocireg::internal {
 // One header: name and value. The same type as s3::HeaderField (sigv4.h), which signs them.
 using HeaderField = std::pair<std::string, std::string>;
 
+struct HttpResponse;
+
 struct HttpRequest {
   std::string_view method;  // GET, HEAD, PUT, POST or DELETE
   std::string url;
@@ -41,6 +43,9 @@ struct HttpRequest {
   // Receives a 2xx answer's body piece by piece, with the answer's status; returns false to stop
   // the transfer. Unset: the body is kept in HttpResponse::body, up to max_body bytes.
   std::function<bool(long status, std::string_view piece)> on_body;
+  // With on_body: called once with the status and headers of a 2xx answer before its first body
+  // piece (never for an empty body); returns false to stop the transfer.
+  std::function<bool(const HttpResponse& head)> on_head;
   size_t max_body = 64u << 20;
   // When set, the transfer stops once it turns true, also while no byte moves (curl looks about
   // once a second); the answer then counts as stopped by the receiver.
@@ -65,6 +70,11 @@ struct TransportOptions {
   std::chrono::milliseconds idle_timeout{30000};
   std::string ca_file;  // empty: the system's CAs
   size_t max_idle_handles = 64;
+  bool tls_verify = true;  // false: any certificate and host name are accepted (tests, labs)
+  // false: idle_timeout is curl's low-speed limit (under 1 byte/s averaged over its last few
+  // seconds), so a stall right after a burst of bytes is noticed up to 5 s late. true: a transfer
+  // fails once no byte moved for idle_timeout, checked about once a second.
+  bool exact_idle_timeout = false;
 };
 
 class HttpTransport {
