@@ -116,10 +116,13 @@ Result<BearerToken> ParseTokenResponse(std::string_view body, system_clock::time
   rapidjson::Document document;
   document.Parse(body.data(), body.size());
   if (document.HasParseError() || !document.IsObject()) return MalformedToken("not a JSON object");
+  // Read through a const view: clang finds comparing a MemberIterator with MemberEnd() ambiguous
+  // in C++20 (-Wambiguous-reversed-operator), ConstMemberIterators not.
+  const rapidjson::Value& root = document;
   std::string token;
   for (const char* name : {"token", "access_token"}) {
-    const auto member = document.FindMember(name);
-    if (member == document.MemberEnd()) continue;
+    const auto member = root.FindMember(name);
+    if (member == root.MemberEnd()) continue;
     if (!member->value.IsString()) return MalformedToken(std::string(name) + " is not a string");
     if (member->value.GetStringLength() > 0) {
       token.assign(member->value.GetString(), member->value.GetStringLength());
@@ -135,15 +138,15 @@ Result<BearerToken> ParseTokenResponse(std::string_view body, system_clock::time
     return MalformedToken("the token holds characters a header cannot carry");
   }
   std::chrono::seconds lifetime = kDefaultTokenLifetime;
-  if (const auto member = document.FindMember("expires_in"); member != document.MemberEnd()) {
+  if (const auto member = root.FindMember("expires_in"); member != root.MemberEnd()) {
     if (!member->value.IsInt64()) return MalformedToken("expires_in is not an integer");
     const int64_t seconds = member->value.GetInt64();
     // A day at most: a hostile or broken endpoint cannot pin a token for ever.
     if (seconds > 0) lifetime = std::chrono::seconds(std::min<int64_t>(seconds, 86400));
   }
   system_clock::time_point expires = now + lifetime;
-  if (const auto member = document.FindMember("issued_at");
-      member != document.MemberEnd() && member->value.IsString()) {
+  if (const auto member = root.FindMember("issued_at");
+      member != root.MemberEnd() && member->value.IsString()) {
     const auto issued = s3::ParseIsoTime(
         std::string_view(member->value.GetString(), member->value.GetStringLength()));
     if (issued && *issued + lifetime < expires) expires = *issued + lifetime;

@@ -535,8 +535,9 @@ Result<std::vector<std::string>> UpstreamClient::ListTags(std::string_view repo,
     if (document.HasParseError() || !document.IsObject()) {
       return Unavailable(impl_->Describe(call) + ": the tag list is not a JSON object");
     }
-    const auto list = document.FindMember("tags");
-    if (list != document.MemberEnd() && !list->value.IsNull()) {
+    const rapidjson::Value& root = document;  // const: see ParseTokenResponse
+    const auto list = root.FindMember("tags");
+    if (list != root.MemberEnd() && !list->value.IsNull()) {
       if (!list->value.IsArray()) return Unavailable(impl_->Describe(call) + ": tags not a list");
       for (const auto& tag : list->value.GetArray()) {
         if (!tag.IsString()) return Unavailable(impl_->Describe(call) + ": a tag not a string");
