@@ -9,9 +9,9 @@
 
 #include "storage/s3/s3_client_call.h"
 #include "storage/s3/s3_errors.h"
-#include "storage/s3/sigv4.h"
 #include "storage/s3/s3_time.h"
 #include "storage/s3/s3_xml.h"
+#include "storage/s3/sigv4.h"
 #include "storage/s3/uri_encode.h"
 
 namespace ocireg::internal::s3 {
