@@ -31,9 +31,9 @@
 #include <string_view>
 #include <vector>
 
+#include "net/http_transport.h"
 #include "ocireg/status.h"
 #include "ocireg/storage/s3.h"
-#include "net/http_transport.h"
 #include "storage/s3/retry_policy.h"
 #include "storage/s3/s3_types.h"
 

@@ -15,8 +15,8 @@
 #include <optional>
 #include <string_view>
 
-#include "ocireg/status.h"
 #include "net/http_transport.h"
+#include "ocireg/status.h"
 #include "storage/s3/s3_types.h"
 
 namespace ocireg::internal::s3 {
