@@ -49,8 +49,8 @@ struct UpstreamOptions {
   bool tls_verify = true;  // false accepts any certificate (labs only). Default: true
   // Default: 10 s to set up a connection (TCP and TLS).
   std::chrono::milliseconds connect_timeout{10000};
-  // A request that moves no byte for this long fails with kUnavailable (whole seconds, at least
-  // 1); also how long a call waits for a free request slot. Default: 30 s.
+  // A request that moves no byte for this long fails with kUnavailable (noticed within about a
+  // second of it); also how long a call waits for a free request slot. Default: 30 s.
   std::chrono::milliseconds request_timeout{30000};
   // Calls on the wire to this upstream at once; more wait (see above). Default: 8; at least 1.
   size_t max_concurrent_requests = 8;
