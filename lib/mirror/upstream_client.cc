@@ -82,6 +82,8 @@ std::optional<std::string> ResolveLocation(std::string_view from, std::string_vi
   return std::nullopt;
 }
 
+bool IsHttps(std::string_view url) { return url.starts_with("https://"); }
+
 bool ErrorBodyHas(const HttpResponse& response, std::string_view code) {
   return response.body.find(code) != std::string::npos;
 }
@@ -170,10 +172,14 @@ struct UpstreamClient::Impl {
   };
 
   // Sends `call` with `authorization` (may be empty), following redirects of GET and HEAD. The
-  // authorization goes to the upstream's own origin only, never to a storage host it redirects to.
-  Result<HttpResponse> Exchange(const Call& call, const std::string& authorization) {
+  // authorization goes to the upstream's own origin only, never to a storage host it redirects to;
+  // `from_upstream` says whether the answer came from that origin (only its challenges and 429s
+  // are the upstream's). A redirect from https to plain http is refused.
+  Result<HttpResponse> Exchange(const Call& call, const std::string& authorization,
+                                bool& from_upstream) {
     std::string url = options.base_url + call.path;
     for (int redirects = 0;; ++redirects) {
+      from_upstream = OriginOf(url) == options.base_url;
       HttpRequest request{.method = call.method,
                           .url = url,
                           .headers = call.headers,
@@ -183,7 +189,7 @@ struct UpstreamClient::Impl {
                           .max_body = call.max_body,
                           .cancel = call.cancel};
       request.headers.emplace_back("User-Agent", options.user_agent);
-      if (!authorization.empty() && OriginOf(url) == options.base_url) {
+      if (!authorization.empty() && from_upstream) {
         request.headers.emplace_back("Authorization", authorization);
       }
       ++requests;
@@ -197,6 +203,9 @@ struct UpstreamClient::Impl {
       std::optional<std::string> next =
           location != nullptr ? ResolveLocation(url, *location) : std::nullopt;
       if (!next) return Unavailable(Describe(call) + ": redirect without a usable Location");
+      if (IsHttps(url) && !IsHttps(*next)) {
+        return Unavailable(Describe(call) + ": redirect from https to plain http refused");
+      }
       if (redirects == kMaxRedirects) return Unavailable(Describe(call) + ": too many redirects");
       url = std::move(*next);
     }
@@ -213,6 +222,11 @@ struct UpstreamClient::Impl {
   // A token for `challenge`, from its realm, stored for `call.scope_key`.
   Result<std::string> FetchToken(const Call& call, BearerChallenge challenge) {
     if (Status paused = CheckNotPaused(); !paused.ok()) return paused;
+    // The credentials go to the realm: never in the clear when the upstream itself is https.
+    if (IsHttps(options.base_url) && !IsHttps(challenge.realm)) {
+      return Unavailable(Describe(call) +
+                         ": token realm is plain http while the upstream is https");
+    }
     HttpRequest request{.method = "GET",
                         .url = TokenRequestUrl(challenge),
                         .headers = {{"User-Agent", options.user_agent}},
@@ -269,7 +283,8 @@ struct UpstreamClient::Impl {
     }
     // Anonymous, then Basic or a token, then a renewed token: three rounds at most.
     for (int round = 0; round < 3; ++round) {
-      auto sent = Exchange(call, authorization);
+      bool from_upstream = true;
+      auto sent = Exchange(call, authorization, from_upstream);
       if (!sent.ok()) return sent.status();
       HttpResponse& response = *sent;
       if (!response.transport_error.empty()) {
@@ -278,6 +293,9 @@ struct UpstreamClient::Impl {
         }
         return Unavailable(Describe(call) + ": " + response.transport_error);
       }
+      // A host the upstream redirected to neither challenges for the upstream's credentials nor
+      // pauses the upstream: its answer is mapped like any other failure.
+      if (!from_upstream) return std::move(response);
       if (response.status == 429) return Pause(response, Describe(call));
       if (response.status != 401) return std::move(response);
       std::vector<AuthChallenge> challenges;

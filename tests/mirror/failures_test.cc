@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // UpstreamClient against small httplib upstreams that misbehave: 429 with Retry-After, slow
 // answers beyond the concurrency limit, a body that stalls, cancellation, an oversized manifest,
-// a redirect to another host, and no upstream at all; and tag lists in Link pages, which
-// distribution 2.8 does not send. Every wait is bounded.
+// a redirect to another host (whose own 401 or 429 is not the upstream's), and no upstream at all;
+// and tag lists in Link pages, which distribution 2.8 does not send. Every wait is bounded.
 #include <httplib.h>
 
 #include <atomic>
@@ -252,6 +252,45 @@ TEST_CASE("Redirects: followed, without credentials to another host", "[mirror][
   CHECK(registry.requests() == 2);  // anonymous, then Basic
   CHECK(storage.requests() == 1);
   CHECK_FALSE(storage_saw_authorization);
+}
+
+TEST_CASE("A host the upstream redirects to gets no credentials from its 401, nor pauses it",
+          "[mirror][failures]") {
+  FakeUpstream realm([](const httplib::Request&, httplib::Response& response) {
+    response.set_content(R"({"token":"stolen"})", "application/json");
+  });
+  std::atomic<int> storage_status{401};
+  FakeUpstream storage([&](const httplib::Request&, httplib::Response& response) {
+    response.status = storage_status.load();
+    if (response.status == 401) {
+      response.set_header("WWW-Authenticate", "Bearer realm=\"" + realm.url() + "/token\"");
+    } else {
+      response.set_header("Retry-After", "3600");
+    }
+  });
+  FakeUpstream registry([&](const httplib::Request& request, httplib::Response& response) {
+    if (request.path.find("/blobs/") != std::string::npos) {
+      response.status = 307;
+      response.set_header("Location", storage.url() + "/data?sig=1");
+      return;
+    }
+    ServeManifest(response);
+  });
+  auto client = Client(registry.url(), milliseconds(5000));
+  auto pull = [&] {
+    return client->GetBlob("a/b", kDigest, {.on_data = [](std::string_view) { return true; }});
+  };
+  SECTION("a 401 with a Bearer realm: no token request, the pull fails") {
+    CHECK_FALSE(pull().ok());
+    CHECK(realm.requests() == 0);
+    CHECK(storage.requests() == 1);
+  }
+  SECTION("a 429 with Retry-After: the pull fails, the upstream still answers") {
+    storage_status = 429;
+    CHECK_FALSE(pull().ok());
+    CHECK_OK(client->HeadManifest("a/b", "latest"));
+    CHECK(registry.requests() == 2);
+  }
 }
 
 TEST_CASE("Tag lists follow Link pages, within bounds", "[mirror][failures]") {
