@@ -6,7 +6,6 @@
 #include <rapidjson/document.h>
 
 #include <algorithm>
-#include <cctype>
 #include <charconv>
 #include <condition_variable>
 #include <mutex>
@@ -14,6 +13,7 @@
 
 #include "mirror/upstream_auth.h"
 #include "mirror/upstream_response.h"
+#include "mirror/upstream_url.h"
 #include "mirror/www_authenticate.h"
 #include "net/curl_library.h"
 #include "net/http_transport.h"
@@ -37,52 +37,6 @@ constexpr size_t kMaxTagPageBytes = 4 * 1024 * 1024;
 
 // What a 404 means for the call that got it.
 enum class Missing { kManifest, kBlob, kRepository, kReferrersApi, kRegistry };
-
-// "http://host[:port]" or "https://host[:port]" and nothing else.
-Status CheckBaseUrl(std::string_view url) {
-  std::string_view rest;
-  if (url.starts_with("http://")) {
-    rest = url.substr(7);
-  } else if (url.starts_with("https://")) {
-    rest = url.substr(8);
-  } else {
-    return InvalidArgument("upstream URL must start with http:// or https://");
-  }
-  if (rest.empty()) return InvalidArgument("upstream URL has no host");
-  for (const char c : rest) {
-    const auto byte = static_cast<unsigned char>(c);
-    const bool allowed =
-        std::isalnum(byte) || c == '.' || c == '-' || c == ':' || c == '[' || c == ']' || c == '_';
-    if (!allowed) {
-      return InvalidArgument(
-          "upstream URL must be scheme://host[:port], without user, path or query");
-    }
-  }
-  return Status();
-}
-
-// scheme://authority of an absolute URL.
-std::string_view OriginOf(std::string_view url) {
-  const size_t scheme_end = url.find("://");
-  if (scheme_end == std::string_view::npos) return {};
-  const size_t path = url.find_first_of("/?#", scheme_end + 3);
-  return url.substr(0, path);
-}
-
-// Where a redirect's Location points, resolved against the URL that answered; nullopt for forms
-// a registry never sends (relative paths without a leading slash, other schemes).
-std::optional<std::string> ResolveLocation(std::string_view from, std::string_view location) {
-  if (location.starts_with("https://") || location.starts_with("http://")) {
-    return std::string(location);
-  }
-  if (location.starts_with("//")) {
-    return std::string(from.substr(0, from.find("://") + 1)) + std::string(location);
-  }
-  if (location.starts_with("/")) return std::string(OriginOf(from)) + std::string(location);
-  return std::nullopt;
-}
-
-bool IsHttps(std::string_view url) { return url.starts_with("https://"); }
 
 bool ErrorBodyHas(const HttpResponse& response, std::string_view code) {
   return response.body.find(code) != std::string::npos;
@@ -357,8 +311,14 @@ struct UpstreamClient::Impl {
     }
     UpstreamManifest manifest;
     manifest.status = response.status;
-    if (const std::string* digest = response.Header("docker-content-digest")) {
-      manifest.digest = *digest;
+    std::optional<Digest> announced;
+    if (const std::string* header = response.Header("docker-content-digest")) {
+      auto parsed = Digest::Parse(*header);
+      if (!parsed.ok()) {
+        return ManifestInvalid(Describe(call) + ": Docker-Content-Digest is not a digest");
+      }
+      announced = *parsed;
+      manifest.digest = parsed->ToString();
     }
     if (const std::string* type = response.Header("content-type")) manifest.content_type = *type;
     if (const std::string* length = response.Header("content-length")) {
@@ -379,6 +339,13 @@ struct UpstreamClient::Impl {
                                 std::to_string(kDefaultMaxManifestBytes) + " bytes");
       }
       manifest.bytes = response.body;
+      // A cache stores the bytes under this digest: it must be theirs, whatever the header said.
+      const Digest actual = Digester::Of(
+          announced ? announced->algorithm() : DigestAlgorithm::kSha256, manifest.bytes);
+      if (announced && *announced != actual) {
+        return ManifestInvalid(Describe(call) + ": Docker-Content-Digest names other bytes");
+      }
+      manifest.digest = actual.ToString();
     }
     return manifest;
   }

@@ -60,8 +60,11 @@ struct UpstreamOptions {
 
 // A manifest (or the referrers index) as the upstream answered it.
 struct UpstreamManifest {
-  long status = 0;                           // 200
-  std::string digest{};                      // Docker-Content-Digest; may be empty
+  long status = 0;  // 200
+  // GET: the digest of the bytes (in the header's algorithm, else sha256), which the
+  // Docker-Content-Digest header, when sent, must equal. HEAD: that header, checked to be a
+  // digest; empty when the upstream sent none.
+  std::string digest{};
   std::string content_type{};                // Content-Type
   std::optional<uint64_t> content_length{};  // Content-Length, when given
   std::string bytes{};                       // the body (GET only), at most 4 MiB
@@ -99,7 +102,8 @@ class UpstreamClient {
 
   // HEAD and GET /v2/<repo>/manifests/<reference>, accepting every OCI and Docker manifest and
   // index media type. GET fails with kManifestTooLarge over 4 MiB, and with kManifestInvalid when
-  // `reference` is a digest the bytes do not match.
+  // `reference` is a digest the bytes do not match or the Docker-Content-Digest header names
+  // other bytes; both fail with kManifestInvalid when that header is not a digest.
   Result<UpstreamManifest> HeadManifest(std::string_view repo, std::string_view reference);
   Result<UpstreamManifest> GetManifest(std::string_view repo, std::string_view reference);
 

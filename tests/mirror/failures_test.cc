@@ -92,8 +92,10 @@ std::unique_ptr<UpstreamClient> Client(const std::string& url, milliseconds requ
   return std::move(*client);
 }
 
+// "{}" as a manifest, with its digest.
 void ServeManifest(httplib::Response& response) {
-  response.set_header("Docker-Content-Digest", kDigest);
+  response.set_header("Docker-Content-Digest",
+                      Digester::Of(DigestAlgorithm::kSha256, "{}").ToString());
   response.set_content("{}", "application/vnd.oci.image.manifest.v1+json");
 }
 
@@ -291,6 +293,34 @@ TEST_CASE("A host the upstream redirects to gets no credentials from its 401, no
     CHECK_OK(client->HeadManifest("a/b", "latest"));
     CHECK(registry.requests() == 2);
   }
+}
+
+TEST_CASE("A manifest's Docker-Content-Digest must be a digest and name its bytes",
+          "[mirror][failures]") {
+  const std::string real = Digester::Of(DigestAlgorithm::kSha256, "{}").ToString();
+  struct Case {
+    std::string header;  // empty: none sent
+    bool get_ok;
+    bool head_ok;
+  };
+  // Other bytes' digest is refused on GET (a HEAD has no bytes to compare); a header that is not
+  // a digest on both; without a header the bytes' own digest is taken.
+  const Case one = GENERATE_COPY(Case{kDigest, false, true}, Case{"sha256:../../etc", false, false},
+                                 Case{"", true, true}, Case{real, true, true});
+  INFO("Docker-Content-Digest: " << one.header);
+  FakeUpstream registry([&one](const httplib::Request&, httplib::Response& response) {
+    if (!one.header.empty()) response.set_header("Docker-Content-Digest", one.header);
+    response.set_content("{}", "application/vnd.oci.image.manifest.v1+json");
+  });
+  auto client = Client(registry.url(), milliseconds(5000));
+  auto got = client->GetManifest("a/b", "v1");
+  CHECK(got.ok() == one.get_ok);
+  if (got.ok()) {
+    CHECK(got->digest == real);
+  } else {
+    CHECK_CODE(got.status(), ErrorCode::kManifestInvalid);
+  }
+  CHECK(client->HeadManifest("a/b", "v1").ok() == one.head_ok);
 }
 
 TEST_CASE("Tag lists follow Link pages, within bounds", "[mirror][failures]") {
