@@ -462,6 +462,15 @@ Status UpstreamClient::GetBlob(std::string_view repo, std::string_view digest,
   call.on_head = [&](const HttpResponse& head) {
     started = true;
     if (request.offset > 0 && head.status == 200) skip = request.offset;
+    if (head.status == 206) {
+      // A range from elsewhere would be spliced into the blob at the wrong place.
+      const std::string* range = head.Header("content-range");
+      if (range == nullptr || ParseContentRangeFirst(*range) != request.offset) {
+        receiver_stopped = Unavailable(impl_->Describe(call) + ": a range that does not start at " +
+                                       std::to_string(request.offset));
+        return false;
+      }
+    }
     if (request.on_start && !request.on_start(total_of(head))) {
       receiver_stopped = Unavailable(impl_->Describe(call) + ": stopped by the receiver");
       return false;

@@ -82,4 +82,13 @@ std::optional<uint64_t> ParseContentRangeTotal(std::string_view value) {
   return Number(value.substr(slash + 1));
 }
 
+std::optional<uint64_t> ParseContentRangeFirst(std::string_view value) {
+  value = Trim(value);
+  if (!value.starts_with("bytes ")) return std::nullopt;
+  value.remove_prefix(6);
+  const size_t dash = value.find('-');
+  if (dash == std::string_view::npos) return std::nullopt;
+  return Number(value.substr(0, dash));
+}
+
 }  // namespace ocireg::internal

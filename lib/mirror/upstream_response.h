@@ -32,4 +32,7 @@ std::optional<std::string> ParseNextLink(std::string_view value);
 // The complete length from `Content-Range: bytes first-last/complete`, or nullopt ("*" too).
 std::optional<uint64_t> ParseContentRangeTotal(std::string_view value);
 
+// The first byte's offset from `Content-Range: bytes first-last/complete`, or nullopt.
+std::optional<uint64_t> ParseContentRangeFirst(std::string_view value);
+
 }  // namespace ocireg::internal

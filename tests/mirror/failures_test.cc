@@ -323,6 +323,24 @@ TEST_CASE("A manifest's Docker-Content-Digest must be a digest and name its byte
   CHECK(client->HeadManifest("a/b", "v1").ok() == one.head_ok);
 }
 
+TEST_CASE("A 206 that starts elsewhere than the offset asked for is refused",
+          "[mirror][failures]") {
+  // Whatever the Range asked, this upstream answers the blob's first bytes as a range.
+  FakeUpstream registry([](const httplib::Request&, httplib::Response& response) {
+    response.status = 206;
+    response.set_header("Content-Range", "bytes 0-9/10");
+    response.set_content("0123456789", "application/octet-stream");
+  });
+  auto client = Client(registry.url(), milliseconds(5000));
+  std::string received;
+  UpstreamBlobRequest request{.offset = 5, .on_data = [&received](std::string_view piece) {
+                                received.append(piece);
+                                return true;
+                              }};
+  CHECK_FALSE(client->GetBlob("a/b", kDigest, request).ok());
+  CHECK(received.empty());
+}
+
 TEST_CASE("Tag lists follow Link pages, within bounds", "[mirror][failures]") {
   const std::vector<std::string> all = {"a", "b", "c", "d", "e"};
   std::atomic<bool> loop{false};

@@ -220,6 +220,11 @@ TEST_CASE("Link rel=next and Content-Range", "[mirror][unit]") {
   CHECK(ParseContentRangeTotal("bytes 5-9/10") == 10u);
   CHECK_FALSE(ParseContentRangeTotal("bytes 5-9/*"));
   CHECK_FALSE(ParseContentRangeTotal("items 5-9/10"));
+  CHECK(ParseContentRangeFirst("bytes 5-9/10") == 5u);
+  CHECK(ParseContentRangeFirst(" bytes 0-9/*") == 0u);
+  CHECK_FALSE(ParseContentRangeFirst("bytes -9/10"));
+  CHECK_FALSE(ParseContentRangeFirst("bytes x-9/10"));
+  CHECK_FALSE(ParseContentRangeFirst("items 5-9/10"));
 }
 
 }  // namespace
